@@ -1,0 +1,55 @@
+/** The contract between the data loader and the trainer. */
+import type { Job } from '../../compiler/job/job.js';
+
+export type SplitName = 'train' | 'valid' | 'test';
+
+export interface TensorData {
+  data: Float32Array | Int32Array;
+  /** With the batch axis first. */
+  shape: number[];
+}
+
+export interface LabelData {
+  /**
+   * binary / regression: float32 [n]; multilabel: float32 [n, k]; multiclass: int32 [n] class index;
+   * tagging: int32 [n, maxLength] class index per token (masked where the token is padding or unlabelled).
+   */
+  values: TensorData;
+  /** 1 where the row (or token, for tagging: shape [n, maxLength]) has a label for this task, 0 where not. */
+  mask: Float32Array;
+}
+
+export interface Batch {
+  dataset: string;
+  size: number;
+  /** By InputPlan.id: vector inputs float32 [n, width]; sequence inputs int32 [n, length]; images float32 [n, ...shape]. */
+  inputs: Record<string, TensorData>;
+  /** By task name, for every task of the job that reads this dataset. */
+  labels: Record<string, LabelData>;
+}
+
+/** What the loader learns from the training split, once; saved to the run directory as `features.json`. */
+export interface FittedFeatures {
+  /** Per feature id: mean/std (standardize), min/max (normalize), or the vocabulary (onehot, embedding, tokens). */
+  features: Record<string, { mean?: number; std?: number; min?: number; max?: number; vocab?: string[] }>;
+  /** Per task with string classes: the class names, index = class id. */
+  classes: Record<string, string[]>;
+  /** Rows per split per dataset. */
+  rows: Record<string, Record<SplitName, number>>;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  /** Shuffle with a seeded buffer (training); evaluation reads in file order. */
+  shuffle: boolean;
+  seed: number;
+}
+
+export interface JobData {
+  readonly job: Job;
+  readonly fitted: FittedFeatures;
+  /** Resolves every symbolic width of the job (`{ vocab: featureId }`) against the fitted vocabularies. */
+  width(w: number | { vocab: string }): number;
+  /** Streams one split of one dataset as encoded batches; never holds the whole file in memory. */
+  batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch>;
+}
