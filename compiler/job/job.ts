@@ -52,8 +52,12 @@ export interface DatasetPlan {
 
 // ---------------------------------------------------------------- features
 
-/** A width the runtime learns from the training split (e.g. the size of a one-hot vocabulary). */
-export type Width = number | { vocab: string };
+/**
+ * A size known at compile time, or one the runtime learns from the training split:
+ * `{ vocab: featureId }` is the size of that feature's vocabulary, `{ sum: [...] }` the sum of widths
+ * (an input that concatenates one-hot features).
+ */
+export type Width = number | { vocab: string } | { sum: Width[] };
 
 export type TransformPlan =
   | { kind: 'standardize' }

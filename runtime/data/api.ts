@@ -1,5 +1,5 @@
 /** The contract between the data loader and the trainer. */
-import type { Job } from '../../compiler/job/job.js';
+import type { Job, Width } from '../../compiler/job/job.js';
 
 export type SplitName = 'train' | 'valid' | 'test';
 
@@ -48,8 +48,8 @@ export interface BatchOptions {
 export interface JobData {
   readonly job: Job;
   readonly fitted: FittedFeatures;
-  /** Resolves every symbolic width of the job (`{ vocab: featureId }`) against the fitted vocabularies. */
-  width(w: number | { vocab: string }): number;
+  /** Resolves every symbolic width of the job (`{ vocab: featureId }`, `{ sum: [...] }`) against the fitted vocabularies. */
+  width(w: Width): number;
   /** Streams one split of one dataset as encoded batches; never holds the whole file in memory. */
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch>;
 }
