@@ -28,7 +28,7 @@ export interface Job {
 
 // ---------------------------------------------------------------- data
 
-export type ColumnType = 'float' | 'int' | 'string' | 'bool' | 'list<float>' | 'list<int>' | 'list<string>';
+export type ColumnType = 'float' | 'int' | 'string' | 'bool' | 'list<float>' | 'list<int>' | 'list<string>' | 'list<bool>';
 
 export interface ColumnPlan {
   name: string;
@@ -54,8 +54,9 @@ export interface DatasetPlan {
 
 /**
  * A size known at compile time, or one the runtime learns from the training split:
- * `{ vocab: featureId }` is the size of that feature's vocabulary, `{ sum: [...] }` the sum of widths
- * (an input that concatenates one-hot features).
+ * `{ vocab: featureId }` is the size of that feature's vocabulary, `{ vocab: "task:NAME" }` the number of classes
+ * task NAME's target takes in the training split, `{ sum: [...] }` the sum of widths (an input that concatenates
+ * one-hot features).
  */
 export type Width = number | { vocab: string } | { sum: Width[] };
 
@@ -90,7 +91,7 @@ export interface InputPlan {
 
 // ---------------------------------------------------------------- model
 
-export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'gelu' | 'linear';
+export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'gelu' | 'linear' | 'softmax';
 
 export type LayerPlan =
   | { kind: 'dense'; units: number; activation: Activation; dropout: number }
@@ -99,7 +100,9 @@ export type LayerPlan =
   | { kind: 'pool'; op: 'max' | 'mean'; size: number }
   | { kind: 'flatten' }
   | { kind: 'lstm'; units: number; bidirectional: boolean }
-  | { kind: 'transformer'; dim: number; heads: number; ff: number; dropout: number };
+  | { kind: 'transformer'; dim: number; heads: number; ff: number; dropout: number }
+  /** MMoE: the task's gate-weighted sum of the expert modules' outputs (`experts` and `gate` are module ids). */
+  | { kind: 'mixture'; experts: string[]; gate: string };
 
 /** A sharing unit between parallel columns of per-task modules, or the gates of a mixture of experts. */
 export type SharingPlan =

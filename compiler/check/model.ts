@@ -1,0 +1,160 @@
+/**
+ * The checked program as typed views over the elaborated symbols: datasets with their columns, feature sets,
+ * backbones, tasks with their share, the training block. Rules and lowering read these, never raw values.
+ */
+import type * as A from '../syntax/ast.js';
+import type { Span } from '../diagnostics/diagnostic.js';
+import type { Scope, Symbol } from './scope.js';
+import { type Value, isCall, listOf, numberOf, refName } from './values.js';
+import type { ValueKind } from '../../stdlib/catalog.js';
+import type { Host } from '../syntax/load.js';
+
+export type ColumnType = 'float' | 'int' | 'string' | 'bool' | 'list<float>' | 'list<int>' | 'list<string>' | 'list<bool>';
+
+export interface DatasetView {
+  symbol: Symbol;
+  name: string;
+  files: { pattern: string; span: Span }[];
+  columns: Map<string, { type: ColumnType; span: Span }>;
+  split: Value;
+}
+
+export interface TransformView {
+  name: string;
+  call: Extract<Value, { v: 'call' }>;
+  column: { name: string; span: Span };
+}
+
+export interface FeaturesView {
+  symbol: Symbol;
+  name: string;
+  dataset: string | null;
+  transforms: TransformView[];
+}
+
+export interface TaskView {
+  symbol: Symbol;
+  name: string;
+  features: string | null;
+  target: A.Expr | null;
+  head: Extract<Value, { v: 'call' }> | null;
+  /** The share whose tasks list this task, if any (the first, when listed twice). */
+  share: ShareView | null;
+  fields: Record<string, Value>;
+}
+
+export interface ShareView {
+  symbol: Symbol;
+  name: string;
+  scheme: string | null;
+  call: Extract<Value, { v: 'call' }> | null;
+  /** The backbone (or, for mmoe, the expert) value. */
+  backbone: Value | null;
+  tasks: { name: string; span: Span }[];
+}
+
+export interface CheckedProgram {
+  scope: Scope;
+  entry: string;
+  host: Host;
+  datasets: Map<string, DatasetView>;
+  features: Map<string, FeaturesView>;
+  backbones: Map<string, Symbol>;
+  tasks: Map<string, TaskView>;
+  shares: Map<string, ShareView>;
+  /** The `train` declaration's fields (defaults when there is none). */
+  train: Record<string, Value>;
+  trainSymbol: Symbol | null;
+}
+
+export function columnTypeOf(value: Value): ColumnType | null {
+  if (!isCall(value)) return null;
+  if (value.ctor.name === 'list') {
+    const of = value.args.of;
+    return of?.v === 'enum' ? (`list<${of.name}>` as ColumnType) : null;
+  }
+  return value.ctor.name as ColumnType;
+}
+
+export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain: Record<string, Value>): CheckedProgram {
+  const datasets = new Map<string, DatasetView>();
+  for (const symbol of scope.ofKind('dataset')) {
+    const filesValue = symbol.fields.files;
+    const files = filesValue?.v === 'string' ? [{ pattern: filesValue.s, span: filesValue.span }]
+      : listOf(filesValue).flatMap((f) => (f.v === 'string' ? [{ pattern: f.s, span: f.span }] : []));
+    const columns = new Map<string, { type: ColumnType; span: Span }>();
+    const columnsValue = symbol.fields.columns;
+    if (columnsValue?.v === 'record') {
+      for (const entry of columnsValue.entries) {
+        const type = columnTypeOf(entry.value);
+        if (type) columns.set(entry.key, { type, span: entry.keySpan });
+      }
+    }
+    datasets.set(symbol.name, { symbol, name: symbol.name, files, columns, split: symbol.fields.split ?? { v: 'error', span: symbol.decl.span } });
+  }
+
+  const features = new Map<string, FeaturesView>();
+  for (const symbol of scope.ofKind('features')) {
+    const transforms: TransformView[] = [];
+    for (const t of listOf(symbol.fields.transforms)) {
+      if (!isCall(t)) continue;
+      for (const c of t.rest) if (c.v === 'column') transforms.push({ name: t.ctor.name, call: t, column: { name: c.name, span: c.span } });
+    }
+    features.set(symbol.name, { symbol, name: symbol.name, dataset: refName(symbol.fields.dataset), transforms });
+  }
+
+  const backbones = new Map(scope.ofKind('backbone').map((s) => [s.name, s]));
+
+  const shares = new Map<string, ShareView>();
+  for (const symbol of scope.ofKind('share')) {
+    const call = isCall(symbol.fields.value) ? symbol.fields.value : null;
+    const tasks = listOf(call?.args.tasks).flatMap((t) => (t.v === 'ref' ? [{ name: t.name, span: t.span }] : []));
+    const backbone = call ? (call.args.backbone ?? call.args.expert ?? null) : null;
+    shares.set(symbol.name, { symbol, name: symbol.name, scheme: call?.ctor.name ?? null, call, backbone, tasks });
+  }
+
+  const tasks = new Map<string, TaskView>();
+  for (const symbol of scope.ofKind('task')) {
+    const target = symbol.fields.target;
+    const head = symbol.fields.head;
+    let share: ShareView | null = null;
+    for (const s of shares.values()) if (!share && s.tasks.some((t) => t.name === symbol.name)) share = s;
+    tasks.set(symbol.name, {
+      symbol, name: symbol.name, features: refName(symbol.fields.features),
+      target: target?.v === 'expr' ? target.expr : null,
+      head: isCall(head) ? head : null, share, fields: symbol.fields,
+    });
+  }
+
+  const trainSymbol = scope.ofKind('train')[0] ?? null;
+  return { scope, entry, host, datasets, features, backbones, tasks, shares, train: trainSymbol?.fields ?? defaultTrain, trainSymbol };
+}
+
+// ---------------------------------------------------------------- derived facts used by several rules
+
+/** What a feature set feeds a backbone: all its transforms must produce one kind. Null when empty or mixed. */
+export function featuresKind(view: FeaturesView): ValueKind | null {
+  const kinds = new Set(view.transforms.map((t) => t.call.ctor.columns?.produces).filter((k): k is ValueKind => !!k));
+  return kinds.size === 1 ? [...kinds][0]! : null;
+}
+
+/** The dataset a task reads, through its features. */
+export function taskDataset(program: CheckedProgram, task: TaskView): DatasetView | null {
+  const features = task.features ? program.features.get(task.features) : undefined;
+  return features?.dataset ? program.datasets.get(features.dataset) ?? null : null;
+}
+
+export function headKind(task: TaskView): string | null {
+  return task.head?.ctor.name ?? null;
+}
+
+/** The backbone value a task's head sits on: its share's backbone, else its private one, else none. */
+export function taskBackbone(task: TaskView): Value | null {
+  if (task.share?.backbone) return task.share.backbone;
+  const own = task.fields.backbone;
+  return own && own.v !== 'absent' && own.v !== 'error' ? own : null;
+}
+
+export function numberField(fields: Record<string, Value>, name: string): number | null {
+  return numberOf(fields[name]);
+}

@@ -1,0 +1,24 @@
+/** Every check rule, in the order their diagnostics read best. Add a rule: one file here, one line below. */
+import type { Rule } from '../rule.js';
+import { duplicateNames } from './duplicate-names.js';
+import { knownColumns } from './known-columns.js';
+import { transformColumnTypes } from './transform-column-types.js';
+import { headFitsTarget } from './head-fits-target.js';
+import { headFitsBackbone } from './head-fits-backbone.js';
+import { taskHasData } from './task-has-data.js';
+import { splitRatios } from './split-ratios.js';
+import { taskKeys } from './task-keys.js';
+import { samplingProbabilities } from './sampling-probabilities.js';
+import { gradientMethodNeedsSharing } from './gradient-method-needs-sharing.js';
+import { backboneCycles } from './backbone-cycles.js';
+import { oneSharePerTask } from './one-share-per-task.js';
+import { trainingPlan } from './training-plan.js';
+import { selectionMetric } from './selection-metric.js';
+import { hasTasks } from './has-tasks.js';
+import { unusedDefinitions } from './unused-definitions.js';
+
+export const rules: Rule[] = [
+  duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
+  splitRatios, taskKeys, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, trainingPlan,
+  selectionMetric, hasTasks, unusedDefinitions,
+];

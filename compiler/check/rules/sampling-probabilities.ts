@@ -1,0 +1,52 @@
+/** Explicit sampling probabilities are in [0, 1], cover every trained task, and sum to 1; temperatures and caps are sane. */
+import { Codes } from '../../diagnostics/codes.js';
+import type { Rule } from '../rule.js';
+import type { Value } from '../values.js';
+import type { DiagnosticsContext } from '../context.js';
+import type { CheckedProgram } from '../model.js';
+
+function checkSampling(value: Value | undefined, program: CheckedProgram, ctx: DiagnosticsContext): void {
+  if (value?.v !== 'call') return;
+  if (value.ctor.name === 'scheduled' && value.args.phases?.v === 'list') {
+    for (const phase of value.args.phases.items) if (phase.v === 'call') checkSampling(phase.args.sampling, program, ctx);
+    return;
+  }
+  if (value.ctor.name === 'temperature') {
+    const t = value.args.t;
+    if (t?.v === 'number' && t.n <= 0) ctx.report({ code: Codes.SamplingProbabilities, message: 'the sampling temperature must be above 0', span: t.span, label: `${t.n}`, help: 't = 1 samples in proportion to rows; larger t flattens towards uniform' });
+    const cap = value.args.cap;
+    const tasks = program.tasks.size;
+    if (cap?.v === 'number' && (cap.n <= 0 || cap.n > 1 || cap.n * tasks < 1 - 1e-9)) {
+      ctx.report({
+        code: Codes.SamplingProbabilities, message: `a cap of ${cap.n} cannot hold for ${tasks} task${tasks === 1 ? '' : 's'}`, span: cap.span, label: 'impossible cap',
+        help: `the cap must be in (0, 1] and at least 1/${tasks} so probabilities can sum to 1`,
+      });
+    }
+    return;
+  }
+  if (value.ctor.name !== 'explicit' || value.args.probs?.v !== 'record') return;
+  const probs = value.args.probs;
+  let sum = 0;
+  for (const entry of probs.entries) {
+    if (entry.value.v !== 'number') continue;
+    if (entry.value.n < 0 || entry.value.n > 1) ctx.report({ code: Codes.SamplingProbabilities, message: `probability ${entry.value.n} for \`${entry.key}\` is outside [0, 1]`, span: entry.value.span, label: 'not a probability' });
+    sum += entry.value.n;
+  }
+  const missing = [...program.tasks.keys()].filter((t) => !probs.entries.some((e) => e.key === t));
+  if (missing.length) {
+    ctx.report({ code: Codes.SamplingProbabilities, message: `explicit sampling gives no probability to ${missing.map((t) => `\`${t}\``).join(', ')}`, span: probs.span, label: 'incomplete', help: 'give every task a probability (0 to never sample it)' });
+  }
+  if (Math.abs(sum - 1) > 1e-6) {
+    ctx.report({
+      code: Codes.SamplingProbabilities, message: `sampling probabilities sum to ${+sum.toFixed(6)}, not 1`, span: probs.span,
+      label: probs.entries.map((e) => (e.value.v === 'number' ? e.value.n : '?')).join(' + '), help: 'make them sum to 1, or use `proportional()` or `temperature(t: 2)`',
+    });
+  }
+}
+
+export const samplingProbabilities: Rule = {
+  name: 'sampling-probabilities',
+  run(program, ctx) {
+    checkSampling(program.train.sampling, program, ctx);
+  },
+};

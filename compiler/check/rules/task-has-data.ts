@@ -1,0 +1,33 @@
+/** Every dataset's files match at least one file on disk (relative to the program), and every task reads a dataset. */
+import * as path from 'node:path';
+import { Codes } from '../../diagnostics/codes.js';
+import type { Rule } from '../rule.js';
+
+export const taskHasData: Rule = {
+  name: 'task-has-data',
+  run(program, ctx) {
+    const root = path.dirname(program.entry);
+    for (const dataset of program.datasets.values()) {
+      const fileRoot = path.dirname(dataset.symbol.decl.span.file) || root;
+      if (dataset.files.length === 0 && dataset.symbol.fields.files?.v === 'list') {
+        ctx.report({ code: Codes.NoData, message: `dataset \`${dataset.name}\` lists no files`, span: dataset.symbol.fields.files.span, label: 'empty', help: 'give at least one Arrow file or glob' });
+      }
+      for (const file of dataset.files) {
+        if (program.host.glob(file.pattern, fileRoot).length > 0) continue;
+        const tasks = [...program.tasks.values()].filter((t) => t.features && program.features.get(t.features)?.dataset === dataset.name).map((t) => `\`${t.name}\``);
+        ctx.report({
+          code: Codes.NoData,
+          message: `no file matches \`${file.pattern}\``,
+          span: file.span,
+          label: `looked in ${path.join(fileRoot, path.dirname(file.pattern))}`,
+          help: `${tasks.length ? `tasks ${tasks.join(', ')} would have no data; ` : ''}paths are relative to the program's file; CSV files can be converted with \`mtl data import FILE.csv -o FILE.arrow\``,
+        });
+      }
+    }
+    for (const features of program.features.values()) {
+      if (features.dataset && features.transforms.length === 0 && features.symbol.fields.transforms?.v === 'list') {
+        ctx.report({ code: Codes.NoData, message: `features \`${features.name}\` have no transforms`, span: features.symbol.fields.transforms.span, label: 'empty', help: 'list at least one, e.g. `standardize(age)`' });
+      }
+    }
+  },
+};

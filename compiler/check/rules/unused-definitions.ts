@@ -1,0 +1,40 @@
+/** A dataset, feature set or backbone that no task uses is probably a mistake (warning). */
+import { Codes } from '../../diagnostics/codes.js';
+import type { Rule } from '../rule.js';
+import type { Value } from '../values.js';
+import type { Symbol } from '../scope.js';
+
+function collectRefs(value: Value | undefined, out: Set<string>): void {
+  if (!value) return;
+  if (value.v === 'ref') out.add(`${value.to}:${value.name}`);
+  else if (value.v === 'call') {
+    value.rest.forEach((r) => collectRefs(r, out));
+    Object.values(value.args).forEach((a) => collectRefs(a, out));
+  } else if (value.v === 'list') value.items.forEach((i) => collectRefs(i, out));
+}
+
+export const unusedDefinitions: Rule = {
+  name: 'unused-definitions',
+  run(program, ctx) {
+    const used = new Set<string>();
+    for (const symbol of program.scope.symbols) for (const field of Object.values(symbol.fields)) collectRefs(field, used);
+    for (const field of Object.values(program.train)) collectRefs(field, used);
+    const entryFile = program.entry;
+    const check = (symbol: Symbol, noun: string) => {
+      // Definitions from imported files are a library's: only the entry file's are flagged.
+      if (symbol.decl.span.file !== entryFile || used.has(`${symbol.kind}:${symbol.name}`)) return;
+      ctx.report({
+        code: Codes.UnusedDefinition, severity: 'warning', message: `${noun} \`${symbol.name}\` is never used`, span: symbol.decl.name?.span ?? symbol.decl.kindSpan,
+        label: 'defined here', help: 'use it in a task or share, or remove it',
+      });
+    };
+    for (const symbol of program.scope.ofKind('dataset')) check(symbol, 'dataset');
+    for (const symbol of program.scope.ofKind('features')) check(symbol, 'features');
+    for (const symbol of program.scope.ofKind('backbone')) check(symbol, 'backbone');
+    for (const share of program.shares.values()) {
+      if (share.symbol.decl.span.file === entryFile && share.tasks.length === 0 && share.call) {
+        ctx.report({ code: Codes.UnusedDefinition, severity: 'warning', message: `share \`${share.name}\` has no tasks`, span: share.symbol.decl.name?.span ?? share.symbol.decl.kindSpan, label: 'shared by nothing', help: 'list the tasks that share it' });
+      }
+    }
+  },
+};

@@ -1,0 +1,76 @@
+/**
+ * The symbol table: every declaration of the program and its imports, by kind and qualified name.
+ * Names from `import "x.mtl" as lib` are reached as `lib.name`; plain imports merge into the importer's names.
+ */
+import * as path from 'node:path';
+import type { Declaration, DeclarationKind, Program } from '../syntax/ast.js';
+import type { Value } from './values.js';
+import type { LoadedProgram } from '../syntax/load.js';
+
+export interface Symbol {
+  kind: DeclarationKind;
+  /** Qualified name (`lib.trunk` for an aliased import); `train` declarations may be unnamed (''). */
+  name: string;
+  decl: Declaration;
+  /** Set by elaboration: block fields by name, or `{ value }` for `kind name = expression`. */
+  fields: Record<string, Value>;
+}
+
+export class Scope {
+  readonly symbols: Symbol[] = [];
+  private readonly byKey = new Map<string, Symbol>();
+  /** Same-kind, same-name declarations after the first: reported by the duplicates rule. */
+  readonly duplicates: { first: Symbol; again: Symbol }[] = [];
+
+  add(symbol: Symbol): void {
+    const key = `${symbol.kind}:${symbol.name}`;
+    const first = this.byKey.get(key);
+    if (first) {
+      if (first.decl !== symbol.decl) this.duplicates.push({ first, again: symbol });
+      return;
+    }
+    this.byKey.set(key, symbol);
+    this.symbols.push(symbol);
+  }
+
+  get(kind: DeclarationKind, name: string): Symbol | undefined {
+    return this.byKey.get(`${kind}:${name}`);
+  }
+
+  /** Every declared name of one kind (for "did you mean"). */
+  names(kind: DeclarationKind): string[] {
+    return this.symbols.filter((s) => s.kind === kind).map((s) => s.name);
+  }
+
+  /** Kinds under which `name` is declared (to say "`trunk` is a share, not a backbone"). */
+  kindsOf(name: string): DeclarationKind[] {
+    return this.symbols.filter((s) => s.name === name).map((s) => s.kind);
+  }
+
+  ofKind(kind: DeclarationKind): Symbol[] {
+    return this.symbols.filter((s) => s.kind === kind);
+  }
+}
+
+/** Builds the scope of the entry file: its declarations, plus its imports' (prefixed when aliased). */
+export function buildScope(loaded: LoadedProgram): Scope {
+  const byFile = new Map(loaded.files.map((f) => [f.file, f]));
+  const scope = new Scope();
+  const seen = new Set<string>();
+  const addFile = (program: Program, prefix: string) => {
+    const key = `${prefix}|${program.file}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    for (const imp of program.imports) {
+      const target = byFile.get(path.normalize(path.join(path.dirname(program.file), imp.path)));
+      if (target) addFile(target, imp.alias ? `${prefix}${imp.alias.text}.` : prefix);
+    }
+    for (const decl of program.declarations) {
+      if (!decl.name && decl.kind !== 'train') continue;
+      scope.add({ kind: decl.kind, name: prefix + (decl.name?.text ?? ''), decl, fields: {} });
+    }
+  };
+  const entry = byFile.get(loaded.entry);
+  if (entry) addFile(entry, '');
+  return scope;
+}

@@ -1,0 +1,51 @@
+/**
+ * The compiler's phases end to end: load (parse + imports) → check → build IR → optimize → lower.
+ * Each stage returns what it could make and the diagnostics so far; nothing here throws on user error.
+ */
+import { loadProgram, nodeHost, type Host, type LoadedProgram } from './syntax/load.js';
+import { checkLoaded, type CheckOptions } from './check/check.js';
+import type { CheckedProgram } from './check/model.js';
+import { buildGraph } from './ir/build.js';
+import { optimize } from './ir/pipeline.js';
+import type { IrGraph } from './ir/graph.js';
+import { lowerToJob } from './lower/to-job.js';
+import type { Job } from './job/job.js';
+import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.js';
+
+export interface SourceInput {
+  /** The program's path: diagnostics name it, relative paths in it resolve against its directory. */
+  file: string;
+  /** Its text, when it is not to be read from `file`. */
+  text?: string;
+  host?: Host;
+}
+
+export interface CompileOptions extends CheckOptions {
+  /** Check IR invariants after every pass (tests turn this on). */
+  verifyIr?: boolean;
+  /** Keep the graph as it was after this pass. */
+  dumpAfter?: string;
+}
+
+export interface Compilation {
+  loaded: LoadedProgram;
+  checked: CheckedProgram | null;
+  graph: IrGraph | null;
+  dumped: IrGraph | null;
+  job: Job | null;
+  diagnostics: Diagnostic[];
+}
+
+export function compileProgram(input: SourceInput, options: CompileOptions = {}, until: 'check' | 'job' = 'job'): Compilation {
+  const host = input.host ?? nodeHost();
+  const loaded = loadProgram(input.file, host, input.text);
+  const checked = checkLoaded(loaded.value, host, loaded.diagnostics, options);
+  const result: Compilation = { loaded: loaded.value, checked: checked.value, graph: null, dumped: null, job: null, diagnostics: checked.diagnostics };
+  if (until === 'check' || hasErrors(checked.diagnostics)) return result;
+  const optimized = optimize(buildGraph(checked.value), { verify: options.verifyIr ?? false, dumpAfter: options.dumpAfter });
+  result.graph = optimized.graph;
+  result.dumped = optimized.dumped;
+  const entryText = loaded.value.sources.get(input.file)?.text ?? '';
+  result.job = lowerToJob(optimized.graph, { entry: input.file, sourceText: entryText });
+  return result;
+}

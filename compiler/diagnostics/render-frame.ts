@@ -1,0 +1,69 @@
+/**
+ * Renders diagnostics as terminal code frames, after rustc:
+ *
+ *   error[MTL0101]: unknown task `incme`
+ *     --> census.mtl:42:14
+ *      |
+ *   42 |   tasks: [incme, married]
+ *      |           ^^^^^ not defined
+ *      |
+ *      = help: did you mean `income`?
+ *
+ * Secondary spans get their own frame (`:::`) with `-` underlines. Paths are printed as given.
+ */
+import type { Diagnostic, Label } from './diagnostic.js';
+import type { Sources } from './source.js';
+
+export interface FrameOptions {
+  color?: boolean;
+}
+
+const paint = (on: boolean, code: string) => (text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+export function renderFrame(d: Diagnostic, sources: Sources, options: FrameOptions = {}): string {
+  const color = options.color ?? false;
+  const bold = paint(color, '1');
+  const severityColor = paint(color, d.severity === 'error' ? '1;31' : '1;33');
+  const blue = paint(color, '1;34');
+  const labels = [d.primary, ...d.secondary];
+  const gutter = Math.max(...labels.map((l) => String(lineOf(l, sources)).length));
+  const pad = ' '.repeat(gutter);
+  const out: string[] = [`${severityColor(`${d.severity}[${d.code}]`)}${bold(`: ${d.message}`)}`];
+  labels.forEach((label, i) => {
+    const primary = i === 0;
+    const source = sources.get(label.span.file);
+    if (!source) {
+      out.push(`${pad}${blue(primary ? '-->' : ':::')} ${label.span.file}`);
+      return;
+    }
+    const start = source.position(label.span.start);
+    const end = source.position(Math.max(label.span.start, label.span.end - 1));
+    out.push(`${pad}${blue(primary ? '-->' : ':::')} ${label.span.file}:${start.line}:${start.column}`);
+    out.push(`${pad} ${blue('|')}`);
+    const text = source.lineText(start.line);
+    out.push(`${blue(String(start.line).padStart(gutter))} ${blue('|')} ${text}`);
+    const width = end.line === start.line ? Math.max(1, end.column - start.column + 1) : Math.max(1, text.length - start.column + 1);
+    const mark = (primary ? '^' : '-').repeat(width);
+    const underline = `${' '.repeat(start.column - 1)}${primary ? severityColor(mark) : blue(mark)}${label.message ? ' ' + label.message : ''}`;
+    out.push(`${pad} ${blue('|')} ${underline}`.trimEnd());
+  });
+  if (d.help) {
+    out.push(`${pad} ${blue('|')}`);
+    out.push(`${pad} ${blue('=')} ${bold('help')}: ${d.help}`);
+  }
+  return out.join('\n');
+}
+
+function lineOf(label: Label, sources: Sources): number {
+  const source = sources.get(label.span.file);
+  return source ? source.position(label.span.start).line : 1;
+}
+
+export function renderFrames(diagnostics: readonly Diagnostic[], sources: Sources, options: FrameOptions = {}): string {
+  if (diagnostics.length === 0) return '';
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  const summary = [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '']
+    .filter(Boolean).join(', ');
+  return diagnostics.map((d) => renderFrame(d, sources, options)).join('\n\n') + `\n\n${summary}\n`;
+}

@@ -1,0 +1,211 @@
+/**
+ * Checked program → graph IR. Each task gets its own chain of layer nodes (input → backbone → tower → head);
+ * layers that use the same parameters from the same input are merged later by a pass, which is how hard sharing
+ * and heads at different depths end up with one backbone pass.
+ */
+import * as path from 'node:path';
+import type * as A from '../syntax/ast.js';
+import type { CheckedProgram, TaskView, FeaturesView, DatasetView } from '../check/model.js';
+import { featuresKind, headKind, taskDataset } from '../check/model.js';
+import { backboneParts } from '../check/backbone.js';
+import { taskMetrics } from '../check/rules/selection-metric.js';
+import { targetType } from '../check/target.js';
+import type { Value } from '../check/values.js';
+import { defaultLoss } from '../../stdlib/catalog.js';
+import type { TransformPlan, Width, SharingPlan, HeadPlan, Expr, LossKind, MetricKind, SplitPlan, ColumnPlan, ColumnType } from '../job/job.js';
+import { newGraph, PLAN_NODE, type IrGraph, type ValueKind } from './graph.js';
+import { expandPart, kindAfter } from './layers.js';
+import { trainingPlan } from './training.js';
+
+const num = (v: Value | undefined, fallback: number): number => (v?.v === 'number' ? v.n : fallback);
+
+export function buildGraph(program: CheckedProgram): IrGraph {
+  const graph = newGraph();
+  const root = path.dirname(program.entry);
+  for (const dataset of program.datasets.values()) addDataset(graph, program, dataset, root);
+  for (const features of program.features.values()) addFeatures(graph, features);
+  for (const task of [...program.tasks.values()].sort((a, b) => a.name.localeCompare(b.name))) addTask(graph, program, task);
+  graph.setNode(PLAN_NODE, { kind: 'plan', training: trainingPlan(program, [...program.tasks.keys()].sort()), span: program.trainSymbol?.decl.span ?? { file: program.entry, start: 0, end: 0 } });
+  for (const task of program.tasks.keys()) if (graph.hasNode(`head:${task}`)) graph.setEdge(`head:${task}`, PLAN_NODE, {});
+  return graph;
+}
+
+function addDataset(graph: IrGraph, program: CheckedProgram, dataset: DatasetView, root: string): void {
+  const fileDir = path.dirname(dataset.symbol.decl.span.file);
+  const files = dataset.files.flatMap((f) => program.host.glob(f.pattern, fileDir).map((match) => path.relative(root, path.join(fileDir, match)).split(path.sep).join('/')));
+  const columns: ColumnPlan[] = [...dataset.columns.entries()].map(([name, c]) => ({ name, type: c.type as ColumnType }));
+  graph.setNode(`dataset:${dataset.name}`, { kind: 'dataset', name: dataset.name, files: [...new Set(files)], columns, split: splitPlan(dataset.split), span: dataset.symbol.decl.span });
+}
+
+function splitPlan(value: Value): SplitPlan {
+  if (value.v === 'call' && value.ctor.name === 'by_column') {
+    const s = (v: Value | undefined, d: string) => (v?.v === 'string' ? v.s : d);
+    return { kind: 'column', column: value.args.column?.v === 'column' ? value.args.column.name : '', train: s(value.args.train, 'train'), valid: s(value.args.valid, 'valid'), test: s(value.args.test, 'test') };
+  }
+  const a = value.v === 'call' ? value.args : {};
+  return { kind: 'ratio', train: num(a.train, 0.8), valid: num(a.valid, 0.1), test: num(a.test, 0.1), seed: num(a.seed, 0) };
+}
+
+function transformPlan(name: string, a: Record<string, Value>): { transform: TransformPlan; shape: (id: string) => Width[] } {
+  switch (name) {
+    case 'onehot': return { transform: { kind: 'onehot', maxVocab: num(a.max_vocab, 1000), minCount: num(a.min_count, 1) }, shape: (id) => [{ vocab: id }] };
+    case 'embedding': return { transform: { kind: 'embedding', dim: num(a.dim, 16), maxVocab: num(a.max_vocab, 10000), minCount: num(a.min_count, 1) }, shape: () => [num(a.dim, 16)] };
+    case 'tokens': {
+      const maxLength = num(a.max_length, 64);
+      return { transform: { kind: 'tokens', maxLength, maxVocab: num(a.max_vocab, 20000), minCount: num(a.min_count, 1), lowercase: a.lowercase?.v === 'bool' && a.lowercase.b }, shape: () => [maxLength] };
+    }
+    case 'image': {
+      const shape = a.shape?.v === 'list' ? a.shape.items.flatMap((i) => (i.v === 'number' ? [i.n] : [])) : [];
+      return { transform: { kind: 'image', shape, scale: num(a.scale, 1), mean: num(a.mean, 0), std: num(a.std, 1) }, shape: () => shape };
+    }
+    case 'normalize': return { transform: { kind: 'normalize' }, shape: () => [1] };
+    case 'raw': return { transform: { kind: 'raw' }, shape: () => [1] };
+    default: return { transform: { kind: 'standardize' }, shape: () => [1] };
+  }
+}
+
+function addFeatures(graph: IrGraph, features: FeaturesView): void {
+  if (!features.dataset) return;
+  const kind = featuresKind(features) ?? 'vector';
+  const inputId = `input:${features.name}`;
+  graph.setNode(inputId, { kind: 'input', name: features.name, dataset: features.dataset, valueKind: kind, shape: null, span: features.symbol.decl.span });
+  features.transforms.forEach((t, i) => {
+    const id = `transform:${features.name}/${i}`;
+    const { transform, shape } = transformPlan(t.name, t.call.args);
+    graph.setNode(id, { kind: 'transform', dataset: features.dataset!, column: t.column.name, transform, shape: shape(id), span: t.column.span });
+    graph.setEdge(`dataset:${features.dataset}`, id, {});
+    graph.setEdge(id, inputId, { order: i });
+  });
+}
+
+/** The vocabulary width of a token input (what a sequence model's embedding is sized by). */
+function inputVocab(graph: IrGraph, features: FeaturesView): Width {
+  const tokenTransform = features.transforms.findIndex((t) => t.name === 'tokens');
+  return tokenTransform >= 0 ? { vocab: `transform:${features.name}/${tokenTransform}` } : 0;
+}
+
+function sharingOf(task: TaskView, columns: string[]): SharingPlan {
+  const call = task.share?.call;
+  if (!call) return { kind: 'hard' };
+  const a = call.args;
+  switch (call.ctor.name) {
+    case 'cross_stitch': return { kind: 'cross_stitch', columns, after: a.after?.v === 'list' ? a.after.items.flatMap((i) => (i.v === 'number' ? [i.n] : [])) : [], init: num(a.init, 0.9) };
+    case 'adapters': return { kind: 'adapters', size: num(a.size, 16), tasks: task.share!.tasks.map((t) => t.name).sort() };
+    case 'soft': return { kind: 'soft', columns, l2: num(a.l2, 0.001) };
+    default: return { kind: 'hard' };
+  }
+}
+
+/**
+ * Appends the layers of a backbone value after `from`, for one task, as nodes owned by `owner`.
+ * Stops after the `stopAt`-th visible layer when given (a head at a depth). Returns the last node and kind.
+ */
+function chain(
+  graph: IrGraph, program: CheckedProgram, task: string, value: Value, owner: string, tasks: string[], sharing: SharingPlan,
+  from: { id: string; kind: ValueKind }, vocab: Width, backboneName: string | null, stopAt: number | null,
+): { id: string; kind: ValueKind } {
+  let current = from;
+  let index = 0;
+  let visible = 0;
+  for (const part of backboneParts(value, program)) {
+    for (const expanded of expandPart(part.call, current.kind, vocab)) {
+      if (stopAt !== null && visible > stopAt) return current;
+      const id = `layer:${owner}/${index}@${task}`;
+      graph.setNode(id, {
+        kind: 'layer', params: `${owner}/${index}`, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
+        sharing, tasks, shape: null, span: part.call.span,
+      });
+      graph.setEdge(current.id, id, {});
+      current = { id, kind: kindAfter(expanded.layer, current.kind) };
+      index++;
+      if (expanded.visible) visible++;
+    }
+  }
+  return current;
+}
+
+function addTask(graph: IrGraph, program: CheckedProgram, task: TaskView): void {
+  const features = task.features ? program.features.get(task.features) : undefined;
+  const dataset = taskDataset(program, task);
+  const kind = headKind(task);
+  if (!features || !dataset || !kind || !task.target) return;
+  let current: { id: string; kind: ValueKind } = { id: `input:${features.name}`, kind: featuresKind(features) ?? 'vector' };
+  const vocab = inputVocab(graph, features);
+  const depth = task.fields.depth?.v === 'number' ? task.fields.depth.n : null;
+  const share = task.share;
+  const shareTasks = share ? share.tasks.map((t) => t.name).sort() : [task.name];
+  const backboneName = (v: Value | null | undefined) => (v?.v === 'ref' ? v.name : null);
+
+  if (share && share.backbone && share.scheme === 'mmoe') {
+    current = addMixture(graph, program, task, share.name, share.backbone, num(share.call?.args.experts, 4), shareTasks, current, vocab);
+  } else if (share && share.backbone) {
+    const perTask = share.scheme === 'soft' || share.scheme === 'cross_stitch';
+    const owner = perTask ? `${share.name}.${task.name}` : share.name;
+    const columns = perTask ? shareTasks.map((t) => `${share.name}.${t}`) : [share.name];
+    current = chain(graph, program, task.name, share.backbone, owner, perTask ? [task.name] : shareTasks, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth);
+  } else if (task.fields.backbone && task.fields.backbone.v !== 'absent' && task.fields.backbone.v !== 'error') {
+    current = chain(graph, program, task.name, task.fields.backbone, `${task.name}.backbone`, [task.name], { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
+  }
+  const tower = task.fields.tower;
+  if (tower && tower.v !== 'absent' && tower.v !== 'error') {
+    current = chain(graph, program, task.name, tower, `${task.name}.tower`, [task.name], { kind: 'hard' }, current, vocab, backboneName(tower), null);
+  }
+
+  const columns = dataset.columns;
+  const type = (targetType(task.target, columns) ?? 'float') as ColumnType;
+  const classesGiven = task.head!.args.classes?.v === 'number' ? task.head!.args.classes.n : null;
+  const stringClasses = type === 'string' || type === 'list<string>';
+  const units: Width = kind === 'multilabel' ? num(task.head!.args.labels, 1)
+    : kind === 'multiclass' || kind === 'tagging' || kind === 'dense' ? (classesGiven ?? (stringClasses ? { vocab: `task:${task.name}` } : { vocab: `task:${task.name}` }))
+    : kind === 'span' ? 2 : 1;
+  const head: HeadPlan = { kind: kind as HeadPlan['kind'], units, classes: stringClasses ? 'vocab' : 'index' };
+  const loss = (task.fields.loss?.v === 'call' ? task.fields.loss.ctor.name : defaultLoss[kind]) as LossKind;
+  graph.setNode(`head:${task.name}`, {
+    kind: 'head', task: task.name, dataset: dataset.name, head, loss, metrics: taskMetrics(task) as MetricKind[], weight: num(task.fields.weight, 1),
+    target: toExpr(task.target), targetType: type, span: task.symbol.decl.span,
+  });
+  graph.setEdge(current.id, `head:${task.name}`, {});
+  graph.setEdge(`dataset:${dataset.name}`, `head:${task.name}`, {});
+}
+
+/** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */
+function addMixture(
+  graph: IrGraph, program: CheckedProgram, task: TaskView, share: string, expert: Value, experts: number, tasks: string[],
+  from: { id: string; kind: ValueKind }, vocab: Width,
+): { id: string; kind: ValueKind } {
+  const expertOwners = Array.from({ length: experts }, (_, k) => `${share}.expert${k}`);
+  const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
+  const sharing: SharingPlan = { kind: 'mmoe', experts: expertOwners, gates };
+  const outputs = expertOwners.map((owner) => chain(graph, program, task.name, expert, owner, tasks, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
+  const gateOwner = gates[task.name]!;
+  const gateId = `layer:${gateOwner}/0@${task.name}`;
+  graph.setNode(gateId, {
+    kind: 'layer', params: `${gateOwner}/0`, owner: gateOwner, index: 0, backbone: null, layer: { kind: 'dense', units: experts, activation: 'softmax', dropout: 0 },
+    sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
+  });
+  graph.setEdge(from.id, gateId, {});
+  const mixOwner = `${share}.mix.${task.name}`;
+  const mixId = `layer:${mixOwner}/0@${task.name}`;
+  graph.setNode(mixId, {
+    kind: 'layer', params: `${mixOwner}/0`, owner: mixOwner, index: 0, backbone: null, layer: { kind: 'mixture', experts: expertOwners, gate: gateOwner },
+    sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
+  });
+  outputs.forEach((o, k) => graph.setEdge(o.id, mixId, { order: k }));
+  graph.setEdge(gateId, mixId, { order: experts });
+  return { id: mixId, kind: outputs[0]?.kind ?? 'vector' };
+}
+
+export function toExpr(expr: A.Expr): Expr {
+  switch (expr.type) {
+    case 'Name': return { col: expr.name };
+    case 'Number': return { lit: expr.value };
+    case 'String': return { lit: expr.value };
+    case 'Bool': return { lit: expr.value };
+    case 'Null': return { lit: null };
+    case 'Unary': return { op: expr.op === 'not' ? 'not' : 'neg', args: [toExpr(expr.operand)] };
+    case 'Binary':
+      if (expr.op === 'in') return { op: 'in', args: [toExpr(expr.left), expr.right.type === 'List' ? expr.right.items.map(toExpr) : [toExpr(expr.right)]] };
+      return { op: expr.op, args: [toExpr(expr.left), toExpr(expr.right)] };
+    default: return { lit: null };
+  }
+}

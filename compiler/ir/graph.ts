@@ -1,0 +1,78 @@
+/**
+ * The graph IR: a directed acyclic graph (graphlib) whose nodes are datasets, feature transforms, model inputs,
+ * backbone layers, task heads and the training plan. Layers carry `params`: the identity of the parameters they
+ * use, so two layer nodes with the same params and the same input compute the same thing (merged by a pass).
+ * Passes never mutate a graph: they return a new one (`cloneGraph`).
+ */
+import * as graphlib from '@dagrejs/graphlib';
+import type { Span } from '../diagnostics/diagnostic.js';
+import type {
+  ColumnPlan, SplitPlan, TransformPlan, Width, LayerPlan, SharingPlan, HeadPlan, LossKind, MetricKind, Expr, ColumnType, TrainingPlan,
+} from '../job/job.js';
+
+export type ValueKind = 'vector' | 'ids' | 'sequence' | 'image';
+
+export type IrNode =
+  | { kind: 'dataset'; name: string; files: string[]; columns: ColumnPlan[]; split: SplitPlan; span: Span }
+  | { kind: 'transform'; dataset: string; column: string; transform: TransformPlan; shape: Width[] | null; span: Span }
+  | { kind: 'input'; name: string; dataset: string; valueKind: ValueKind; shape: Width[] | null; span: Span }
+  | {
+    kind: 'layer';
+    /** The parameters this layer uses: `${owner}/${index}`. Same params + same input = same computation. */
+    params: string;
+    /** The module the parameters belong to (a share, a task's private backbone, a tower). */
+    owner: string;
+    index: number;
+    backbone: string | null;
+    layer: LayerPlan;
+    sharing: SharingPlan;
+    tasks: string[];
+    shape: Width[] | null;
+    span: Span;
+  }
+  | {
+    kind: 'head'; task: string; dataset: string; head: HeadPlan; loss: LossKind; metrics: MetricKind[]; weight: number;
+    target: Expr; targetType: ColumnType; span: Span;
+  }
+  | { kind: 'plan'; training: TrainingPlan; span: Span };
+
+export interface IrEdge {
+  /** Position of a transform within its input (inputs concatenate in this order). */
+  order?: number;
+}
+
+export type IrGraph = graphlib.Graph<unknown, IrNode, IrEdge>;
+
+export const PLAN_NODE = 'plan';
+
+export function newGraph(): IrGraph {
+  return new graphlib.Graph<unknown, IrNode, IrEdge>({ directed: true, multigraph: false, compound: false });
+}
+
+/** A deep copy: passes work on their own graph and leave their input untouched. */
+export function cloneGraph(graph: IrGraph): IrGraph {
+  const copy = newGraph();
+  for (const id of graph.nodes()) copy.setNode(id, structuredClone(graph.node(id)));
+  for (const e of graph.edges()) copy.setEdge(e.v, e.w, structuredClone(graph.edge(e) ?? {}));
+  return copy;
+}
+
+export function nodesOfKind<K extends IrNode['kind']>(graph: IrGraph, kind: K): [string, Extract<IrNode, { kind: K }>][] {
+  const out: [string, Extract<IrNode, { kind: K }>][] = [];
+  for (const id of graph.nodes()) {
+    const node = graph.node(id);
+    if (node.kind === kind) out.push([id, node as Extract<IrNode, { kind: K }>]);
+  }
+  return out;
+}
+
+/** Predecessors sorted by edge order, then id: inputs read their transforms in this order. */
+export function orderedPredecessors(graph: IrGraph, id: string): string[] {
+  return (graph.predecessors(id) ?? []).sort((a, b) => (graph.edge(a, id)?.order ?? 0) - (graph.edge(b, id)?.order ?? 0) || a.localeCompare(b));
+}
+
+export function toJson(graph: IrGraph): unknown {
+  return graphlib.json.write(graph as unknown as graphlib.Graph);
+}
+
+export { graphlib };

@@ -1,0 +1,25 @@
+import { cloneGraph, PLAN_NODE } from '../graph.js';
+import type { Pass } from '../pass.js';
+
+/** Removes every node with no path to the training plan: transforms, inputs, layers and datasets no live task reads. */
+export const eliminateDeadNodes: Pass = {
+  name: 'eliminate-dead-nodes',
+  doc: 'a node that reaches no loss computes nothing anyone reads, so the runtime never loads or runs it',
+  run(input) {
+    const graph = cloneGraph(input);
+    if (!graph.hasNode(PLAN_NODE)) return graph;
+    const live = new Set<string>([PLAN_NODE]);
+    const stack = [PLAN_NODE];
+    while (stack.length) {
+      const id = stack.pop()!;
+      for (const pred of graph.predecessors(id) ?? []) {
+        if (!live.has(pred)) {
+          live.add(pred);
+          stack.push(pred);
+        }
+      }
+    }
+    for (const id of graph.nodes()) if (!live.has(id)) graph.removeNode(id);
+    return graph;
+  },
+};

@@ -1,0 +1,65 @@
+import * as graphlib from '@dagrejs/graphlib';
+import { cloneGraph, orderedPredecessors, type IrNode } from '../graph.js';
+import type { Pass } from '../pass.js';
+import type { Width, LayerPlan } from '../../job/job.js';
+
+/** Sums widths, folding the known numbers: `{ sum: [7, {vocab: a}] }`, or a plain number when all are known. */
+export function sumWidths(widths: Width[]): Width {
+  const flat: Width[] = [];
+  let known = 0;
+  for (const w of widths) {
+    if (typeof w === 'number') known += w;
+    else if ('sum' in w) {
+      const inner = sumWidths(w.sum);
+      if (typeof inner === 'number') known += inner;
+      else flat.push(...('sum' in inner ? inner.sum : [inner]));
+    } else flat.push(w);
+  }
+  if (flat.length === 0) return known;
+  return { sum: known ? [known, ...flat] : flat };
+}
+
+function product(widths: Width[]): Width {
+  return widths.every((w) => typeof w === 'number') ? (widths as number[]).reduce((a, b) => a * b, 1) : { sum: [] };
+}
+
+function layerShape(layer: LayerPlan, input: Width[]): Width[] {
+  const lead = input.slice(0, -1);
+  switch (layer.kind) {
+    case 'dense': return [...lead, layer.units];
+    case 'embedding': return [...input, layer.dim];
+    case 'transformer': return [...lead, layer.dim];
+    case 'lstm': return [...lead, layer.bidirectional ? 2 * layer.units : layer.units];
+    case 'conv2d': return [...input.slice(0, -1), layer.filters];
+    case 'pool':
+      if (layer.size === 0) return input.slice(-1);
+      return [...input.slice(0, -1).map((w) => (typeof w === 'number' ? Math.floor(w / layer.size) : w)), ...input.slice(-1)];
+    case 'flatten': return [product(input)];
+    case 'mixture': return input;
+  }
+}
+
+/** Computes the per-row output shape of every input and layer, in topological order (widths may stay symbolic). */
+export const inferShapes: Pass = {
+  name: 'infer-shapes',
+  doc: 'every input and layer gets its per-row output shape, so the runtime allocates without re-deriving anything',
+  run(input) {
+    const graph = cloneGraph(input);
+    const shapeOf = (id: string): Width[] => {
+      const node: IrNode = graph.node(id);
+      return node.kind === 'transform' || node.kind === 'input' || node.kind === 'layer' ? node.shape ?? [] : [];
+    };
+    for (const id of graphlib.alg.topsort(graph as unknown as graphlib.Graph)) {
+      const node = graph.node(id);
+      if (node.kind === 'input') {
+        const parts = orderedPredecessors(graph, id).filter((p) => graph.node(p).kind === 'transform').map(shapeOf);
+        node.shape = node.valueKind === 'vector' ? [sumWidths(parts.map((s) => s[0] ?? 0))] : parts[0] ?? [];
+      } else if (node.kind === 'layer') {
+        const preds = orderedPredecessors(graph, id);
+        const from = node.layer.kind === 'mixture' ? shapeOf(preds[0]!) : shapeOf(preds[0] ?? '');
+        node.shape = layerShape(node.layer, from);
+      }
+    }
+    return graph;
+  },
+};

@@ -1,0 +1,51 @@
+/**
+ * The whole optimization pipeline, in order. Each pass is pure (graph in, new graph out); `verify` checks the
+ * invariants after every one, and `dumpAfter` hands back the graph as it was after the named pass.
+ */
+import type { IrGraph } from './graph.js';
+import type { Pass } from './pass.js';
+import { verifyGraph } from './verify.js';
+import { eliminateDeadTasks } from './passes/eliminate-dead-tasks.js';
+import { eliminateDeadNodes } from './passes/eliminate-dead-nodes.js';
+import { mergeIdenticalTransforms } from './passes/merge-identical-transforms.js';
+import { mergeIdenticalLayers } from './passes/merge-identical-layers.js';
+import { inferShapes } from './passes/infer-shapes.js';
+
+export const passes: readonly Pass[] = [
+  eliminateDeadTasks,
+  eliminateDeadNodes,
+  mergeIdenticalTransforms,
+  mergeIdenticalLayers,
+  inferShapes,
+];
+
+export interface PipelineOptions {
+  verify?: boolean;
+  dumpAfter?: string;
+}
+
+export interface PipelineResult {
+  graph: IrGraph;
+  /** The graph right after `dumpAfter`, when asked. */
+  dumped: IrGraph | null;
+}
+
+export class IrVerificationError extends Error {}
+
+export function optimize(graph: IrGraph, options: PipelineOptions = {}): PipelineResult {
+  let dumped: IrGraph | null = null;
+  if (options.verify) assertValid(graph, 'build', false);
+  for (const pass of passes) {
+    graph = pass.run(graph);
+    if (options.verify) assertValid(graph, pass.name, pass === inferShapes);
+    if (options.dumpAfter === pass.name) dumped = graph;
+  }
+  return { graph, dumped };
+}
+
+function assertValid(graph: IrGraph, after: string, shapes: boolean): void {
+  const problems = verifyGraph(graph, { shapes });
+  if (problems.length) throw new IrVerificationError(`IR invalid after ${after}:\n  ${problems.join('\n  ')}`);
+}
+
+export const passNames = (): string[] => passes.map((p) => p.name);

@@ -1,0 +1,71 @@
+/**
+ * The lexicon of `.mtl`. Every token has a `label`: the human name used in parse errors
+ * ("expected a name, found '}'"). Keywords use `longer_alt: Identifier` so `tasks` stays a name.
+ */
+import { createToken, Lexer, type TokenType } from 'chevrotain';
+
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED });
+export const LineComment = createToken({ name: 'LineComment', pattern: /(?:\/\/|#)[^\n\r]*/, group: Lexer.SKIPPED });
+export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED, line_breaks: true });
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+
+function keyword(word: string): TokenType {
+  return createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'` });
+}
+
+// Declaration keywords.
+export const Import = keyword('import');
+export const As = keyword('as');
+export const Dataset = keyword('dataset');
+export const Features = keyword('features');
+export const Backbone = keyword('backbone');
+export const Task = keyword('task');
+export const Share = keyword('share');
+export const Train = keyword('train');
+// Expression keywords.
+export const True = keyword('true');
+export const False = keyword('false');
+export const Null = keyword('null');
+export const And = keyword('and');
+export const Or = keyword('or');
+export const Not = keyword('not');
+export const In = keyword('in');
+
+export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\n\r]|\\.)*"/, label: 'a string' });
+export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/, label: 'a number' });
+
+export const LBrace = createToken({ name: 'LBrace', pattern: /\{/, label: "'{'" });
+export const RBrace = createToken({ name: 'RBrace', pattern: /\}/, label: "'}'" });
+export const LParen = createToken({ name: 'LParen', pattern: /\(/, label: "'('" });
+export const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" });
+export const LBracket = createToken({ name: 'LBracket', pattern: /\[/, label: "'['" });
+export const RBracket = createToken({ name: 'RBracket', pattern: /\]/, label: "']'" });
+export const Comma = createToken({ name: 'Comma', pattern: /,/, label: "','" });
+export const Colon = createToken({ name: 'Colon', pattern: /:/, label: "':'" });
+export const Dot = createToken({ name: 'Dot', pattern: /\./, label: "'.'" });
+export const EqEq = createToken({ name: 'EqEq', pattern: /==/, label: "'=='" });
+export const NotEq = createToken({ name: 'NotEq', pattern: /!=/, label: "'!='" });
+export const LessEq = createToken({ name: 'LessEq', pattern: /<=/, label: "'<='" });
+export const GreaterEq = createToken({ name: 'GreaterEq', pattern: />=/, label: "'>='" });
+export const Less = createToken({ name: 'Less', pattern: /</, label: "'<'" });
+export const Greater = createToken({ name: 'Greater', pattern: />/, label: "'>'" });
+export const Equals = createToken({ name: 'Equals', pattern: /=/, label: "'='" });
+export const Plus = createToken({ name: 'Plus', pattern: /\+/, label: "'+'" });
+export const Minus = createToken({ name: 'Minus', pattern: /-/, label: "'-'" });
+export const Star = createToken({ name: 'Star', pattern: /\*/, label: "'*'" });
+export const Slash = createToken({ name: 'Slash', pattern: /\//, label: "'/'" });
+
+/** Tokens that can name a field or an argument. */
+export const nameTokens: TokenType[] = [Identifier, Import, As, Dataset, Features, Backbone, Task, Share, Train, True, False, Null, And, Or, Not, In];
+
+/** Order matters: comments before '/', longer operators before their prefixes, keywords before Identifier. */
+export const allTokens: TokenType[] = [
+  WhiteSpace, LineComment, BlockComment,
+  Import, As, Dataset, Features, Backbone, Task, Share, Train, True, False, Null, And, Or, Not, In,
+  Identifier, StringLiteral, NumberLiteral,
+  LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Colon, Dot,
+  EqEq, NotEq, LessEq, GreaterEq, Less, Greater, Equals, Plus, Minus, Star, Slash,
+];
+
+export const mtlLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
