@@ -39,7 +39,7 @@ function defaultTrainFields(entry: string, ctx: DiagnosticsContext): Record<stri
   const decl = parsed.value.declarations[0]!;
   const pinned = { ...decl, span: { file: entry, start: 0, end: 0 }, kindSpan: { file: entry, start: 0, end: 0 } };
   const scope = new Scope();
-  const symbol: Symbol = { kind: 'train', name: '', decl: pinned, fields: {} };
+  const symbol: Symbol = { kind: 'train', name: '', decl: pinned, prefix: '', fields: {} };
   scope.add(symbol);
   elaborate(scope, ctx);
   for (const value of Object.values(symbol.fields)) (value as { implicit?: boolean }).implicit = true;

@@ -22,10 +22,14 @@ export function elaborate(scope: Scope, ctx: DiagnosticsContext): void {
 }
 
 class Elaborator {
+  /** The alias prefix of the file being read: its names resolve in its own namespace first. */
+  private prefix = '';
+
   constructor(private readonly scope: Scope, private readonly ctx: DiagnosticsContext) {}
 
   declaration(symbol: Symbol): void {
     const { decl } = symbol;
+    this.prefix = symbol.prefix;
     const category = assignedCategory[decl.kind];
     if (category) {
       if (decl.form === 'block') {
@@ -154,7 +158,8 @@ class Elaborator {
   private reference(expr: A.Expr, type: Extract<Type, { t: 'ref' }>): Value {
     const name = qualifiedName(expr);
     if (name === null) return this.mismatch(expr, type);
-    if (this.scope.get(type.to, name)) return { v: 'ref', to: type.to, name, span: expr.span };
+    const found = this.scope.resolve(type.to, name, this.prefix);
+    if (found) return { v: 'ref', to: type.to, name: found.name, span: expr.span };
     const elsewhere = this.scope.kindsOf(name);
     const help = elsewhere.length ? `\`${name}\` is a ${elsewhere[0]}, not a ${type.to}` : didYouMean(name, this.scope.names(type.to)) ?? (this.scope.names(type.to).length ? null : `declare it: \`${type.to} ${name} ...\``);
     this.ctx.report({ code: Codes.UnknownName, message: `unknown ${type.to} \`${name}\``, span: expr.span, label: 'not declared', help });
@@ -183,7 +188,7 @@ class Elaborator {
         case 'string': return expr.type === 'String';
         case 'list': return expr.type === 'List';
         case 'record': return expr.type === 'Record';
-        case 'ref': { const n = qualifiedName(expr); return n !== null && !!this.scope.get(alt.to, n); }
+        case 'ref': { const n = qualifiedName(expr); return n !== null && !!this.scope.resolve(alt.to, n, this.prefix); }
         case 'enum': return expr.type === 'Name' && alt.values.includes(expr.name);
         case 'ctor': return (expr.type === 'Call' || expr.type === 'Name') && !!findConstructor(alt.category, expr.type === 'Call' ? (expr.callee.type === 'Name' ? expr.callee.name : '') : expr.name);
         default: return false;

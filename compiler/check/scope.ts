@@ -12,6 +12,8 @@ export interface Symbol {
   /** Qualified name (`lib.trunk` for an aliased import); `train` declarations may be unnamed (''). */
   name: string;
   decl: Declaration;
+  /** The alias prefix its file was imported under (`lib.`), '' for the entry file and plain imports. */
+  prefix: string;
   /** Set by elaboration: block fields by name, or `{ value }` for `kind name = expression`. */
   fields: Record<string, Value>;
 }
@@ -35,6 +37,11 @@ export class Scope {
 
   get(kind: DeclarationKind, name: string): Symbol | undefined {
     return this.byKey.get(`${kind}:${name}`);
+  }
+
+  /** Resolves a name written inside a file imported under `prefix`: its own namespace first, then the global one. */
+  resolve(kind: DeclarationKind, name: string, prefix: string): Symbol | undefined {
+    return (prefix ? this.get(kind, prefix + name) : undefined) ?? this.get(kind, name);
   }
 
   /** Every declared name of one kind (for "did you mean"). */
@@ -67,7 +74,7 @@ export function buildScope(loaded: LoadedProgram): Scope {
     }
     for (const decl of program.declarations) {
       if (!decl.name && decl.kind !== 'train') continue;
-      scope.add({ kind: decl.kind, name: prefix + (decl.name?.text ?? ''), decl, fields: {} });
+      scope.add({ kind: decl.kind, name: prefix + (decl.name?.text ?? ''), decl, prefix, fields: {} });
     }
   };
   const entry = byFile.get(loaded.entry);

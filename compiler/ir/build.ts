@@ -97,11 +97,12 @@ function sharingOf(task: TaskView, columns: string[]): SharingPlan {
 }
 
 /**
- * Appends the layers of a backbone value after `from`, for one task, as nodes owned by `owner`.
+ * Appends the layers of a backbone value after `from`, for one task, as nodes owned by `owner`. Each node lists
+ * the one task it is built for; merging shared layers unions the lists, so a layer's tasks are those reading it.
  * Stops after the `stopAt`-th visible layer when given (a head at a depth). Returns the last node and kind.
  */
 function chain(
-  graph: IrGraph, program: CheckedProgram, task: string, value: Value, owner: string, tasks: string[], sharing: SharingPlan,
+  graph: IrGraph, program: CheckedProgram, task: string, value: Value, owner: string, sharing: SharingPlan,
   from: { id: string; kind: ValueKind }, vocab: Width, backboneName: string | null, stopAt: number | null,
 ): { id: string; kind: ValueKind } {
   let current = from;
@@ -113,7 +114,7 @@ function chain(
       const id = `layer:${owner}/${index}@${task}`;
       graph.setNode(id, {
         kind: 'layer', params: `${owner}/${index}`, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
-        sharing, tasks, shape: null, span: part.call.span,
+        sharing, tasks: [task], shape: null, span: part.call.span,
       });
       graph.setEdge(current.id, id, {});
       current = { id, kind: kindAfter(expanded.layer, current.kind) };
@@ -142,13 +143,13 @@ function addTask(graph: IrGraph, program: CheckedProgram, task: TaskView): void 
     const perTask = share.scheme === 'soft' || share.scheme === 'cross_stitch';
     const owner = perTask ? `${share.name}.${task.name}` : share.name;
     const columns = perTask ? shareTasks.map((t) => `${share.name}.${t}`) : [share.name];
-    current = chain(graph, program, task.name, share.backbone, owner, perTask ? [task.name] : shareTasks, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth);
+    current = chain(graph, program, task.name, share.backbone, owner, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth);
   } else if (task.fields.backbone && task.fields.backbone.v !== 'absent' && task.fields.backbone.v !== 'error') {
-    current = chain(graph, program, task.name, task.fields.backbone, `${task.name}.backbone`, [task.name], { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
+    current = chain(graph, program, task.name, task.fields.backbone, `${task.name}.backbone`, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
   }
   const tower = task.fields.tower;
   if (tower && tower.v !== 'absent' && tower.v !== 'error') {
-    current = chain(graph, program, task.name, tower, `${task.name}.tower`, [task.name], { kind: 'hard' }, current, vocab, backboneName(tower), null);
+    current = chain(graph, program, task.name, tower, `${task.name}.tower`, { kind: 'hard' }, current, vocab, backboneName(tower), null);
   }
 
   const columns = dataset.columns;
@@ -176,7 +177,7 @@ function addMixture(
   const expertOwners = Array.from({ length: experts }, (_, k) => `${share}.expert${k}`);
   const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
   const sharing: SharingPlan = { kind: 'mmoe', experts: expertOwners, gates };
-  const outputs = expertOwners.map((owner) => chain(graph, program, task.name, expert, owner, tasks, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
+  const outputs = expertOwners.map((owner) => chain(graph, program, task.name, expert, owner, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
   const gateOwner = gates[task.name]!;
   const gateId = `layer:${gateOwner}/0@${task.name}`;
   graph.setNode(gateId, {

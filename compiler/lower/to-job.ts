@@ -47,7 +47,7 @@ export function lowerToJob(input: IrGraph, options: LowerOptions): Job {
   const startsChain = (id: string, n: LayerNode) => {
     const pred = orderedPredecessors(graph, id)[0];
     const p = pred ? graph.node(pred) : undefined;
-    return n.layer.kind === 'mixture' || p?.kind !== 'layer' || p.owner !== n.owner || p.index !== n.index - 1 || (graph.successors(pred!) ?? []).length !== 1;
+    return n.layer.kind === 'mixture' || p?.kind !== 'layer' || p.owner !== n.owner || p.index !== n.index - 1;
   };
   for (const id of layerIds) {
     const n = graph.node(id) as LayerNode;

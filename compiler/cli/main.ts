@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+/**
+ * The `mtl` command line. Compiler commands (check, compile, graph, render, stdlib, init) never load TensorFlow.js;
+ * runtime commands (run, train, eval, data import) load it on demand. Exit codes: 0 ok, 1 program or data errors,
+ * 2 usage errors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Command, CommanderError, Option } from 'commander';
+import { compileProgram, type Compilation } from '../compile.js';
+import { passNames } from '../ir/pipeline.js';
+import { toJson } from '../ir/graph.js';
+import { toDot } from '../render/to-dot.js';
+import { renderProgram } from '../render/render-program.js';
+import { stdlibListing, stdlibJson } from '../render/stdlib-listing.js';
+import { starterProgram } from './init-template.js';
+import { reportDiagnostics, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, type Format } from './output.js';
+import { readJobFile } from './job-file.js';
+
+const program = new Command();
+program.name('mtl').description('a declarative language for multi-task learning: check, compile and run .mtl programs').version('0.1.0');
+program.exitOverride();
+program.configureOutput({ outputError: (text, write) => write(text) });
+
+const formatOption = () => new Option('--format <format>', 'diagnostics as text (code frames) or json').choices(['text', 'json']).default('text');
+
+function compileOrExit(file: string, format: Format, options: { dumpAfter?: string; verifyIr?: boolean; maxErrors?: number } = {}, until: 'check' | 'job' = 'job'): Compilation {
+  if (!fs.existsSync(file)) fail(`cannot read ${file}: no such file`, EXIT_PROGRAM_ERROR);
+  const c = compileProgram({ file }, options, until);
+  const code = reportDiagnostics(c.diagnostics, c.loaded.sources, format);
+  if (code !== EXIT_OK) process.exit(code);
+  return c;
+}
+
+function writeOut(text: string, out: string | undefined): void {
+  if (!out) {
+    process.stdout.write(text);
+    return;
+  }
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  const partial = `${out}.partial-${process.pid}`;
+  fs.writeFileSync(partial, text);
+  fs.renameSync(partial, out);
+}
+
+program.command('check')
+  .description('check a program and report every problem at once')
+  .argument('<file>', 'the .mtl program')
+  .addOption(formatOption())
+  .option('--max-errors <n>', 'stop reporting after this many errors', (v) => Number.parseInt(v, 10), 50)
+  .action((file: string, opts: { format: Format; maxErrors: number }) => {
+    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors }, 'check');
+    if (opts.format === 'text') process.stderr.write(`${file}: ok (${c.checked?.tasks.size ?? 0} tasks)\n`);
+  });
+
+program.command('compile')
+  .description('compile a program to a job (or show an intermediate form)')
+  .argument('<file>', 'the .mtl program')
+  .option('-o, --out <path>', 'write here instead of standard output')
+  .addOption(new Option('--emit <form>', 'what to write').choices(['ast', 'ir', 'job', 'dot']).default('job'))
+  .addOption(new Option('--dump-after <pass>', 'write the IR as it is after this pass').choices(passNames()))
+  .option('--verify-ir', 'check the IR invariants after every pass')
+  .addOption(formatOption())
+  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; format: Format }) => {
+    const c = compileOrExit(file, opts.format, { dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr });
+    if (opts.dumpAfter) return writeOut(JSON.stringify(toJson(c.dumped!), null, 2) + '\n', opts.out);
+    switch (opts.emit) {
+      case 'ast': return writeOut(JSON.stringify(c.loaded.files, null, 2) + '\n', opts.out);
+      case 'ir': return writeOut(JSON.stringify(toJson(c.graph!), null, 2) + '\n', opts.out);
+      case 'dot': return writeOut(toDot(c.graph!, path.basename(file)), opts.out);
+      default: return writeOut(JSON.stringify(c.job, null, 2) + '\n', opts.out);
+    }
+  });
+
+program.command('graph')
+  .description('draw the compiled graph: Graphviz DOT, and an SVG beside it when `dot` is installed')
+  .argument('<file>', 'the .mtl program')
+  .option('-o, --out <path>', 'write the DOT here (default: standard output)')
+  .addOption(formatOption())
+  .action((file: string, opts: { out?: string; format: Format }) => {
+    const c = compileOrExit(file, opts.format);
+    const dot = toDot(c.graph!, path.basename(file));
+    writeOut(dot, opts.out);
+    if (!opts.out) return;
+    const svg = opts.out.replace(/\.dot$/, '') + '.svg';
+    const result = spawnSync('dot', ['-Tsvg', '-o', svg], { input: dot });
+    if (result.error) process.stderr.write(`wrote ${opts.out}; install Graphviz (apt-get install graphviz) to get an SVG too\n`);
+    else if (result.status !== 0) fail(`dot failed: ${result.stderr.toString().trim()}`);
+    else process.stderr.write(`wrote ${opts.out} and ${svg}\n`);
+  });
+
+program.command('render')
+  .description('print the program with every default written out')
+  .argument('<file>', 'the .mtl program')
+  .addOption(formatOption())
+  .action((file: string, opts: { format: Format }) => {
+    const c = compileOrExit(file, opts.format, {}, 'check');
+    process.stdout.write(renderProgram(c.checked!));
+  });
+
+program.command('stdlib')
+  .description('list the standard library: declarations, constructors, their parameters and defaults')
+  .addOption(formatOption())
+  .action((opts: { format: Format }) => {
+    process.stdout.write(opts.format === 'json' ? JSON.stringify(stdlibJson(), null, 2) + '\n' : stdlibListing());
+  });
+
+program.command('init')
+  .description('write a commented starter program')
+  .argument('[file]', 'where to write it', 'model.mtl')
+  .action((file: string) => {
+    if (fs.existsSync(file)) fail(`${file} already exists; choose another name`);
+    writeOut(starterProgram, file);
+    process.stderr.write(`wrote ${file}: edit the dataset path and columns, then \`mtl check ${file}\`\n`);
+  });
+
+// ---------------------------------------------------------------- runtime commands (load TensorFlow.js on demand)
+
+function defaultRunDir(name: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return path.join('runs', `${name}-${stamp}`);
+}
+
+interface RunFlags { out?: string; backend?: string; progress: boolean }
+
+async function runCompiledJob(job: import('../job/job.js').Job, name: string, opts: RunFlags): Promise<void> {
+  const { runJob } = await import('../../runtime/run.js');
+  const out = opts.out ?? defaultRunDir(name);
+  const summary = await runJob(job, { out, backend: opts.backend, progress: opts.progress });
+  if (summary.valid) {
+    process.stdout.write(`validation metrics (best epoch ${summary.bestEpoch ?? '-'}):\n`);
+    for (const [task, scores] of Object.entries(summary.valid)) {
+      process.stdout.write(`  ${task.padEnd(20)} ${Object.entries(scores).map(([k, v]) => `${k} ${v === null ? '-' : (v as number).toFixed(4)}`).join('  ')}\n`);
+    }
+  }
+  process.stdout.write(`run directory: ${out}\n`);
+}
+
+const runOptions = (command: Command) => command
+  .option('--out <dir>', 'the run directory (default: runs/<name>-<time>)')
+  .option('--backend <name>', 'tensorflow (tfjs-node-gpu), node (tfjs-node), wasm or cpu; default: the fastest that loads')
+  .option('--no-progress', 'no progress bar');
+
+runOptions(program.command('run')
+  .description('compile a program and train it')
+  .argument('<file>', 'the .mtl program'))
+  .action(async (file: string, opts: RunFlags) => {
+    const c = compileOrExit(file, 'text');
+    await runCompiledJob(c.job!, path.basename(file, '.mtl'), opts);
+  });
+
+runOptions(program.command('train')
+  .description('train a compiled job (from `mtl compile -o job.json`)')
+  .argument('<job>', 'the job file'))
+  .action(async (file: string, opts: RunFlags) => {
+    const job = readJobFile(file);
+    await runCompiledJob(job, path.basename(file, '.json'), opts);
+  });
+
+program.command('eval')
+  .description("evaluate a finished run's weights on a split")
+  .argument('<run>', 'the run directory')
+  .addOption(new Option('--split <split>', 'which split').choices(['train', 'valid', 'test']).default('test'))
+  .option('--backend <name>', 'backend, as for `mtl run`')
+  .action(async (runDir: string, opts: { split: 'train' | 'valid' | 'test'; backend?: string }) => {
+    if (!fs.existsSync(path.join(runDir, 'job.json'))) fail(`${runDir} is not a run directory (no job.json in it)`);
+    const { evalRun } = await import('../../runtime/run.js');
+    await evalRun(runDir, opts.split, { backend: opts.backend });
+  });
+
+const data = program.command('data').description('data utilities');
+data.command('import')
+  .description('convert a CSV (or .csv.gz) file to an Arrow IPC file')
+  .argument('<file>', 'the CSV file')
+  .requiredOption('-o, --out <path>', 'the Arrow file to write')
+  .option('--columns <spec>', 'names and/or types: "age:float,education:string,..." (types: float, int, string, bool)')
+  .option('--no-header', 'the first line is data; name the columns with --columns')
+  .option('--delimiter <text>', 'field separator', ',')
+  .option('--null <text...>', 'texts that mean "no value" (default: empty)')
+  .option('--trim', 'strip spaces around fields')
+  .action(async (file: string, opts: { out: string; columns?: string; header: boolean; delimiter: string; null?: string[]; trim?: boolean }) => {
+    const { importCsv, parseColumnSpec } = await import('../../runtime/data/csv-import.js');
+    const result = await importCsv({
+      input: file, output: opts.out, header: opts.header, delimiter: opts.delimiter, trim: opts.trim ?? false,
+      ...(opts.columns ? { columns: parseColumnSpec(opts.columns) } : {}), ...(opts.null ? { nullValues: opts.null } : {}),
+    });
+    process.stderr.write(`wrote ${opts.out}: ${result.rows} rows, ${result.columns.length} columns (${result.columns.map((c) => `${c.name}:${c.type}`).join(', ')})\n`);
+  });
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
+    const { isUserError } = await import('../../runtime/errors.js');
+    if (isUserError(error)) fail(error.message, error.exitCode);
+    throw error;
+  }
+}
+
+await main();

@@ -1,0 +1,23 @@
+/** How the CLI talks: diagnostics to stderr (code frames, or JSON with --format json), exit codes 0/1/2. */
+import { renderFrames } from '../diagnostics/render-frame.js';
+import { renderJson } from '../diagnostics/render-json.js';
+import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Sources } from '../diagnostics/source.js';
+
+export const EXIT_OK = 0;
+export const EXIT_PROGRAM_ERROR = 1;
+export const EXIT_USAGE = 2;
+
+export type Format = 'text' | 'json';
+
+export function reportDiagnostics(diagnostics: readonly Diagnostic[], sources: Sources, format: Format): number {
+  if (format === 'json') process.stdout.write(renderJson(diagnostics, sources));
+  else if (diagnostics.length) process.stderr.write(renderFrames(diagnostics, sources, { color: process.stderr.isTTY === true && !process.env.NO_COLOR }));
+  return hasErrors(diagnostics) ? EXIT_PROGRAM_ERROR : EXIT_OK;
+}
+
+/** A user mistake outside a program (a flag, a file): one paragraph, no stack trace. */
+export function fail(message: string, code = EXIT_PROGRAM_ERROR): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(code);
+}
