@@ -1,0 +1,190 @@
+/**
+ * The runtime's training step against the same model hand-written in plain tfjs, on wasm (with the
+ * matmul fix that selectBackend('wasm') installs).
+ *
+ * Model: batch 256, input 100, shared dense 256 (ReLU) → dense 256 (ReLU), two regression heads
+ * (MSE), Adam at lr 0.001. Both sides upload the batch from typed arrays every step and read the loss
+ * back, as a training loop must. Steps alternate between the two one by one, so drift in
+ * the machine's speed hits both alike. The runtime must be no slower than 1.1x the reference.
+ *
+ * Run alone: npx tsx bench/step.ts
+ */
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import type { Job } from '../compiler/job/job.js';
+import { selectBackend } from '../runtime/backend.js';
+import type { Batch } from '../runtime/data/api.js';
+import { buildModel } from '../runtime/model/build.js';
+import { makeOptimizer } from '../runtime/train/optimizer.js';
+import { makeTrainStep } from '../runtime/train/step.js';
+
+const BATCH = 256;
+const INPUT = 100;
+const HIDDEN = 256;
+const LR = 0.001;
+const WARMUP_STEPS = 20;
+const MEASURED_STEPS = 200;
+export const MAX_RATIO = 1.1;
+
+export interface StepBenchResult {
+  backend: string;
+  referenceMs: number;
+  runtimeMs: number;
+  /** runtime / reference: below 1 the runtime is faster. */
+  ratio: number;
+  ok: boolean;
+}
+
+function benchJob(): Job {
+  const adam = { kind: 'adam', lr: { kind: 'constant', lr: LR }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 } as const;
+  const head = (name: string) => ({
+    name,
+    dataset: 'd',
+    input: 'x',
+    from: 'trunk',
+    target: { col: name },
+    targetType: 'float' as const,
+    head: { kind: 'regression' as const, units: 1, classes: 'index' as const },
+    loss: 'mse' as const,
+    metrics: ['mse' as const],
+    weight: 1,
+  });
+  return {
+    format: 'mtl-job',
+    version: 1,
+    source: { file: 'bench.mtl', sha256: '0'.repeat(64) },
+    root: '.',
+    datasets: [],
+    features: [],
+    inputs: [{ id: 'x', dataset: 'd', features: [], kind: 'vector', shape: [INPUT] }],
+    modules: [
+      {
+        id: 'trunk',
+        backbone: null,
+        from: 'x',
+        layers: [
+          { kind: 'dense', units: HIDDEN, activation: 'relu', dropout: 0 },
+          { kind: 'dense', units: HIDDEN, activation: 'relu', dropout: 0 },
+        ],
+        shapes: [[HIDDEN], [HIDDEN]],
+        tasks: ['a', 'b'],
+        sharing: { kind: 'hard' },
+      },
+    ],
+    tasks: [head('a'), head('b')],
+    batchGroups: [{ dataset: 'd', input: 'x', tasks: ['a', 'b'] }],
+    training: {
+      optimizer: adam,
+      taskLr: {},
+      batchSize: BATCH,
+      seed: 1,
+      sampling: { kind: 'uniform' },
+      weighting: { kind: 'equal' },
+      aggregation: { kind: 'sum' },
+      stages: [{ tasks: ['a', 'b'], frozen: [], epochs: 1, steps: null }],
+      selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
+      evalEvery: 1,
+      shuffleBuffer: 1,
+    },
+  };
+}
+
+function randomBatch(): Batch {
+  let state = 12345;
+  const uniform = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const ones = new Float32Array(BATCH).fill(1);
+  return {
+    dataset: 'd',
+    size: BATCH,
+    inputs: { x: { data: Float32Array.from({ length: BATCH * INPUT }, uniform), shape: [BATCH, INPUT] } },
+    labels: {
+      a: { values: { data: Float32Array.from({ length: BATCH }, uniform), shape: [BATCH] }, mask: ones },
+      b: { values: { data: Float32Array.from({ length: BATCH }, uniform), shape: [BATCH] }, mask: ones },
+    },
+  };
+}
+
+/** The reference: the same model as a tfjs user would write it, with tf.train.adam. */
+function referenceStep(batch: Batch): () => number {
+  const glorot = (fanIn: number, fanOut: number) => tf.variable(tf.randomUniform([fanIn, fanOut], -Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut)), 'float32', 1));
+  const w1 = glorot(INPUT, HIDDEN);
+  const b1 = tf.variable(tf.zeros([HIDDEN]));
+  const w2 = glorot(HIDDEN, HIDDEN);
+  const b2 = tf.variable(tf.zeros([HIDDEN]));
+  const wa = glorot(HIDDEN, 1);
+  const ba = tf.variable(tf.zeros([1]));
+  const wb = glorot(HIDDEN, 1);
+  const bb = tf.variable(tf.zeros([1]));
+  const optimizer = tf.train.adam(LR, 0.9, 0.999, 1e-7);
+  return () => {
+    const cost = tf.tidy(() => {
+      const x = tf.tensor2d(batch.inputs['x']!.data as Float32Array, [BATCH, INPUT]);
+      const ya = tf.tensor2d(batch.labels['a']!.values.data as Float32Array, [BATCH, 1]);
+      const yb = tf.tensor2d(batch.labels['b']!.values.data as Float32Array, [BATCH, 1]);
+      return optimizer.minimize(() => {
+        const h1 = tf.relu(tf.add(tf.matMul(x, w1), b1));
+        const h2 = tf.relu(tf.add(tf.matMul(h1, w2), b2));
+        const lossA = tf.losses.meanSquaredError(ya, tf.add(tf.matMul(h2, wa), ba));
+        const lossB = tf.losses.meanSquaredError(yb, tf.add(tf.matMul(h2, wb), bb));
+        return tf.add(lossA, lossB) as tf.Scalar;
+      }, true)!;
+    });
+    const loss = cost.dataSync()[0]!;
+    cost.dispose();
+    return loss;
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export async function benchStep(log: (line: string) => void = console.log): Promise<StepBenchResult> {
+  const backend = await selectBackend('wasm');
+  const batch = randomBatch();
+  const reference = referenceStep(batch);
+  const job = benchJob();
+  const model = buildModel(job, (w) => w as number, 1);
+  const runtime = makeTrainStep(model, makeOptimizer(job.training.optimizer), { learningRate: () => LR });
+  const runtimeStep = () => runtime(batch);
+
+  for (let i = 0; i < WARMUP_STEPS; i++) {
+    reference();
+    runtimeStep();
+  }
+  // Steps alternate one by one (in swapped order every other pair), so a burst of load from
+  // other processes hits both implementations alike.
+  const times = { reference: [] as number[], runtime: [] as number[] };
+  const timed = (which: 'reference' | 'runtime') => {
+    const start = performance.now();
+    (which === 'reference' ? reference : runtimeStep)();
+    times[which].push(performance.now() - start);
+  };
+  for (let i = 0; i < MEASURED_STEPS; i++) {
+    if (i % 2 === 0) {
+      timed('reference');
+      timed('runtime');
+    } else {
+      timed('runtime');
+      timed('reference');
+    }
+  }
+  const referenceMs = median(times.reference);
+  const runtimeMs = median(times.runtime);
+  const ratio = runtimeMs / referenceMs;
+  const result = { backend: backend.name, referenceMs, runtimeMs, ratio, ok: ratio <= MAX_RATIO };
+  log(`training step, batch ${BATCH}, ${INPUT} → ${HIDDEN} → ${HIDDEN} → 2 regression heads, Adam; backend ${backend.name}`);
+  log(`${'implementation'.padEnd(24)}${'median ms/step'.padStart(16)}`);
+  log(`${'plain tfjs (reference)'.padEnd(24)}${referenceMs.toFixed(2).padStart(16)}`);
+  log(`${'mtl runtime'.padEnd(24)}${runtimeMs.toFixed(2).padStart(16)}`);
+  log(`ratio runtime/reference ${ratio.toFixed(3)} (must be <= ${MAX_RATIO}): ${result.ok ? 'ok' : 'TOO SLOW'}`);
+  model.dispose();
+  return result;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await benchStep();
+  if (!result.ok) process.exitCode = 1;
+}

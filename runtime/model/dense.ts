@@ -1,0 +1,62 @@
+/** One dense layer: x · kernel + bias, then the activation. */
+import * as tf from '@tensorflow/tfjs';
+import type { Activation } from '../../compiler/job/job.js';
+
+/** Activations the fused matMul kernel applies in the same pass (forward only; tfjs unfuses under a gradient tape). */
+const FUSABLE = new Set<Activation>(['relu', 'sigmoid', 'linear']);
+
+export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, activation: Activation, xIsData = false): tf.Tensor2D {
+  if (activation === 'relu') return xIsData ? denseReluOnData(x, kernel, bias) : denseRelu(x, kernel, bias);
+  if (FUSABLE.has(activation)) {
+    return tf.fused.matMul({ a: x, b: kernel, bias, activation: activation as 'relu' | 'sigmoid' | 'linear' }) as tf.Tensor2D;
+  }
+  return activate(tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D, activation);
+}
+
+type DenseFn = (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+/**
+ * Dense + ReLU as one op with its own gradient. Under a gradient tape tfjs runs fused.matMul as three
+ * kernels (matMul, add, relu) to keep its relu gradient; this runs the fused kernel and writes the
+ * gradient out: dz = dy · [y > 0], dx = dz · Wᵀ, dW = xᵀ · dz, db = Σ_rows dz.
+ * Without `inputGradient` (x is a batch of data, which nothing differentiates) dx is not computed:
+ * tfjs's custom gradients are evaluated eagerly, so skipping it saves a whole matrix product.
+ */
+function denseReluWith(inputGradient: boolean): DenseFn {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const attrs = { transposeA: false, transposeB: false, activation: 'relu' };
+    const y = tf.engine().runKernel('_FusedMatMul', { a: x, b: kernel, bias }, attrs) as tf.Tensor2D;
+    save([x, kernel, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sk, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dz = tf.mul(dy, tf.step(sy));
+        const dx = inputGradient ? tf.matMul(dz, sk, false, true) : tf.zerosLike(sx);
+        return [dx, tf.matMul(sx, dz, true, false), tf.sum(dz, 0)];
+      },
+    };
+  });
+  return op as unknown as DenseFn;
+}
+const denseRelu = denseReluWith(true);
+const denseReluOnData = denseReluWith(false);
+
+export function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+  switch (activation) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'softmax':
+      return tf.softmax(x);
+    case 'gelu':
+      // The exact form, x·Φ(x); tfjs has no gelu op, but erf has a gradient.
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Saved weights in TensorFlow.js's own format: `weights.bin` (the float32 values back to back) and
+ * `weights.json`, a weights manifest (`[{ paths: ['weights.bin'], weights: [{ name, shape, dtype }] }]`)
+ * that tf.io.loadWeights reads too. Names are the model's stable parameter names (`trunk/0/kernel`).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+import type { MtlModel } from './types.js';
+
+export const WEIGHTS_FILE = 'weights.bin';
+export const MANIFEST_FILE = 'weights.json';
+
+export async function saveWeights(model: MtlModel, directory: string): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(model.params.map((p) => ({ name: p.name, tensor: p.variable })));
+  const manifest: tf.io.WeightsManifestConfig = [{ paths: [WEIGHTS_FILE], weights: specs }];
+  await writeFile(join(directory, WEIGHTS_FILE), new Uint8Array(data));
+  await writeFile(join(directory, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
+}
+
+/** Loads saved weights into `model`; every parameter must be there with its shape, and nothing else. */
+export async function loadWeights(model: MtlModel, directory: string): Promise<void> {
+  let manifest: tf.io.WeightsManifestConfig;
+  try {
+    manifest = JSON.parse(await readRunFile(directory, MANIFEST_FILE, 'utf8')) as tf.io.WeightsManifestConfig;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new UserError(`${join(directory, MANIFEST_FILE)} is not valid JSON (${e.message})`);
+    throw e;
+  }
+  const group = Array.isArray(manifest) ? manifest[0] : undefined;
+  if (manifest.length !== 1 || !group || !Array.isArray(group.paths) || group.paths.length !== 1 || !Array.isArray(group.weights)) {
+    throw new UserError(`${join(directory, MANIFEST_FILE)} is not a weights manifest written by mtl (one group, one file)`);
+  }
+  const bytes = await readRunFile(directory, group.paths[0]!);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const named = tf.io.decodeWeights(buffer, group.weights);
+  try {
+    const expected = new Set(model.params.map((p) => p.name));
+    const problems: string[] = [];
+    for (const param of model.params) {
+      const saved = named[param.name];
+      if (!saved) problems.push(`${param.name} is missing`);
+      else if (!tf.util.arraysEqual(saved.shape, param.variable.shape)) {
+        problems.push(`${param.name} has shape [${saved.shape.join(', ')}], the model needs [${param.variable.shape.join(', ')}]`);
+      }
+    }
+    for (const name of Object.keys(named)) if (!expected.has(name)) problems.push(`${name} is not a parameter of this job's model`);
+    if (problems.length > 0) {
+      throw new UserError(`the weights in ${directory} do not fit the job's model:\n  ${problems.join('\n  ')}`);
+    }
+    for (const param of model.params) param.variable.assign(named[param.name]!);
+  } finally {
+    Object.values(named).forEach((t) => t.dispose());
+  }
+}
+
+async function readRunFile(directory: string, name: string): Promise<Buffer>;
+async function readRunFile(directory: string, name: string, encoding: 'utf8'): Promise<string>;
+async function readRunFile(directory: string, name: string, encoding?: 'utf8'): Promise<Buffer | string> {
+  try {
+    return encoding ? await readFile(join(directory, name), encoding) : await readFile(join(directory, name));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${join(directory, name)} does not exist: is ${directory} a run directory?` : `${join(directory, name)} cannot be read (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * A run from start to end, and evaluation of a finished run.
+ *
+ * runJob writes the run directory:
+ *   job.json        the job as executed
+ *   features.json   what the loader fitted on the training split (FittedFeatures)
+ *   metrics.jsonl   one line per evaluated epoch and task: { epoch, split: 'valid', task, loss, <metric>... }
+ *   weights.bin, weights.json   the selected weights, in TensorFlow.js's weights-manifest format
+ *   summary.json    best epoch, its validation metrics, backend, steps, seconds
+ * Everything is written to `<out>.partial-<pid>` and renamed to `out` only at the end, so a failed
+ * run leaves nothing that looks complete.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Job } from '../compiler/job/job.js';
+import { selectBackend } from './backend.js';
+import type { SplitName } from './data/api.js';
+import { loadFitted, openJobData, saveFitted } from './data/loader.js';
+import { UserError } from './errors.js';
+import { buildModel } from './model/build.js';
+import { assertRunnable } from './model/support.js';
+import { loadWeights, saveWeights } from './model/weights.js';
+import { evaluate, type SplitScores } from './train/evaluate.js';
+import { train } from './train/train.js';
+import { assertWeightingRunnable } from './train/weighting.js';
+
+export interface RunOptions {
+  /** The run directory to create. */
+  out: string;
+  /** A backend request (see runtime/backend.ts); default: the fastest that loads. */
+  backend?: string;
+  log?: (line: string) => void;
+  /** A live progress bar while training (default true; only on a terminal, else one line per epoch). */
+  progress?: boolean;
+  /** Replace an existing run directory at `out` (only once the new run is complete). */
+  overwrite?: boolean;
+}
+
+export interface RunSummary {
+  /** The epoch whose weights were saved; null when no evaluation produced a selection score. */
+  bestEpoch: number | null;
+  selection: { metric: string; task: string; mode: string; score: number | null };
+  /** Validation scores of the saved weights, per task. */
+  valid: SplitScores | null;
+  epochs: number;
+  steps: number;
+  stoppedEarly: boolean;
+  backend: { name: string; reason: string };
+  seconds: number;
+}
+
+export async function runJob(job: Job, options: RunOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const out = resolve(options.out);
+  if (!options.overwrite && (await isNonEmptyDirectory(out))) {
+    throw new UserError(`${options.out} already exists and is not empty; choose another output directory or overwrite it`);
+  }
+  // What the runtime cannot run fails now, before the data is read.
+  assertRunnable(job);
+  assertWeightingRunnable(job);
+  const backend = await selectBackend(options.backend);
+  log(`backend: ${backend.name} (${backend.reason})`);
+  const data = await openJobData(job);
+
+  await mkdir(dirname(out), { recursive: true });
+  const partial = join(dirname(out), `${basename(out)}.partial-${process.pid}`);
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial);
+  try {
+    await writeFile(join(partial, 'job.json'), `${JSON.stringify(job, null, 1)}\n`);
+    await saveFitted(join(partial, 'features.json'), data.fitted);
+    const result = await train(job, data, { out: partial, log, ...(options.progress === undefined ? {} : { progress: options.progress }) });
+    try {
+      await saveWeights(result.model, partial);
+    } finally {
+      result.model.dispose();
+    }
+    const lastValid = [...result.history].reverse().find((h) => h.valid)?.valid ?? null;
+    const summary: RunSummary = {
+      bestEpoch: result.best.epoch,
+      selection: { ...job.training.selection, score: result.best.score },
+      valid: result.best.scores ?? lastValid,
+      epochs: result.history.length,
+      steps: result.steps,
+      stoppedEarly: result.stoppedEarly,
+      backend,
+      seconds: (performance.now() - started) / 1000,
+    };
+    await writeFile(join(partial, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+    await publish(partial, out);
+    log(`run written to ${options.out} (best epoch ${summary.bestEpoch ?? '-'}, ${summary.seconds.toFixed(1)} s)`);
+    return summary;
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Moves the finished run into place; an old run there is removed only after the new one is in. */
+async function publish(partial: string, out: string): Promise<void> {
+  if (!existsSync(out)) return rename(partial, out);
+  const old = `${out}.old-${process.pid}`;
+  await rename(out, old);
+  await rename(partial, out);
+  await rm(old, { recursive: true, force: true });
+}
+
+async function isNonEmptyDirectory(path: string): Promise<boolean> {
+  try {
+    return (await readdir(path)).length > 0;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ENOTDIR') throw new UserError(`${path} exists and is a file, not a directory`);
+    throw e;
+  }
+}
+
+export interface EvalOptions {
+  backend?: string;
+  log?: (line: string) => void;
+}
+
+/** Evaluates a finished run's saved weights on a split ('test' by default) and prints each task's metrics. */
+export async function evalRun(runDir: string, split: SplitName = 'test', options: EvalOptions = {}): Promise<SplitScores> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const job = await readJob(runDir);
+  const fitted = await loadFitted(join(runDir, 'features.json'));
+  const backend = await selectBackend(options.backend);
+  log(`backend: ${backend.name} (${backend.reason})`);
+  const data = await openJobData(job, { fitted });
+  const model = buildModel(job, (w) => data.width(w), job.training.seed);
+  try {
+    await loadWeights(model, runDir);
+    const scores = await evaluate(model, data, split);
+    for (const [task, values] of Object.entries(scores)) {
+      log(`${split} ${task}: ${Object.entries(values).map(([k, v]) => `${k}=${v === null ? '-' : v.toPrecision(4)}`).join(' ')}`);
+    }
+    return scores;
+  } finally {
+    model.dispose();
+  }
+}
+
+async function readJob(runDir: string): Promise<Job> {
+  const file = join(runDir, 'job.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UserError(`${file} does not exist or cannot be read: is ${runDir} a run directory?`);
+  }
+  try {
+    return JSON.parse(text) as Job;
+  } catch (e) {
+    throw new UserError(`${file} is not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Evaluation over a whole split: predictions are accumulated for every row, then each task's metrics
+ * are computed once from all of them (an exact AUC, not an average of per-batch AUCs). The loss is
+ * the same masked loss as in training, summed over the split and divided once.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Batch, JobData, SplitName } from '../data/api.js';
+import { predictions } from '../model/heads.js';
+import type { HeadInfo, MtlModel } from '../model/types.js';
+import { inputTensors, labelTensors } from './labels.js';
+import { maskedLossSum } from './loss.js';
+import { taskMetrics, type TaskPredictions } from './taskMetrics.js';
+
+/** Per task: `loss` and every metric the task asks for; null where undefined (no labelled rows, one class only). */
+export type TaskScores = Record<string, number | null>;
+export type SplitScores = Record<string, TaskScores>;
+
+export interface EvaluateOptions {
+  /** Default: every task of the job. */
+  tasks?: readonly string[];
+  /** Default: the job's batch size. */
+  batchSize?: number;
+}
+
+export async function evaluate(model: MtlModel, data: JobData, split: SplitName, options: EvaluateOptions = {}): Promise<SplitScores> {
+  const wanted = new Set(options.tasks ?? model.heads.keys());
+  const batchSize = options.batchSize ?? model.job.training.batchSize;
+  const scores: SplitScores = {};
+  for (const group of model.job.batchGroups) {
+    const tasks = group.tasks.filter((t) => wanted.has(t) && model.heads.has(t));
+    if (tasks.length === 0) continue;
+    const accumulators = new Map(tasks.map((t) => [t, new Accumulator(model.heads.get(t)!)]));
+    const inputs = new Set([group.input]);
+    for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0 })) {
+      addBatch(model, batch, tasks, inputs, accumulators);
+    }
+    for (const [task, accumulator] of accumulators) scores[task] = accumulator.scores();
+  }
+  return scores;
+}
+
+function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<string>, accumulators: Map<string, Accumulator>): void {
+  const present = tasks.filter((t) => batch.labels[t] !== undefined);
+  tf.tidy(() => {
+    const logits = model.forward(inputTensors(batch, inputs), present, false);
+    for (const task of present) {
+      const head = model.heads.get(task)!;
+      const label = batch.labels[task]!;
+      const { sum, count } = maskedLossSum(head, logits.get(task)!, labelTensors(head, label, batch.size));
+      accumulators.get(task)!.add(predictions(head, logits.get(task)!).dataSync() as Float32Array, label.values.data, label.mask, sum.dataSync()[0]!, count);
+    }
+  });
+}
+
+class Accumulator {
+  private readonly predictionChunks: Float32Array[] = [];
+  private readonly labelChunks: (Float32Array | Int32Array)[] = [];
+  private readonly maskChunks: Float32Array[] = [];
+  private lossSum = 0;
+  private lossCount = 0;
+
+  constructor(private readonly head: HeadInfo) {}
+
+  add(predictions: Float32Array, labels: Float32Array | Int32Array, mask: Float32Array, lossSum: number, lossCount: number): void {
+    // dataSync may hand back the backend's own buffer: copy before the tensor is freed.
+    this.predictionChunks.push(predictions.slice());
+    this.labelChunks.push(labels.slice());
+    this.maskChunks.push(mask.slice());
+    this.lossSum += lossSum;
+    this.lossCount += lossCount;
+  }
+
+  scores(): TaskScores {
+    const all: TaskPredictions = {
+      predictions: concat(this.predictionChunks, Float32Array),
+      labels: this.head.task.head.kind === 'multiclass' ? concat(this.labelChunks as Int32Array[], Int32Array) : concat(this.labelChunks as Float32Array[], Float32Array),
+      mask: concat(this.maskChunks, Float32Array),
+    };
+    return { loss: this.lossCount > 0 ? this.lossSum / this.lossCount : null, ...taskMetrics(this.head, all) };
+  }
+}
+
+function concat<T extends Float32Array | Int32Array>(chunks: T[], Type: { new (length: number): T }): T {
+  const out = new Type(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+/** A batch's typed arrays as tensors: inputs, and per task the label values with their mask. */
+import * as tf from '@tensorflow/tfjs';
+import type { Batch, LabelData, TensorData } from '../data/api.js';
+import type { HeadInfo } from '../model/types.js';
+
+export interface TaskLabels {
+  /** binary: [n]; regression: [n, units]; multilabel: [n, k]; multiclass: one-hot [n, k]. */
+  values: tf.Tensor;
+  /** [n] per row, or [n, k] per label (multilabel); null when every row is labelled (the plain mean applies). */
+  mask: tf.Tensor | null;
+  /** How many mask entries are 1: the loss divides by max(1, count). */
+  count: number;
+  /** Whether `mask` (when not null) is per label entry rather than per row. */
+  elementwise: boolean;
+}
+
+export function inputTensors(batch: Batch, needed?: ReadonlySet<string>): Record<string, tf.Tensor> {
+  const inputs: Record<string, tf.Tensor> = {};
+  for (const [id, data] of Object.entries(batch.inputs)) {
+    if (!needed || needed.has(id)) inputs[id] = toTensor(data);
+  }
+  return inputs;
+}
+
+export function toTensor(data: TensorData): tf.Tensor {
+  return tf.tensor(data.data, data.shape, data.data instanceof Int32Array ? 'int32' : 'float32');
+}
+
+export function labelTensors(head: HeadInfo, label: LabelData, rows: number): TaskLabels {
+  const { mask } = label;
+  let count = 0;
+  for (let i = 0; i < mask.length; i++) count += mask[i]!;
+  const elementwise = mask.length !== rows;
+  const fullyLabelled = count === mask.length;
+  const values = sanitized(label);
+  let valueTensor: tf.Tensor;
+  switch (head.task.head.kind) {
+    case 'multiclass':
+      // Out-of-range indices (the loader's placeholder for a missing class) one-hot to a zero row.
+      valueTensor = tf.oneHot(tf.tensor1d(values as Int32Array, 'int32'), head.units);
+      break;
+    case 'binary':
+      valueTensor = tf.tensor1d(values as Float32Array);
+      break;
+    default:
+      valueTensor = tf.tensor2d(values as Float32Array, [rows, head.units]);
+  }
+  return {
+    values: valueTensor,
+    mask: fullyLabelled ? null : elementwise ? tf.tensor2d(mask, [rows, head.units]) : tf.tensor1d(mask),
+    count,
+    elementwise,
+  };
+}
+
+/**
+ * Values with every masked entry set to 0. A masked row's loss is multiplied by 0, but a NaN label
+ * (how a loader may encode null) would still turn 0 · NaN into NaN, in the loss and its gradient.
+ */
+function sanitized(label: LabelData): Float32Array | Int32Array {
+  const values = label.values.data;
+  const { mask } = label;
+  const perEntry = values.length / mask.length;
+  let copy: Float32Array | Int32Array | null = null;
+  for (let i = 0; i < values.length; i++) {
+    if (mask[Math.floor(i / perEntry)] === 0 && values[i] !== 0) {
+      copy ??= values.slice();
+      copy[i] = 0;
+    }
+  }
+  return copy ?? values;
+}

@@ -1,0 +1,53 @@
+/**
+ * Masked per-task losses. The loss of a task is sum(mask · rowLoss) / max(1, sum(mask)): a row
+ * without a label for the task contributes nothing, and its gradient is exactly zero.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { HeadInfo } from '../model/types.js';
+import type { TaskLabels } from './labels.js';
+
+/** The loss of each label entry: [n] for binary, [n, k] for multiclass (summed later), multilabel and regression. */
+function entryLoss(head: HeadInfo, logits: tf.Tensor2D, values: tf.Tensor): tf.Tensor {
+  const { task } = head;
+  switch (task.loss) {
+    case 'bce': {
+      // softplus(x) - x·y is -[y·log σ(x) + (1-y)·log(1-σ(x))], stable for large |x|, and its
+      // gradient σ(x) - y is right everywhere (the relu/abs form gets x = 0 wrong).
+      const x = task.head.kind === 'binary' ? logits.reshape([-1]) : logits;
+      return tf.sub(tf.softplus(x), tf.mul(x, values));
+    }
+    case 'ce':
+      // -log softmax at the labelled class; a zero one-hot row (missing class) gives 0.
+      return tf.neg(tf.sum(tf.mul(values, tf.logSoftmax(logits)), 1));
+    case 'mse':
+      return tf.squaredDifference(logits, values);
+    case 'mae':
+      return tf.abs(tf.sub(logits, values));
+    case 'huber': {
+      // δ = 1: quadratic within 1 of the target, linear beyond.
+      const error = tf.abs(tf.sub(logits, values));
+      const quadratic = tf.minimum(error, 1);
+      return tf.add(tf.mul(tf.square(quadratic), 0.5), tf.sub(error, quadratic));
+    }
+  }
+}
+
+/**
+ * The masked sum of the batch's loss and how many entries it covers; the task's loss is
+ * sum / max(1, count). Kept apart so evaluation can add sums over a whole split.
+ */
+export function maskedLossSum(head: HeadInfo, logits: tf.Tensor2D, labels: TaskLabels): { sum: tf.Scalar; count: number } {
+  const entries = entryLoss(head, logits, labels.values);
+  if (labels.mask !== null && labels.elementwise) {
+    return { sum: tf.sum(tf.mul(entries, labels.mask)), count: labels.count };
+  }
+  // Several outputs per row (multilabel, vector regression): the row's loss is their mean.
+  const rowLoss = entries.rank === 1 ? entries : entries.shape[1] === 1 ? entries.reshape([-1]) : tf.mean(entries, 1);
+  if (labels.mask === null) return { sum: tf.sum(rowLoss), count: rowLoss.shape[0]! };
+  return { sum: tf.sum(tf.mul(rowLoss, labels.mask)), count: labels.count };
+}
+
+export function taskLoss(head: HeadInfo, logits: tf.Tensor2D, labels: TaskLabels): tf.Scalar {
+  const { sum, count } = maskedLossSum(head, logits, labels);
+  return tf.div(sum, Math.max(1, count));
+}

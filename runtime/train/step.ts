@@ -1,0 +1,94 @@
+/**
+ * One training step: forward the batch through every task it trains (one backbone pass), add their
+ * masked losses with the task weighting, differentiate in one tape, update. Everything the step
+ * allocates is freed before it returns.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/api.js';
+import type { MtlModel, Param } from '../model/types.js';
+import { inputTensors, labelTensors } from './labels.js';
+import { taskLoss } from './loss.js';
+import type { Optimizer, ParamGradient } from './optimizer.js';
+import { makeWeighting, type LossWeighting } from './weighting.js';
+
+export interface TrainStepOptions {
+  /** Tasks this step may train (a stage's tasks); of them, those with labels in the batch train. Default: all. */
+  tasks?: readonly string[];
+  /** Modules whose parameters stay fixed. */
+  frozen?: readonly string[];
+  /** Default: the job's static weights (equal weighting gives 1). */
+  weighting?: LossWeighting;
+  /** The learning rate at a step; default: 0.001. */
+  learningRate?: (step: number) => number;
+  /** The first step's index (steps continue counting across stages). */
+  firstStep?: number;
+  /** Receives each step's per-task losses (before weighting). */
+  onTaskLosses?: (losses: Readonly<Record<string, number>>) => void;
+}
+
+/**
+ * Trains on one batch and returns the step's total (weighted) loss. `tasks` narrows the step to a
+ * batch group's tasks (a batch carries labels for every task of its dataset, some of them read
+ * through other inputs, which their own group trains).
+ */
+export type TrainStep = (batch: Batch, tasks?: readonly string[]) => number;
+
+export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: TrainStepOptions = {}): TrainStep {
+  const allowed = new Set(options.tasks ?? model.heads.keys());
+  const weighting = options.weighting ?? makeWeighting({ ...model.job, training: { ...model.job.training, weighting: { kind: 'static' } } });
+  const learningRate = options.learningRate ?? (() => 0.001);
+  let step = options.firstStep ?? 0;
+
+  // Per set of trained tasks: which parameters get gradients, and which inputs to upload.
+  const plans = new Map<string, { tasks: string[]; params: Param[]; inputs: Set<string> }>();
+  const planFor = (batch: Batch, only: readonly string[] | undefined) => {
+    const tasks = Object.keys(batch.labels).filter((t) => allowed.has(t) && model.heads.has(t) && (!only || only.includes(t)));
+    const key = tasks.join('\u0000');
+    let plan = plans.get(key);
+    if (!plan) {
+      const taskSet = new Set(tasks);
+      const params = [
+        ...model.paramsFor(tasks, options.frozen),
+        ...weighting.params.filter((p) => p.owner.kind === 'weighting' && taskSet.has(p.owner.task)),
+      ];
+      plan = { tasks, params, inputs: new Set(tasks.map((t) => model.heads.get(t)!.task.input)) };
+      plans.set(key, plan);
+    }
+    return plan;
+  };
+
+  return (batch, only) => {
+    const plan = planFor(batch, only);
+    if (plan.tasks.length === 0) {
+      throw new Error(`a batch of dataset '${batch.dataset}' has labels for none of the tasks it should train (${[...(only ?? allowed)].join(', ')})`);
+    }
+    const variables = plan.params.map((p) => p.variable);
+    const wantTaskLosses = options.onTaskLosses !== undefined;
+    let taskLosses: tf.Scalar[] = [];
+    const losses = tf.tidy(() => {
+      const inputs = inputTensors(batch, plan.inputs);
+      const labels = new Map(plan.tasks.map((t) => [t, labelTensors(model.heads.get(t)!, batch.labels[t]!, batch.size)]));
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.forward(inputs, plan.tasks, true);
+        const byTask = new Map(plan.tasks.map((t) => [t, taskLoss(model.heads.get(t)!, logits.get(t)!, labels.get(t)!)]));
+        // The tape's forward pass frees everything but its result: keep the task losses to read them.
+        if (wantTaskLosses) taskLosses = [...byTask.values()].map((l) => tf.keep(l));
+        return weighting.combine(byTask);
+      }, variables);
+      const gradients: ParamGradient[] = [];
+      for (const param of plan.params) {
+        const gradient = grads[param.variable.name];
+        if (gradient) gradients.push({ param, gradient });
+      }
+      optimizer.apply(gradients, learningRate(step));
+      return wantTaskLosses ? tf.stack([value, ...taskLosses]) : value;
+    });
+    taskLosses.forEach((l) => l.dispose());
+    step += 1;
+    // One read per step: the total and every task's loss come back together.
+    const values = losses.dataSync();
+    losses.dispose();
+    if (options.onTaskLosses) options.onTaskLosses(Object.fromEntries(plan.tasks.map((t, i) => [t, values[i + 1]!])));
+    return values[0]!;
+  };
+}

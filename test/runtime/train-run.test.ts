@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import type { Job } from '../../compiler/job/job.js';
+import { UserError } from '../../runtime/errors.js';
+import { evalRun, runJob } from '../../runtime/run.js';
+import { uniformStream } from './helpers/fakeData.js';
+import { denseModule, task, trainingPlan } from './helpers/jobs.js';
+
+/** A 600-row Arrow file: two features, a binary label learnable from them, a regression target. */
+function writeDataset(directory: string): void {
+  const uniform = uniformStream(3);
+  const n = 600;
+  const x1 = Float32Array.from({ length: n }, () => uniform() * 4 - 2);
+  const x2 = Float32Array.from({ length: n }, () => uniform() * 10 + 5);
+  const clicked = Float32Array.from({ length: n }, (_, i) => (x1[i]! + (x2[i]! - 10) / 3 > 0 ? 1 : 0));
+  const price = Float32Array.from({ length: n }, (_, i) => 2 * x1[i]! - x2[i]! / 5);
+  writeFileSync(join(directory, 'd.arrow'), tableToIPC(tableFromArrays({ x1, x2, clicked, price }), 'file'));
+}
+
+function runnableJob(root: string, training: Partial<Job['training']> = {}): Job {
+  const tasks = [
+    { ...task('clicked', 'binary'), target: { col: 'clicked' } },
+    { ...task('price', 'regression', { from: null }), target: { col: 'price' } },
+  ];
+  return {
+    format: 'mtl-job',
+    version: 1,
+    source: { file: 'test.mtl', sha256: '0'.repeat(64) },
+    root,
+    datasets: [
+      {
+        name: 'd',
+        files: ['d.arrow'],
+        columns: ['x1', 'x2', 'clicked', 'price'].map((name) => ({ name, type: 'float' as const })),
+        split: { kind: 'ratio', train: 0.7, valid: 0.15, test: 0.15, seed: 5 },
+      },
+    ],
+    features: ['x1', 'x2'].map((column) => ({ id: `${column}_std`, dataset: 'd', column, transform: { kind: 'standardize' as const }, shape: [1] })),
+    inputs: [{ id: 'x', dataset: 'd', features: ['x1_std', 'x2_std'], kind: 'vector', shape: [2] }],
+    modules: [denseModule('trunk', 'x', [8], ['clicked'])],
+    tasks,
+    batchGroups: [{ dataset: 'd', input: 'x', tasks: ['clicked', 'price'] }],
+    training: trainingPlan({ ...training, stages: [{ tasks: ['clicked', 'price'], frozen: [], epochs: 3, steps: null }] }),
+  };
+}
+
+describe('runJob and evalRun', () => {
+  let root = '';
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'mtl-run-'));
+    writeDataset(root);
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const quiet = { backend: 'cpu', log: () => {}, progress: false } as const;
+
+  it('writes a complete run directory that evalRun reads back', async () => {
+    const out = join(root, 'run1');
+    const before = tf.memory().numTensors;
+    const summary = await runJob(runnableJob(root), { ...quiet, out });
+    assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
+    assert.deepEqual(readdirSync(out).sort(), ['features.json', 'job.json', 'metrics.jsonl', 'summary.json', 'weights.bin', 'weights.json']);
+    assert.deepEqual(readdirSync(root).sort(), ['d.arrow', 'run1'], 'no partial directory left');
+
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => `${l.epoch} ${l.split} ${l.task}`), ['1 valid clicked', '1 valid price', '2 valid clicked', '2 valid price', '3 valid clicked', '3 valid price']);
+    const onDisk = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.deepEqual(onDisk, JSON.parse(JSON.stringify(summary)));
+    assert.equal(summary.backend.name, 'cpu');
+    assert.equal(summary.epochs, 3);
+    assert.ok(summary.bestEpoch !== null);
+
+    // The weights are in tfjs's manifest format, with stable names.
+    const manifest = JSON.parse(readFileSync(join(out, 'weights.json'), 'utf8'));
+    assert.deepEqual(manifest[0].paths, ['weights.bin']);
+    assert.deepEqual(
+      manifest[0].weights.map((w: { name: string }) => w.name),
+      ['trunk/0/kernel', 'trunk/0/bias', 'head/clicked/kernel', 'head/clicked/bias', 'head/price/kernel', 'head/price/bias'],
+    );
+
+    // Evaluating the saved weights on the validation split gives the selected epoch's scores.
+    const valid = await evalRun(out, 'valid', quiet);
+    for (const t of ['clicked', 'price']) {
+      for (const [metric, value] of Object.entries(summary.valid![t]!)) {
+        assert.ok(Math.abs((valid[t]![metric] as number) - (value as number)) < 1e-6, `${t} ${metric}`);
+      }
+    }
+    const test = await evalRun(out, undefined, quiet);
+    assert.equal(typeof test['clicked']!['auc'], 'number');
+  });
+
+  it('a failed run leaves nothing that looks complete', async () => {
+    const out = join(root, 'run-failed');
+    await assert.rejects(runJob(runnableJob(root, { weighting: { kind: 'gradnorm', alpha: 1 } }), { ...quiet, out }), UserError);
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('run-failed')), []);
+  });
+
+  it('refuses to write over a run unless asked', async () => {
+    const out = join(root, 'run1');
+    await assert.rejects(runJob(runnableJob(root), { ...quiet, out }), (e: unknown) => e instanceof UserError && /already exists/.test(e.message));
+  });
+
+  it('evalRun on a directory that is not a run says so', async () => {
+    await assert.rejects(evalRun(root, 'test', quiet), (e: unknown) => e instanceof UserError && /is .* a run directory/.test(e.message));
+  });
+});
