@@ -7,6 +7,7 @@
  *   metrics.jsonl   one line per evaluated epoch and task: { epoch, split: 'valid', task, loss, <metric>... }
  *   weights.bin, weights.json   the selected weights, in TensorFlow.js's weights-manifest format
  *   summary.json    best epoch, its validation metrics, backend, steps, seconds
+ *   curves.svg      learning curves: training loss and every validation measure per epoch and task
  * Everything is written to `<out>.partial-<pid>` and renamed to `out` only at the end, so a failed
  * run leaves nothing that looks complete.
  */
@@ -18,6 +19,8 @@ import { selectBackend } from './backend.js';
 import type { SplitName } from './data/api.js';
 import { loadFitted, openJobData, saveFitted } from './data/loader.js';
 import { UserError } from './errors.js';
+import { curvesSvg, type CurvePoint } from './report/curves.js';
+import type { EpochRecord } from './train/train.js';
 import { buildModel } from './model/build.js';
 import { assertRunnable } from './model/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
@@ -89,6 +92,7 @@ export async function runJob(job: Job, options: RunOptions): Promise<RunSummary>
       seconds: (performance.now() - started) / 1000,
     };
     await writeFile(join(partial, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+    await writeFile(join(partial, 'curves.svg'), await curvesSvg(historyPoints(result.history), `${job.source.file}: learning curves`));
     await publish(partial, out);
     log(`run written to ${options.out} (best epoch ${summary.bestEpoch ?? '-'}, ${summary.seconds.toFixed(1)} s)`);
     return summary;
@@ -157,4 +161,20 @@ async function readJob(runDir: string): Promise<Job> {
   } catch (e) {
     throw new UserError(`${file} is not valid JSON (${(e as Error).message})`);
   }
+}
+
+/** Training loss and validation measures per epoch and task, for the curves. */
+function historyPoints(history: readonly EpochRecord[]): CurvePoint[] {
+  const points: CurvePoint[] = [];
+  for (const record of history) {
+    for (const [task, value] of Object.entries(record.taskTrainLoss)) {
+      if (Number.isFinite(value)) points.push({ epoch: record.epoch, task, measure: 'train loss', value });
+    }
+    for (const [task, scores] of Object.entries(record.valid ?? {})) {
+      for (const [measure, value] of Object.entries(scores)) {
+        if (typeof value === 'number' && Number.isFinite(value)) points.push({ epoch: record.epoch, task, measure: measure === 'loss' ? 'valid loss' : measure, value });
+      }
+    }
+  }
+  return points;
 }

@@ -9,19 +9,6 @@ export interface CurvePoint {
   value: number;
 }
 
-/** Rows of metrics.jsonl → long-format points (nulls, e.g. AUC of a one-class split, are left out). */
-export function curvePoints(records: readonly Record<string, unknown>[]): CurvePoint[] {
-  const points: CurvePoint[] = [];
-  for (const r of records) {
-    if (typeof r.epoch !== 'number' || typeof r.task !== 'string') continue;
-    for (const [measure, value] of Object.entries(r)) {
-      if (measure === 'epoch' || measure === 'task' || measure === 'split' || typeof value !== 'number' || !Number.isFinite(value)) continue;
-      points.push({ epoch: r.epoch, task: r.task, measure, value });
-    }
-  }
-  return points;
-}
-
 export async function curvesSvg(points: readonly CurvePoint[], title: string): Promise<string> {
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
   const spec = vegaLite.compile({
