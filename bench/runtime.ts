@@ -1,0 +1,25 @@
+/**
+ * `npm run bench:runtime`: the runtime's four benchmarks, each in its own process so one's backend and memory
+ * do not colour the next: (1) the wasm matmul fix (kernels.ts), (2) the runtime's training step against plain
+ * tfjs (step.ts), (3) Arrow streaming throughput and (4) peak RSS streaming a 2 GB file (data.ts).
+ * Pass --skip-large to leave out (4).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const parts: { title: string; script: string; args: string[] }[] = [
+  { title: '(1) wasm matmul fix: matMul throughput and the reference training step', script: 'kernels.js', args: [] },
+  { title: '(2) the runtime training step against the same model in plain tfjs', script: 'step.js', args: [] },
+  { title: '(3) Arrow streaming throughput, (4) peak RSS on a 2 GB file', script: 'data.js', args: process.argv.includes('--skip-large') ? ['--skip-large'] : [] },
+];
+
+let failed = 0;
+for (const part of parts) {
+  console.log(`\n=== ${part.title}\n`);
+  const result = spawnSync(process.execPath, [path.join(here, part.script), ...part.args], { stdio: 'inherit' });
+  if (result.status !== 0) failed++;
+}
+console.log(failed ? `\n${failed} benchmark(s) missed their target` : '\nall runtime benchmarks met their targets');
+process.exitCode = failed ? 1 : 0;
