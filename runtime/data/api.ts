@@ -30,9 +30,15 @@ export interface Batch {
 
 /** What the loader learns from the training split, once; saved to the run directory as `features.json`. */
 export interface FittedFeatures {
-  /** Per feature id: mean/std (standardize), min/max (normalize), or the vocabulary (onehot, embedding, tokens). */
+  /**
+   * Per feature id: mean/std (standardize), min/max (normalize), or the vocabulary (onehot, embedding, tokens).
+   * Token and embedding vocabularies start with '<pad>' (id 0) and '<unk>' (id 1); one-hot vocabularies do not.
+   */
   features: Record<string, { mean?: number; std?: number; min?: number; max?: number; vocab?: string[] }>;
-  /** Per task with string classes: the class names, index = class id. */
+  /**
+   * Per task with string classes: the class names, index = class id. Per task with integer classes whose
+   * count is learned (`units: { vocab: "task:NAME" }`): '0' … String(largest index in the training split).
+   */
   classes: Record<string, string[]>;
   /** Rows per split per dataset. */
   rows: Record<string, Record<SplitName, number>>;
@@ -43,6 +49,13 @@ export interface BatchOptions {
   /** Shuffle with a seeded buffer (training); evaluation reads in file order. */
   shuffle: boolean;
   seed: number;
+  /** Mixed into the shuffle seed so each epoch has its own order (default 0). */
+  epoch?: number;
+}
+
+export interface OpenJobDataOptions {
+  /** What a previous run fitted (see `loadFitted`): skips the fitting pass, so evaluation encodes exactly as training did. */
+  fitted?: FittedFeatures;
 }
 
 export interface JobData {

@@ -1,0 +1,315 @@
+/**
+ * Data-layer benchmark.
+ *
+ * 3. Arrow streaming throughput: rows/s through the loader (a census job built here: seven
+ *    standardized numbers, seven one-hot categories, two binary targets; batches of 512, shuffled)
+ *    against a bare apache-arrow `for await` over the same file that reads every value of every
+ *    column from its typed arrays (the floor any loader pays), and against the same bare loop
+ *    through `Vector.get` (the slow path the loader avoids).
+ * 4. Memory: writes an Arrow file of at least 2 GB (16 float64 columns) in a temporary directory,
+ *    batch by batch, streams it through the loader (fitting pass and one shuffled epoch), samples
+ *    process.memoryUsage().rss every 100 ms, prints the peak (it must stay under 500 MB), and deletes it.
+ *
+ * Run alone: npx tsx bench/data.ts [--skip-large]
+ */
+import { existsSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DataType, Float64, RecordBatchReader, type Data } from 'apache-arrow';
+import { JOB_FORMAT, JOB_VERSION, type FeaturePlan, type Job, type TaskPlan } from '../compiler/job/job.js';
+import { numericColumn, recordBatch, schemaOf } from '../runtime/data/arrow-build.js';
+import { ArrowFileSink } from '../runtime/data/arrow-sink.js';
+import { openJobData } from '../runtime/data/loader.js';
+
+/** The census file, from bench/ under tsx or from dist/bench/ once compiled. */
+const CENSUS = ['../examples/census/data/census-income.arrow', '../../examples/census/data/census-income.arrow']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((candidate) => existsSync(candidate)) ?? fileURLToPath(new URL('../examples/census/data/census-income.arrow', import.meta.url));
+const RSS_LIMIT_MB = 500;
+
+export interface ThroughputResult {
+  rows: number;
+  loaderRowsPerSecond: number;
+  /** The loader's fitting pass (opening, schema checks, statistics and vocabularies over all rows). */
+  fitRowsPerSecond: number;
+  bareRowsPerSecond: number;
+  bareGetRowsPerSecond: number;
+}
+
+export interface MemoryResult {
+  fileBytes: number;
+  rows: number;
+  writeSeconds: number;
+  openSeconds: number;
+  epochSeconds: number;
+  epochRows: number;
+  peakRssMb: number;
+  passed: boolean;
+}
+
+export interface DataBenchReport {
+  throughput: ThroughputResult;
+  memory: MemoryResult | null;
+}
+
+export interface DataBenchOptions {
+  log?: (line: string) => void;
+  /** Skip part 4 (the 2 GB file). */
+  skipLarge?: boolean;
+  /** Size of the generated file (default 2.1e9 bytes). */
+  largeBytes?: number;
+}
+
+function baseJob(root: string, files: string[], columns: Job['datasets'][number]['columns'], features: Omit<FeaturePlan, 'dataset'>[], tasks: Pick<TaskPlan, 'name' | 'target'>[]): Job {
+  const featureIds = features.map((f) => f.id);
+  return {
+    format: JOB_FORMAT,
+    version: JOB_VERSION,
+    source: { file: 'bench.mtl', sha256: '' },
+    root,
+    datasets: [{ name: 'd', files, columns, split: { kind: 'ratio', train: 0.9, valid: 0.05, test: 0.05, seed: 1 } }],
+    features: features.map((f) => ({ ...f, dataset: 'd' })),
+    inputs: [{ id: 'x', dataset: 'd', features: featureIds, kind: 'vector', shape: [{ sum: features.map((f) => f.shape[0]!) }] }],
+    modules: [],
+    tasks: tasks.map((t) => ({
+      ...t,
+      dataset: 'd',
+      input: 'x',
+      from: null,
+      targetType: 'bool',
+      head: { kind: 'binary', units: 1, classes: 'index' },
+      loss: 'bce',
+      metrics: [],
+      weight: 1,
+    })),
+    batchGroups: [{ dataset: 'd', input: 'x', tasks: tasks.map((t) => t.name) }],
+    training: {
+      optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.001 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
+      taskLr: {},
+      batchSize: 512,
+      seed: 1,
+      sampling: { kind: 'uniform' },
+      weighting: { kind: 'equal' },
+      aggregation: { kind: 'sum' },
+      stages: [{ tasks: tasks.map((t) => t.name), frozen: [], epochs: 1, steps: null }],
+      selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
+      evalEvery: 1,
+      shuffleBuffer: 10_000,
+    },
+  };
+}
+
+function censusJob(): Job {
+  const numeric = ['age', 'wage_per_hour', 'capital_gains', 'capital_losses', 'stock_dividends', 'num_emp', 'weeks_worked'];
+  const categorical = ['class_worker', 'education', 'sex', 'race', 'major_occ_code', 'det_ind_code', 'citizenship'];
+  const columns = [
+    ...numeric.map((name) => ({ name, type: 'float' as const })),
+    ...[...categorical, 'income_50k', 'marital_stat'].map((name) => ({ name, type: 'string' as const })),
+  ];
+  const features: Omit<FeaturePlan, 'dataset'>[] = [
+    ...numeric.map((c) => ({ id: `${c}.std`, column: c, transform: { kind: 'standardize' as const }, shape: [1] })),
+    ...categorical.map((c) => ({ id: `${c}.onehot`, column: c, transform: { kind: 'onehot' as const, maxVocab: 1000, minCount: 1 }, shape: [{ vocab: `${c}.onehot` }] })),
+  ];
+  return baseJob(path.dirname(CENSUS), [path.basename(CENSUS)], columns, features, [
+    { name: 'income', target: { op: '==', args: [{ col: 'income_50k' }, { lit: '50000+.' }] } },
+    { name: 'never_married', target: { op: '==', args: [{ col: 'marital_stat' }, { lit: 'Never married' }] } },
+  ]);
+}
+
+/** Reads every value of every column from its typed arrays; returns the row count (and a checksum, so nothing is optimized away). */
+async function bareRead(file: string, useGet: boolean): Promise<{ rows: number; checksum: number }> {
+  const handle = await fs.open(file);
+  const reader = await RecordBatchReader.from(handle);
+  let rows = 0;
+  let checksum = 0;
+  try {
+    for await (const batch of reader) {
+      rows += batch.numRows;
+      for (let c = 0; c < batch.numCols; c++) {
+        if (useGet) {
+          const vector = batch.getChildAt(c)!;
+          for (let i = 0; i < vector.length; i++) {
+            const v = vector.get(i);
+            checksum += typeof v === 'number' ? v : typeof v === 'string' ? v.length : 0;
+          }
+        } else {
+          checksum += sumValues(batch.data.children[c]!);
+        }
+      }
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  return { rows, checksum };
+}
+
+function sumValues(data: Data): number {
+  const values = data.values as ArrayLike<number> | undefined;
+  if (!values || DataType.isBool(data.type)) return 0;
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += values[i]!;
+  return sum;
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const start = performance.now();
+  const value = await run();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
+
+async function streamEpoch(job: Job, batchSize: number, onBatch?: () => void): Promise<{ openSeconds: number; epochSeconds: number; rows: number; fitRows: number }> {
+  const opened = await timed(() => openJobData(job));
+  const data = opened.value;
+  const rows = data.fitted.rows.d!;
+  const epoch = await timed(async () => {
+    let n = 0;
+    for await (const batch of data.batches('d', 'train', { batchSize, shuffle: true, seed: 1, epoch: 0 })) {
+      n += batch.size;
+      onBatch?.();
+    }
+    return n;
+  });
+  return { openSeconds: opened.seconds, epochSeconds: epoch.seconds, rows: epoch.value, fitRows: rows.train + rows.valid + rows.test };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Part 3: loader throughput on the census file against bare apache-arrow iteration (medians of `runs` runs after a warm-up). */
+export async function benchThroughput(runs = 7): Promise<ThroughputResult> {
+  const job = censusJob();
+  await streamEpoch(job, 512); // warm-up: JIT and page cache
+  await bareRead(CENSUS, false);
+  await bareRead(CENSUS, true);
+  const loader: number[] = [];
+  const fit: number[] = [];
+  const bare: number[] = [];
+  const bareGet: number[] = [];
+  let rows = 0;
+  for (let r = 0; r < runs; r++) {
+    const epoch = await streamEpoch(job, 512);
+    rows = epoch.rows;
+    loader.push(epoch.rows / epoch.epochSeconds);
+    fit.push(epoch.fitRows / epoch.openSeconds);
+    const plain = await timed(() => bareRead(CENSUS, false));
+    bare.push(plain.value.rows / plain.seconds);
+    const slow = await timed(() => bareRead(CENSUS, true));
+    bareGet.push(slow.value.rows / slow.seconds);
+  }
+  return {
+    rows,
+    loaderRowsPerSecond: median(loader),
+    fitRowsPerSecond: median(fit),
+    bareRowsPerSecond: median(bare),
+    bareGetRowsPerSecond: median(bareGet),
+  };
+}
+
+/** Part 4: peak RSS while streaming a ≥ 2 GB file through the loader. */
+export async function benchMemory(targetBytes: number): Promise<MemoryResult> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtl-bench-data-'));
+  const file = path.join(dir, 'large.arrow');
+  const columnCount = 16;
+  const rowsPerBatch = 65_536;
+  const names = Array.from({ length: columnCount }, (_, c) => `c${c}`);
+  try {
+    const written = await timed(async () => {
+      const sink = await ArrowFileSink.create(file, 'file');
+      let seed = 12345;
+      const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+      const batchCount = Math.ceil(targetBytes / (rowsPerBatch * columnCount * 8));
+      let schema = null;
+      for (let b = 0; b < batchCount; b++) {
+        const columns = names.map(() => {
+          const values = new Float64Array(rowsPerBatch);
+          for (let i = 0; i < rowsPerBatch; i++) values[i] = next();
+          return numericColumn(new Float64(), values);
+        });
+        schema ??= schemaOf(names, columns);
+        await sink.write(recordBatch(schema, columns));
+      }
+      return { bytes: await sink.close(), rows: batchCount * rowsPerBatch };
+    });
+
+    const features: Omit<FeaturePlan, 'dataset'>[] = names.slice(0, 8).map((c) => ({ id: `${c}.std`, column: c, transform: { kind: 'standardize' }, shape: [1] }));
+    const job = baseJob(dir, ['large.arrow'], names.map((name) => ({ name, type: 'float' })), features, [{ name: 'positive', target: { op: '>', args: [{ col: 'c15' }, { lit: 0 }] } }]);
+
+    if (typeof global.gc === 'function') global.gc();
+    let peak = process.memoryUsage().rss;
+    const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+    const timer = setInterval(sample, 100);
+    let streamed;
+    try {
+      streamed = await streamEpoch(job, 512);
+    } finally {
+      clearInterval(timer);
+      sample();
+    }
+    const peakRssMb = peak / 2 ** 20;
+    return {
+      fileBytes: written.value.bytes,
+      rows: written.value.rows,
+      writeSeconds: written.seconds,
+      openSeconds: streamed.openSeconds,
+      epochSeconds: streamed.epochSeconds,
+      epochRows: streamed.rows,
+      peakRssMb,
+      passed: peakRssMb < RSS_LIMIT_MB,
+    };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export async function benchData(options: DataBenchOptions = {}): Promise<DataBenchReport> {
+  const log = options.log ?? console.log;
+  const throughput = await benchThroughput();
+  log(`\n(3) Arrow streaming throughput: ${path.relative(process.cwd(), CENSUS)}, ${thousands(throughput.rows)} training rows per epoch (medians of 7 runs)`);
+  log(
+    formatTable(
+      ['reader', 'rows/s', 'vs bare'],
+      [
+        ['loader: encode + shuffle, batches of 512', thousands(throughput.loaderRowsPerSecond), (throughput.loaderRowsPerSecond / throughput.bareRowsPerSecond).toFixed(2)],
+        ['loader: fitting pass (all rows)', thousands(throughput.fitRowsPerSecond), (throughput.fitRowsPerSecond / throughput.bareRowsPerSecond).toFixed(2)],
+        ['bare for await, typed arrays, all columns', thousands(throughput.bareRowsPerSecond), '1.00'],
+        ['bare for await, Vector.get, all columns', thousands(throughput.bareGetRowsPerSecond), (throughput.bareGetRowsPerSecond / throughput.bareRowsPerSecond).toFixed(2)],
+      ],
+    ),
+  );
+
+  let memory: MemoryResult | null = null;
+  if (!options.skipLarge) {
+    memory = await benchMemory(options.largeBytes ?? 2.1e9);
+    log(`\n(4) Streaming a ${(memory.fileBytes / 1e9).toFixed(2)} GB Arrow file (${thousands(memory.rows)} rows, 16 float64 columns) through the loader`);
+    log(
+      formatTable(
+        ['step', 'seconds', 'rows/s'],
+        [
+          ['write the file (ArrowFileSink)', memory.writeSeconds.toFixed(1), thousands(memory.rows / memory.writeSeconds)],
+          ['openJobData: check + fitting pass', memory.openSeconds.toFixed(1), thousands(memory.rows / memory.openSeconds)],
+          ['one shuffled epoch of the train split', memory.epochSeconds.toFixed(1), thousands(memory.epochRows / memory.epochSeconds)],
+        ],
+      ),
+    );
+    log(`peak RSS ${memory.peakRssMb.toFixed(0)} MB (limit ${RSS_LIMIT_MB} MB): ${memory.passed ? 'ok' : 'OVER THE LIMIT'}`);
+  }
+  return { throughput, memory };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const report = await benchData({ skipLarge: process.argv.includes('--skip-large') });
+  if (report.memory && !report.memory.passed) process.exitCode = 1;
+}

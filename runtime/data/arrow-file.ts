@@ -1,0 +1,109 @@
+/**
+ * Opening Arrow IPC files for streaming. Files are read through a FileHandle, not a read stream:
+ * apache-arrow reads an IPC *file* given as a Node stream by buffering the whole stream first
+ * (it needs the footer), whereas a FileHandle gives it random access and one record batch at a time.
+ * IPC *stream* files are read incrementally either way.
+ */
+import * as fs from 'node:fs/promises';
+import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import { UserError } from '../errors.js';
+
+const FILE_MAGIC = 'ARROW1';
+
+type ArrowLayout = 'file' | 'stream';
+
+/** Why the first bytes of a file rule out Arrow, or which Arrow layout they announce. */
+function sniffLayout(head: Uint8Array, bytesRead: number): ArrowLayout | string {
+  if (bytesRead === 0) return 'it is empty';
+  if (bytesRead >= 6 && String.fromCharCode(...head.subarray(0, 6)) === FILE_MAGIC) return 'file';
+  if (bytesRead >= 8 && head[0] === 0xff && head[1] === 0xff && head[2] === 0xff && head[3] === 0xff) return 'stream';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'it is gzip-compressed; if it holds CSV, convert it with `mtl data import`';
+  if (head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31) return 'it is a Parquet file; convert it to Arrow IPC';
+  const looksLikeText = head.subarray(0, bytesRead).every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
+  if (looksLikeText) return 'it looks like text; if it is CSV, convert it with `mtl data import`';
+  return 'it does not start with the Arrow magic bytes';
+}
+
+function openError(display: string, e: unknown): UserError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new UserError(`${display} does not exist`);
+  if (code === 'EISDIR') return new UserError(`${display} is a directory, not an Arrow IPC file`);
+  if (code === 'EACCES' || code === 'EPERM') return new UserError(`${display} cannot be read (permission denied)`);
+  return new UserError(`${display} cannot be opened (${(e as Error).message})`);
+}
+
+/** An open Arrow file: its schema, known before any batch is read, and its record batches in order. */
+export interface ArrowFileReader {
+  readonly schema: Schema;
+  readonly layout: ArrowLayout;
+  /** Streams the record batches; closes the file when done or when the consumer stops early. */
+  batches(): AsyncGenerator<RecordBatch>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `absolutePath` (named `display` in messages) as an Arrow IPC file or stream.
+ * Throws a UserError if it is missing, unreadable or not Arrow.
+ */
+export async function openArrowFile(absolutePath: string, display: string): Promise<ArrowFileReader> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(absolutePath, 'r');
+  } catch (e) {
+    throw openError(display, e);
+  }
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close().catch(() => undefined); // the reader may already have closed it
+  };
+  try {
+    const head = new Uint8Array(8);
+    const { bytesRead } = await handle.read(head, 0, 8, 0);
+    const layout = sniffLayout(head, bytesRead);
+    if (layout !== 'file' && layout !== 'stream') throw new UserError(`${display} is not an Arrow IPC file (${layout})`);
+    let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
+    try {
+      reader = await RecordBatchReader.from(handle);
+      await reader.open({ autoDestroy: true });
+    } catch (e) {
+      throw new UserError(`${display} is not an Arrow IPC file (${(e as Error).message})`);
+    }
+    const schema = reader.schema;
+    if (!schema) throw new UserError(`${display} is not an Arrow IPC file (it has no schema)`);
+    const opened = reader;
+    async function* batches(): AsyncGenerator<RecordBatch> {
+      const iterator = opened[Symbol.asyncIterator]();
+      // One batch is read ahead while the consumer works on the current one, so disk reads overlap encoding.
+      let ahead: Promise<IteratorResult<RecordBatch>> | null = null;
+      const readNext = () => {
+        const next = iterator.next();
+        next.catch(() => undefined); // awaited below; this only keeps an abandoned read from being "unhandled"
+        return next;
+      };
+      try {
+        ahead = readNext();
+        for (;;) {
+          let next: IteratorResult<RecordBatch>;
+          try {
+            next = await ahead;
+          } catch (e) {
+            throw new UserError(`${display} is truncated or corrupt (${(e as Error).message})`);
+          }
+          if (next.done) break;
+          ahead = readNext();
+          yield next.value;
+        }
+      } finally {
+        await ahead?.catch(() => undefined);
+        await opened.cancel().catch(() => undefined);
+        await close();
+      }
+    }
+    return { schema, layout, batches, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

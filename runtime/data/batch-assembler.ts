@@ -1,0 +1,125 @@
+/**
+ * Assembling output batches from stored rows: every output tensor is described by a list of copy
+ * operations from a row's float/int areas, fixed once per dataset, so appending a row does no
+ * allocation and no lookups.
+ */
+import type { Batch, LabelData, TensorData } from './api.js';
+import type { RowLayout, RowStore } from './row-layout.js';
+
+export type CopyOp =
+  /** `length` floats of the row's float area, from `from`, to the output row at `to`. */
+  | { kind: 'floats'; from: number; to: number; length: number }
+  /** `length` ints of the int area into a float output (ids given to a vector input). */
+  | { kind: 'intsAsFloats'; from: number; to: number; length: number }
+  | { kind: 'ints'; from: number; to: number; length: number }
+  /** One int (a vocabulary id, -1 = none) expanded to a one-hot block of `width` floats at `to`. */
+  | { kind: 'onehot'; from: number; to: number; width: number };
+
+export type TensorTarget = { input: string } | { task: string; part: 'values' | 'mask' };
+
+export interface TensorPlan {
+  target: TensorTarget;
+  dtype: 'float32' | 'int32';
+  /** Shape of one row, without the batch axis. */
+  rowShape: number[];
+  ops: CopyOp[];
+}
+
+function rowSize(plan: TensorPlan): number {
+  return plan.rowShape.reduce((a, b) => a * b, 1);
+}
+
+function allocate(plan: TensorPlan, rows: number): Float32Array | Int32Array {
+  return plan.dtype === 'float32' ? new Float32Array(rows * rowSize(plan)) : new Int32Array(rows * rowSize(plan));
+}
+
+const OP_FLOATS = 0;
+const OP_INTS = 1;
+const OP_ONEHOT = 2;
+
+/** Ops flattened to [code, from, to, length] quadruples: the append loop then reads one typed array. */
+function compileOps(ops: readonly CopyOp[]): Int32Array {
+  const out = new Int32Array(ops.length * 4);
+  ops.forEach((op, k) => {
+    const code = op.kind === 'floats' ? OP_FLOATS : op.kind === 'onehot' ? OP_ONEHOT : OP_INTS;
+    out.set([code, op.from, op.to, op.kind === 'onehot' ? op.width : op.length], k * 4);
+  });
+  return out;
+}
+
+export class BatchAssembler {
+  /** The current batch's tensors; allocated on the first append, so a finished stream allocates nothing more. */
+  private arrays: (Float32Array | Int32Array)[] | null = null;
+  private readonly sizes: number[];
+  private readonly compiled: Int32Array[];
+  size = 0;
+
+  constructor(
+    private readonly dataset: string,
+    private readonly tensors: readonly TensorPlan[],
+    private readonly layout: RowLayout,
+    readonly capacity: number,
+  ) {
+    this.sizes = tensors.map(rowSize);
+    this.compiled = tensors.map((t) => compileOps(t.ops));
+  }
+
+  get full(): boolean {
+    return this.size === this.capacity;
+  }
+
+  append(store: RowStore, slot: number): void {
+    const floats = store.floats;
+    const ints = store.ints;
+    const floatBase = slot * this.layout.floats;
+    const intBase = slot * this.layout.ints;
+    const arrays = (this.arrays ??= this.tensors.map((t) => allocate(t, this.capacity)));
+    for (let t = 0; t < arrays.length; t++) {
+      const out = arrays[t]!;
+      const ops = this.compiled[t]!;
+      const outBase = this.size * this.sizes[t]!;
+      for (let k = 0; k < ops.length; k += 4) {
+        const from = ops[k + 1]!;
+        const to = outBase + ops[k + 2]!;
+        const length = ops[k + 3]!;
+        switch (ops[k]) {
+          case OP_FLOATS:
+            for (let j = 0; j < length; j++) out[to + j] = floats[floatBase + from + j]!;
+            break;
+          case OP_INTS:
+            for (let j = 0; j < length; j++) out[to + j] = ints[intBase + from + j]!;
+            break;
+          case OP_ONEHOT: {
+            const id = ints[intBase + from]!;
+            if (id >= 0) out[to + id] = 1;
+            break;
+          }
+        }
+      }
+    }
+    this.size++;
+  }
+
+  /** The batch of the rows appended so far (exactly sized); the assembler starts a new one. */
+  take(): Batch {
+    const n = this.size;
+    const arrays = this.arrays ?? this.tensors.map((t) => allocate(t, 0));
+    const batch: Batch = { dataset: this.dataset, size: n, inputs: {}, labels: {} };
+    const labels: Record<string, Partial<LabelData>> = {};
+    this.tensors.forEach((plan, t) => {
+      const array = arrays[t]!;
+      const data = n === this.capacity ? array : array.slice(0, n * this.sizes[t]!);
+      const tensor: TensorData = { data, shape: [n, ...plan.rowShape] };
+      if ('input' in plan.target) batch.inputs[plan.target.input] = tensor;
+      else {
+        const label = (labels[plan.target.task] ??= {});
+        if (plan.target.part === 'values') label.values = tensor;
+        else label.mask = tensor.data as Float32Array;
+      }
+    });
+    for (const [task, label] of Object.entries(labels)) batch.labels[task] = label as LabelData;
+    this.arrays = null;
+    this.size = 0;
+    return batch;
+  }
+}

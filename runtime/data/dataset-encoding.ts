@@ -1,0 +1,118 @@
+/**
+ * How one dataset's rows become batches: the encoders of its inputs' features and of its tasks'
+ * targets, the stored-row layout they share, and the copy plans of every output tensor.
+ * Built per stream (encoders hold the current record batch's views); vocabulary lookups are shared.
+ */
+import type { DatasetPlan, FeaturePlan, InputPlan, Job } from '../../compiler/job/job.js';
+import { UserError } from '../errors.js';
+import type { FittedFeatures } from './api.js';
+import type { CopyOp, TensorPlan } from './batch-assembler.js';
+import { createFeatureEncoder, TokenEncoder, type FeatureEncoder, type LookupCache } from './feature-encoders.js';
+import { createLabelEncoder } from './label-encoders.js';
+import { RowLayout, type RowEncoder } from './row-layout.js';
+import { resolveWidth } from './width.js';
+
+export interface DatasetEncoding {
+  readonly layout: RowLayout;
+  /** Feature encoders first: tagging labels read the token counts their token encoders computed. */
+  readonly encoders: readonly RowEncoder[];
+  readonly tensors: readonly TensorPlan[];
+}
+
+function vectorOps(input: InputPlan, encoders: readonly FeatureEncoder[], fitted: FittedFeatures): { ops: CopyOp[]; width: number } {
+  const ops: CopyOp[] = [];
+  let to = 0;
+  for (const encoder of encoders) {
+    const { area, offset, length } = encoder.slots;
+    if (encoder.feature.transform.kind === 'embedding') {
+      throw new UserError(`input ${input.id}: feature ${encoder.feature.id} is an embedding, which the runtime cannot feed to a vector input yet`);
+    }
+    if (encoder.feature.transform.kind === 'onehot') {
+      const width = resolveWidth({ vocab: encoder.feature.id }, fitted);
+      ops.push({ kind: 'onehot', from: offset, to, width });
+      to += width;
+    } else {
+      ops.push({ kind: area === 'float' ? 'floats' : 'intsAsFloats', from: offset, to, length });
+      to += length;
+    }
+  }
+  return { ops, width: to };
+}
+
+function sequenceOps(input: InputPlan, encoders: readonly FeatureEncoder[]): { ops: CopyOp[]; width: number } {
+  const ops: CopyOp[] = [];
+  let to = 0;
+  for (const encoder of encoders) {
+    if (encoder.slots.area !== 'int' || encoder.feature.transform.kind === 'onehot') {
+      throw new UserError(`input ${input.id} is a sequence of ids, but feature ${encoder.feature.id} is ${encoder.feature.transform.kind}`);
+    }
+    ops.push({ kind: 'ints', from: encoder.slots.offset, to, length: encoder.slots.length });
+    to += encoder.slots.length;
+  }
+  return { ops, width: to };
+}
+
+function inputTensor(input: InputPlan, encoders: readonly FeatureEncoder[], fitted: FittedFeatures): TensorPlan {
+  const declared = input.shape.map((w) => resolveWidth(w, fitted));
+  if (input.kind === 'image') {
+    const [only, ...rest] = encoders;
+    if (!only || rest.length > 0 || only.slots.area !== 'float') {
+      throw new UserError(`input ${input.id} is an image input; it must read exactly one image (or numeric list) feature`);
+    }
+    const size = declared.reduce((a, b) => a * b, 1);
+    if (size !== only.slots.length) {
+      throw new Error(`input ${input.id}: shape ${JSON.stringify(declared)} holds ${size} values but feature ${only.feature.id} has ${only.slots.length}`);
+    }
+    return { target: { input: input.id }, dtype: 'float32', rowShape: declared, ops: [{ kind: 'floats', from: only.slots.offset, to: 0, length: size }] };
+  }
+  const { ops, width } = input.kind === 'vector' ? vectorOps(input, encoders, fitted) : sequenceOps(input, encoders);
+  const declaredWidth = declared[declared.length - 1];
+  if (declared.length !== 1 || declaredWidth !== width) {
+    throw new Error(`input ${input.id}: the job gives shape ${JSON.stringify(declared)} but its features add up to width ${width}`);
+  }
+  return { target: { input: input.id }, dtype: input.kind === 'vector' ? 'float32' : 'int32', rowShape: [width], ops };
+}
+
+export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: DatasetPlan, lookups: LookupCache): DatasetEncoding {
+  const layout = new RowLayout();
+  const featuresById = new Map<string, FeaturePlan>(job.features.map((f) => [f.id, f]));
+  const featureEncoders = new Map<string, FeatureEncoder>();
+  const encoderOf = (id: string): FeatureEncoder => {
+    let encoder = featureEncoders.get(id);
+    if (!encoder) {
+      const feature = featuresById.get(id);
+      if (!feature) throw new Error(`the job has no feature ${id}`);
+      encoder = createFeatureEncoder(feature, plan, fitted, layout, lookups);
+      featureEncoders.set(id, encoder);
+    }
+    return encoder;
+  };
+
+  const inputs = job.inputs.filter((i) => i.dataset === plan.name);
+  const tensors: TensorPlan[] = inputs.map((input) => inputTensor(input, input.features.map(encoderOf), fitted));
+
+  const labelEncoders: RowEncoder[] = [];
+  for (const task of job.tasks.filter((t) => t.dataset === plan.name)) {
+    const input = job.inputs.find((i) => i.id === task.input);
+    const tokens = input?.features.map(encoderOf).find((e): e is TokenEncoder => e instanceof TokenEncoder) ?? null;
+    const classes = task.head.classes === 'vocab' ? fitted.classes[task.name] : null;
+    if (classes === undefined) throw new Error(`task ${task.name}: no fitted classes`);
+    const units = resolveWidth(task.head.units, fitted);
+    const encoder = createLabelEncoder(task, { units, unitsLearned: typeof task.head.units !== 'number', classes, tokens }, layout);
+    labelEncoders.push(encoder);
+    const copy = (area: 'float' | 'int', from: number, length: number): CopyOp => ({ kind: area === 'float' ? 'floats' : 'ints', from, to: 0, length });
+    tensors.push({
+      target: { task: task.name, part: 'values' },
+      dtype: encoder.values.area === 'float' ? 'float32' : 'int32',
+      rowShape: encoder.rowShape,
+      ops: [copy(encoder.values.area, encoder.values.offset, encoder.values.length)],
+    });
+    tensors.push({
+      target: { task: task.name, part: 'mask' },
+      dtype: 'float32',
+      rowShape: encoder.mask.length === 1 ? [] : [encoder.mask.length],
+      ops: [copy('float', encoder.mask.offset, encoder.mask.length)],
+    });
+  }
+  return { layout, encoders: [...featureEncoders.values(), ...labelEncoders], tensors };
+}

@@ -1,0 +1,43 @@
+/** What the loader needs to know about a feature's transform and column before reading any data. */
+import type { ColumnType, DatasetPlan, FeaturePlan, TransformPlan } from '../../compiler/job/job.js';
+import { UserError } from '../errors.js';
+
+export type FeatureKind = 'numeric' | 'category' | 'tokens' | 'image';
+
+export function featureKind(transform: TransformPlan): FeatureKind {
+  switch (transform.kind) {
+    case 'standardize':
+    case 'normalize':
+    case 'raw':
+      return 'numeric';
+    case 'onehot':
+    case 'embedding':
+      return 'category';
+    case 'tokens':
+      return 'tokens';
+    case 'image':
+      return 'image';
+  }
+}
+
+export function declaredColumnType(plan: DatasetPlan, column: string): ColumnType | undefined {
+  return plan.columns.find((c) => c.name === column)?.type;
+}
+
+export function isListColumn(plan: DatasetPlan, column: string): boolean {
+  return declaredColumnType(plan, column)?.startsWith('list<') ?? false;
+}
+
+/** Values per row of a numeric feature: 1 for a scalar column; its fixed length for a list column. */
+export function numericFeatureLength(plan: DatasetPlan, feature: FeaturePlan): number {
+  if (!isListColumn(plan, feature.column)) return 1;
+  const dims = feature.shape;
+  if (dims.length === 0 || dims.some((d) => typeof d !== 'number')) {
+    throw new UserError(`feature ${feature.id} reads the list column "${feature.column}" but its shape ${JSON.stringify(dims)} is not a fixed size`);
+  }
+  return (dims as number[]).reduce((a, b) => a * b, 1);
+}
+
+export function imageLength(transform: Extract<TransformPlan, { kind: 'image' }>): number {
+  return transform.shape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,323 @@
+/**
+ * Fitting: one streaming pass over each dataset that learns, from its training split only, what the
+ * encoders need (mean/std, min/max, vocabularies, class names), counts the rows of every split, and
+ * checks every row's numeric features (all splits), so bad values surface before training starts.
+ */
+import type { DatasetPlan, FeaturePlan, Job, TaskPlan, TransformPlan } from '../../compiler/job/job.js';
+import type { FittedFeatures, SplitName } from './api.js';
+import type { Data } from 'apache-arrow';
+import { categoricalView, cellReader, isPresent, listView, numericView, type CellValue } from './columns.js';
+import { readDataset, type DatasetChunk, type DatasetFile } from './dataset-reader.js';
+import { compileExpr } from './expr.js';
+import { featureKind, imageLength, isListColumn, numericFeatureLength } from './feature-kinds.js';
+import { listLengthError, nonFiniteFeatureError, targetError } from './row-errors.js';
+import { taskOfWidth } from './width.js';
+import { SPLIT_NAMES, splitId } from './split.js';
+import { addCodeCounts, learnedTokenVocabulary, sortedClassNames, splitWords, topValues } from './vocab.js';
+
+const TRAIN = splitId('train');
+
+type FittedFeature = FittedFeatures['features'][string];
+
+interface Fitter {
+  observe(chunk: DatasetChunk): void;
+  /** Stores what was learned. */
+  finish(fitted: FittedFeatures): void;
+}
+
+/** Count, mean and sum of squared deviations, merged batch by batch (Chan et al.) to stay accurate. */
+class RunningMoments {
+  count = 0;
+  mean = 0;
+  m2 = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  merge(count: number, mean: number, m2: number, min: number, max: number): void {
+    if (count === 0) return;
+    const total = this.count + count;
+    const delta = mean - this.mean;
+    this.mean += (delta * count) / total;
+    this.m2 += m2 + (delta * delta * this.count * count) / total;
+    this.count = total;
+    if (min < this.min) this.min = min;
+    if (max > this.max) this.max = max;
+  }
+}
+
+class NumericFitter implements Fitter {
+  private readonly moments = new RunningMoments();
+  private readonly listLength: number | null;
+
+  constructor(
+    private readonly feature: FeaturePlan,
+    plan: DatasetPlan,
+  ) {
+    this.listLength = isListColumn(plan, feature.column) ? numericFeatureLength(plan, feature) : null;
+  }
+
+  observe(chunk: DatasetChunk): void {
+    const { feature } = this;
+    const data = chunk.column(feature.column);
+    const split = chunk.split;
+    // Row r contributes values[starts[r] .. starts[r+1]) (one value per row for scalar columns).
+    let starts: Int32Array | null = null;
+    let view;
+    if (this.listLength !== null) {
+      const list = listView(data);
+      for (let r = 0; r < chunk.length; r++) {
+        const length = isPresent(list.validity, r) ? list.offsets[r + 1]! - list.offsets[r]! : null;
+        if (length !== this.listLength) throw listLengthError(chunk, feature.column, r, length, this.listLength, feature.id);
+      }
+      starts = list.offsets;
+      view = numericView(list.items);
+    } else {
+      view = numericView(data);
+    }
+    const { values, validity } = view;
+    let n = 0;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let r = 0; r < chunk.length; r++) {
+      const from = starts ? starts[r]! : r;
+      const to = starts ? starts[r + 1]! : r + 1;
+      for (let k = from; k < to; k++) {
+        const v = values[k]!;
+        if (!isPresent(validity, k) || !Number.isFinite(v)) {
+          throw nonFiniteFeatureError(chunk, feature.column, r, isPresent(validity, k) ? v : null, feature.id);
+        }
+        if (split[r] === TRAIN) {
+          n++;
+          sum += v;
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+    }
+    if (n === 0 || feature.transform.kind === 'raw') return;
+    const mean = sum / n;
+    let m2 = 0;
+    for (let r = 0; r < chunk.length; r++) {
+      if (split[r] !== TRAIN) continue;
+      const from = starts ? starts[r]! : r;
+      const to = starts ? starts[r + 1]! : r + 1;
+      for (let k = from; k < to; k++) {
+        const d = values[k]! - mean;
+        m2 += d * d;
+      }
+    }
+    this.moments.merge(n, mean, m2, min, max);
+  }
+
+  finish(fitted: FittedFeatures): void {
+    const m = this.moments;
+    let result: FittedFeature = {};
+    // Population statistics; with no training values, the identity transform.
+    if (this.feature.transform.kind === 'standardize') {
+      result = m.count > 0 ? { mean: m.mean, std: Math.sqrt(m.m2 / m.count) } : { mean: 0, std: 1 };
+    } else if (this.feature.transform.kind === 'normalize') {
+      result = m.count > 0 ? { min: m.min, max: m.max } : { min: 0, max: 1 };
+    }
+    fitted.features[this.feature.id] = result;
+  }
+}
+
+class CategoryFitter implements Fitter {
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly feature: FeaturePlan,
+    private readonly transform: Extract<TransformPlan, { kind: 'onehot' | 'embedding' }>,
+  ) {}
+
+  observe(chunk: DatasetChunk): void {
+    const { codes, dictionary } = categoricalView(chunk.column(this.feature.column));
+    const perCode = new Int32Array(dictionary.length);
+    for (let r = 0; r < chunk.length; r++) {
+      const code = codes[r]!;
+      if (code >= 0 && chunk.split[r] === TRAIN) perCode[code]!++;
+    }
+    addCodeCounts(this.counts, perCode, dictionary);
+  }
+
+  finish(fitted: FittedFeatures): void {
+    const { maxVocab, minCount } = this.transform;
+    const vocab =
+      this.transform.kind === 'onehot'
+        ? topValues(this.counts, maxVocab, minCount)
+        : learnedTokenVocabulary(this.counts, maxVocab, minCount);
+    fitted.features[this.feature.id] = { vocab };
+  }
+}
+
+class TokenFitter implements Fitter {
+  private readonly counts = new Map<string, number>();
+  private readonly listColumn: boolean;
+
+  constructor(
+    private readonly feature: FeaturePlan,
+    private readonly transform: Extract<TransformPlan, { kind: 'tokens' }>,
+    plan: DatasetPlan,
+  ) {
+    this.listColumn = isListColumn(plan, feature.column);
+  }
+
+  observe(chunk: DatasetChunk): void {
+    const data = chunk.column(this.feature.column);
+    if (this.listColumn) {
+      const list = listView(data);
+      const { codes, dictionary } = categoricalView(list.items);
+      const perCode = new Int32Array(dictionary.length);
+      for (let r = 0; r < chunk.length; r++) {
+        if (chunk.split[r] !== TRAIN || !isPresent(list.validity, r)) continue;
+        for (let k = list.offsets[r]!; k < list.offsets[r + 1]!; k++) {
+          const code = codes[k]!;
+          if (code >= 0) perCode[code]!++;
+        }
+      }
+      addCodeCounts(this.counts, perCode, dictionary, this.transform.lowercase);
+      return;
+    }
+    // A string column: count each distinct text once per batch, then split it into words.
+    const { codes, dictionary } = categoricalView(data);
+    const perCode = new Int32Array(dictionary.length);
+    for (let r = 0; r < chunk.length; r++) {
+      const code = codes[r]!;
+      if (code >= 0 && chunk.split[r] === TRAIN) perCode[code]!++;
+    }
+    for (let code = 0; code < perCode.length; code++) {
+      const n = perCode[code]!;
+      if (n === 0) continue;
+      const text = this.transform.lowercase ? dictionary[code]!.toLowerCase() : dictionary[code]!;
+      for (const word of splitWords(text)) this.counts.set(word, (this.counts.get(word) ?? 0) + n);
+    }
+  }
+
+  finish(fitted: FittedFeatures): void {
+    fitted.features[this.feature.id] = { vocab: learnedTokenVocabulary(this.counts, this.transform.maxVocab, this.transform.minCount) };
+  }
+}
+
+/** Images learn nothing; the pass only checks that every row holds an image of the right size. */
+class ImageChecker implements Fitter {
+  constructor(
+    private readonly feature: FeaturePlan,
+    private readonly transform: Extract<TransformPlan, { kind: 'image' }>,
+  ) {}
+
+  observe(chunk: DatasetChunk): void {
+    const list = listView(chunk.column(this.feature.column));
+    const expected = imageLength(this.transform);
+    for (let r = 0; r < chunk.length; r++) {
+      const length = isPresent(list.validity, r) ? list.offsets[r + 1]! - list.offsets[r]! : null;
+      if (length !== expected) throw listLengthError(chunk, this.feature.column, r, length, expected, this.feature.id);
+    }
+  }
+
+  finish(fitted: FittedFeatures): void {
+    fitted.features[this.feature.id] = {};
+  }
+}
+
+/**
+ * The classes of a task whose head learns them from the training split: class names in sorted order
+ * for string targets (`classes: 'vocab'`); for class indices with no class count given
+ * (`units: { vocab: "task:NAME" }`), '0' … String(max index), so every index seen in training fits.
+ */
+class ClassFitter implements Fitter {
+  private readonly seen = new Set<string>();
+  private maxIndex = -1;
+  private readonly byName: boolean;
+
+  constructor(private readonly task: TaskPlan) {
+    this.byName = task.head.classes === 'vocab';
+  }
+
+  observe(chunk: DatasetChunk): void {
+    const { target } = this.task;
+    if (this.task.targetType.startsWith('list<')) {
+      if (!('col' in target)) throw new Error(`task ${this.task.name}: a list target must be a column`);
+      const list = listView(chunk.column(target.col));
+      for (let r = 0; r < chunk.length; r++) {
+        if (chunk.split[r] !== TRAIN || !isPresent(list.validity, r)) continue;
+        this.observeItems(chunk, r, list.items, list.offsets[r]!, list.offsets[r + 1]!);
+      }
+      return;
+    }
+    const value = compileExpr(target, (name) => cellReader(chunk.column(name)));
+    for (let r = 0; r < chunk.length; r++) {
+      if (chunk.split[r] !== TRAIN) continue;
+      const v = value(r);
+      if (v !== null) this.add(chunk, r, v);
+    }
+  }
+
+  private itemsView: { data: Data; read: (k: number) => CellValue } | null = null;
+
+  private observeItems(chunk: DatasetChunk, row: number, items: Data, from: number, to: number): void {
+    if (this.itemsView?.data !== items) this.itemsView = { data: items, read: cellReader(items) };
+    for (let k = from; k < to; k++) {
+      const v = this.itemsView.read(k);
+      if (v !== null) this.add(chunk, row, v);
+    }
+  }
+
+  private add(chunk: DatasetChunk, row: number, v: number | string | boolean): void {
+    if (this.byName) {
+      this.seen.add(String(v));
+      return;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      throw targetError(this.task, chunk, row, v, `a ${this.task.head.kind} head with class indices holds integers from 0`);
+    }
+    if (v > this.maxIndex) this.maxIndex = v;
+  }
+
+  finish(fitted: FittedFeatures): void {
+    fitted.classes[this.task.name] = this.byName
+      ? sortedClassNames(this.seen)
+      : Array.from({ length: this.maxIndex + 1 }, (_, i) => String(i));
+  }
+}
+
+/** Whether the loader learns a task's classes: string classes, or a class count left to the data. */
+export function learnsClasses(task: TaskPlan): boolean {
+  return task.head.classes === 'vocab' || taskOfWidth(task.head.units) !== null;
+}
+
+function featureFitter(feature: FeaturePlan, plan: DatasetPlan): Fitter {
+  const t = feature.transform;
+  switch (featureKind(t)) {
+    case 'numeric':
+      return new NumericFitter(feature, plan);
+    case 'category':
+      return new CategoryFitter(feature, t as Extract<TransformPlan, { kind: 'onehot' | 'embedding' }>);
+    case 'tokens':
+      return new TokenFitter(feature, t as Extract<TransformPlan, { kind: 'tokens' }>, plan);
+    case 'image':
+      return new ImageChecker(feature, t as Extract<TransformPlan, { kind: 'image' }>);
+  }
+}
+
+/** Fits every feature and task of `job` over its datasets' training splits. */
+export async function fitJob(job: Job, files: ReadonlyMap<string, readonly DatasetFile[]>): Promise<FittedFeatures> {
+  const fitted: FittedFeatures = { features: {}, classes: {}, rows: {} };
+  for (const plan of job.datasets) {
+    const fitters: Fitter[] = [
+      ...job.features.filter((f) => f.dataset === plan.name).map((f) => featureFitter(f, plan)),
+      ...job.tasks.filter((t) => t.dataset === plan.name && learnsClasses(t)).map((t) => new ClassFitter(t)),
+    ];
+    const rows: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
+    for await (const chunk of readDataset(plan, files.get(plan.name) ?? [])) {
+      for (let r = 0; r < chunk.length; r++) {
+        const id = chunk.split[r]!;
+        if (id < SPLIT_NAMES.length) rows[SPLIT_NAMES[id]!]++;
+      }
+      for (const fitter of fitters) fitter.observe(chunk);
+    }
+    for (const fitter of fitters) fitter.finish(fitted);
+    fitted.rows[plan.name] = rows;
+  }
+  return fitted;
+}

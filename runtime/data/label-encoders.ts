@@ -1,0 +1,263 @@
+/**
+ * Encoders of task targets into a stored row: the label value(s) and a mask (1 = labelled).
+ * A null target masks the row; a value the head cannot hold is a UserError naming task, value,
+ * column and row.
+ */
+import type { TaskPlan } from '../../compiler/job/job.js';
+import { UserError } from '../errors.js';
+import { categoricalView, type CategoryCodes, cellReader, isPresent, listView, numericView, type NumericArray, type Validity } from './columns.js';
+import type { DatasetChunk } from './dataset-reader.js';
+import { compileExpr, type RowFunction } from './expr.js';
+import type { FeatureSlots, TokenEncoder } from './feature-encoders.js';
+import { indexRange, targetError, targetProblem } from './row-errors.js';
+import type { RowEncoder, RowLayout } from './row-layout.js';
+import { VocabularyLookup } from './vocab.js';
+
+export interface LabelEncoder extends RowEncoder {
+  readonly task: TaskPlan;
+  readonly values: FeatureSlots;
+  /** Always in the float area. */
+  readonly mask: FeatureSlots;
+  /** Shape of one row's label, without the batch axis: [] for one value per row. */
+  readonly rowShape: number[];
+}
+
+
+const NO_VALIDITY: Validity = { bits: null, offset: 0 };
+
+function classRangeExpectation(kind: string, units: number, learned: boolean): string {
+  const count = learned ? `${units} classes (learned from the training split)` : `${units} classes`;
+  return `a ${kind} head with ${count} holds class indices ${indexRange(units)}`;
+}
+
+/** Binary, regression and multiclass heads: one value per row, from the target expression. */
+class ScalarLabelEncoder implements LabelEncoder {
+  readonly values: FeatureSlots;
+  readonly mask: FeatureSlots;
+  readonly rowShape: number[] = [];
+  private chunk: DatasetChunk | null = null;
+  private target: RowFunction = () => null;
+
+  constructor(
+    readonly task: TaskPlan,
+    /** Class count of a multiclass head. */
+    private readonly units: number,
+    private readonly unitsLearned: boolean,
+    /** Class ids of a multiclass head whose classes were learned; null for class indices. */
+    private readonly classes: VocabularyLookup | null,
+    layout: RowLayout,
+  ) {
+    const integer = task.head.kind === 'multiclass';
+    this.values = integer ? { area: 'int', offset: layout.reserveInts(1), length: 1 } : { area: 'float', offset: layout.reserveFloats(1), length: 1 };
+    this.mask = { area: 'float', offset: layout.reserveFloats(1), length: 1 };
+  }
+
+  bind(chunk: DatasetChunk): void {
+    this.chunk = chunk;
+    this.target = compileExpr(this.task.target, (name) => cellReader(chunk.column(name)));
+  }
+
+  encode(row: number, floats: Float32Array, floatBase: number, ints: Int32Array, intBase: number): void {
+    const v = this.target(row);
+    const maskAt = floatBase + this.mask.offset;
+    if (this.task.head.kind === 'multiclass') {
+      const at = intBase + this.values.offset;
+      const id = v === null ? -1 : this.classId(v, row);
+      ints[at] = id < 0 ? 0 : id;
+      floats[maskAt] = id < 0 ? 0 : 1;
+      return;
+    }
+    const at = floatBase + this.values.offset;
+    if (v === null) {
+      floats[at] = 0;
+      floats[maskAt] = 0;
+      return;
+    }
+    const x = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    if (this.task.head.kind === 'binary') {
+      if (x !== 0 && x !== 1) throw targetError(this.task, this.chunk!, row, v, 'a binary head holds 0 or 1');
+    } else if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw targetError(this.task, this.chunk!, row, v, 'a regression head needs a finite number');
+    }
+    floats[at] = x as number;
+    floats[maskAt] = 1;
+  }
+
+  /** The class id of a target value; -1 for a learned class that the training split never had. */
+  private classId(v: number | string | boolean, row: number): number {
+    if (this.classes) return this.classes.id(String(v));
+    // A count learned from the training split may miss larger indices elsewhere: like unseen class names, they are masked.
+    if (this.unitsLearned && typeof v === 'number' && Number.isInteger(v) && v >= this.units) return -1;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= this.units) {
+      throw targetError(this.task, this.chunk!, row, v, classRangeExpectation('multiclass', this.units, this.unitsLearned));
+    }
+    return v;
+  }
+}
+
+/** Multilabel heads: a list of exactly `units` values, each 0 or 1 (or a boolean). */
+class VectorLabelEncoder implements LabelEncoder {
+  readonly values: FeatureSlots;
+  readonly mask: FeatureSlots;
+  readonly rowShape: number[];
+  private chunk: DatasetChunk | null = null;
+  private starts: Int32Array = new Int32Array(1);
+  private listValidity = NO_VALIDITY;
+  private items: NumericArray = new Float64Array(0);
+  private itemValidity = NO_VALIDITY;
+
+  constructor(
+    readonly task: TaskPlan,
+    private readonly column: string,
+    units: number,
+    layout: RowLayout,
+  ) {
+    this.values = { area: 'float', offset: layout.reserveFloats(units), length: units };
+    this.mask = { area: 'float', offset: layout.reserveFloats(1), length: 1 };
+    this.rowShape = [units];
+  }
+
+  bind(chunk: DatasetChunk): void {
+    this.chunk = chunk;
+    const list = listView(chunk.column(this.column));
+    this.starts = list.offsets;
+    this.listValidity = list.validity;
+    ({ values: this.items, validity: this.itemValidity } = numericView(list.items));
+  }
+
+  encode(row: number, floats: Float32Array, floatBase: number): void {
+    const at = floatBase + this.values.offset;
+    const units = this.values.length;
+    if (!isPresent(this.listValidity, row)) {
+      floats.fill(0, at, at + units);
+      floats[floatBase + this.mask.offset] = 0;
+      return;
+    }
+    const from = this.starts[row]!;
+    const length = this.starts[row + 1]! - from;
+    if (length !== units) {
+      throw targetProblem(this.task, this.chunk!, row, `a list of ${length} values`, `its ${this.task.head.kind} head has ${units} units`);
+    }
+    for (let j = 0; j < units; j++) {
+      const v = isPresent(this.itemValidity, from + j) ? this.items[from + j]! : null;
+      if (v !== 0 && v !== 1) throw targetError(this.task, this.chunk!, row, v, `a multilabel head holds 0 or 1 per label (at position ${j})`);
+      floats[at + j] = v;
+    }
+    floats[floatBase + this.mask.offset] = 1;
+  }
+}
+
+/** Tagging heads: one class per token, aligned with the input's token sequence and padded with mask 0. */
+class TaggingLabelEncoder implements LabelEncoder {
+  readonly values: FeatureSlots;
+  readonly mask: FeatureSlots;
+  readonly rowShape: number[];
+  private chunk: DatasetChunk | null = null;
+  private starts: Int32Array = new Int32Array(1);
+  private listValidity = NO_VALIDITY;
+  /** Per tag: its class id (-1 = unknown class or null); from a lookup table or from integer items. */
+  private codes: CategoryCodes = new Int32Array(0);
+  private table: Int32Array | null = null;
+  private indices: NumericArray = new Float64Array(0);
+  private indexValidity = NO_VALIDITY;
+
+  constructor(
+    readonly task: TaskPlan,
+    private readonly column: string,
+    private readonly tokens: TokenEncoder,
+    private readonly units: number,
+    private readonly unitsLearned: boolean,
+    private readonly classes: VocabularyLookup | null,
+    layout: RowLayout,
+  ) {
+    const length = tokens.slots.length;
+    this.values = { area: 'int', offset: layout.reserveInts(length), length };
+    this.mask = { area: 'float', offset: layout.reserveFloats(length), length };
+    this.rowShape = [length];
+  }
+
+  bind(chunk: DatasetChunk): void {
+    this.chunk = chunk;
+    const list = listView(chunk.column(this.column));
+    this.starts = list.offsets;
+    this.listValidity = list.validity;
+    if (this.classes) {
+      const { codes, dictionary } = categoricalView(list.items);
+      this.codes = codes;
+      this.table = this.classes.tableFor(dictionary);
+    } else {
+      ({ values: this.indices, validity: this.indexValidity } = numericView(list.items));
+    }
+  }
+
+  encode(row: number, floats: Float32Array, floatBase: number, ints: Int32Array, intBase: number): void {
+    const valueAt = intBase + this.values.offset;
+    const maskAt = floatBase + this.mask.offset;
+    const maxLength = this.values.length;
+    ints.fill(0, valueAt, valueAt + maxLength);
+    floats.fill(0, maskAt, maskAt + maxLength);
+    if (!isPresent(this.listValidity, row)) return;
+    const from = this.starts[row]!;
+    const length = this.starts[row + 1]! - from;
+    const tokenCount = this.tokens.tokenCount(row);
+    if (length !== tokenCount) {
+      throw new UserError(
+        `target of task ${this.task.name} has ${length} tags for ${tokenCount} tokens of column "${this.tokens.feature.column}" ` +
+          `(column "${this.column}", row ${this.chunk!.fileRowStart + row} of ${this.chunk!.file}); tags and tokens must align`,
+      );
+    }
+    const n = Math.min(maxLength, length);
+    for (let j = 0; j < n; j++) {
+      const id = this.classId(from + j, row);
+      if (id < 0) continue;
+      ints[valueAt + j] = id;
+      floats[maskAt + j] = 1;
+    }
+  }
+
+  private classId(item: number, row: number): number {
+    if (this.table) {
+      const code = this.codes[item]!;
+      return code < 0 ? -1 : this.table[code]!;
+    }
+    if (!isPresent(this.indexValidity, item)) return -1;
+    const v = this.indices[item]!;
+    if (this.unitsLearned && Number.isInteger(v) && v >= this.units) return -1; // see ScalarLabelEncoder.classId
+    if (!Number.isInteger(v) || v < 0 || v >= this.units) {
+      throw targetError(this.task, this.chunk!, row, v, classRangeExpectation('tagging', this.units, this.unitsLearned));
+    }
+    return v;
+  }
+}
+
+/** What a label encoder needs besides the task: resolved units, learned classes, the input's token encoder. */
+export interface LabelContext {
+  units: number;
+  /** Whether `units` was learned from the training split (messages then say so). */
+  unitsLearned: boolean;
+  classes: readonly string[] | null;
+  tokens: TokenEncoder | null;
+}
+
+function targetColumn(task: TaskPlan): string {
+  if (!('col' in task.target)) throw new Error(`task ${task.name}: a ${task.head.kind} target must be a list column, not an expression`);
+  return task.target.col;
+}
+
+export function createLabelEncoder(task: TaskPlan, context: LabelContext, layout: RowLayout): LabelEncoder {
+  const classes = context.classes ? new VocabularyLookup(context.classes, -1) : null;
+  switch (task.head.kind) {
+    case 'binary':
+    case 'regression':
+    case 'multiclass':
+      return new ScalarLabelEncoder(task, context.units, context.unitsLearned, classes, layout);
+    case 'multilabel':
+      return new VectorLabelEncoder(task, targetColumn(task), context.units, layout);
+    case 'tagging':
+      if (!context.tokens) throw new UserError(`task ${task.name} tags tokens, but its input ${task.input} has no tokens feature`);
+      return new TaggingLabelEncoder(task, targetColumn(task), context.tokens, context.units, context.unitsLearned, classes, layout);
+    case 'span':
+    case 'dense':
+      throw new UserError(`task ${task.name}: ${task.head.kind} heads are not supported by the runtime yet`);
+  }
+}

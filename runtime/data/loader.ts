@@ -1,0 +1,119 @@
+/**
+ * The data loader: `openJobData` checks every file of the job, fits the features on the training
+ * splits (or takes them from a saved run), and streams encoded batches.
+ *
+ * Shuffling uses a seeded buffer (as tf.data does), not a full permutation: rows enter a buffer of
+ * `job.training.shuffleBuffer` rows in file order, and each incoming row evicts a random buffered row
+ * into the batch. The order is deterministic for a (seed, epoch) pair. Rows far apart in the files
+ * stay roughly apart, so files should not be sorted by label.
+ */
+import type { Job, Width } from '../../compiler/job/job.js';
+import { UserError } from '../errors.js';
+import type { Batch, BatchOptions, FittedFeatures, JobData, OpenJobDataOptions, SplitName } from './api.js';
+import { BatchAssembler } from './batch-assembler.js';
+import { createDatasetEncoding } from './dataset-encoding.js';
+import { datasetFileProblems, datasetFiles, readDataset, type DatasetFile } from './dataset-reader.js';
+import type { LookupCache } from './feature-encoders.js';
+import { fitJob } from './fit.js';
+import { classCountProblems, emptySplitProblems, fittedMismatchProblems } from './fitted-check.js';
+import { RowStore } from './row-layout.js';
+import { SeededRandom, combineSeeds, hashString } from './rng.js';
+import { splitId } from './split.js';
+import { resolveWidth } from './width.js';
+
+export { loadFitted, saveFitted } from './fitted-io.js';
+
+function throwProblems(problems: readonly string[]): void {
+  if (problems.length > 0) throw new UserError(problems.join('\n'));
+}
+
+/** Opens the job's data; a UserError lists every problem with its files, columns or splits. */
+export async function openJobData(job: Job, options: OpenJobDataOptions = {}): Promise<JobData> {
+  const files = new Map<string, DatasetFile[]>();
+  const problems: string[] = [];
+  for (const plan of job.datasets) {
+    const list = datasetFiles(job, plan);
+    files.set(plan.name, list);
+    problems.push(...(await datasetFileProblems(plan, list)));
+  }
+  throwProblems(problems);
+  if (options.fitted) throwProblems(fittedMismatchProblems(job, options.fitted));
+  const fitted = options.fitted ?? (await fitJob(job, files));
+  throwProblems([...emptySplitProblems(job, fitted), ...classCountProblems(job, fitted)]);
+  return new ArrowJobData(job, fitted, files);
+}
+
+class ArrowJobData implements JobData {
+  private readonly lookups: LookupCache = new Map();
+
+  constructor(
+    readonly job: Job,
+    readonly fitted: FittedFeatures,
+    private readonly files: ReadonlyMap<string, readonly DatasetFile[]>,
+  ) {}
+
+  width(w: Width): number {
+    return resolveWidth(w, this.fitted);
+  }
+
+  batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch> {
+    return this.stream(dataset, split, options);
+  }
+
+  private async *stream(dataset: string, split: SplitName, options: BatchOptions): AsyncGenerator<Batch> {
+    const plan = this.job.datasets.find((d) => d.name === dataset);
+    if (!plan) throw new Error(`batches: the job has no dataset ${dataset}`);
+    if (!(options.batchSize >= 1)) throw new Error(`batches: batch size ${options.batchSize} is not positive`);
+    const encoding = createDatasetEncoding(this.job, this.fitted, plan, this.lookups);
+    const encoders = encoding.encoders;
+    const assembler = new BatchAssembler(dataset, encoding.tensors, encoding.layout, options.batchSize);
+    const shuffle = options.shuffle && this.job.training.shuffleBuffer > 1;
+    const capacity = shuffle ? this.job.training.shuffleBuffer : options.batchSize;
+    const store = new RowStore(capacity, encoding.layout);
+    const { floats, ints } = store;
+    const floatsPerRow = encoding.layout.floats;
+    const intsPerRow = encoding.layout.ints;
+    const random = shuffle ? new SeededRandom(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
+    const wanted = splitId(split);
+    let filled = 0;
+
+    for await (const chunk of readDataset(plan, this.files.get(dataset) ?? [])) {
+      for (const encoder of encoders) encoder.bind(chunk);
+      const splits = chunk.split;
+      for (let row = 0; row < chunk.length; row++) {
+        if (splits[row] !== wanted) continue;
+        let slot: number;
+        if (random === null) {
+          slot = filled++;
+        } else if (filled < capacity) {
+          slot = filled++;
+        } else {
+          // The buffer is full: a random buffered row leaves for the batch, the new row takes its slot.
+          slot = random.nextInt(capacity);
+          assembler.append(store, slot);
+          if (assembler.full) yield assembler.take();
+        }
+        for (const encoder of encoders) encoder.encode(row, floats, slot * floatsPerRow, ints, slot * intsPerRow);
+        if (random === null && filled === capacity) {
+          for (let s = 0; s < filled; s++) assembler.append(store, s);
+          filled = 0;
+          yield assembler.take();
+        }
+      }
+    }
+
+    // What is left in the buffer leaves in random order (or in file order without shuffling).
+    const order = Array.from({ length: filled }, (_, i) => i);
+    if (random !== null) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = random.nextInt(i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+    }
+    for (const slot of order) {
+      assembler.append(store, slot);
+      if (assembler.full) yield assembler.take();
+    }
+    if (assembler.size > 0) yield assembler.take();
+  }
+}

@@ -1,0 +1,78 @@
+/** Reading Arrow IPC files and streams alike, writing with ArrowFileSink, saving what was fitted. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Float64, Int16, tableFromIPC } from 'apache-arrow';
+import { numericColumn, recordBatch, schemaOf } from '../../../runtime/data/arrow-build.js';
+import { openArrowFile } from '../../../runtime/data/arrow-file.js';
+import { ArrowFileSink } from '../../../runtime/data/arrow-sink.js';
+import { loadFitted, openJobData, saveFitted } from '../../../runtime/data/loader.js';
+import { collect, inputColumn, makeJob, temporaryDirectory, userErrorOf, writeArrow } from './fixtures.js';
+
+describe('Arrow IO', () => {
+  let tmp: Awaited<ReturnType<typeof temporaryDirectory>>;
+  const at = (name: string) => path.join(tmp.dir, name);
+
+  before(async () => {
+    tmp = await temporaryDirectory();
+  });
+  after(() => tmp.remove());
+
+  it('streams the IPC file and stream formats alike', async () => {
+    const columns = { id: Float64Array.from({ length: 50 }, (_, i) => i) };
+    await writeArrow(at('f.arrow'), columns, 'file');
+    await writeArrow(at('s.arrows'), columns, 'stream');
+    const file = await openArrowFile(at('f.arrow'), 'f.arrow');
+    const stream = await openArrowFile(at('s.arrows'), 's.arrows');
+    assert.deepEqual([file.layout, stream.layout], ['file', 'stream']);
+    const rows = async (reader: typeof file) => {
+      const out: number[] = [];
+      for await (const batch of reader.batches()) out.push(...(batch.getChild('id')!.toArray() as Float64Array));
+      return out;
+    };
+    assert.deepEqual(await rows(file), Array.from(columns.id));
+    assert.deepEqual(await rows(stream), Array.from(columns.id));
+
+    const job = makeJob({
+      root: tmp.dir,
+      files: ['f.arrow', 's.arrows'],
+      columns: [{ name: 'id', type: 'float' }],
+      split: { kind: 'ratio', train: 0.5, valid: 0.5, test: 0, seed: 1 },
+      features: [{ id: 'id', column: 'id', transform: { kind: 'raw' }, shape: [1] }],
+      input: { features: ['id'], kind: 'vector', shape: [1] },
+      tasks: [],
+    });
+    const data = await openJobData(job);
+    const all = [...inputColumn(await collect(data, 'train'), 'x', 0), ...inputColumn(await collect(data, 'valid'), 'x', 0)];
+    assert.equal(all.length, 100);
+    assert.deepEqual(all.sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => Math.floor(i / 2)));
+  });
+
+  it('writes record batches to disk one at a time with ArrowFileSink', async () => {
+    const batchOf = (start: number) => {
+      const a = numericColumn(new Float64(), Float64Array.from({ length: 1000 }, (_, i) => start + i));
+      const b = numericColumn(new Int16(), Int16Array.from({ length: 1000 }, (_, i) => (start + i) % 100));
+      return [a, b];
+    };
+    const schema = schemaOf(['a', 'b'], batchOf(0));
+    const sink = await ArrowFileSink.create(at('sink.arrow'));
+    for (let k = 0; k < 5; k++) await sink.write(recordBatch(schema, batchOf(k * 1000)));
+    const bytes = await sink.close();
+    assert.equal(bytes, (await fs.stat(at('sink.arrow'))).size);
+    const table = tableFromIPC(await fs.readFile(at('sink.arrow')));
+    assert.equal(table.batches.length, 5);
+    assert.deepEqual(Array.from(table.getChild('a')!.toArray() as Float64Array), Array.from({ length: 5000 }, (_, i) => i));
+    assert.equal(table.getChild('b')!.get(4321), 21);
+  });
+
+  it('saves and loads fitted features', async () => {
+    const fitted = { features: { a: { mean: 1.5, std: 0.25 }, b: { vocab: ['<pad>', '<unk>', 'x'] } }, classes: { t: ['no', 'yes'] }, rows: { d: { train: 3, valid: 1, test: 0 } } };
+    await saveFitted(at('features.json'), fitted);
+    assert.deepEqual(await loadFitted(at('features.json')), fitted);
+    assert.deepEqual((await fs.readdir(tmp.dir)).filter((f) => f.endsWith('.tmp')), []);
+    await fs.writeFile(at('broken.json'), '{"features": {}');
+    assert.match(await userErrorOf(loadFitted(at('broken.json'))), /broken\.json is not valid JSON \(/);
+    assert.match(await userErrorOf(loadFitted(at('absent.json'))), /absent\.json does not exist$/);
+  });
+});
