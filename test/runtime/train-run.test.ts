@@ -63,8 +63,12 @@ describe('runJob and evalRun', () => {
     const before = tf.memory().numTensors;
     const summary = await runJob(runnableJob(root), { ...quiet, out });
     assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
-    assert.deepEqual(readdirSync(out).sort(), ['features.json', 'job.json', 'metrics.jsonl', 'summary.json', 'weights.bin', 'weights.json']);
+    assert.deepEqual(readdirSync(out).sort(), ['curves.svg', 'features.json', 'job.json', 'metrics.jsonl', 'summary.json', 'weights.bin', 'weights.json']);
     assert.deepEqual(readdirSync(root).sort(), ['d.arrow', 'run1'], 'no partial directory left');
+    // The learning curves: one SVG with a panel per measure and a line per task.
+    const svg = readFileSync(join(out, 'curves.svg'), 'utf8');
+    assert.match(svg, /^<svg/);
+    for (const text of ['clicked', 'price', 'train loss', 'valid loss', 'auc', 'mse']) assert.ok(svg.includes(`>${text}<`), `curves.svg shows ${text}`);
 
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => `${l.epoch} ${l.split} ${l.task}`), ['1 valid clicked', '1 valid price', '2 valid clicked', '2 valid price', '3 valid clicked', '3 valid price']);
