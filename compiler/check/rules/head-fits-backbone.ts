@@ -32,6 +32,8 @@ function reportFlow(ctx: DiagnosticsContext, e: FlowError, where: string): void 
 function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsContext, reported: Set<Value>): ValueKind | null {
   const features = task.features ? program.features.get(task.features) : undefined;
   if (!features) return null;
+  // A backbone or tower that did not elaborate was already reported: judging the flow without it would cascade.
+  if (task.fields.backbone?.v === 'error' || task.fields.tower?.v === 'error' || task.share?.backbone?.v === 'error') return null;
   let kind = featuresKind(features);
   if (!kind) return null;
   const backbone = taskBackbone(task);
