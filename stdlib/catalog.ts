@@ -99,13 +99,13 @@ export const constructors: Constructor[] = [
   C({ name: 'hard', category: 'sharing', doc: 'one backbone, its parameters shared by all the tasks', params: [p('backbone', backbone, 'the shared backbone'), p('tasks', list(ref('task')), 'the tasks that share it')] }),
   C({ name: 'cross_stitch', category: 'sharing', doc: 'one copy of the backbone per task, mixed by learned cross-stitch units (Misra et al. 2016)', params: [
     p('backbone', backbone, 'the backbone each task gets a copy of'), p('tasks', list(ref('task')), 'the tasks'),
-    p('after', list(int), 'layer indices followed by a cross-stitch unit (empty: after every layer)', '[]'), p('init', number, 'initial weight of a task on its own column', '0.9')], runs: false }),
+    p('after', list(int), 'layer indices followed by a cross-stitch unit (empty: after every layer)', '[]'), p('init', number, 'initial weight of a task on its own column', '0.9')] }),
   C({ name: 'adapters', category: 'sharing', doc: 'a shared backbone with small per-task adapter layers inserted after each layer (Houlsby et al. 2019)', params: [
-    p('backbone', backbone, 'the shared backbone'), p('tasks', list(ref('task')), 'the tasks'), p('size', int, 'adapter bottleneck width', '16')], runs: false }),
+    p('backbone', backbone, 'the shared backbone'), p('tasks', list(ref('task')), 'the tasks'), p('size', int, 'adapter bottleneck width', '16')] }),
   C({ name: 'soft', category: 'sharing', doc: 'one backbone per task, tied by an L2 penalty between their parameters (Duong et al. 2015)', params: [
-    p('backbone', backbone, 'the backbone each task gets a copy of'), p('tasks', list(ref('task')), 'the tasks'), p('l2', number, 'strength of the tie', '0.001')], runs: false }),
+    p('backbone', backbone, 'the backbone each task gets a copy of'), p('tasks', list(ref('task')), 'the tasks'), p('l2', number, 'strength of the tie', '0.001')] }),
   C({ name: 'mmoe', category: 'sharing', doc: 'multi-gate mixture of experts: shared experts, one softmax gate per task (Ma et al. 2018)', params: [
-    p('expert', backbone, 'the expert network'), p('experts', int, 'number of experts', '4'), p('tasks', list(ref('task')), 'the tasks')], runs: false }),
+    p('expert', backbone, 'the expert network'), p('experts', int, 'number of experts', '4'), p('tasks', list(ref('task')), 'the tasks')] }),
 
   // ---- heads, losses, metrics
   C({ name: 'binary', category: 'head', doc: 'one sigmoid unit; target true/false or 0/1', params: [] }),

@@ -1,20 +1,40 @@
 /**
- * buildModel: tf.Variables for the job's module graph (hard-shared backbones, towers) and one head
- * per task, with a memoized forward pass.
+ * buildModel: tf.Variables for the job's module graph and one head per task, with a memoized forward pass.
+ *
+ * Hard sharing is the graph itself: tasks that read one module share its weights. The other schemes
+ * live in their own files and are wired in here:
+ *   mixture.ts       MMoE: a mixture layer reads its experts and its gate (modules) instead of `from`
+ *   cross-stitch.ts  after chosen layers, the columns of a share are mixed by a learned matrix
+ *   adapters.ts      per-task bottlenecks after each dense layer of a shared module
+ *   soft.ts          per-task columns tied by an L2 penalty on the loss (`penalty`)
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Job, ModulePlan, Width } from '../../compiler/job/job.js';
 import { UserError } from '../errors.js';
 import { Random } from '../random.js';
+import { adapt, adapterName, adapterSites, type Adapter } from './adapters.js';
+import { crossStitchGroups, stitch, stitchInit } from './cross-stitch.js';
 import { dense } from './dense.js';
 import { glorotUniform } from './init.js';
+import { mixExperts, mixtureShape } from './mixture.js';
 import { parseRef, refKey, type SourceRef } from './refs.js';
+import { softPenalty, tiedColumns } from './soft.js';
 import { assertRunnable } from './support.js';
 import type { HeadInfo, MtlModel, Param, ParamOwner, TaskLogits } from './types.js';
 
 interface DenseParams {
   kernel: tf.Variable<tf.Rank.R2>;
   bias: tf.Variable<tf.Rank.R1>;
+}
+
+type LayerRef = Extract<SourceRef, { kind: 'layer' }>;
+
+/** One cross-stitch matrix, as seen from one of the columns it mixes (row `position`). */
+interface StitchUnit {
+  name: string;
+  columns: readonly string[];
+  matrix: tf.Variable<tf.Rank.R2>;
+  position: number;
 }
 
 /**
@@ -25,7 +45,10 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
   assertRunnable(job);
   const random = new Random(seed);
   const params: Param[] = [];
+  const names = new Set<string>();
   const addParam = (name: string, owner: ParamOwner, values: Float32Array, shape: number[]) => {
+    if (names.has(name)) throw new Error(`two parameters of the model are named '${name}'`);
+    names.add(name);
     // tf variable names must be unique in the process (two models may coexist), so let tf name
     // them and keep the stable name beside.
     // tidy frees the initial tensor; the variable keeps its own reference to the data.
@@ -33,13 +56,26 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
     params.push({ name, variable, owner });
     return variable;
   };
+  const glorot = (name: string, fanIn: number, fanOut: number) => glorotUniform(fanIn, fanOut, uniformStream(random.fork(name)));
   const denseParams = (name: string, owner: ParamOwner, fanIn: number, units: number): DenseParams => ({
-    kernel: addParam(`${name}/kernel`, owner, glorotUniform(fanIn, units, uniformStream(random.fork(`${name}/kernel`))), [fanIn, units]) as tf.Variable<tf.Rank.R2>,
+    kernel: addParam(`${name}/kernel`, owner, glorot(`${name}/kernel`, fanIn, units), [fanIn, units]) as tf.Variable<tf.Rank.R2>,
     bias: addParam(`${name}/bias`, owner, new Float32Array(units), [units]) as tf.Variable<tf.Rank.R1>,
   });
 
   const modules = new Map(job.modules.map((m) => [m.id, m]));
   const moduleSources = new Map(job.modules.map((m) => [m.id, parseRef(job, m.from, `module '${m.id}'`)]));
+  /** What a module's layer `index` reads, unless it is a mixture. */
+  const inputOf = (module: string, index: number): SourceRef =>
+    index === 0 ? moduleSources.get(module)! : { kind: 'layer', module, layer: index - 1 };
+  // A mixture layer reads its experts and its gate, not the module's `from`.
+  const mixtures = new Map<string, { experts: SourceRef[]; gate: SourceRef }>();
+  for (const module of job.modules) {
+    module.layers.forEach((layer, index) => {
+      if (layer.kind !== 'mixture') return;
+      const readBy = `the mixture in module '${module.id}'`;
+      mixtures.set(`${module.id}/${index}`, { experts: layer.experts.map((e) => parseRef(job, e, readBy)), gate: parseRef(job, layer.gate, readBy) });
+    });
+  }
 
   // Per-row output shape of every source, resolved once; also rejects cycles in the module graph.
   const shapes = new Map<string, number[]>();
@@ -53,35 +89,62 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
       shape = input.shape.map(widths);
     } else {
       const module = modules.get(ref.module)!;
-      let before: number[];
-      if (ref.layer === 0) {
-        // Crossing into the module's source: meeting the module again on the way is a cycle.
-        if (visiting.has(module.id)) throw new UserError(`module '${module.id}' reads its own output through a cycle`);
-        before = shapeOf(moduleSources.get(module.id)!, new Set([...visiting, module.id]));
-      } else {
-        before = shapeOf({ ...ref, layer: ref.layer - 1 }, visiting);
-      }
       const layer = module.layers[ref.layer]!;
-      if (layer.kind === 'dense') {
-        requireVector(before, `module '${module.id}' layer ${ref.layer} (dense)`);
-        shape = [layer.units];
+      // Reading another module's output (crossing into the source, or a mixture's experts and gate):
+      // meeting this module again on the way is a cycle.
+      const crossing = () => {
+        if (visiting.has(module.id)) throw new UserError(`module '${module.id}' reads its own output through a cycle`);
+        return new Set([...visiting, module.id]);
+      };
+      if (layer.kind === 'mixture') {
+        const { experts, gate } = mixtures.get(`${module.id}/${ref.layer}`)!;
+        const inner = crossing();
+        shape = mixtureShape(`module '${module.id}' layer ${ref.layer} (mixture)`, layer, experts.map((e) => shapeOf(e, inner)), shapeOf(gate, inner));
       } else {
-        shape = [before.reduce((a, b) => a * b, 1)];
+        const before = shapeOf(inputOf(module.id, ref.layer), ref.layer === 0 ? crossing() : visiting);
+        if (layer.kind === 'dense') {
+          requireVector(before, `module '${module.id}' layer ${ref.layer} (dense)`);
+          shape = [layer.units];
+        } else {
+          shape = [before.reduce((a, b) => a * b, 1)];
+        }
       }
     }
     shapes.set(key, shape);
     return shape;
   };
+  const widthAt = (module: string, layer: number) => shapeOf({ kind: 'layer', module, layer });
 
-  // Module parameters, in job order, layer by layer.
+  // Module parameters, in job order, layer by layer, then the module's adapters task by task.
   const layerParams = new Map<string, DenseParams>();
+  const adapters = new Map<string, Adapter>();
+  const sites = adapterSites(job);
   for (const module of job.modules) {
     module.layers.forEach((layer, index) => {
       if (layer.kind !== 'dense') return;
-      const before = index === 0 ? shapeOf(moduleSources.get(module.id)!) : shapeOf({ kind: 'layer', module: module.id, layer: index - 1 });
+      const before = shapeOf(inputOf(module.id, index));
       requireVector(before, `module '${module.id}' layer ${index} (dense)`);
       layerParams.set(`${module.id}/${index}`, denseParams(`${module.id}/${index}`, { kind: 'module', module: module.id }, before[0]!, layer.units));
     });
+    for (const site of sites.filter((s) => s.module === module.id)) {
+      const name = adapterName(site);
+      const owner: ParamOwner = { kind: 'adapter', module: module.id, task: site.task };
+      adapters.set(name, {
+        down: addParam(`${name}/down`, owner, glorot(`${name}/down`, site.units, site.size), [site.units, site.size]) as tf.Variable<tf.Rank.R2>,
+        up: addParam(`${name}/up`, owner, new Float32Array(site.size * site.units), [site.size, site.units]) as tf.Variable<tf.Rank.R2>,
+      });
+    }
+  }
+
+  // Cross-stitch matrices, share by share, layer by layer; each column finds its unit by `${column}/${layer}`.
+  const stitchUnits = new Map<string, StitchUnit>();
+  for (const group of crossStitchGroups(job, widthAt)) {
+    const n = group.columns.length;
+    for (const layer of group.layers) {
+      const name = `${group.share}/stitch/${layer}`;
+      const matrix = addParam(name, { kind: 'stitch', columns: group.columns }, stitchInit(n, group.init), [n, n]) as tf.Variable<tf.Rank.R2>;
+      group.columns.forEach((column, position) => stitchUnits.set(`${column}/${layer}`, { name, columns: group.columns, matrix, position }));
+    }
   }
 
   // Heads: a task whose `from` is null reads its input directly (a linear baseline).
@@ -98,58 +161,135 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
     headParams.set(task.name, denseParams(`head/${task.name}`, { kind: 'head', task: task.name }, before[0]!, units));
   }
 
+  // Soft sharing: the columns' parameters, for the penalty.
+  const tied = tiedColumns(job, (module) => params.filter((p) => p.owner.kind === 'module' && p.owner.module === module));
+
+  // What a layer's output depends on: its input, a mixture's experts and gate, and at a stitched layer
+  // the other columns' same layer (their weights, and through them their inputs). Gradients and
+  // task-specific outputs follow these edges.
+  const layerInputs = (ref: LayerRef): SourceRef[] => {
+    const mixture = mixtures.get(`${ref.module}/${ref.layer}`);
+    if (mixture) return [...mixture.experts, mixture.gate];
+    const own = inputOf(ref.module, ref.layer);
+    const unit = stitchUnits.get(`${ref.module}/${ref.layer}`);
+    if (!unit) return [own];
+    return [own, ...unit.columns.filter((c) => c !== ref.module).map((c): SourceRef => ({ kind: 'layer', module: c, layer: ref.layer }))];
+  };
+  const reachCache = new Map<string, ReadonlySet<string>>();
+  /** The modules whose parameters the output of `ref` depends on. */
+  const modulesUnder = (ref: SourceRef): ReadonlySet<string> => {
+    const cached = reachCache.get(refKey(ref));
+    if (cached) return cached;
+    const found = new Set<string>();
+    const seen = new Set<string>();
+    const stack = [ref];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      if (next.kind === 'input' || seen.has(refKey(next))) continue;
+      seen.add(refKey(next));
+      found.add(next.module);
+      stack.push(...layerInputs(next));
+    }
+    reachCache.set(refKey(ref), found);
+    return found;
+  };
+  const adapted = new Map<string, Set<string>>();
+  for (const site of sites) adapted.set(site.module, (adapted.get(site.module) ?? new Set()).add(site.task));
+  /** Whose view of `ref` the forward pass computes: `task` when adapters for it lie under `ref`, else the shared one (''). */
+  const viewOf = (ref: SourceRef, task: string): string =>
+    adapted.size > 0 && ref.kind === 'layer' && [...modulesUnder(ref)].some((m) => adapted.get(m)?.has(task)) ? task : '';
+
   const dropoutRandom = random.fork('dropout');
 
   const forward = (inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean): TaskLogits => {
     const memo = new Map<string, tf.Tensor>();
-    const output = (ref: SourceRef): tf.Tensor => {
-      const key = refKey(ref);
-      const known = memo.get(key);
-      if (known) return known;
-      let value: tf.Tensor;
+    const remember = (key: string, compute: () => tf.Tensor): tf.Tensor => {
+      let value = memo.get(key);
+      if (!value) {
+        value = compute();
+        memo.set(key, value);
+      }
+      return value;
+    };
+    const stitched = new Map<string, tf.Tensor2D[]>();
+    /** The output of `ref` as `task` sees it. */
+    const output = (ref: SourceRef, task: string): tf.Tensor => {
       if (ref.kind === 'input') {
         const tensor = inputs[ref.input];
         if (!tensor) throw new Error(`the batch has no input '${ref.input}'`);
-        value = tensor;
-      } else {
-        const module = modules.get(ref.module)!;
-        const before = ref.layer === 0 ? output(moduleSources.get(module.id)!) : output({ ...ref, layer: ref.layer - 1 });
-        value = applyLayer(module, ref.layer, before, training);
+        return tensor;
       }
-      memo.set(key, value);
-      return value;
+      return remember(`${refKey(ref)}@${viewOf(ref, task)}`, () => layerOutput(ref, task));
     };
-    const applyLayer = (module: ModulePlan, index: number, x: tf.Tensor, isTraining: boolean): tf.Tensor => {
+    const layerOutput = (ref: LayerRef, task: string): tf.Tensor => {
+      const module = modules.get(ref.module)!;
+      const mixture = mixtures.get(`${module.id}/${ref.layer}`);
+      if (mixture) {
+        return mixExperts(mixture.experts.map((e) => output(e, task) as tf.Tensor2D), output(mixture.gate, task) as tf.Tensor2D);
+      }
+      const unit = stitchUnits.get(`${module.id}/${ref.layer}`);
+      const input = inputOf(module.id, ref.layer);
+      // The layer's own output is shared by all tasks that see its input alike (one pass, one dropout mask).
+      const shared = remember(`shared:${refKey(ref)}@${viewOf(input, task)}`, () =>
+        unit ? stitchedColumns(unit, ref.layer, task)[unit.position]! : applyLayer(module, ref.layer, output(input, task), training),
+      );
+      const adapter = adapters.get(adapterName({ module: module.id, layer: ref.layer, task }));
+      return adapter ? adapt(shared as tf.Tensor2D, adapter) : shared;
+    };
+    /** All columns of a cross-stitch unit at its layer, mixed; computed once for whichever column asks first. */
+    const stitchedColumns = (unit: StitchUnit, layer: number, task: string): tf.Tensor2D[] => {
+      const key = `${unit.name}@${viewOf({ kind: 'layer', module: unit.columns[0]!, layer }, task)}`;
+      let mixed = stitched.get(key);
+      if (!mixed) {
+        const activations = unit.columns.map((c) => applyLayer(modules.get(c)!, layer, output(inputOf(c, layer), task), training));
+        mixed = stitch(activations, unit.matrix);
+        stitched.set(key, mixed);
+      }
+      return mixed;
+    };
+    const applyLayer = (module: ModulePlan, index: number, x: tf.Tensor, isTraining: boolean): tf.Tensor2D => {
       const layer = module.layers[index]!;
       if (layer.kind !== 'dense') return x.reshape([x.shape[0]!, -1]); // flatten
       const { kernel, bias } = layerParams.get(`${module.id}/${index}`)!;
       const y = dense(x as tf.Tensor2D, kernel, bias, layer.activation, index === 0 && moduleSources.get(module.id)!.kind === 'input');
       if (!isTraining || layer.dropout <= 0) return y;
-      return tf.dropout(y, layer.dropout, undefined, dropoutRandom.int(2 ** 31 - 1));
+      return tf.dropout(y, layer.dropout, undefined, dropoutRandom.int(2 ** 31 - 1)) as tf.Tensor2D;
     };
     const logits: TaskLogits = new Map();
     for (const task of tasks) {
       const head = headParams.get(task);
       if (!head) throw new Error(`forward asked for task '${task}', which the job does not have`);
-      const x = output(headSources.get(task)!) as tf.Tensor2D;
+      const x = output(headSources.get(task)!, task) as tf.Tensor2D;
       logits.set(task, dense(x, head.kernel, head.bias, 'linear'));
     }
     return logits;
   };
 
-  // Which modules a set of tasks reads, transitively: their parameters get those tasks' gradients.
-  const modulesRead = (ref: SourceRef, into: Set<string>): void => {
-    if (ref.kind === 'input' || into.has(ref.module)) return;
-    into.add(ref.module);
-    modulesRead(moduleSources.get(ref.module)!, into);
-  };
   const paramsFor = (tasks: readonly string[], frozenModules: readonly string[] = []): Param[] => {
-    const read = new Set<string>();
-    for (const task of tasks) modulesRead(headSources.get(task)!, read);
     const frozen = new Set(frozenModules);
-    return params.filter((p) =>
-      p.owner.kind === 'module' ? read.has(p.owner.module) && !frozen.has(p.owner.module) : tasks.includes(p.owner.task),
-    );
+    const readBy = new Map(tasks.map((t) => [t, modulesUnder(headSources.get(t)!)]));
+    const read = (module: string) => [...readBy.values()].some((under) => under.has(module));
+    return params.filter((p) => {
+      switch (p.owner.kind) {
+        case 'module':
+          return read(p.owner.module) && !frozen.has(p.owner.module);
+        case 'head':
+          return tasks.includes(p.owner.task);
+        case 'adapter':
+          return readBy.get(p.owner.task)?.has(p.owner.module) ?? false;
+        case 'stitch':
+          return p.owner.columns.some(read) && !p.owner.columns.every((c) => frozen.has(c));
+        case 'weighting':
+          return false;
+      }
+    });
+  };
+
+  const penalty = (trained: readonly Param[]): tf.Scalar | null => {
+    const trainedVariables = new Set(trained.map((p) => p.variable));
+    const active = tied.filter((group) => group.columns.some((column) => column.some((p) => trainedVariables.has(p.variable))));
+    if (active.length === 0) return null;
+    return active.length === 1 ? softPenalty(active[0]!) : (tf.addN(active.map(softPenalty)) as tf.Scalar);
   };
 
   return {
@@ -158,6 +298,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
     heads,
     forward,
     paramsFor,
+    penalty,
     dispose: () => params.forEach((p) => p.variable.dispose()),
   };
 }

@@ -1,11 +1,12 @@
 /**
- * What the runtime can run today. The compiler accepts more (convolutions, sequences, soft sharing,
- * mixtures of experts); a job that uses them fails here, at build time, before any data is read.
+ * What the runtime can run today: MLP modules (dense and flatten layers, MMoE mixtures) under every sharing
+ * scheme (hard, cross-stitch, soft, adapters, mmoe). The compiler accepts more (convolutions, sequences);
+ * a job that uses them fails here, at build time, before any data is read.
  */
 import type { Job, LossKind, HeadKind } from '../../compiler/job/job.js';
 import { UserError } from '../errors.js';
 
-const RUNNABLE_LAYERS = new Set(['dense', 'flatten']);
+const RUNNABLE_LAYERS = new Set(['dense', 'flatten', 'mixture']);
 const RUNNABLE_HEADS = new Set<HeadKind>(['binary', 'multiclass', 'multilabel', 'regression']);
 const LOSSES_BY_HEAD: Record<string, readonly LossKind[]> = {
   binary: ['bce'],
@@ -16,17 +17,11 @@ const LOSSES_BY_HEAD: Record<string, readonly LossKind[]> = {
 
 export function assertRunnable(job: Job): void {
   for (const module of job.modules) {
-    if (module.sharing.kind !== 'hard') {
-      throw new UserError(
-        `module '${module.id}' uses ${module.sharing.kind} sharing, which the runtime does not run yet ` +
-          `(the compiler accepts it); use hard sharing to train this program`,
-      );
-    }
     module.layers.forEach((layer, index) => {
       if (!RUNNABLE_LAYERS.has(layer.kind)) {
         throw new UserError(
           `module '${module.id}' layer ${index} is a ${layer.kind} layer, which the runtime does not run yet ` +
-            `(the compiler accepts it); only dense and flatten layers train today`,
+            `(the compiler accepts it); only dense, flatten and mixture layers train today`,
         );
       }
     });

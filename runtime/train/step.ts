@@ -1,7 +1,7 @@
 /**
  * One training step: forward the batch through every task it trains (one backbone pass), add their
- * masked losses with the task weighting, differentiate in one tape, update. Everything the step
- * allocates is freed before it returns.
+ * masked losses with the task weighting, plus the model's penalty on the parameters it trains (soft
+ * sharing's tie), differentiate in one tape, update. Everything the step allocates is freed before it returns.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/api.js';
@@ -27,7 +27,7 @@ export interface TrainStepOptions {
 }
 
 /**
- * Trains on one batch and returns the step's total (weighted) loss. `tasks` narrows the step to a
+ * Trains on one batch and returns the step's total loss (weighted task losses plus the penalty). `tasks` narrows the step to a
  * batch group's tasks (a batch carries labels for every task of its dataset, some of them read
  * through other inputs, which their own group trains).
  */
@@ -73,7 +73,9 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
         const byTask = new Map(plan.tasks.map((t) => [t, taskLoss(model.heads.get(t)!, logits.get(t)!, labels.get(t)!)]));
         // The tape's forward pass frees everything but its result: keep the task losses to read them.
         if (wantTaskLosses) taskLosses = [...byTask.values()].map((l) => tf.keep(l));
-        return weighting.combine(byTask);
+        const total = weighting.combine(byTask);
+        const penalty = model.penalty(plan.params);
+        return penalty === null ? total : tf.add(total, penalty);
       }, variables);
       const gradients: ParamGradient[] = [];
       for (const param of plan.params) {

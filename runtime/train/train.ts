@@ -71,7 +71,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   const totalSteps = stages.reduce((sum, s) => sum + s.steps, 0);
   const model = options.model ?? buildModel(job, (w) => data.width(w), training.seed);
   const weighting = makeWeighting(job);
-  const optimizer = makeOptimizer(training.optimizer, lrMultiplier(job));
+  const optimizer = makeOptimizer(training.optimizer, taskLrMultiplier(job));
   const best = new BestWeights(training.selection, model.params);
   const progress = makeProgress({ bar: options.progress !== false && process.stderr.isTTY === true, log });
   const random = new Random(training.seed).fork('training');
@@ -177,11 +177,27 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   return { model, history, best: best.best, steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000 };
 }
 
-/** A task's head, and every module that serves only that task (its tower), learn at taskLr[task] × the rate. */
-function lrMultiplier(job: Job): (param: Param) => number {
+/**
+ * What serves one task only learns at taskLr[task] × the rate: its head, every module only it reads (its
+ * tower; its column under soft or cross-stitch sharing; its MMoE gate), and its adapters in a shared module.
+ * What several tasks share learns at the rate itself: shared modules, MMoE experts, and cross-stitch
+ * matrices, which mix every column of their share.
+ */
+export function taskLrMultiplier(job: Job): (param: Param) => number {
   const only = new Map(job.modules.filter((m) => m.tasks.length === 1).map((m) => [m.id, m.tasks[0]!]));
+  const taskOf = (param: Param): string | undefined => {
+    switch (param.owner.kind) {
+      case 'head':
+      case 'adapter':
+        return param.owner.task;
+      case 'module':
+        return only.get(param.owner.module);
+      default:
+        return undefined;
+    }
+  };
   return (param) => {
-    const task = param.owner.kind === 'head' ? param.owner.task : param.owner.kind === 'module' ? only.get(param.owner.module) : undefined;
+    const task = taskOf(param);
     return task === undefined ? 1 : (job.training.taskLr[task] ?? 1);
   };
 }

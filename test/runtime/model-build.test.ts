@@ -149,16 +149,16 @@ describe('buildModel', () => {
         /module 'seq' layer 0 is a lstm layer, which the runtime does not run yet/,
       ],
       [
-        'cross-stitch sharing',
-        { ...denseModule('trunk', 'x', [4], ['a']), sharing: { kind: 'cross_stitch', columns: ['p', 'q'], after: [0], init: 0.9 } },
+        'a transformer layer',
+        { ...denseModule('enc', 'x', [4], ['a']), layers: [{ kind: 'transformer', dim: 4, heads: 2, ff: 8, dropout: 0 }] },
         null,
-        /module 'trunk' uses cross_stitch sharing, which the runtime does not run yet/,
+        /module 'enc' layer 0 is a transformer layer, which the runtime does not run yet/,
       ],
       [
-        'mmoe',
-        { ...denseModule('trunk', 'x', [4], ['a']), sharing: { kind: 'mmoe', experts: ['e1'], gates: {} } },
+        'an embedding layer',
+        { ...denseModule('emb', 'x', [4], ['a']), layers: [{ kind: 'embedding', dim: 4, vocab: 10 }] },
         null,
-        /module 'trunk' uses mmoe sharing/,
+        /module 'emb' layer 0 is a embedding layer, which the runtime does not run yet/,
       ],
       ['a tagging head', null, { head: { kind: 'tagging', units: 3, classes: 'index' } }, /task 'a' has a tagging head, which the runtime does not run yet/],
     ];

@@ -111,3 +111,41 @@ export function makeJob(spec: {
     training: trainingPlan(spec.training, spec.tasks.map((t) => t.name)),
   };
 }
+
+/**
+ * MMoE as the compiler lowers it: experts `${share}.expert${k}` (MLPs of `expertUnits`), and per task a
+ * softmax gate `${share}.gate.${task}` and a mixture `${share}.mix.${task}` (what the task's head reads).
+ */
+export function mmoeModules(share: string, from: string, expertUnits: number[], experts: number, tasks: string[]): ModulePlan[] {
+  const expertIds = Array.from({ length: experts }, (_, k) => `${share}.expert${k}`);
+  const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
+  const sharing = { kind: 'mmoe', experts: expertIds, gates } as const;
+  return [
+    ...expertIds.map((id) => ({ ...denseModule(id, from, expertUnits, tasks), sharing })),
+    ...tasks.map((t) => ({ ...denseModule(gates[t]!, from, [experts], [t], { activation: 'softmax' }), sharing })),
+    ...tasks.map((t) => ({
+      ...denseModule(`${share}.mix.${t}`, expertIds[0]!, [], [t]),
+      layers: [{ kind: 'mixture' as const, experts: expertIds, gate: gates[t]! }],
+      shapes: [[expertUnits[expertUnits.length - 1]!]],
+      sharing,
+    })),
+  ];
+}
+
+/** Per-task columns `${share}.${task}` of one MLP, tied by soft sharing or mixed by cross-stitch units. */
+export function columnModules(
+  share: string,
+  from: string,
+  units: number[],
+  tasks: string[],
+  sharing: { kind: 'soft'; l2: number } | { kind: 'cross_stitch'; after: number[]; init: number },
+  options: { activation?: Activation } = {},
+): ModulePlan[] {
+  const columns = tasks.map((t) => `${share}.${t}`);
+  return tasks.map((t, i) => ({ ...denseModule(columns[i]!, from, units, [t], options), sharing: { ...sharing, columns } }));
+}
+
+/** One shared MLP with per-task adapters of `size` after each dense layer. */
+export function adaptedModule(id: string, from: string, units: number[], tasks: string[], size: number, options: { activation?: Activation } = {}): ModulePlan {
+  return { ...denseModule(id, from, units, tasks, options), sharing: { kind: 'adapters', size, tasks } };
+}

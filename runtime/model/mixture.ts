@@ -1,0 +1,42 @@
+/**
+ * Multi-gate mixture of experts (Ma et al. 2018). The experts and the gates are ordinary modules the
+ * compiler emits (an expert reads the input; a task's gate is one dense softmax layer with a unit per
+ * expert); a task's mixture layer adds the experts' outputs weighted by its gate: Σ_k gate_k · expert_k.
+ * The mixture has no parameters of its own, and the experts, memoized like any module, run once per batch
+ * however many tasks mix them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LayerPlan } from '../../compiler/job/job.js';
+import { UserError } from '../errors.js';
+
+export type MixtureLayer = Extract<LayerPlan, { kind: 'mixture' }>;
+
+/** `experts`: K tensors [batch, units]; `gate`: [batch, K], each row summing to 1. Returns [batch, units]. */
+export function mixExperts(experts: readonly tf.Tensor2D[], gate: tf.Tensor2D): tf.Tensor2D {
+  // [batch, K, units] · [batch, K, 1], summed over the experts.
+  return tf.sum(tf.mul(tf.stack(experts as tf.Tensor2D[], 1), tf.expandDims(gate, 2)), 1);
+}
+
+/**
+ * The per-row output shape of a mixture from its experts' and gate's shapes: the experts must agree
+ * on one vector shape, and the gate must have a unit per expert.
+ */
+export function mixtureShape(where: string, layer: MixtureLayer, expertShapes: readonly number[][], gateShape: readonly number[]): number[] {
+  if (layer.experts.length === 0) throw new UserError(`${where} mixes no experts`);
+  const first = expertShapes[0]!;
+  expertShapes.forEach((shape, k) => {
+    if (shape.length !== 1 || shape[0] !== first[0] || first.length !== 1) {
+      throw new UserError(
+        `${where} mixes experts of different shapes: '${layer.experts[0]}' gives [${first.join(', ')}], ` +
+          `'${layer.experts[k]}' gives [${shape.join(', ')}]; a mixture needs experts with one vector shape`,
+      );
+    }
+  });
+  if (gateShape.length !== 1 || gateShape[0] !== layer.experts.length) {
+    throw new UserError(
+      `${where} has ${layer.experts.length} experts but its gate '${layer.gate}' gives [${gateShape.join(', ')}]; ` +
+        `the gate needs one unit per expert`,
+    );
+  }
+  return [...first];
+}
