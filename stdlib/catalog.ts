@@ -140,8 +140,8 @@ export const constructors: Constructor[] = [
   // ---- loss weighting and gradient aggregation
   C({ name: 'equal', category: 'weighting', doc: 'every task loss weighs 1', params: [] }),
   C({ name: 'static', category: 'weighting', doc: 'each task loss weighs its task\'s `weight`', params: [] }),
-  C({ name: 'uncertainty', category: 'weighting', doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018)', params: [], runs: false }),
-  C({ name: 'dwa', category: 'weighting', doc: 'dynamic weight average (Liu et al. 2019)', params: [p('t', number, 'temperature', '2')], runs: false }),
+  C({ name: 'uncertainty', category: 'weighting', doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018)', params: [] }),
+  C({ name: 'dwa', category: 'weighting', doc: 'dynamic weight average (Liu et al. 2019)', params: [p('t', number, 'temperature', '2')] }),
   C({ name: 'gradnorm', category: 'weighting', doc: 'GradNorm (Chen et al. 2018): weights that balance gradient norms on the shared layers', params: [p('alpha', number, 'restoring force', '1.5')], runs: false }),
   C({ name: 'sum', category: 'aggregation', doc: 'sum the weighted task losses, one backward pass', params: [] }),
   C({ name: 'pcgrad', category: 'aggregation', doc: 'project conflicting per-task gradients of shared parameters (Yu et al. 2020)', params: [], runs: false }),
