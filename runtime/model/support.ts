@@ -20,7 +20,7 @@ export function assertRunnable(job: Job): void {
     module.layers.forEach((layer, index) => {
       if (!RUNNABLE_LAYERS.has(layer.kind)) {
         throw new UserError(
-          `module '${module.id}' layer ${index} is a ${layer.kind} layer, which the runtime does not run yet ` +
+          `module '${module.id}' layer ${index} is ${/^[aeiou]/.test(layer.kind) ? 'an' : 'a'} ${layer.kind} layer, which the runtime does not run yet ` +
             `(the compiler accepts it); only dense, flatten and mixture layers train today`,
         );
       }
