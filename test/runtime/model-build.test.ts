@@ -158,7 +158,7 @@ describe('buildModel', () => {
         'an embedding layer',
         { ...denseModule('emb', 'x', [4], ['a']), layers: [{ kind: 'embedding', dim: 4, vocab: 10 }] },
         null,
-        /module 'emb' layer 0 is a embedding layer, which the runtime does not run yet/,
+        /module 'emb' layer 0 is an embedding layer, which the runtime does not run yet/,
       ],
       ['a tagging head', null, { head: { kind: 'tagging', units: 3, classes: 'index' } }, /task 'a' has a tagging head, which the runtime does not run yet/],
     ];
