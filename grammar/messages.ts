@@ -10,9 +10,6 @@ const RULE_WORDS: Record<string, string> = {
   record: "'{'",
   field: 'a field (`name: value`)',
   expression: 'a value',
-  primary: 'a value (a number, string, name, list or record)',
-  comparison: 'a value',
-  notExpr: 'a value',
   unary: 'a value',
   argument: 'an argument',
 };
@@ -37,6 +34,8 @@ function alternatives(paths: TokenType[][][]): string {
 
 export const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual }) {
+    // Expecting the end of the file means: the program goes on with something that is not a declaration.
+    if (expected.name === 'EOF') return `expected ${RULE_WORDS.program}, found ${describeToken(actual)}`;
     return `expected ${label(expected)}, found ${describeToken(actual)}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {

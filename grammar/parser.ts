@@ -7,21 +7,32 @@
  *   import      := 'import' STRING ('as' NAME)?
  *   declaration := ('dataset'|'features'|'backbone'|'task'|'share'|'train') NAME? (record | '=' expression)
  *   record      := '{' (fieldName ':' expression ','?)* '}'   (fieldName: a NAME or any keyword)
- *   expression  := or ; or := and ('or' and)* ; and := not ('and' not)* ; not := 'not' not | comparison
- *   comparison  := additive (('=='|'!='|'<'|'<='|'>'|'>='|'in') additive)?
- *   additive    := multiplicative (('+'|'-') multiplicative)* ; multiplicative := unary (('*'|'/') unary)*
- *   unary       := '-' unary | postfix ; postfix := primary ('.' NAME | '(' arguments ')')*
+ *   expression  := unary (binop unary)*      binop, loosest first: 'or' | 'and' | '==' '!=' '<' '<=' '>' '>=' 'in' | '+' '-' | '*' '/'
+ *   unary       := ('not' | '-')* primary ('.' NAME | '(' arguments ')')*
+ *   (precedence is applied when the AST is built: `not` takes a comparison, `-` a single operand; all binary
+ *   operators are left-associative)
  *   arguments   := (argument (',' argument)* ','?)? ; argument := (fieldName ':')? expression
  *   primary     := NUMBER | STRING | 'true' | 'false' | 'null' | NAME | list | record | '(' expression ')'
  *   list        := '[' (expression (',' expression)* ','?)? ']'
+ *   (`fieldName` and `primary` are written inline in the rules that use them and make no CST nodes of their own: a
+ *   plain value is two nodes, `expression` and `unary`)
  */
-import { CstParser, type CstNode, type IRecognitionException, type ILexingError } from 'chevrotain';
+import { CstParser, type CstNode, type IOrAlt, type IRecognitionException, type ILexingError } from 'chevrotain';
 import * as T from './tokens.js';
 import { messages } from './messages.js';
 
 class MtlParser extends CstParser {
+  // Alternatives of the rules run for every value, built once: a fresh array of closures per call was a large
+  // share of what parsing allocates (chevrotain's "OR caching"). The closures call `this.CONSUME` when they run,
+  // so the same array serves the grammar-recording phase and parsing.
+  private nameAlternatives?: IOrAlt<unknown>[];
+  private operatorAlternatives?: IOrAlt<unknown>[];
+  private primaryAlternatives?: IOrAlt<unknown>[];
+  private prefixAlternatives?: IOrAlt<unknown>[];
+  private suffixAlternatives?: IOrAlt<unknown>[];
+
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages, nodeLocationTracking: 'onlyOffset' });
     this.performSelfAnalysis();
   }
 
@@ -69,99 +80,59 @@ class MtlParser extends CstParser {
     this.CONSUME(T.RBrace);
   });
 
+  /** Field and argument names may be keywords: `train: 0.8` in `ratio(...)`, `features: person` in a task. */
   field = this.RULE('field', () => {
-    this.SUBRULE(this.fieldName);
+    this.OR(this.nameAlternatives ??= T.nameTokens.map((token) => ({ ALT: () => this.CONSUME(token) })));
     this.CONSUME(T.Colon);
     this.SUBRULE(this.expression);
   });
 
-  /** Field and argument names may be keywords: `train: 0.8` in `ratio(...)`, `features: person` in a task. */
-  fieldName = this.RULE('fieldName', () => {
-    this.OR(T.nameTokens.map((token) => ({ ALT: () => this.CONSUME(token) })));
-  });
-
+  /**
+   * Binary operators are parsed flat, `operand (op operand)*`, and given their precedence when the AST is built:
+   * one CST node per operand instead of one per precedence level keeps the CST of a large program small
+   * (it was most of the time and memory of compiling a thousand tasks).
+   */
   expression = this.RULE('expression', () => {
-    this.SUBRULE(this.orExpr);
-  });
-
-  orExpr = this.RULE('orExpr', () => {
-    this.SUBRULE(this.andExpr);
-    this.MANY(() => {
-      this.CONSUME(T.Or);
-      this.SUBRULE2(this.andExpr);
-    });
-  });
-
-  andExpr = this.RULE('andExpr', () => {
-    this.SUBRULE(this.notExpr);
-    this.MANY(() => {
-      this.CONSUME(T.And);
-      this.SUBRULE2(this.notExpr);
-    });
-  });
-
-  notExpr = this.RULE('notExpr', () => {
-    this.OR([
-      { ALT: () => {
-        this.CONSUME(T.Not);
-        this.SUBRULE(this.notExpr);
-      } },
-      { ALT: () => this.SUBRULE(this.comparison) },
-    ]);
-  });
-
-  comparison = this.RULE('comparison', () => {
-    this.SUBRULE(this.additive);
-    this.OPTION(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(T.EqEq) },
-        { ALT: () => this.CONSUME(T.NotEq) },
-        { ALT: () => this.CONSUME(T.LessEq) },
-        { ALT: () => this.CONSUME(T.GreaterEq) },
-        { ALT: () => this.CONSUME(T.Less) },
-        { ALT: () => this.CONSUME(T.Greater) },
-        { ALT: () => this.CONSUME(T.In) },
-      ]);
-      this.SUBRULE2(this.additive);
-    });
-  });
-
-  additive = this.RULE('additive', () => {
-    this.SUBRULE(this.multiplicative);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
-      this.SUBRULE2(this.multiplicative);
-    });
-  });
-
-  multiplicative = this.RULE('multiplicative', () => {
     this.SUBRULE(this.unary);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }]);
+      this.OR(this.operatorAlternatives ??= T.binaryOperators.map((token) => ({ ALT: () => this.CONSUME(token) })));
       this.SUBRULE2(this.unary);
     });
   });
 
+  /**
+   * An operand: prefix operators, a primary (a literal, a name, a list, a record or a parenthesized expression), then
+   * member accesses and calls. The primary is not a rule of its own, for the same reason as above.
+   */
   unary = this.RULE('unary', () => {
-    this.OR([
+    this.MANY(this.prefixOperator);
+    this.OR3(this.primaryAlternatives ??= [
+      { ALT: () => this.CONSUME(T.NumberLiteral) },
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.CONSUME(T.Null) },
+      { ALT: () => this.CONSUME(T.Identifier) },
+      { ALT: () => this.SUBRULE(this.list) },
+      { ALT: () => this.SUBRULE(this.record) },
       { ALT: () => {
-        this.CONSUME(T.Minus);
-        this.SUBRULE(this.unary);
+        this.CONSUME(T.LParen);
+        this.SUBRULE(this.expression);
+        this.CONSUME(T.RParen);
       } },
-      { ALT: () => this.SUBRULE(this.postfix) },
     ]);
+    this.MANY2(this.memberOrCall);
   });
 
-  postfix = this.RULE('postfix', () => {
-    this.SUBRULE(this.primary);
-    this.MANY(() => this.OR([
-      { ALT: () => {
-        this.CONSUME(T.Dot);
-        this.CONSUME(T.Identifier);
-      } },
-      { ALT: () => this.SUBRULE(this.callArguments) },
-    ]));
-  });
+  private readonly prefixOperator = () => this.OR(this.prefixAlternatives ??= [{ ALT: () => this.CONSUME(T.Not) }, { ALT: () => this.CONSUME(T.Minus) }]);
+
+  private readonly memberOrCall = () => this.OR2(this.suffixAlternatives ??= [
+    { ALT: () => {
+      this.CONSUME(T.Dot);
+      this.CONSUME2(T.Identifier);
+    } },
+    { ALT: () => this.SUBRULE(this.callArguments) },
+  ]);
 
   callArguments = this.RULE('callArguments', () => {
     this.CONSUME(T.LParen);
@@ -179,29 +150,11 @@ class MtlParser extends CstParser {
     this.OPTION({
       GATE: () => this.LA(2).tokenType === T.Colon,
       DEF: () => {
-        this.SUBRULE(this.fieldName);
+        this.OR(this.nameAlternatives ??= T.nameTokens.map((token) => ({ ALT: () => this.CONSUME(token) })));
         this.CONSUME(T.Colon);
       },
     });
     this.SUBRULE(this.expression);
-  });
-
-  primary = this.RULE('primary', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.NumberLiteral) },
-      { ALT: () => this.CONSUME(T.StringLiteral) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.CONSUME(T.Null) },
-      { ALT: () => this.CONSUME(T.Identifier) },
-      { ALT: () => this.SUBRULE(this.list) },
-      { ALT: () => this.SUBRULE(this.record) },
-      { ALT: () => {
-        this.CONSUME(T.LParen);
-        this.SUBRULE(this.expression);
-        this.CONSUME(T.RParen);
-      } },
-    ]);
   });
 
   list = this.RULE('list', () => {

@@ -56,6 +56,9 @@ export const Minus = createToken({ name: 'Minus', pattern: /-/, label: "'-'" });
 export const Star = createToken({ name: 'Star', pattern: /\*/, label: "'*'" });
 export const Slash = createToken({ name: 'Slash', pattern: /\//, label: "'/'" });
 
+/** Binary operators (their precedence is the AST builder's business). */
+export const binaryOperators: TokenType[] = [Or, And, EqEq, NotEq, LessEq, GreaterEq, Less, Greater, In, Plus, Minus, Star, Slash];
+
 /** Tokens that can name a field or an argument. */
 export const nameTokens: TokenType[] = [Identifier, Import, As, Dataset, Features, Backbone, Task, Share, Train, True, False, Null, And, Or, Not, In];
 

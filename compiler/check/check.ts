@@ -15,18 +15,26 @@ import { Scope } from './scope.js';
 
 export interface CheckOptions {
   maxErrors?: number;
-  /** Rule names to skip (tests of single rules use the complement). */
+  /** Run only the rules with these names (tests of a single rule); all of them when absent. */
   only?: string[];
 }
 
 export function checkLoaded(loaded: LoadedProgram, host: Host, parseDiagnostics: readonly Diagnostic[], options: CheckOptions = {}): { value: CheckedProgram; diagnostics: Diagnostic[] } {
   const ctx = new DiagnosticsContext(options.maxErrors ?? DEFAULT_MAX_ERRORS);
   ctx.add(parseDiagnostics);
+  ctx.quietInside(loaded.files.flatMap((f) => {
+    const recovered = f.declarations.filter((d) => d.recovered).map((d) => d.span);
+    // Nodes the parser invented while recovering have no position and sit at the end of the file.
+    return recovered.length ? [...recovered, { file: f.file, start: f.span.end, end: f.span.end }] : [];
+  }));
   const scope = buildScope(loaded);
   elaborate(scope, ctx);
-  const program = buildModel(scope, loaded.entry, host, defaultTrainFields(loaded.entry, ctx));
-  // Rules read what elaboration produced; after syntax errors they still run, over what could be read.
-  for (const rule of rules) {
+  const entryImports = loaded.files.find((f) => f.file === loaded.entry)?.imports ?? [];
+  const program = buildModel(scope, loaded.entry, host, defaultTrainFields(loaded.entry, ctx), entryImports);
+  // Rules read what elaboration produced; after syntax errors they still run, over what could be read. Without the
+  // entry file there is nothing to read: "cannot read" is the whole story (not also "the program declares no task").
+  const entryRead = loaded.sources.has(loaded.entry);
+  for (const rule of entryRead ? rules : []) {
     if (options.only && !options.only.includes(rule.name)) continue;
     rule.run(program, ctx);
   }

@@ -1,5 +1,5 @@
 /** The diagnostics context every check reports through; it caps the error count (graphql-js's maxErrors). */
-import { diagnostic, type Diagnostic, type DiagnosticInput } from '../diagnostics/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticInput, type Span } from '../diagnostics/diagnostic.js';
 import { Codes } from '../diagnostics/codes.js';
 
 export const DEFAULT_MAX_ERRORS = 50;
@@ -9,10 +9,20 @@ export class DiagnosticsContext {
   private errors = 0;
   private capped = false;
 
+  /** Spans of declarations with syntax errors: what the checker finds inside them is not reported. */
+  private quiet: readonly Span[] = [];
+
   constructor(private readonly maxErrors: number = DEFAULT_MAX_ERRORS) {}
+
+  /** From now on, drop diagnostics that lie inside one of these spans (their problem is already reported). */
+  quietInside(spans: readonly Span[]): void {
+    this.quiet = spans;
+  }
 
   report(input: DiagnosticInput): void {
     if (this.capped) return;
+    const at = input.span;
+    if (this.quiet.some((q) => q.file === at.file && at.start >= q.start && at.end <= q.end && (at.end > at.start || q.end === q.start))) return;
     const d = diagnostic(input);
     if (d.severity === 'error') {
       if (this.errors === this.maxErrors) {

@@ -17,6 +17,9 @@ import type { Value } from './values.js';
 
 export function elaborate(scope: Scope, ctx: DiagnosticsContext): void {
   const elaborator = new Elaborator(scope, ctx);
+  for (const decl of scope.unnamed) {
+    ctx.report({ code: Codes.MissingName, message: `a ${decl.kind} needs a name`, span: decl.kindSpan, label: 'no name', help: `name it: \`${decl.kind} NAME ${decl.form === 'block' ? '{ ... }' : '= ...'}\`` });
+  }
   for (const symbol of scope.symbols) elaborator.declaration(symbol);
   for (const { again } of scope.duplicates) elaborator.declaration(again);
 }
@@ -63,6 +66,8 @@ class Elaborator {
       if (!arg.name) {
         if (sawNamed) {
           this.ctx.report({ code: Codes.PositionalAfterNamed, message: 'a positional argument follows a named one', span: arg.value.span, label: 'positional', help: 'put positional arguments first, or name this one' });
+          // A transform's columns are all positional: keep the column, so its absence reports nothing more.
+          if (rest) restValues.push(this.value(arg.value, rest.type));
           continue;
         }
         // With a rest parameter (a transform's columns), positional arguments all go there; options are named.
@@ -161,7 +166,11 @@ class Elaborator {
     const found = this.scope.resolve(type.to, name, this.prefix);
     if (found) return { v: 'ref', to: type.to, name: found.name, span: expr.span };
     const elsewhere = this.scope.kindsOf(name);
-    const help = elsewhere.length ? `\`${name}\` is a ${elsewhere[0]}, not a ${type.to}` : didYouMean(name, this.scope.names(type.to)) ?? (this.scope.names(type.to).length ? null : `declare it: \`${type.to} ${name} ...\``);
+    // Names of a file imported `as lib` are written `lib.name`: point there before guessing by spelling.
+    const qualified = this.scope.names(type.to).filter((n) => n.endsWith(`.${name}`));
+    const help = elsewhere.length ? `\`${name}\` is a ${elsewhere[0]}, not a ${type.to}`
+      : qualified.length ? `did you mean \`${qualified[0]}\`? names imported with \`as\` carry its prefix`
+      : didYouMean(name, this.scope.names(type.to)) ?? (this.scope.names(type.to).length ? null : `declare it: \`${type.to} ${name} ...\``);
     this.ctx.report({ code: Codes.UnknownName, message: `unknown ${type.to} \`${name}\``, span: expr.span, label: 'not declared', help });
     return { v: 'error', span: expr.span };
   }
@@ -177,6 +186,12 @@ class Elaborator {
     }
     const args = expr.type === 'Call' ? expr.args : [];
     const bound = this.bindArguments(args, ctor.params, ctor.rest, expr.span, `\`${ctor.name}\``, 'argument');
+    if (category === 'transform' && bound.rest.length === 0) {
+      this.ctx.report({
+        code: Codes.MissingArgument, message: `\`${ctor.name}\` needs at least one column`, span: expr.span, label: 'no columns',
+        help: `name the columns it encodes: \`${ctor.name}(${ctor.columns?.accepts.includes('float') ? 'age, income' : 'city'})\``,
+      });
+    }
     return { v: 'call', ctor, args: bound.args, rest: bound.rest, span: expr.span };
   }
 
@@ -208,6 +223,12 @@ class Elaborator {
         ...type.of.flatMap((t) => (t.t === 'enum' ? [...t.values] : [])),
       ];
       const what = ref && ref.t === 'ref' ? ref.to : ctorAlt && ctorAlt.t === 'ctor' ? ctorAlt.category : 'name';
+      // A name of another kind (`backbone: person` where `person` is a feature set) says so, as `reference` does.
+      const elsewhere = this.scope.kindsOf(name);
+      if (elsewhere.length) {
+        this.ctx.report({ code: Codes.UnknownName, message: `unknown ${what} \`${name}\``, span: expr.span, label: 'not declared', help: `\`${name}\` is a ${elsewhere[0]}, not a ${what}` });
+        return { v: 'error', span: expr.span };
+      }
       return this.unknown(expr.span, name, `unknown ${what} \`${name}\``, candidates);
     }
     return this.mismatch(expr, type);

@@ -56,6 +56,8 @@ export interface ShareView {
 export interface CheckedProgram {
   scope: Scope;
   entry: string;
+  /** The entry file's own imports, as written (`mtl render` writes them back). */
+  imports: A.Import[];
   host: Host;
   datasets: Map<string, DatasetView>;
   features: Map<string, FeaturesView>;
@@ -76,7 +78,7 @@ export function columnTypeOf(value: Value): ColumnType | null {
   return value.ctor.name as ColumnType;
 }
 
-export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain: Record<string, Value>): CheckedProgram {
+export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain: Record<string, Value>, imports: A.Import[] = []): CheckedProgram {
   const datasets = new Map<string, DatasetView>();
   for (const symbol of scope.ofKind('dataset')) {
     const filesValue = symbol.fields.files;
@@ -113,12 +115,14 @@ export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain
     shares.set(symbol.name, { symbol, name: symbol.name, scheme: call?.ctor.name ?? null, call, backbone, tasks });
   }
 
+  // The first share listing each task (a map, not a scan of every share per task: programs have thousands of tasks).
+  const shareOf = new Map<string, ShareView>();
+  for (const s of shares.values()) for (const t of s.tasks) if (!shareOf.has(t.name)) shareOf.set(t.name, s);
   const tasks = new Map<string, TaskView>();
   for (const symbol of scope.ofKind('task')) {
     const target = symbol.fields.target;
     const head = symbol.fields.head;
-    let share: ShareView | null = null;
-    for (const s of shares.values()) if (!share && s.tasks.some((t) => t.name === symbol.name)) share = s;
+    const share = shareOf.get(symbol.name) ?? null;
     tasks.set(symbol.name, {
       symbol, name: symbol.name, features: refName(symbol.fields.features),
       target: target?.v === 'expr' ? target.expr : null,
@@ -127,7 +131,7 @@ export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain
   }
 
   const trainSymbol = scope.ofKind('train')[0] ?? null;
-  return { scope, entry, host, datasets, features, backbones, tasks, shares, train: trainSymbol?.fields ?? defaultTrain, trainSymbol };
+  return { scope, entry, imports, host, datasets, features, backbones, tasks, shares, train: trainSymbol?.fields ?? defaultTrain, trainSymbol };
 }
 
 // ---------------------------------------------------------------- derived facts used by several rules

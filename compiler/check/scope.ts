@@ -2,10 +2,9 @@
  * The symbol table: every declaration of the program and its imports, by kind and qualified name.
  * Names from `import "x.mtl" as lib` are reached as `lib.name`; plain imports merge into the importer's names.
  */
-import * as path from 'node:path';
 import type { Declaration, DeclarationKind, Program } from '../syntax/ast.js';
 import type { Value } from './values.js';
-import type { LoadedProgram } from '../syntax/load.js';
+import { importTarget, type LoadedProgram } from '../syntax/load.js';
 
 export interface Symbol {
   kind: DeclarationKind;
@@ -23,6 +22,8 @@ export class Scope {
   private readonly byKey = new Map<string, Symbol>();
   /** Same-kind, same-name declarations after the first: reported by the duplicates rule. */
   readonly duplicates: { first: Symbol; again: Symbol }[] = [];
+  /** Declarations without a name (only `train` may have none): reported by elaboration, not in scope. */
+  readonly unnamed: Declaration[] = [];
 
   add(symbol: Symbol): void {
     const key = `${symbol.kind}:${symbol.name}`;
@@ -69,11 +70,14 @@ export function buildScope(loaded: LoadedProgram): Scope {
     if (seen.has(key)) return;
     seen.add(key);
     for (const imp of program.imports) {
-      const target = byFile.get(path.normalize(path.join(path.dirname(program.file), imp.path)));
+      const target = byFile.get(importTarget(program.file, imp.path));
       if (target) addFile(target, imp.alias ? `${prefix}${imp.alias.text}.` : prefix);
     }
     for (const decl of program.declarations) {
-      if (!decl.name && decl.kind !== 'train') continue;
+      if (!decl.name && decl.kind !== 'train') {
+        scope.unnamed.push(decl);
+        continue;
+      }
       scope.add({ kind: decl.kind, name: prefix + (decl.name?.text ?? ''), decl, prefix, fields: {} });
     }
   };

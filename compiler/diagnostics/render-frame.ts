@@ -41,7 +41,7 @@ export function renderFrame(d: Diagnostic, sources: Sources, options: FrameOptio
     out.push(`${pad}${blue(primary ? '-->' : ':::')} ${label.span.file}:${start.line}:${start.column}`);
     out.push(`${pad} ${blue('|')}`);
     const text = source.lineText(start.line);
-    out.push(`${blue(String(start.line).padStart(gutter))} ${blue('|')} ${text}`);
+    out.push(`${blue(String(start.line).padStart(gutter))} ${blue('|')} ${text}`.trimEnd());
     const width = end.line === start.line ? Math.max(1, end.column - start.column + 1) : Math.max(1, text.length - start.column + 1);
     const mark = (primary ? '^' : '-').repeat(width);
     const underline = `${' '.repeat(start.column - 1)}${primary ? severityColor(mark) : blue(mark)}${label.message ? ' ' + label.message : ''}`;

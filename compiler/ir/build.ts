@@ -32,7 +32,7 @@ export function buildGraph(program: CheckedProgram): IrGraph {
 
 function addDataset(graph: IrGraph, program: CheckedProgram, dataset: DatasetView, root: string): void {
   const fileDir = path.dirname(dataset.symbol.decl.span.file);
-  const files = dataset.files.flatMap((f) => program.host.glob(f.pattern, fileDir).map((match) => path.relative(root, path.join(fileDir, match)).split(path.sep).join('/')));
+  const files = dataset.files.flatMap((f) => program.host.glob(f.pattern, fileDir).map((match) => path.relative(root, path.resolve(fileDir, match)).split(path.sep).join('/')));
   const columns: ColumnPlan[] = [...dataset.columns.entries()].map(([name, c]) => ({ name, type: c.type as ColumnType }));
   graph.setNode(`dataset:${dataset.name}`, { kind: 'dataset', name: dataset.name, files: [...new Set(files)], columns, split: splitPlan(dataset.split), span: dataset.symbol.decl.span });
 }
@@ -99,11 +99,13 @@ function sharingOf(task: TaskView, columns: string[]): SharingPlan {
 /**
  * Appends the layers of a backbone value after `from`, for one task, as nodes owned by `owner`. Each node lists
  * the one task it is built for; merging shared layers unions the lists, so a layer's tasks are those reading it.
+ * Layers of an owner several tasks use get the task in their id (`layer:owner/i@task`) until they are merged; an
+ * owner of one task names its layers as merging would (`layer:owner/i`), which spares the pass renaming them.
  * Stops after the `stopAt`-th visible layer when given (a head at a depth). Returns the last node and kind.
  */
 function chain(
   graph: IrGraph, program: CheckedProgram, task: string, value: Value, owner: string, sharing: SharingPlan,
-  from: { id: string; kind: ValueKind }, vocab: Width, backboneName: string | null, stopAt: number | null,
+  from: { id: string; kind: ValueKind }, vocab: Width, backboneName: string | null, stopAt: number | null, sharedOwner: boolean,
 ): { id: string; kind: ValueKind } {
   let current = from;
   let index = 0;
@@ -111,7 +113,7 @@ function chain(
   for (const part of backboneParts(value, program)) {
     for (const expanded of expandPart(part.call, current.kind, vocab)) {
       if (stopAt !== null && visible > stopAt) return current;
-      const id = `layer:${owner}/${index}@${task}`;
+      const id = sharedOwner ? `layer:${owner}/${index}@${task}` : `layer:${owner}/${index}`;
       graph.setNode(id, {
         kind: 'layer', params: `${owner}/${index}`, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
         sharing, tasks: [task], shape: null, span: part.call.span,
@@ -143,13 +145,13 @@ function addTask(graph: IrGraph, program: CheckedProgram, task: TaskView): void 
     const perTask = share.scheme === 'soft' || share.scheme === 'cross_stitch';
     const owner = perTask ? `${share.name}.${task.name}` : share.name;
     const columns = perTask ? shareTasks.map((t) => `${share.name}.${t}`) : [share.name];
-    current = chain(graph, program, task.name, share.backbone, owner, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth);
+    current = chain(graph, program, task.name, share.backbone, owner, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth, !perTask);
   } else if (task.fields.backbone && task.fields.backbone.v !== 'absent' && task.fields.backbone.v !== 'error') {
-    current = chain(graph, program, task.name, task.fields.backbone, `${task.name}.backbone`, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
+    current = chain(graph, program, task.name, task.fields.backbone, `${task.name}.backbone`, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth, false);
   }
   const tower = task.fields.tower;
   if (tower && tower.v !== 'absent' && tower.v !== 'error') {
-    current = chain(graph, program, task.name, tower, `${task.name}.tower`, { kind: 'hard' }, current, vocab, backboneName(tower), null);
+    current = chain(graph, program, task.name, tower, `${task.name}.tower`, { kind: 'hard' }, current, vocab, backboneName(tower), null, false);
   }
 
   const columns = dataset.columns;
@@ -177,16 +179,16 @@ function addMixture(
   const expertOwners = Array.from({ length: experts }, (_, k) => `${share}.expert${k}`);
   const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
   const sharing: SharingPlan = { kind: 'mmoe', experts: expertOwners, gates };
-  const outputs = expertOwners.map((owner) => chain(graph, program, task.name, expert, owner, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
+  const outputs = expertOwners.map((owner) => chain(graph, program, task.name, expert, owner, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null, true));
   const gateOwner = gates[task.name]!;
-  const gateId = `layer:${gateOwner}/0@${task.name}`;
+  const gateId = `layer:${gateOwner}/0`;
   graph.setNode(gateId, {
     kind: 'layer', params: `${gateOwner}/0`, owner: gateOwner, index: 0, backbone: null, layer: { kind: 'dense', units: experts, activation: 'softmax', dropout: 0 },
     sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
   });
   graph.setEdge(from.id, gateId, {});
   const mixOwner = `${share}.mix.${task.name}`;
-  const mixId = `layer:${mixOwner}/0@${task.name}`;
+  const mixId = `layer:${mixOwner}/0`;
   graph.setNode(mixId, {
     kind: 'layer', params: `${mixOwner}/0`, owner: mixOwner, index: 0, backbone: null, layer: { kind: 'mixture', experts: expertOwners, gate: gateOwner },
     sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,

@@ -1,6 +1,6 @@
 import type { IrGraph } from './graph.js';
 
-/** An optimization pass: a pure function from graph to graph, named for `--dump-after`. */
+/** An optimization pass: rewrites the graph it is given in place and returns it; named for `--dump-after`. */
 export interface Pass {
   name: string;
   /** One sentence: what the pass does and why it is safe. */

@@ -1,8 +1,9 @@
 /**
- * The whole optimization pipeline, in order. Each pass is pure (graph in, new graph out); `verify` checks the
- * invariants after every one, and `dumpAfter` hands back the graph as it was after the named pass.
+ * The whole optimization pipeline, in order. Each pass rewrites the graph in place, so `optimize` takes ownership of
+ * the graph it is given; `verify` checks the invariants after every pass, and `dumpAfter` hands back a copy of the
+ * graph as it was after the named pass.
  */
-import type { IrGraph } from './graph.js';
+import { cloneGraph, type IrGraph } from './graph.js';
 import type { Pass } from './pass.js';
 import { verifyGraph } from './verify.js';
 import { eliminateDeadTasks } from './passes/eliminate-dead-tasks.js';
@@ -38,7 +39,7 @@ export function optimize(graph: IrGraph, options: PipelineOptions = {}): Pipelin
   for (const pass of passes) {
     graph = pass.run(graph);
     if (options.verify) assertValid(graph, pass.name, pass === inferShapes);
-    if (options.dumpAfter === pass.name) dumped = graph;
+    if (options.dumpAfter === pass.name) dumped = cloneGraph(graph);
   }
   return { graph, dumped };
 }

@@ -4,6 +4,7 @@ import type {
   TrainingPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, SelectionPlan, MetricKind,
 } from '../job/job.js';
 import type { CheckedProgram } from '../check/model.js';
+import { recordOf } from '../util/record-of.js';
 
 type Args = ValueOf<'call'>['args'];
 const n = (v: Value | undefined, fallback: number): number => (v?.v === 'number' ? v.n : fallback);
@@ -11,7 +12,7 @@ const nOrNull = (v: Value | undefined): number | null => (v?.v === 'number' ? v.
 const call = (v: Value | undefined): ValueOf<'call'> | null => (v?.v === 'call' ? v : null);
 const names = (v: Value | undefined): string[] => (v?.v === 'list' ? v.items.flatMap((i) => (i.v === 'ref' ? [i.name] : [])) : []);
 const numberRecord = (v: Value | undefined): Record<string, number> =>
-  Object.fromEntries((v?.v === 'record' ? v.entries : []).flatMap((e) => (e.value.v === 'number' ? [[e.key, e.value.n] as const] : [])).sort(([a], [b]) => a.localeCompare(b)));
+  recordOf((v?.v === 'record' ? v.entries : []).flatMap((e) => (e.value.v === 'number' ? [[e.key, e.value.n] as const] : [])).sort(([a], [b]) => a.localeCompare(b)));
 
 function schedule(v: Value | undefined, fallback: number): SchedulePlan {
   if (v?.v === 'number') return { kind: 'constant', lr: v.n };

@@ -74,14 +74,20 @@ export const jobSchema = {
       ],
     },
     module: obj({ id: str, backbone: nullable(str), from: str, layers: arr(ref('layer')), shapes: arr(arr(ref('width'))), tasks: arr(str), sharing: ref('sharing') }),
+    // Branches chosen by `op` before any recursion: with `anyOf`, every branch validated the operands again, so
+    // validating an expression took time exponential in its depth (a sum of 16 terms took minutes).
     expr: {
-      anyOf: [
-        obj({ col: str }),
-        obj({ lit: { type: ['number', 'string', 'boolean', 'null'] } }),
-        obj({ op: { enum: ['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', 'and', 'or'] }, args: { type: 'array', prefixItems: [ref('expr'), ref('expr')], minItems: 2, maxItems: 2 } }),
-        obj({ op: { enum: ['not', 'neg'] }, args: { type: 'array', prefixItems: [ref('expr')], minItems: 1, maxItems: 1 } }),
-        obj({ op: { const: 'in' }, args: { type: 'array', prefixItems: [ref('expr'), arr(ref('expr'))], minItems: 2, maxItems: 2 } }),
-      ],
+      if: { type: 'object', required: ['op'] },
+      then: {
+        if: { properties: { op: { enum: ['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', 'and', 'or'] } } },
+        then: obj({ op: { enum: ['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', 'and', 'or'] }, args: { type: 'array', prefixItems: [ref('expr'), ref('expr')], minItems: 2, maxItems: 2 } }),
+        else: {
+          if: { properties: { op: { enum: ['not', 'neg'] } } },
+          then: obj({ op: { enum: ['not', 'neg'] }, args: { type: 'array', prefixItems: [ref('expr')], minItems: 1, maxItems: 1 } }),
+          else: obj({ op: { const: 'in' }, args: { type: 'array', prefixItems: [ref('expr'), arr(ref('expr'))], minItems: 2, maxItems: 2 } }),
+        },
+      },
+      else: { anyOf: [obj({ col: str }), obj({ lit: { type: ['number', 'string', 'boolean', 'null'] } })] },
     },
     task: obj({
       name: str, dataset: str, input: str, from: nullable(str), target: ref('expr'), targetType: ref('columnType'),

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { type IrGraph, type IrNode, nodesOfKind, orderedPredecessors, PLAN_NODE } from '../ir/graph.js';
 import { renameVocabRefs } from '../ir/passes/rename.js';
+import { recordOf } from '../util/record-of.js';
 import {
   JOB_FORMAT, JOB_VERSION, type Job, type DatasetPlan, type FeaturePlan, type InputPlan, type ModulePlan, type TaskPlan,
   type BatchGroupPlan, type TrainingPlan,
@@ -79,17 +80,18 @@ export function lowerToJob(input: IrGraph, options: LowerOptions): Job {
       tasks: [...new Set(layers.flatMap((l) => l.tasks))].sort(), sharing: layers[0]!.sharing,
     });
   }
+  const moduleById = new Map(modules.map((m) => [m.id, m]));
   const ref = (id: string): string | null => {
     const n = graph.node(id);
     if (n.kind === 'input') return n.name;
     const at = moduleOf.get(id);
     if (!at) return null;
-    const module = modules.find((m) => m.id === at.module)!;
+    const module = moduleById.get(at.module)!;
     return at.position === module.layers.length - 1 ? module.id : `${module.id}/${at.position}`;
   };
   for (const chain of chains) {
     const first = chain.ids[0]!;
-    const module = modules.find((m) => m.id === moduleOf.get(first)!.module)!;
+    const module = moduleById.get(moduleOf.get(first)!.module)!;
     module.from = ref(orderedPredecessors(graph, first)[0]!) ?? '';
   }
 
@@ -136,7 +138,7 @@ export function lowerToJob(input: IrGraph, options: LowerOptions): Job {
 
 /** The plan, restricted to the tasks that survived the passes; frozen backbone/share names become module ids. */
 function liveTraining(training: TrainingPlan, live: Set<string>, modules: ModulePlan[]): TrainingPlan {
-  const keep = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).filter(([k]) => live.has(k)));
+  const keep = <T>(record: Record<string, T>) => recordOf(Object.entries(record).filter(([k]) => live.has(k)));
   const modulesFor = (name: string) => modules.filter((m) => m.backbone === name || m.id === name || m.id.startsWith(`${name}.`) || m.id.startsWith(`${name}#`)).map((m) => m.id);
   const sampling = training.sampling.kind === 'explicit' ? { ...training.sampling, probs: keep(training.sampling.probs) } : training.sampling;
   return {

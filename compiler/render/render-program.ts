@@ -6,7 +6,8 @@ import { printValue } from './print-source.js';
 export function renderProgram(program: CheckedProgram): string {
   const out: string[] = [`// ${program.entry}, with every default written out by \`mtl render\``];
   const own = program.scope.symbols.filter((s) => s.decl.span.file === program.entry).sort((a, b) => a.decl.span.start - b.decl.span.start);
-  for (const imp of [...new Set(program.scope.symbols.filter((s) => s.decl.span.file !== program.entry).map((s) => s.decl.span.file))]) out.push(`// imports declarations from ${imp}`);
+  // The imports as written: the declarations they bring in keep their own defaults in their own files.
+  for (const imp of program.imports) if (imp.path) out.push(`import ${JSON.stringify(imp.path)}${imp.alias ? ` as ${imp.alias.text}` : ''}`);
   for (const symbol of own) {
     const name = symbol.name ? ` ${symbol.name}` : '';
     if (symbol.kind === 'backbone' || symbol.kind === 'share') {

@@ -15,6 +15,8 @@ export interface Import {
   pathSpan: Span;
   alias: Name | null;
   span: Span;
+  /** It has a syntax error, already reported: later phases say nothing more about it. */
+  recovered?: boolean;
 }
 
 export interface Declaration {
@@ -26,6 +28,8 @@ export interface Declaration {
   body: RecordExpr | Expr;
   form: 'block' | 'assign';
   span: Span;
+  /** It has a syntax error, already reported: the checker reports nothing inside it (it was read from a guess). */
+  recovered?: boolean;
 }
 
 export interface Program {

@@ -4,9 +4,22 @@
  */
 import type { CstNode, CstElement, IToken } from 'chevrotain';
 import type * as A from './ast.js';
+import { nameTokens } from '../../grammar/tokens.js';
 import type { Span } from '../diagnostics/diagnostic.js';
 
 type Children = Record<string, CstElement[] | undefined>;
+
+const NONE: readonly CstElement[] = [];
+
+/** Binding strength of binary operators, loosest first (render/print-source.ts prints with the same numbers). */
+const PRECEDENCE: Record<A.BinaryOperator, number> = { or: 1, and: 2, '==': 4, '!=': 4, '<': 4, '<=': 4, '>': 4, '>=': 4, in: 4, '+': 5, '-': 5, '*': 6, '/': 6 };
+/** `not` applies to a comparison; prefix `-` to one operand (tighter than any binary operator). */
+const NOT_OPERAND = 4;
+const MINUS_OPERAND = 7;
+const NAME_TOKEN_NAMES = nameTokens.map((t) => t.name);
+const BINARY_TOKEN_NAMES = ['Or', 'And', 'EqEq', 'NotEq', 'LessEq', 'GreaterEq', 'Less', 'Greater', 'In', 'Plus', 'Minus', 'Star', 'Slash'];
+
+type Item = { kind: 'prefix'; token: IToken } | { kind: 'operand'; expr: A.Expr } | { kind: 'operator'; token: IToken | null };
 
 function isToken(element: CstElement): element is IToken {
   return (element as IToken).image !== undefined;
@@ -21,31 +34,24 @@ export class AstBuilder {
     return { file: this.file, start, end };
   }
 
-  /** The span from the first to the last token under a CST node (recovered tokens have NaN offsets: skipped). */
+  /**
+   * The span from the first to the last token under a CST node. The parser tracks node offsets as it goes
+   * (`nodeLocationTracking`); tokens inserted by error recovery have NaN offsets and are left out of them.
+   */
   private nodeSpan(node: CstNode): Span {
-    let start = Infinity;
-    let end = -Infinity;
-    const visit = (element: CstElement) => {
-      if (isToken(element)) {
-        if (Number.isFinite(element.startOffset)) {
-          start = Math.min(start, element.startOffset);
-          end = Math.max(end, (element.endOffset ?? element.startOffset) + 1);
-        }
-        return;
-      }
-      for (const children of Object.values(element.children)) children?.forEach(visit);
-    };
-    visit(node);
-    if (!Number.isFinite(start)) return { file: this.file, start: this.textLength, end: this.textLength };
-    return { file: this.file, start, end };
+    const location = node.location;
+    if (!location || !Number.isFinite(location.startOffset)) return { file: this.file, start: this.textLength, end: this.textLength };
+    return { file: this.file, start: location.startOffset, end: (location.endOffset ?? location.startOffset) + 1 };
   }
 
+  // A CST child list holds only tokens (keyed by token name) or only nodes (keyed by rule name): no filtering needed,
+  // which matters because the builder reads children of every one of the tens of thousands of nodes of a big program.
   private tokens(children: Children, name: string): IToken[] {
-    return (children[name] ?? []).filter(isToken);
+    return (children[name] ?? NONE) as IToken[];
   }
 
   private nodes(children: Children, name: string): CstNode[] {
-    return (children[name] ?? []).filter((e): e is CstNode => !isToken(e));
+    return (children[name] ?? NONE) as CstNode[];
   }
 
   program(cst: CstNode): A.Program {
@@ -100,83 +106,84 @@ export class AstBuilder {
     return { type: 'Record', fields, span: this.nodeSpan(node) };
   }
 
+  /**
+   * An operand/operator sequence → a tree, by precedence climbing (the grammar parses operators flat). Prefix
+   * operators belong to the operand after them: `not` takes a whole comparison (`not a == b` is `not (a == b)`),
+   * `-` a single operand.
+   */
   private expression(node: CstNode): A.Expr {
-    const inner = this.nodes(node.children, 'orExpr')[0];
-    return inner ? this.binaryChain(inner, 'andExpr', ['Or']) : { type: 'Error', span: this.nodeSpan(node) };
+    const c = node.children;
+    const operands = this.nodes(c, 'unary');
+    if (operands.length === 0) return { type: 'Error', span: this.nodeSpan(node) };
+    if (operands.length === 1 && !BINARY_TOKEN_NAMES.some((name) => c[name])) return this.prefixed(operands[0]!);
+    const operators = BINARY_TOKEN_NAMES.flatMap((name) => this.tokens(c, name)).sort((a, b) => a.startOffset - b.startOffset);
+    const items: Item[] = [];
+    operands.forEach((operand, i) => {
+      if (i > 0) items.push({ kind: 'operator', token: operators[i - 1] ?? null });
+      for (const prefix of this.prefixes(operand)) items.push({ kind: 'prefix', token: prefix });
+      items.push({ kind: 'operand', expr: this.postfix(operand) });
+    });
+    return this.climb(items, { at: 0 }, 0);
   }
 
-  /** A left-associative chain `x (op x)*`, where `operand` names the sub-rule and `ops` the operator tokens. */
-  private binaryChain(node: CstNode, operand: string, ops: string[]): A.Expr {
-    const operands = this.nodes(node.children, operand).map((n) => this.dispatch(operand, n));
-    const operators = ops.flatMap((op) => this.tokens(node.children, op)).sort((a, b) => a.startOffset - b.startOffset);
-    if (operands.length === 0) return { type: 'Error', span: this.nodeSpan(node) };
-    let result = operands[0]!;
-    for (let i = 1; i < operands.length; i++) {
-      const token = operators[i - 1];
-      const right = operands[i]!;
-      const op = (token?.image ?? '+') as A.BinaryOperator;
-      result = { type: 'Binary', op, left: result, right, opSpan: token ? this.tokenSpan(token) : right.span, span: { file: this.file, start: result.span.start, end: right.span.end } };
+  private climb(items: Item[], cursor: { at: number }, minPrecedence: number): A.Expr {
+    const first = items[cursor.at++]!;
+    let left: A.Expr;
+    if (first.kind === 'prefix') left = this.applyPrefix(first.token, this.climb(items, cursor, first.token.image === 'not' ? NOT_OPERAND : MINUS_OPERAND));
+    else if (first.kind === 'operand') left = first.expr;
+    else left = { type: 'Error', span: this.tokenSpan(first.token!) };
+    for (;;) {
+      const next = items[cursor.at];
+      if (next?.kind !== 'operator') return left;
+      const op = (next.token?.image ?? '+') as A.BinaryOperator;
+      const precedence = PRECEDENCE[op];
+      if (precedence < minPrecedence) return left;
+      cursor.at++;
+      const right = this.climb(items, cursor, precedence + 1);
+      left = { type: 'Binary', op, left, right, opSpan: next.token ? this.tokenSpan(next.token) : right.span, span: { file: this.file, start: left.span.start, end: right.span.end } };
     }
+  }
+
+  /** The prefix operators of an operand, in source order. */
+  private prefixes(node: CstNode): IToken[] {
+    const c = node.children;
+    if (!c.Not) return this.tokens(c, 'Minus');
+    if (!c.Minus) return this.tokens(c, 'Not');
+    return [...this.tokens(c, 'Not'), ...this.tokens(c, 'Minus')].sort((a, b) => a.startOffset - b.startOffset);
+  }
+
+  /** An operand with its prefix operators applied (an expression without binary operators). */
+  private prefixed(node: CstNode): A.Expr {
+    let result = this.postfix(node);
+    const prefixes = this.prefixes(node);
+    for (let i = prefixes.length - 1; i >= 0; i--) result = this.applyPrefix(prefixes[i]!, result);
     return result;
   }
 
-  private dispatch(rule: string, node: CstNode): A.Expr {
-    switch (rule) {
-      case 'andExpr': return this.binaryChain(node, 'notExpr', ['And']);
-      case 'notExpr': return this.notExpr(node);
-      case 'additive': return this.binaryChain(node, 'multiplicative', ['Plus', 'Minus']);
-      case 'multiplicative': return this.binaryChain(node, 'unary', ['Star', 'Slash']);
-      case 'unary': return this.unary(node);
-      default: return { type: 'Error', span: this.nodeSpan(node) };
-    }
+  private applyPrefix(token: IToken, operand: A.Expr): A.Expr {
+    const span = { file: this.file, start: this.tokenSpan(token).start, end: operand.span.end };
+    if (token.image === 'not') return { type: 'Unary', op: 'not', operand, span };
+    // Fold `-3` into a literal so numbers read naturally everywhere (`min: -1`).
+    if (operand.type === 'Number') return { type: 'Number', value: -operand.value, raw: `-${operand.raw}`, span };
+    return { type: 'Unary', op: '-', operand, span };
   }
 
-  private notExpr(node: CstNode): A.Expr {
-    const not = this.tokens(node.children, 'Not')[0];
-    if (not) {
-      const operandNode = this.nodes(node.children, 'notExpr')[0];
-      const operand: A.Expr = operandNode ? this.notExpr(operandNode) : { type: 'Error', span: this.tokenSpan(not) };
-      return { type: 'Unary', op: 'not', operand, span: { file: this.file, start: this.tokenSpan(not).start, end: operand.span.end } };
-    }
-    const comparison = this.nodes(node.children, 'comparison')[0];
-    return comparison ? this.comparison(comparison) : { type: 'Error', span: this.nodeSpan(node) };
-  }
-
-  private comparison(node: CstNode): A.Expr {
-    const sides = this.nodes(node.children, 'additive').map((n) => this.dispatch('additive', n));
-    const opToken = ['EqEq', 'NotEq', 'LessEq', 'GreaterEq', 'Less', 'Greater', 'In'].map((k) => this.tokens(node.children, k)[0]).find(Boolean);
-    if (sides.length === 0) return { type: 'Error', span: this.nodeSpan(node) };
-    if (!opToken || sides.length < 2) return sides[0]!;
-    const [left, right] = sides as [A.Expr, A.Expr];
-    return { type: 'Binary', op: opToken.image as A.BinaryOperator, left, right, opSpan: this.tokenSpan(opToken), span: { file: this.file, start: left.span.start, end: right.span.end } };
-  }
-
-  private unary(node: CstNode): A.Expr {
-    const minus = this.tokens(node.children, 'Minus')[0];
-    if (minus) {
-      const operandNode = this.nodes(node.children, 'unary')[0];
-      const operand: A.Expr = operandNode ? this.unary(operandNode) : { type: 'Error', span: this.tokenSpan(minus) };
-      const span = { file: this.file, start: this.tokenSpan(minus).start, end: operand.span.end };
-      // Fold `-3` into a literal so numbers read naturally everywhere (`min: -1`).
-      if (operand.type === 'Number') return { type: 'Number', value: -operand.value, raw: `-${operand.raw}`, span };
-      return { type: 'Unary', op: '-', operand, span };
-    }
-    const postfix = this.nodes(node.children, 'postfix')[0];
-    return postfix ? this.postfix(postfix) : { type: 'Error', span: this.nodeSpan(node) };
-  }
-
+  /** An operand's primary followed by its member accesses and calls (the prefix operators are the caller's). */
   private postfix(node: CstNode): A.Expr {
-    const primaryNode = this.nodes(node.children, 'primary')[0];
-    let result: A.Expr = primaryNode ? this.primary(primaryNode) : { type: 'Error', span: this.nodeSpan(node) };
+    const c = node.children;
+    const { expr, nameToken } = this.primary(node);
+    let result = expr;
+    const members = nameToken ? this.tokens(c, 'Identifier').filter((t) => t !== nameToken) : this.tokens(c, 'Identifier');
+    if (members.length === 0 && !c.callArguments) return result;
     // Member accesses and calls interleave: order them by position.
     const steps: { offset: number; apply: (e: A.Expr) => A.Expr }[] = [];
-    for (const id of this.tokens(node.children, 'Identifier')) {
+    for (const id of members) {
       steps.push({
         offset: id.startOffset,
         apply: (object) => ({ type: 'Member', object, property: { text: id.image, span: this.tokenSpan(id) }, span: { file: this.file, start: object.span.start, end: this.tokenSpan(id).end } }),
       });
     }
-    for (const call of this.nodes(node.children, 'callArguments')) {
+    for (const call of this.nodes(c, 'callArguments')) {
       const span = this.nodeSpan(call);
       steps.push({
         offset: span.start,
@@ -188,11 +195,43 @@ export class AstBuilder {
     return result;
   }
 
-  /** The name token under a `fieldName` child (an identifier or a keyword used as a name). */
+  /**
+   * The primary of an operand (inlined in the `unary` rule): a literal, a name, a list, a record or a parenthesized
+   * expression. A name is the operand's first identifier; the identifiers after it are member accesses.
+   */
+  private primary(node: CstNode): { expr: A.Expr; nameToken: IToken | null } {
+    const c = node.children;
+    const literal = (c.NumberLiteral ?? c.StringLiteral ?? c.True ?? c.False ?? c.Null)?.[0] as IToken | undefined;
+    if (literal) {
+      const span = this.tokenSpan(literal);
+      switch (literal.tokenType.name) {
+        case 'NumberLiteral': return { expr: { type: 'Number', value: Number(literal.image), raw: literal.image, span }, nameToken: null };
+        case 'StringLiteral': return { expr: { type: 'String', value: unquote(literal.image), span }, nameToken: null };
+        case 'True': return { expr: { type: 'Bool', value: true, span }, nameToken: null };
+        case 'False': return { expr: { type: 'Bool', value: false, span }, nameToken: null };
+        default: return { expr: { type: 'Null', span }, nameToken: null };
+      }
+    }
+    const list = this.nodes(c, 'list')[0];
+    if (list) return { expr: { type: 'List', items: this.nodes(list.children, 'expression').map((e) => this.expression(e)), span: this.nodeSpan(list) }, nameToken: null };
+    const record = this.nodes(c, 'record')[0];
+    if (record) return { expr: this.record(record), nameToken: null };
+    const inner = this.nodes(c, 'expression')[0];
+    if (inner) return { expr: this.expression(inner), nameToken: null };
+    const name = this.tokens(c, 'Identifier').reduce<IToken | undefined>((first, t) => (!first || t.startOffset < first.startOffset ? t : first), undefined);
+    if (name && !(c.Dot && c.Dot.some((dot) => (dot as IToken).startOffset < name.startOffset))) {
+      return { expr: { type: 'Name', name: name.image, span: this.tokenSpan(name) }, nameToken: name };
+    }
+    return { expr: { type: 'Error', span: this.nodeSpan(node) }, nameToken: null };
+  }
+
+  /** The name of a field or named argument: an identifier or a keyword used as a name. */
   private fieldName(node: CstNode): IToken | undefined {
-    const nameNode = this.nodes(node.children, 'fieldName')[0];
-    if (!nameNode) return undefined;
-    return Object.values(nameNode.children).flatMap((c) => c ?? []).find(isToken);
+    for (const name of NAME_TOKEN_NAMES) {
+      const token = node.children[name]?.[0];
+      if (token && isToken(token)) return token;
+    }
+    return undefined;
   }
 
   private argument(node: CstNode): A.Argument {
@@ -204,27 +243,6 @@ export class AstBuilder {
       value: valueNode ? this.expression(valueNode) : { type: 'Error', span },
       span,
     };
-  }
-
-  private primary(node: CstNode): A.Expr {
-    const c = node.children;
-    const span = this.nodeSpan(node);
-    const number = this.tokens(c, 'NumberLiteral')[0];
-    if (number) return { type: 'Number', value: Number(number.image), raw: number.image, span };
-    const string = this.tokens(c, 'StringLiteral')[0];
-    if (string) return { type: 'String', value: unquote(string.image), span };
-    if (this.tokens(c, 'True')[0]) return { type: 'Bool', value: true, span };
-    if (this.tokens(c, 'False')[0]) return { type: 'Bool', value: false, span };
-    if (this.tokens(c, 'Null')[0]) return { type: 'Null', span };
-    const id = this.tokens(c, 'Identifier')[0];
-    if (id) return { type: 'Name', name: id.image, span };
-    const list = this.nodes(c, 'list')[0];
-    if (list) return { type: 'List', items: this.nodes(list.children, 'expression').map((e) => this.expression(e)), span };
-    const record = this.nodes(c, 'record')[0];
-    if (record) return this.record(record);
-    const inner = this.nodes(c, 'expression')[0];
-    if (inner) return this.expression(inner);
-    return { type: 'Error', span };
   }
 }
 

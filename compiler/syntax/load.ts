@@ -36,7 +36,8 @@ export function loadProgram(entry: string, host: Host, entryText?: string): { va
     const parsed = parseText(text, file);
     diagnostics.push(...parsed.diagnostics);
     for (const imp of parsed.value.imports) {
-      const target = path.normalize(path.join(path.dirname(file), imp.path));
+      if (imp.recovered && !imp.path) continue; // `import` without a path: its syntax error says it all
+      const target = importTarget(file, imp.path);
       if (state.get(target) === 'loading') {
         const cycle = [...chain.slice(chain.indexOf(target)), file, target].map((f) => path.basename(f)).join(' → ');
         diagnostics.push(diagnostic({ code: Codes.ImportCycle, message: `import cycle: ${cycle}`, span: imp.pathSpan, label: 'this import closes the cycle', help: 'move what both files need into a third file that imports neither' }));
@@ -63,6 +64,11 @@ export function loadProgram(entry: string, host: Host, entryText?: string): { va
   return { value: { entry, files, sources }, diagnostics };
 }
 
+/** The file an import names: relative to the importing file, unless absolute. */
+export function importTarget(importer: string, imported: string): string {
+  return path.isAbsolute(imported) ? path.normalize(imported) : path.normalize(path.join(path.dirname(importer), imported));
+}
+
 /** The host backed by the real file system. */
 export function nodeHost(): Host {
   return {
@@ -74,7 +80,7 @@ export function nodeHost(): Host {
       }
     },
     glob(pattern, cwd) {
-      if (!/[*?[{]/.test(pattern)) return fs.existsSync(path.join(cwd, pattern)) ? [pattern] : [];
+      if (!/[*?[{]/.test(pattern)) return fs.existsSync(path.resolve(cwd, pattern)) ? [pattern] : [];
       return fg.sync(pattern, { cwd, onlyFiles: true }).sort();
     },
   };

@@ -1,25 +1,56 @@
-/** Text → AST for one file, with lexing and parsing errors as diagnostics. Never throws on bad input. */
+/**
+ * Text → AST for one file, with lexing and parsing errors as diagnostics. Never throws on bad input.
+ *
+ * One syntax error per declaration (jlox's panic mode): after the first error in a declaration, chevrotain's
+ * recovery goes on parsing it, but what it reports next is mostly the same mistake seen again. The declaration is
+ * marked `recovered`, and the checker reports nothing inside it: its fields were read from a guess. Errors outside
+ * any declaration (stray tokens between them) are reported once per position.
+ */
+import type { IRecognitionException, IToken } from 'chevrotain';
 import { parseCst } from '../../grammar/parser.js';
 import { AstBuilder } from './build-ast.js';
-import type { Program } from './ast.js';
+import type { Declaration, Import, Program } from './ast.js';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { Codes } from '../diagnostics/codes.js';
 
+interface SyntaxError {
+  /** Where it is reported (first offending character). */
+  start: number;
+  /** The import or declaration being parsed, if any. */
+  owner: Import | Declaration | null;
+  diagnostic: Diagnostic;
+}
+
 export function parseText(text: string, file: string): { value: Program; diagnostics: Diagnostic[] } {
   const { cst, lexErrors, parseErrors } = parseCst(text);
-  const diagnostics: Diagnostic[] = [];
+  const value = new AstBuilder(file, text.length).program(cst);
+  const items = [...value.imports, ...value.declarations].sort((a, b) => a.span.start - b.span.start);
+  /** The last item starting at or before `offset` (the one being parsed there). */
+  const itemAt = (offset: number): Import | Declaration | null => {
+    let found: Import | Declaration | null = null;
+    for (const item of items) {
+      if (item.span.start > offset) break;
+      found = item;
+    }
+    return found;
+  };
+
+  const errors: SyntaxError[] = [];
   for (const e of lexErrors) {
     const found = text.slice(e.offset, e.offset + Math.max(1, e.length));
-    diagnostics.push(diagnostic({
-      code: Codes.LexError,
-      message: `unexpected character \`${found}\``,
-      span: { file, start: e.offset, end: e.offset + Math.max(1, e.length) },
-      label: 'not part of the language',
-      help: found === "'" ? 'strings use double quotes: "like this"' : null,
-    }));
+    const owner = itemAt(e.offset);
+    errors.push({
+      start: e.offset,
+      owner: owner && e.offset < owner.span.end ? owner : null,
+      diagnostic: diagnostic({
+        code: Codes.LexError,
+        message: `unexpected character \`${found}\``,
+        span: { file, start: e.offset, end: e.offset + Math.max(1, e.length) },
+        label: 'not part of the language',
+        help: found === "'" ? 'strings use double quotes: "like this"' : null,
+      }),
+    });
   }
-  // One error per position: recovery can report the same spot twice (jlox's rule).
-  const seen = new Set<number>();
   for (const e of parseErrors) {
     const token = e.token;
     let start = Number.isFinite(token.startOffset) ? token.startOffset : text.length;
@@ -28,18 +59,43 @@ export function parseText(text: string, file: string): { value: Program; diagnos
       start = Math.max(0, text.trimEnd().length - 1);
       end = start + 1;
     }
-    if (seen.has(start)) continue;
-    seen.add(start);
-    diagnostics.push(diagnostic({
-      code: Codes.ParseError,
-      message: e.message,
-      span: { file, start, end },
-      label: e.message.split(', found')[0] ?? '',
-      help: helpFor(e.message),
-    }));
+    errors.push({
+      start,
+      owner: insideItem(e) ? itemAt(anchorOf(e, start)) : null,
+      diagnostic: diagnostic({ code: Codes.ParseError, message: e.message, span: { file, start, end }, label: e.message.split(', found')[0] ?? '', help: helpFor(e.message) }),
+    });
   }
-  const value = new AstBuilder(file, text.length).program(cst);
+
+  const diagnostics: Diagnostic[] = [];
+  const reportedOwners = new Set<Import | Declaration>();
+  const reportedAt = new Set<number>();
+  for (const error of errors.sort((a, b) => a.start - b.start)) {
+    if (error.owner) {
+      error.owner.recovered = true;
+      if (reportedOwners.has(error.owner)) continue;
+      reportedOwners.add(error.owner);
+    }
+    // One error per position, whoever owns it: recovery can report the same spot twice (jlox's rule).
+    if (reportedAt.has(error.start)) continue;
+    reportedAt.add(error.start);
+    diagnostics.push(error.diagnostic);
+  }
   return { value, diagnostics };
+}
+
+/** Whether the parser was inside an import or a declaration (not between them) when it failed. */
+function insideItem(e: IRecognitionException): boolean {
+  const stack = e.context?.ruleStack ?? [];
+  return stack.includes('declaration') || stack.includes('importDecl');
+}
+
+/**
+ * The offset that tells which item an error belongs to: the last token read before it. The offending token itself
+ * may already be the next declaration's keyword (`expected '}', found 'task'`).
+ */
+function anchorOf(e: IRecognitionException, start: number): number {
+  const previous = (e as IRecognitionException & { previousToken?: IToken }).previousToken;
+  return previous && Number.isFinite(previous.startOffset) ? previous.startOffset : start;
 }
 
 function helpFor(message: string): string | null {

@@ -72,7 +72,7 @@ function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsCon
     return null;
   }
   const tower = task.fields.tower;
-  if (kind && tower && tower.v !== 'absent' && tower.v !== 'error') {
+  if (kind && tower && tower.v !== 'absent') {
     const out = backboneOutput(tower, kind, program);
     if (out.error) {
       reportFlow(ctx, out.error, 'the backbone');

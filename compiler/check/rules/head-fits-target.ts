@@ -31,7 +31,7 @@ export const headFitsTarget: Rule = {
         if (type && rule && !rule.types.includes(type)) {
           ctx.report({
             code: Codes.HeadTargetMismatch,
-            message: `a ${kind} head cannot hold a ${type} target`,
+            message: `a ${kind} head cannot hold ${type === 'int' ? 'an' : 'a'} ${type} target`,
             span: task.target.span,
             label: `this target is ${type}`,
             secondary: [{ span: task.head.span, message: `${kind} head here` }],

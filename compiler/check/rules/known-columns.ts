@@ -8,7 +8,9 @@ import { targetColumns } from '../target.js';
 import type { DiagnosticsContext } from '../context.js';
 
 function checkColumn(ctx: DiagnosticsContext, dataset: DatasetView, name: string, span: Span): void {
-  if (dataset.columns.has(name)) return;
+  // Columns that did not elaborate were reported there; a column declared with a bad type is still declared.
+  const columns = dataset.symbol.fields.columns;
+  if (columns?.v !== 'record' || columns.entries.some((e) => e.key === name)) return;
   ctx.report({
     code: Codes.UnknownColumn,
     message: `dataset \`${dataset.name}\` has no column \`${name}\``,

@@ -32,7 +32,8 @@ function checkSampling(value: Value | undefined, program: CheckedProgram, ctx: D
     if (entry.value.n < 0 || entry.value.n > 1) ctx.report({ code: Codes.SamplingProbabilities, message: `probability ${entry.value.n} for \`${entry.key}\` is outside [0, 1]`, span: entry.value.span, label: 'not a probability' });
     sum += entry.value.n;
   }
-  const missing = [...program.tasks.keys()].filter((t) => !probs.entries.some((e) => e.key === t));
+  const given = new Set(probs.entries.map((e) => e.key));
+  const missing = [...program.tasks.keys()].filter((t) => !given.has(t));
   if (missing.length) {
     ctx.report({ code: Codes.SamplingProbabilities, message: `explicit sampling gives no probability to ${missing.map((t) => `\`${t}\``).join(', ')}`, span: probs.span, label: 'incomplete', help: 'give every task a probability (0 to never sample it)' });
   }

@@ -19,13 +19,13 @@ export const taskHasData: Rule = {
           code: Codes.NoData,
           message: `no file matches \`${file.pattern}\``,
           span: file.span,
-          label: `looked in ${path.join(fileRoot, path.dirname(file.pattern))}`,
+          label: `looked in ${path.isAbsolute(file.pattern) ? path.dirname(file.pattern) : path.join(fileRoot, path.dirname(file.pattern))}`,
           help: `${tasks.length ? `tasks ${tasks.join(', ')} would have no data; ` : ''}paths are relative to the program's file; CSV files can be converted with \`mtl data import FILE.csv -o FILE.arrow\``,
         });
       }
     }
     for (const features of program.features.values()) {
-      if (features.dataset && features.transforms.length === 0 && features.symbol.fields.transforms?.v === 'list') {
+      if (features.dataset && features.symbol.fields.transforms?.v === 'list' && features.symbol.fields.transforms.items.length === 0) {
         ctx.report({ code: Codes.NoData, message: `features \`${features.name}\` have no transforms`, span: features.symbol.fields.transforms.span, label: 'empty', help: 'list at least one, e.g. `standardize(age)`' });
       }
     }

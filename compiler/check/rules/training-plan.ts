@@ -16,6 +16,9 @@ function rate(ctx: DiagnosticsContext, value: Value | undefined, what: string): 
   ctx.report({ code: Codes.ValueOutOfRange, message: `${what} must be in [0, 1)`, span: value.span, label: `${value.n}` });
 }
 
+/** Arguments that count or size something, wherever they appear. */
+const POSITIVE_SIZES = ['dim', 'heads', 'ff', 'layers', 'experts', 'size', 'max_length', 'max_vocab', 'labels', 'classes', 'every'];
+
 /** Walks every call in a value tree. */
 function calls(value: Value | undefined, visit: (call: Extract<Value, { v: 'call' }>) => void): void {
   if (!value) return;
@@ -43,14 +46,15 @@ export const trainingPlan: Rule = {
     positive(ctx, train.shuffle_buffer, '`shuffle_buffer`');
     if (train.task_lr?.v === 'record') for (const e of train.task_lr.entries) positive(ctx, e.value, `the learning-rate multiplier of \`${e.key}\``, true);
     // Every call anywhere in the program: learning rates, dropout, layer sizes.
-    const all: Value[] = [...Object.values(train)];
+    // The `train` block is one of the symbols when the program has one; its defaults are checked otherwise.
+    const all: Value[] = program.trainSymbol ? [] : [...Object.values(train)];
     for (const symbol of program.scope.symbols) all.push(...Object.values(symbol.fields));
     for (const value of all) {
       calls(value, (call) => {
         const a = call.args;
         if (call.ctor.category === 'optimizer' || call.ctor.category === 'schedule') positive(ctx, a.lr, 'a learning rate');
         if ('dropout' in a) rate(ctx, a.dropout, '`dropout`');
-        for (const key of ['dim', 'heads', 'ff', 'layers', 'experts', 'size', 'max_length', 'max_vocab', 'labels', 'classes', 'every']) positive(ctx, a[key], `\`${key}\``);
+        for (const key of POSITIVE_SIZES) positive(ctx, a[key], `\`${key}\``);
         if (a.units?.v === 'list') a.units.items.forEach((u) => positive(ctx, u, 'a layer width'));
         if (a.units?.v === 'number') positive(ctx, a.units, '`units`');
         if (a.filters?.v === 'list') a.filters.items.forEach((u) => positive(ctx, u, 'a filter count'));

@@ -1,12 +1,11 @@
-import { cloneGraph, PLAN_NODE } from '../graph.js';
+import { PLAN_NODE } from '../graph.js';
 import type { Pass } from '../pass.js';
 
 /** Removes every node with no path to the training plan: transforms, inputs, layers and datasets no live task reads. */
 export const eliminateDeadNodes: Pass = {
   name: 'eliminate-dead-nodes',
   doc: 'a node that reaches no loss computes nothing anyone reads, so the runtime never loads or runs it',
-  run(input) {
-    const graph = cloneGraph(input);
+  run(graph) {
     if (!graph.hasNode(PLAN_NODE)) return graph;
     const live = new Set<string>([PLAN_NODE]);
     const stack = [PLAN_NODE];

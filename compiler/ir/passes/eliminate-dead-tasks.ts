@@ -1,12 +1,11 @@
-import { cloneGraph, nodesOfKind, PLAN_NODE } from '../graph.js';
+import { nodesOfKind, PLAN_NODE } from '../graph.js';
 import type { Pass } from '../pass.js';
 
 /** Removes heads of tasks that can never train: weight 0 under static weighting, probability 0 under explicit sampling, or in no stage. */
 export const eliminateDeadTasks: Pass = {
   name: 'eliminate-dead-tasks',
   doc: 'drops heads of tasks that never receive a gradient; what fed only them goes in the next pass',
-  run(input) {
-    const graph = cloneGraph(input);
+  run(graph) {
     const plan = graph.node(PLAN_NODE);
     if (plan?.kind !== 'plan') return graph;
     const { training } = plan;

@@ -1,5 +1,5 @@
 import * as graphlib from '@dagrejs/graphlib';
-import { cloneGraph, orderedPredecessors, type IrNode } from '../graph.js';
+import { orderedPredecessors, type IrNode } from '../graph.js';
 import type { Pass } from '../pass.js';
 import type { Width, LayerPlan } from '../../job/job.js';
 
@@ -43,8 +43,7 @@ function layerShape(layer: LayerPlan, input: Width[]): Width[] {
 export const inferShapes: Pass = {
   name: 'infer-shapes',
   doc: 'every input and layer gets its per-row output shape, so the runtime allocates without re-deriving anything',
-  run(input) {
-    const graph = cloneGraph(input);
+  run(graph) {
     const shapeOf = (id: string): Width[] => {
       const node: IrNode = graph.node(id);
       return node.kind === 'transform' || node.kind === 'input' || node.kind === 'layer' ? node.shape ?? [] : [];

@@ -1,5 +1,4 @@
-import * as graphlib from '@dagrejs/graphlib';
-import { cloneGraph, orderedPredecessors, type IrGraph } from '../graph.js';
+import { nodesOfKind, orderedPredecessors, type IrGraph } from '../graph.js';
 import type { Pass } from '../pass.js';
 import { mergeNode } from './rename.js';
 
@@ -11,24 +10,57 @@ import { mergeNode } from './rename.js';
 export const mergeIdenticalLayers: Pass = {
   name: 'merge-identical-layers',
   doc: 'same parameters applied to the same input give the same output: compute shared backbone prefixes once',
-  run(input) {
-    const graph = cloneGraph(input);
+  run(graph) {
+    // First decide which node each duplicate merges into (inputs compared after their own merging), then move only
+    // the edges that leave the duplicates for nodes that stay: graph edits are the expensive part in graphlib.
+    const keptFor = new Map<string, string>();
     const byKey = new Map<string, string>();
-    for (const id of graphlib.alg.topsort(graph as unknown as graphlib.Graph)) {
-      if (!graph.hasNode(id)) continue;
+    const tasksOf = new Map<string, Set<string>>();
+    for (const id of layersInTopologicalOrder(graph)) {
       const node = graph.node(id);
       if (node.kind !== 'layer') continue;
-      const key = `${node.params}|${orderedPredecessors(graph, id).join(',')}`;
-      const existing = byKey.get(key);
-      if (existing) {
-        const kept = graph.node(existing);
-        if (kept.kind === 'layer') kept.tasks = [...new Set([...kept.tasks, ...node.tasks])].sort();
-        mergeNode(graph, id, existing);
-      } else byKey.set(key, id);
+      const key = `${node.params}|${orderedPredecessors(graph, id).map((p) => keptFor.get(p) ?? p).join(',')}`;
+      const kept = byKey.get(key);
+      if (kept === undefined) {
+        byKey.set(key, id);
+        continue;
+      }
+      keptFor.set(id, kept);
+      let tasks = tasksOf.get(kept);
+      if (!tasks) {
+        const keptNode = graph.node(kept);
+        tasks = new Set(keptNode.kind === 'layer' ? keptNode.tasks : []);
+        tasksOf.set(kept, tasks);
+      }
+      for (const task of node.tasks) tasks.add(task);
+    }
+    for (const [duplicate, kept] of keptFor) {
+      for (const next of graph.successors(duplicate) ?? []) {
+        if (!keptFor.has(next) && !graph.hasEdge(kept, next)) graph.setEdge(kept, next, graph.edge(duplicate, next));
+      }
+      graph.removeNode(duplicate);
+    }
+    for (const [id, tasks] of tasksOf) {
+      const kept = graph.node(id);
+      if (kept.kind === 'layer') kept.tasks = [...tasks].sort();
     }
     return readableLayerIds(graph);
   },
 };
+
+/** Layer nodes, each after the layers it reads (the rest of the graph plays no part in merging layers). */
+function layersInTopologicalOrder(graph: IrGraph): string[] {
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const pred of graph.predecessors(id) ?? []) if (graph.node(pred).kind === 'layer') visit(pred);
+    order.push(id);
+  };
+  for (const [id] of nodesOfKind(graph, 'layer')) visit(id);
+  return order;
+}
 
 /** After merging, a layer whose parameters appear in one node only is named `layer:<params>`. */
 function readableLayerIds(graph: IrGraph): IrGraph {

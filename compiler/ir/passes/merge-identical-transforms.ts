@@ -1,4 +1,4 @@
-import { cloneGraph, nodesOfKind } from '../graph.js';
+import { nodesOfKind } from '../graph.js';
 import type { Pass } from '../pass.js';
 import { mergeNode, renameVocabRefs } from './rename.js';
 
@@ -9,8 +9,7 @@ import { mergeNode, renameVocabRefs } from './rename.js';
 export const mergeIdenticalTransforms: Pass = {
   name: 'merge-identical-transforms',
   doc: 'identical transforms compute identical features: fit and encode them once',
-  run(input) {
-    const graph = cloneGraph(input);
+  run(graph) {
     const groups = new Map<string, string[]>();
     for (const [id, t] of nodesOfKind(graph, 'transform')) {
       const key = JSON.stringify([t.dataset, t.column, t.transform]);
@@ -29,7 +28,13 @@ export const mergeIdenticalTransforms: Pass = {
     }
     // Move edges onto the canonical nodes; several transforms of one input keep their order labels.
     for (const [id, canonical] of renames) mergeNode(graph, id, canonical);
-    for (const id of graph.nodes()) graph.setNode(id, renameVocabRefs(graph.node(id), renames));
+    for (const id of graph.nodes()) {
+      const node = graph.node(id);
+      // Datasets and the training plan hold no widths.
+      if (node.kind === 'dataset' || node.kind === 'plan') continue;
+      const renamed = renameVocabRefs(node, renames);
+      if (renamed !== node) graph.setNode(id, renamed);
+    }
     return graph;
   },
 };

@@ -9,13 +9,29 @@ export function mergeNode(graph: IrGraph, from: string, into: string): void {
   graph.removeNode(from);
 }
 
-/** Rewrites `{ vocab: old }` references (feature ids inside widths) after transforms were renamed. */
+/**
+ * Rewrites `{ vocab: old }` references (feature ids inside widths) after transforms were renamed. Copies only what
+ * changes and returns `value` itself when nothing does: most nodes hold no vocabulary reference, and copying every
+ * node of a large graph made this the busiest allocation site of compiling.
+ */
 export function renameVocabRefs<T>(value: T, renames: ReadonlyMap<string, string>): T {
-  if (Array.isArray(value)) return value.map((v) => renameVocabRefs(v, renames)) as T;
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const renamed = renameVocabRefs(value[i], renames);
+      if (renamed !== value[i]) (out ??= [...value])[i] = renamed;
+    }
+    return (out ?? value) as T;
+  }
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = k === 'vocab' && typeof v === 'string' ? renames.get(v) ?? v : renameVocabRefs(v, renames);
-    return out as T;
+    const record = value as Record<string, unknown>;
+    let out: Record<string, unknown> | null = null;
+    for (const k in record) {
+      const v = record[k];
+      const renamed = k === 'vocab' && typeof v === 'string' ? renames.get(v) ?? v : renameVocabRefs(v, renames);
+      if (renamed !== v) (out ??= { ...record })[k] = renamed;
+    }
+    return (out ?? value) as T;
   }
   return value;
 }

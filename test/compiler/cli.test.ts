@@ -1,0 +1,172 @@
+/**
+ * The compiler's commands as a user runs them: the built `mtl` (dist/compiler/cli/main.js, made by `tsc` before the
+ * tests) spawned from the repository root. Exit codes 0 (ok), 1 (program errors), 2 (usage errors); JSON
+ * diagnostics; `stdlib`, `render` and `init`.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { compileProgram, nodeHost, type Host } from '../../compiler/index.js';
+import { constructors } from '../../stdlib/catalog.js';
+import { signature } from '../../compiler/render/stdlib-listing.js';
+import { repoRoot } from './harness.js';
+
+const mtlBin = path.join(repoRoot, 'dist', 'compiler', 'cli', 'main.js');
+
+function mtl(args: string[], cwd = repoRoot): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [mtlBin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const clean = 'test/fixtures/ok/minimal.mtl';
+const broken = 'test/fixtures/names/unknown-features.mtl';
+const warned = 'test/fixtures/warnings/unused-backbone.mtl';
+
+describe('mtl check', () => {
+  it('exits 0 on a clean program and says how many tasks it has', () => {
+    const r = mtl(['check', clean]);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [0, '', `${clean}: ok (1 tasks)\n`]);
+  });
+
+  it('exits 1 on a program with errors, printing code frames and a count', () => {
+    const r = mtl(['check', broken]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error\[MTL0101\]: unknown features `persn`\n {2}--> test\/fixtures\/names\/unknown-features\.mtl:10:27\n/);
+    assert.match(r.stderr, /\n {3}= help: did you mean `person`\?\n\n1 error\n$/);
+  });
+
+  it('exits 0 with warnings, and shows them', () => {
+    const r = mtl(['check', warned]);
+    assert.equal(r.status, 0);
+    assert.match(r.stderr, /^warning\[MTL0901\]: backbone `spare` is never used\n/);
+    assert.match(r.stderr, /\n1 warning\n.*: ok \(1 tasks\)\n$/s);
+  });
+
+  it('exits 1 on a file that does not exist, in one line', () => {
+    const r = mtl(['check', 'no/such/file.mtl']);
+    assert.deepEqual([r.status, r.stderr], [1, 'error: cannot read no/such/file.mtl: no such file\n']);
+  });
+
+  it('honours --max-errors', () => {
+    const r = mtl(['check', 'test/fixtures/limits/too-many-errors.mtl', '--max-errors', '1', '--format', 'json']);
+    assert.equal(r.status, 1);
+    const codes = (JSON.parse(r.stdout) as { diagnostics: { code: string }[] }).diagnostics.map((d) => d.code);
+    assert.deepEqual(codes, ['MTL0101', 'MTL0005']);
+  });
+});
+
+describe('usage errors exit 2', () => {
+  for (const args of [['frobnicate'], ['check'], ['check', clean, '--format', 'xml'], ['compile', clean, '--emit', 'exe'], ['compile', clean, '--dump-after', 'no-such-pass']]) {
+    it(`mtl ${args.join(' ')}`, () => {
+      const r = mtl(args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /^error: /);
+      assert.equal(r.stdout, '');
+    });
+  }
+});
+
+describe('--format json', () => {
+  it('prints { diagnostics } on stdout with spans as offsets and 1-based lines and columns', () => {
+    const r = mtl(['check', broken, '--format', 'json']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, '');
+    const text = fs.readFileSync(broken, 'utf8');
+    const at = text.indexOf('persn');
+    assert.deepEqual(JSON.parse(r.stdout), {
+      diagnostics: [{
+        code: 'MTL0101',
+        severity: 'error',
+        message: 'unknown features `persn`',
+        primary: { file: broken, start: { offset: at, line: 10, column: 27 }, end: { offset: at + 5, line: 10, column: 32 }, label: 'not declared' },
+        secondary: [],
+        help: 'did you mean `person`?',
+      }],
+    });
+  });
+
+  it('prints an empty list for a clean program, and nothing on stderr', () => {
+    const r = mtl(['check', clean, '--format', 'json']);
+    assert.deepEqual([r.status, JSON.parse(r.stdout), r.stderr], [0, { diagnostics: [] }, '']);
+  });
+});
+
+describe('mtl compile', () => {
+  it('writes the same job as the API', () => {
+    const r = mtl(['compile', clean, '--verify-ir']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(compileProgram({ file: clean }).job)));
+  });
+
+  it('writes the IR after a pass with --dump-after', () => {
+    const r = mtl(['compile', 'test/fixtures/ok/depth-in-hard-share.mtl', '--dump-after', 'eliminate-dead-nodes']);
+    assert.equal(r.status, 0, r.stderr);
+    const nodes = (JSON.parse(r.stdout) as { nodes: { v: string }[] }).nodes.map((n) => n.v).filter((v) => v.startsWith('layer:')).sort();
+    assert.deepEqual(nodes, ['layer:both/0@early', 'layer:both/0@hours_left', 'layer:both/0@positive']);
+  });
+});
+
+describe('mtl stdlib', () => {
+  it('lists every constructor with its signature and doc', () => {
+    const r = mtl(['stdlib']);
+    assert.equal(r.status, 0);
+    for (const c of constructors) assert.ok(r.stdout.includes(signature(c)) && r.stdout.includes(c.doc), `${c.category} ${c.name}`);
+  });
+
+  it('as JSON, has every constructor once', () => {
+    const r = mtl(['stdlib', '--format', 'json']);
+    const listed = (JSON.parse(r.stdout) as { constructors: { name: string; category: string }[] }).constructors.map((c) => `${c.category}:${c.name}`);
+    assert.deepEqual(listed, constructors.map((c) => `${c.category}:${c.name}`));
+  });
+});
+
+describe('mtl render', () => {
+  const dataExists: Host = { readFile: nodeHost().readFile, glob: (pattern) => [pattern] };
+  const programs = ['examples/census/census.mtl', 'examples/census/census-cross-stitch.mtl', 'examples/ud/ud.mtl', 'test/fixtures/ok/scheduled-sampling.mtl', 'test/fixtures/ok/sequences-and-images.mtl', 'test/fixtures/imports/import-with-alias.mtl'];
+  for (const file of programs) {
+    it(`writes ${file} out in full, and the result checks and compiles to the same job`, () => {
+      const r = mtl(['render', file]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^\/\/ .*, with every default written out by `mtl render`\n/);
+      // Checked as if it stood beside the original, so its relative paths and imports mean the same.
+      const rendered = path.join(path.dirname(file), `rendered-${path.basename(file)}`);
+      const again = compileProgram({ file: rendered, text: r.stdout, host: dataExists }, { verifyIr: true });
+      assert.deepEqual(again.diagnostics.map((d) => d.message), []);
+      const original = compileProgram({ file, host: dataExists });
+      const comparable = (job: unknown) => JSON.stringify({ ...(job as object), source: null });
+      assert.equal(comparable(again.job), comparable(original.job));
+    });
+  }
+
+  it('exits 1 on a program with errors, writing nothing', () => {
+    const r = mtl(['render', broken]);
+    assert.deepEqual([r.status, r.stdout], [1, '']);
+  });
+});
+
+describe('mtl init', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtl-init-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a starter program that checks once its data file exists', () => {
+    const r = mtl(['init', 'model.mtl'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^wrote model\.mtl/);
+    const before = mtl(['check', 'model.mtl', '--format', 'json'], dir);
+    assert.equal(before.status, 1);
+    assert.deepEqual((JSON.parse(before.stdout) as { diagnostics: { code: string; message: string }[] }).diagnostics.map((d) => [d.code, d.message]), [['MTL0204', 'no file matches `data/rows.arrow`']]);
+    fs.mkdirSync(path.join(dir, 'data'));
+    fs.copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'data', 'tiny.arrow'), path.join(dir, 'data', 'rows.arrow'));
+    const after = mtl(['check', 'model.mtl'], dir);
+    assert.deepEqual([after.status, after.stderr], [0, 'model.mtl: ok (2 tasks)\n']);
+  });
+
+  it('refuses to overwrite a file', () => {
+    const r = mtl(['init', 'model.mtl'], dir);
+    assert.deepEqual([r.status, r.stderr], [1, 'error: model.mtl already exists; choose another name\n']);
+  });
+});
