@@ -99,8 +99,10 @@ function sharingOf(task: TaskView, columns: string[]): SharingPlan {
 /**
  * Appends the layers of a backbone value after `from`, for one task, as nodes owned by `owner`. Each node lists
  * the one task it is built for; merging shared layers unions the lists, so a layer's tasks are those reading it.
- * Layers of an owner several tasks use get the task in their id (`layer:owner/i@task`) until they are merged; an
- * owner of one task names its layers as merging would (`layer:owner/i`), which spares the pass renaming them.
+ * A layer gets the name merging would give it (`layer:owner/i`) when it is the first with its parameters: an owner of
+ * one task, or the first task of a share to reach that layer. Later tasks' copies get the task in their id
+ * (`layer:owner/i@task`) until the merging pass folds them into the first. This spares the pass renaming thousands
+ * of nodes, which graphlib makes costly.
  * Stops after the `stopAt`-th visible layer when given (a head at a depth). Returns the last node and kind.
  */
 function chain(
@@ -113,7 +115,8 @@ function chain(
   for (const part of backboneParts(value, program)) {
     for (const expanded of expandPart(part.call, current.kind, vocab)) {
       if (stopAt !== null && visible > stopAt) return current;
-      const id = sharedOwner ? `layer:${owner}/${index}@${task}` : `layer:${owner}/${index}`;
+      const plain = `layer:${owner}/${index}`;
+      const id = sharedOwner && graph.hasNode(plain) ? `${plain}@${task}` : plain;
       graph.setNode(id, {
         kind: 'layer', params: `${owner}/${index}`, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
         sharing, tasks: [task], shape: null, span: part.call.span,

@@ -106,7 +106,7 @@ describe('mtl compile', () => {
     const r = mtl(['compile', 'test/fixtures/ok/depth-in-hard-share.mtl', '--dump-after', 'eliminate-dead-nodes']);
     assert.equal(r.status, 0, r.stderr);
     const nodes = (JSON.parse(r.stdout) as { nodes: { v: string }[] }).nodes.map((n) => n.v).filter((v) => v.startsWith('layer:')).sort();
-    assert.deepEqual(nodes, ['layer:both/0@early', 'layer:both/0@hours_left', 'layer:both/0@positive']);
+    assert.deepEqual(nodes, ['layer:both/0', 'layer:both/0@hours_left', 'layer:both/0@positive']);
   });
 });
 

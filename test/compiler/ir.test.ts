@@ -190,9 +190,11 @@ task top { features: f, target: age, head: regression }
 task low { features: f, target: label, head: regression, depth: 0 }
 share both = hard(backbone: trunk, tasks: [low, top])`;
 
-  it('before merging, each task of a share has its own copy of the layers it reads', () => {
+  it('before merging, each task of a share has its own copy of the layers it reads (the first copy named as merged)', () => {
     const g = graphAfter(depthShare, 'merge-identical-transforms');
-    assert.deepEqual(ids(g, 'layer'), ['layer:both/0@low', 'layer:both/0@top', 'layer:both/1@top']);
+    assert.deepEqual(ids(g, 'layer'), ['layer:both/0', 'layer:both/0@top', 'layer:both/1']);
+    assert.deepEqual(orderedPredecessors(g, 'layer:both/1'), ['layer:both/0@top']);
+    assert.deepEqual([layer(g, 'layer:both/0').tasks, layer(g, 'layer:both/0@top').tasks], [['low'], ['top']]);
   });
 
   it('merge-identical-layers gives two tasks of a hard share one layer chain, the shallow head at depth 0', () => {
@@ -222,8 +224,9 @@ task a { features: f, target: age, head: regression }
 task b { features: g, target: hours, head: regression }
 task c { features: f, target: label, head: regression }
 share s = hard(backbone: trunk, tasks: [a, b, c])`, 'merge-identical-layers');
-    assert.deepEqual(ids(g, 'layer'), ['layer:s/0@a', 'layer:s/0@b']);
-    assert.deepEqual([layer(g, 'layer:s/0@a').tasks, layer(g, 'layer:s/0@b').tasks], [['a', 'c'], ['b']]);
+    assert.deepEqual(ids(g, 'layer'), ['layer:s/0', 'layer:s/0@b']);
+    assert.deepEqual([layer(g, 'layer:s/0').tasks, layer(g, 'layer:s/0@b').tasks], [['a', 'c'], ['b']]);
+    assert.deepEqual([orderedPredecessors(g, 'layer:s/0'), orderedPredecessors(g, 'layer:s/0@b')], [['input:f'], ['input:g']]);
   });
 
   it('infer-shapes gives every input and layer its exact per-row shape', () => {
@@ -276,8 +279,9 @@ share s = hard(backbone: trunk, tasks: [a, b])`;
 
   it('hands back the graph as it was after that pass, untouched by the passes after it', () => {
     const c = compiled(source, { options: { dumpAfter: 'eliminate-dead-nodes' } });
-    assert.deepEqual(ids(c.dumped!, 'layer'), ['layer:s/0@a', 'layer:s/0@b']);
-    assert.equal(layer(c.dumped!, 'layer:s/0@a').shape, null);
+    assert.deepEqual(ids(c.dumped!, 'layer'), ['layer:s/0', 'layer:s/0@b']);
+    assert.equal(layer(c.dumped!, 'layer:s/0').shape, null);
+    assert.deepEqual(layer(c.dumped!, 'layer:s/0').tasks, ['a']);
     assert.deepEqual(ids(c.graph!, 'layer'), ['layer:s/0']);
     assert.deepEqual(layer(c.graph!, 'layer:s/0').shape, [4]);
   });
