@@ -2,7 +2,8 @@
  * `npm run bench:compile`: how checking and compiling scale with the number of tasks. Generates programs of 10, 100
  * and 1,000 tasks with a realistic mix (a few datasets, feature sets with onehot + standardize, hard shares with
  * named backbones, towers, explicit sampling over every task, a learning-rate multiplier per task), warms up, and
- * prints the median of several runs. Files are served by an in-memory host, so the numbers are the compiler's own.
+ * prints the median of several runs (more runs for the smaller programs, whose times are short and noisier), each
+ * size in a process of its own. Files are served by an in-memory host, so the numbers are the compiler's own.
  *
  * Targets: 1,000 tasks compile in under 500 ms, and 1,000 tasks take at most 12x the time of 100.
  * Exit code 1 when a target is missed.
@@ -10,6 +11,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { spawnSync } from 'node:child_process';
 import { compileProgram } from '../compiler/compile.js';
 import type { Host } from '../compiler/syntax/load.js';
 
@@ -107,15 +109,31 @@ function measure(taskCount: number, runs: number): { check: number; compile: num
   return { check: median(check), compile: median(compile) };
 }
 
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+/** Each size is measured in a process of its own, so the heap one size leaves behind does not time the next. */
+function measureApart(n: number, runs: number): { check: number; compile: number } {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--size=${n}`, `--runs=${runs}`], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`measuring ${n} tasks failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout) as { check: number; compile: number };
+}
+
 function main(): void {
   const sizes = [10, 100, 1000];
-  const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 15);
-  const results = sizes.map((n) => ({ n, ...measure(n, runs) }));
+  const runs = Number(flag('runs') ?? 15);
+  const size = flag('size');
+  if (size) {
+    process.stdout.write(JSON.stringify(measure(Number(size), runs)));
+    return;
+  }
+  // At least `runs` runs, and about as many milliseconds of measurement for each size.
+  const runsFor = (n: number) => Math.max(runs, Math.round((runs * 1000) / n / 4));
+  const results = sizes.map((n) => ({ n, ...measureApart(n, runsFor(n)) }));
   const rows = results.map((r) => [String(r.n), r.check.toFixed(1), r.compile.toFixed(1), ((r.compile * 1000) / r.n).toFixed(0)]);
   const header = ['tasks', 'check ms', 'compile ms', 'µs/task'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  console.log(`compile benchmark: median of ${runs} runs after warm-up (compile = check + IR + passes + lowering)\n`);
+  console.log(`compile benchmark: median of ${sizes.map((n) => `${runsFor(n)} runs (${n})`).join(', ')} after warm-up, each size in its own process\n(compile = check + IR + passes + lowering)\n`);
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   const at = (n: number) => results.find((r) => r.n === n)!;

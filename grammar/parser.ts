@@ -17,7 +17,7 @@
  *   (`fieldName` and `primary` are written inline in the rules that use them and make no CST nodes of their own: a
  *   plain value is two nodes, `expression` and `unary`)
  */
-import { CstParser, type CstNode, type IOrAlt, type IRecognitionException, type ILexingError } from 'chevrotain';
+import { CstParser, type CstNode, type IOrAlt, type IRecognitionException, type ILexingError, type IToken } from 'chevrotain';
 import * as T from './tokens.js';
 import { messages } from './messages.js';
 
@@ -179,12 +179,53 @@ export interface CstResult {
   parseErrors: IRecognitionException[];
 }
 
-/** Lexes and parses one file's text. Never throws on bad input: errors come back as data. */
-export function parseCst(text: string): CstResult {
+export interface Lexed {
+  tokens: IToken[];
+  errors: ILexingError[];
+}
+
+/** Lexes one file's text. Never throws: characters that are not part of the language come back as errors. */
+export function lex(text: string): Lexed {
   const lexed = T.mtlLexer.tokenize(text);
+  // The lexer tracks start offsets only (no lines or columns: they are computed when a diagnostic is printed);
+  // end offsets are what node locations are built from.
+  for (const token of lexed.tokens) token.endOffset = token.startOffset + token.image.length - 1;
+  return { tokens: lexed.tokens, errors: lexed.errors };
+}
+
+/** Lexes and parses one file's text as a whole, recovering from errors. Never throws: errors come back as data. */
+export function parseCst(text: string, lexed: Lexed = lex(text)): CstResult {
   parser.input = lexed.tokens;
   const cst = parser.program();
   return { cst, lexErrors: lexed.errors, parseErrors: [...parser.errors] };
+}
+
+const declarationKeywords = new Set([T.Dataset, T.Features, T.Backbone, T.Task, T.Share, T.Train]);
+const afterDeclarationKeyword = new Set([T.Identifier, T.LBrace, T.Equals]);
+
+/**
+ * Parses a program one top-level item (import or declaration) at a time, handing each item's CST to `visit`, so the
+ * CST of a large program never exists all at once (it dominated the memory, and so the time, of compiling one).
+ * Items start at `import "..."` or at a declaration keyword followed by a name, `{` or `=`: elsewhere in a valid
+ * program those keywords only name fields (`features: f`). Returns false at the first item with a syntax error;
+ * the caller then parses the whole text with `parseCst`, whose recovery and messages are the reference.
+ */
+export function parseItems(tokens: readonly IToken[], visit: (cst: CstNode) => void): boolean {
+  const startsItem = (i: number) => {
+    const type = tokens[i]!.tokenType;
+    const next = tokens[i + 1]?.tokenType;
+    return type === T.Import ? next === T.StringLiteral : declarationKeywords.has(type) && next !== undefined && afterDeclarationKeyword.has(next);
+  };
+  let start = 0;
+  for (let i = 1; i <= tokens.length; i++) {
+    if (i < tokens.length && !startsItem(i)) continue;
+    parser.input = tokens.slice(start, i) as IToken[];
+    const cst = parser.program();
+    if (parser.errors.length > 0) return false;
+    visit(cst);
+    start = i;
+  }
+  return true;
 }
 
 export const productions = () => parser.getGAstProductions();

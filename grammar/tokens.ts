@@ -71,4 +71,5 @@ export const allTokens: TokenType[] = [
   EqEq, NotEq, LessEq, GreaterEq, Less, Greater, Equals, Plus, Minus, Star, Slash,
 ];
 
-export const mtlLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+/** Offsets only (parseCst adds end offsets): lines and columns are computed when a diagnostic is printed. */
+export const mtlLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false });

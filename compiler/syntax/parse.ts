@@ -7,7 +7,7 @@
  * any declaration (stray tokens between them) are reported once per position.
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
-import { parseCst } from '../../grammar/parser.js';
+import { lex, parseCst, parseItems } from '../../grammar/parser.js';
 import { AstBuilder } from './build-ast.js';
 import type { Declaration, Import, Program } from './ast.js';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -22,8 +22,22 @@ interface SyntaxError {
 }
 
 export function parseText(text: string, file: string): { value: Program; diagnostics: Diagnostic[] } {
-  const { cst, lexErrors, parseErrors } = parseCst(text);
-  const value = new AstBuilder(file, text.length).program(cst);
+  const lexed = lex(text);
+  const builder = new AstBuilder(file, text.length);
+  // A program without syntax errors is parsed one declaration at a time (see parseItems); any error, and the whole
+  // text is parsed again at once, so recovery and its messages do not depend on where an item was cut.
+  if (lexed.errors.length === 0) {
+    const imports: Import[] = [];
+    const declarations: Declaration[] = [];
+    const clean = parseItems(lexed.tokens, (cst) => {
+      const part = builder.program(cst);
+      imports.push(...part.imports);
+      declarations.push(...part.declarations);
+    });
+    if (clean) return { value: { type: 'Program', file, imports, declarations, span: { file, start: 0, end: text.length } }, diagnostics: [] };
+  }
+  const { cst, lexErrors, parseErrors } = parseCst(text, lexed);
+  const value = builder.program(cst);
   const items = [...value.imports, ...value.declarations].sort((a, b) => a.span.start - b.span.start);
   /** The last item starting at or before `offset` (the one being parsed there). */
   const itemAt = (offset: number): Import | Declaration | null => {

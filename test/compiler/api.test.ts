@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { check, compile, parse, Codes, type Diagnostic, type Host } from '../../compiler/index.js';
 import { validateJob } from '../../compiler/job/schema.js';
+import { parseCst } from '../../grammar/parser.js';
+import { AstBuilder } from '../../compiler/syntax/build-ast.js';
 import { DATA_FILE, ROWS, memoryHost } from './harness.js';
 import { fixtureFiles } from './fixture-runner.js';
 
@@ -130,6 +132,14 @@ task t { features: f, target: age, head: regression }`;
     assert.equal(ok.value.file, '<input>');
     const broken = parse('task t { head binary }', { file: 'x.mtl' });
     assert.deepEqual(broken.diagnostics.map((d) => [d.code, d.primary.span.file, d.message]), [['MTL0002', 'x.mtl', "expected ':', found a name `binary`"]]);
+  });
+
+  it('parses a valid program one declaration at a time into the same AST as parsing it whole', () => {
+    for (const text of programs) {
+      const whole = parseCst(text);
+      assert.deepEqual([whole.lexErrors, whole.parseErrors], [[], []]);
+      assert.deepEqual(parse(text, { file: 'p.mtl' }).value, new AstBuilder('p.mtl', text.length).program(whole.cst));
+    }
   });
 
   it('check returns the checked program (never a job), compile the job', () => {
