@@ -187,9 +187,6 @@ export interface Lexed {
 /** Lexes one file's text. Never throws: characters that are not part of the language come back as errors. */
 export function lex(text: string): Lexed {
   const lexed = T.mtlLexer.tokenize(text);
-  // The lexer tracks start offsets only (no lines or columns: they are computed when a diagnostic is printed);
-  // end offsets are what node locations are built from.
-  for (const token of lexed.tokens) token.endOffset = token.startOffset + token.image.length - 1;
   return { tokens: lexed.tokens, errors: lexed.errors };
 }
 

@@ -2,7 +2,7 @@
  * The lexicon of `.mtl`. Every token has a `label`: the human name used in parse errors
  * ("expected a name, found '}'"). Keywords use `longer_alt: Identifier` so `tasks` stays a name.
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
 
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED });
 export const LineComment = createToken({ name: 'LineComment', pattern: /(?:\/\/|#)[^\n\r]*/, group: Lexer.SKIPPED });
@@ -71,5 +71,16 @@ export const allTokens: TokenType[] = [
   EqEq, NotEq, LessEq, GreaterEq, Less, Greater, Equals, Plus, Minus, Star, Slash,
 ];
 
-/** Offsets only (parseCst adds end offsets): lines and columns are computed when a diagnostic is printed. */
-export const mtlLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false });
+/**
+ * Offsets only: lines and columns are computed when a diagnostic is printed. Chevrotain's offset-only tokens carry a
+ * start but no end, which the parser's node locations need; giving every token its end when it is made (rather than
+ * adding the property afterwards, which grows each of tens of thousands of tokens a second property store) is the
+ * one chevrotain internal we override: `createOffsetOnlyToken`, the factory the lexer picks for 'onlyOffset'.
+ */
+class MtlLexer extends Lexer {
+  createOffsetOnlyToken(image: string, startOffset: number, tokenTypeIdx: number, tokenType: TokenType): IToken {
+    return { image, startOffset, endOffset: startOffset + image.length - 1, tokenTypeIdx, tokenType };
+  }
+}
+
+export const mtlLexer = new MtlLexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false });

@@ -3,6 +3,8 @@
  * secondary labelled spans, and help. Rendering (code frame or JSON) lives in separate modules.
  * Messages are lowercase without final punctuation; the headline says what is wrong, `help` says how to fix it.
  */
+import { compareText } from '../util/compare.js';
+
 export type Severity = 'error' | 'warning';
 
 /** A half-open range of character offsets in one source file. */
@@ -54,10 +56,10 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 /** Stable order: by file, then position, then code; so output never depends on rule order. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort((a, b) =>
-    a.primary.span.file.localeCompare(b.primary.span.file) ||
+    compareText(a.primary.span.file, b.primary.span.file) ||
     a.primary.span.start - b.primary.span.start ||
-    a.code.localeCompare(b.code) ||
-    a.message.localeCompare(b.message));
+    compareText(a.code, b.code) ||
+    compareText(a.message, b.message));
 }
 
 /** The result of every public API entry point: a value (possibly partial) and what was found. */

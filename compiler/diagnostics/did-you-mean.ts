@@ -1,3 +1,5 @@
+import { compareText } from '../util/compare.js';
+
 /** Up to `max` candidates close to `input` by edit distance, closest first (graphql-js's suggestionList, Elm's cap). */
 export function suggest(input: string, candidates: Iterable<string>, max = 4): string[] {
   const threshold = Math.max(1, Math.floor(input.length * 0.4));
@@ -8,7 +10,7 @@ export function suggest(input: string, candidates: Iterable<string>, max = 4): s
     const distance = candidate.toLowerCase() === lower ? 0.5 : editDistance(lower, candidate.toLowerCase());
     if (distance <= threshold) scored.push([candidate, distance]);
   }
-  scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
+  scored.sort((a, b) => a[1] - b[1] || compareText(a[0], b[0]));
   return scored.slice(0, max).map(([name]) => name);
 }
 

@@ -16,6 +16,7 @@ import type { TransformPlan, Width, SharingPlan, HeadPlan, Expr, LossKind, Metri
 import { newGraph, PLAN_NODE, type IrGraph, type ValueKind } from './graph.js';
 import { expandPart, kindAfter } from './layers.js';
 import { trainingPlan } from './training.js';
+import { compareText } from '../util/compare.js';
 
 const num = (v: Value | undefined, fallback: number): number => (v?.v === 'number' ? v.n : fallback);
 
@@ -24,7 +25,7 @@ export function buildGraph(program: CheckedProgram): IrGraph {
   const root = path.dirname(program.entry);
   for (const dataset of program.datasets.values()) addDataset(graph, program, dataset, root);
   for (const features of program.features.values()) addFeatures(graph, features);
-  for (const task of [...program.tasks.values()].sort((a, b) => a.name.localeCompare(b.name))) addTask(graph, program, task);
+  for (const task of [...program.tasks.values()].sort((a, b) => compareText(a.name, b.name))) addTask(graph, program, task);
   graph.setNode(PLAN_NODE, { kind: 'plan', training: trainingPlan(program, [...program.tasks.keys()].sort()), span: program.trainSymbol?.decl.span ?? { file: program.entry, start: 0, end: 0 } });
   for (const task of program.tasks.keys()) if (graph.hasNode(`head:${task}`)) graph.setEdge(`head:${task}`, PLAN_NODE, {});
   return graph;
@@ -116,6 +117,10 @@ function chain(
     for (const expanded of expandPart(part.call, current.kind, vocab)) {
       if (stopAt !== null && visible > stopAt) return current;
       const plain = `layer:${owner}/${index}`;
+      if (process.env.HC && sharedOwner && graph.hasNode(plain) && graph.hasEdge(current.id, plain)) {
+        const n = graph.node(plain); if (n.kind === 'layer') n.tasks.push(task);
+        current = { id: plain, kind: kindAfter(expanded.layer, current.kind) }; index++; if (expanded.visible) visible++; continue;
+      }
       const id = sharedOwner && graph.hasNode(plain) ? `${plain}@${task}` : plain;
       graph.setNode(id, {
         kind: 'layer', params: `${owner}/${index}`, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
@@ -170,8 +175,9 @@ function addTask(graph: IrGraph, program: CheckedProgram, task: TaskView): void 
     kind: 'head', task: task.name, dataset: dataset.name, head, loss, metrics: taskMetrics(task) as MetricKind[], weight: num(task.fields.weight, 1),
     target: toExpr(task.target), targetType: type, span: task.symbol.decl.span,
   });
+  // The head reads its features through `current`; its targets come from the same dataset (`dataset` on the node),
+  // so no edge from the dataset: it would add a thousand edges to one node of a large program and say nothing new.
   graph.setEdge(current.id, `head:${task.name}`, {});
-  graph.setEdge(`dataset:${dataset.name}`, `head:${task.name}`, {});
 }
 
 /** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */

@@ -10,6 +10,7 @@ import type { Span } from '../diagnostics/diagnostic.js';
 import type {
   ColumnPlan, SplitPlan, TransformPlan, Width, LayerPlan, SharingPlan, HeadPlan, LossKind, MetricKind, Expr, ColumnType, TrainingPlan,
 } from '../job/job.js';
+import { compareText } from '../util/compare.js';
 
 export type ValueKind = 'vector' | 'ids' | 'sequence' | 'image';
 
@@ -67,9 +68,38 @@ export function nodesOfKind<K extends IrNode['kind']>(graph: IrGraph, kind: K): 
   return out;
 }
 
+type NodesByKind = { [K in IrNode['kind']]: [string, Extract<IrNode, { kind: K }>][] };
+
+/** Every node, grouped by kind, in one walk over the graph. */
+export function nodesByKind(graph: IrGraph): NodesByKind {
+  const out: NodesByKind = { dataset: [], transform: [], input: [], layer: [], head: [], plan: [] };
+  for (const id of graph.nodes()) {
+    const node = graph.node(id);
+    (out[node.kind] as [string, IrNode][]).push([id, node]);
+  }
+  return out;
+}
+
 /** Predecessors sorted by edge order, then id: inputs read their transforms in this order. */
 export function orderedPredecessors(graph: IrGraph, id: string): string[] {
-  return (graph.predecessors(id) ?? []).sort((a, b) => (graph.edge(a, id)?.order ?? 0) - (graph.edge(b, id)?.order ?? 0) || a.localeCompare(b));
+  return (graph.predecessors(id) ?? []).sort((a, b) => (graph.edge(a, id)?.order ?? 0) - (graph.edge(b, id)?.order ?? 0) || compareText(a, b));
+}
+
+/**
+ * The nodes of the given kinds, each after every node of those kinds it reads (a depth-first walk over predecessors).
+ * Nodes of other kinds are neither listed nor walked through. Ours rather than graphlib's `alg.topsort`, which walks
+ * the whole graph through plain objects used as sets and grew superlinearly with the graph.
+ */
+export function topologicalOrder(graph: IrGraph, kinds: ReadonlySet<IrNode['kind']>): string[] {
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    seen.add(id);
+    for (const pred of graph.predecessors(id) ?? []) if (!seen.has(pred) && kinds.has(graph.node(pred).kind)) visit(pred);
+    order.push(id);
+  };
+  for (const id of graph.nodes()) if (!seen.has(id) && kinds.has(graph.node(id).kind)) visit(id);
+  return order;
 }
 
 export function toJson(graph: IrGraph): unknown {

@@ -5,6 +5,7 @@ import type {
 } from '../job/job.js';
 import type { CheckedProgram } from '../check/model.js';
 import { recordOf } from '../util/record-of.js';
+import { compareText } from '../util/compare.js';
 
 type Args = ValueOf<'call'>['args'];
 const n = (v: Value | undefined, fallback: number): number => (v?.v === 'number' ? v.n : fallback);
@@ -12,7 +13,7 @@ const nOrNull = (v: Value | undefined): number | null => (v?.v === 'number' ? v.
 const call = (v: Value | undefined): ValueOf<'call'> | null => (v?.v === 'call' ? v : null);
 const names = (v: Value | undefined): string[] => (v?.v === 'list' ? v.items.flatMap((i) => (i.v === 'ref' ? [i.name] : [])) : []);
 const numberRecord = (v: Value | undefined): Record<string, number> =>
-  recordOf((v?.v === 'record' ? v.entries : []).flatMap((e) => (e.value.v === 'number' ? [[e.key, e.value.n] as const] : [])).sort(([a], [b]) => a.localeCompare(b)));
+  recordOf((v?.v === 'record' ? v.entries : []).flatMap((e) => (e.value.v === 'number' ? [[e.key, e.value.n] as const] : [])).sort(([a], [b]) => compareText(a, b)));
 
 function schedule(v: Value | undefined, fallback: number): SchedulePlan {
   if (v?.v === 'number') return { kind: 'constant', lr: v.n };

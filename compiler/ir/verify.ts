@@ -3,10 +3,10 @@
  * compiler bug, never a user error: the messages are for us.
  */
 import * as graphlib from '@dagrejs/graphlib';
-import { type IrGraph, PLAN_NODE, orderedPredecessors } from './graph.js';
+import { type IrGraph, type IrNode, PLAN_NODE, orderedPredecessors } from './graph.js';
 
 const allowedEdges: Record<string, string[]> = {
-  dataset: ['transform', 'head'],
+  dataset: ['transform'],
   transform: ['input'],
   input: ['layer', 'head'],
   layer: ['layer', 'head'],
@@ -50,9 +50,12 @@ export function verifyGraph(graph: IrGraph, options: { shapes?: boolean } = {}):
         if (options.shapes && !node.shape) problems.push(`${id}: no shape`);
         break;
       case 'head': {
-        const model = preds.filter((p) => graph.node(p).kind !== 'dataset');
-        if (model.length !== 1) problems.push(`${id}: a head reads exactly one input or layer, found ${model.length}`);
-        if (!preds.includes(`dataset:${node.dataset}`)) problems.push(`${id}: no edge from its dataset ${node.dataset}`);
+        if (preds.length !== 1) problems.push(`${id}: a head reads exactly one input or layer, found ${preds.length}`);
+        else {
+          // A chain cut before its input is the layer's problem, reported there.
+          const from = inputOf(graph, preds[0]!);
+          if (from && from.dataset !== node.dataset) problems.push(`${id}: its targets come from ${node.dataset}, its features from ${from.dataset}`);
+        }
         if (!graph.hasEdge(id, PLAN_NODE)) problems.push(`${id}: not connected to the plan`);
         break;
       }
@@ -61,4 +64,14 @@ export function verifyGraph(graph: IrGraph, options: { shapes?: boolean } = {}):
     }
   }
   return problems;
+}
+
+/** The input a layer or input node computes from, following first predecessors (a mixture's first is an expert). */
+function inputOf(graph: IrGraph, id: string): Extract<IrNode, { kind: 'input' }> | null {
+  for (let at: string | undefined = id; at !== undefined; at = orderedPredecessors(graph, at)[0]) {
+    const node = graph.node(at);
+    if (node.kind === 'input') return node;
+    if (node.kind !== 'layer') return null;
+  }
+  return null;
 }

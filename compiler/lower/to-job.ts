@@ -4,13 +4,14 @@
  */
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { type IrGraph, type IrNode, nodesOfKind, orderedPredecessors, PLAN_NODE } from '../ir/graph.js';
-import { renameVocabRefs } from '../ir/passes/rename.js';
+import { type IrGraph, type IrNode, nodesByKind, orderedPredecessors, PLAN_NODE } from '../ir/graph.js';
+import { renameFeatureRefs } from '../ir/passes/rename.js';
 import { recordOf } from '../util/record-of.js';
 import {
   JOB_FORMAT, JOB_VERSION, type Job, type DatasetPlan, type FeaturePlan, type InputPlan, type ModulePlan, type TaskPlan,
   type BatchGroupPlan, type TrainingPlan,
 } from '../job/job.js';
+import { compareText } from '../util/compare.js';
 
 type LayerNode = Extract<IrNode, { kind: 'layer' }>;
 
@@ -22,92 +23,92 @@ export interface LowerOptions {
 
 const strip = (id: string) => id.replace(/^(transform|input|dataset|head):/, '');
 
-export function lowerToJob(input: IrGraph, options: LowerOptions): Job {
-  // Widths name features by their job ids.
-  const renames = new Map(nodesOfKind(input, 'transform').map(([id]) => [id, strip(id)]));
-  const node = (id: string): IrNode => renameVocabRefs(input.node(id), renames);
-  const graph = input;
+/** Widths name features by their job ids. */
+const jobRef = (ref: string) => (ref.startsWith('transform:') ? ref.slice('transform:'.length) : ref);
 
-  const datasets: DatasetPlan[] = nodesOfKind(graph, 'dataset').map(([, d]) => ({ name: d.name, files: d.files, columns: d.columns, split: d.split })).sort(byName);
-  const features: FeaturePlan[] = nodesOfKind(graph, 'transform').map(([id]) => {
+export function lowerToJob(graph: IrGraph, options: LowerOptions): Job {
+  const nodes = nodesByKind(graph);
+  const node = (id: string): IrNode => renameFeatureRefs(graph.node(id), jobRef);
+  // Each node's inputs in order, looked up once: chains, references and tasks all ask for them.
+  const predecessorsOf = new Map<string, string[]>();
+  const predecessors = (id: string): string[] => {
+    let found = predecessorsOf.get(id);
+    if (!found) predecessorsOf.set(id, (found = orderedPredecessors(graph, id)));
+    return found;
+  };
+
+  const datasets: DatasetPlan[] = nodes.dataset.map(([, d]) => ({ name: d.name, files: d.files, columns: d.columns, split: d.split })).sort(byName);
+  const features: FeaturePlan[] = nodes.transform.map(([id]) => {
     const t = node(id) as Extract<IrNode, { kind: 'transform' }>;
     return { id: strip(id), dataset: t.dataset, column: t.column, transform: t.transform, shape: t.shape ?? [] };
-  }).sort((a, b) => a.id.localeCompare(b.id));
-  const inputs: InputPlan[] = nodesOfKind(graph, 'input').map(([id]) => {
+  }).sort((a, b) => compareText(a.id, b.id));
+  const inputs: InputPlan[] = nodes.input.map(([id]) => {
     const n = node(id) as Extract<IrNode, { kind: 'input' }>;
     return {
-      id: n.name, dataset: n.dataset, features: orderedPredecessors(graph, id).map(strip),
+      id: n.name, dataset: n.dataset, features: predecessors(id).map(strip),
       kind: n.valueKind === 'ids' ? 'sequence' : n.valueKind === 'image' ? 'image' : 'vector', shape: n.shape ?? [],
     } satisfies InputPlan;
-  }).sort((a, b) => a.id.localeCompare(b.id));
+  }).sort((a, b) => compareText(a.id, b.id));
 
-  // Modules: chains of consecutive layers of one owner.
-  const layerIds = nodesOfKind(graph, 'layer').map(([id]) => id).sort();
-  const moduleOf = new Map<string, { module: string; position: number }>();
-  const chains: { owner: string; ids: string[] }[] = [];
-  const startsChain = (id: string, n: LayerNode) => {
-    const pred = orderedPredecessors(graph, id)[0];
+  // Modules: maximal chains of consecutive layers of one owner. A layer continues the chain of the layer it reads
+  // when that layer has the same owner and the index before its own; after merging, at most one layer does.
+  const continues = (id: string, n: LayerNode): string | null => {
+    const pred = predecessors(id)[0];
     const p = pred ? graph.node(pred) : undefined;
-    return n.layer.kind === 'mixture' || p?.kind !== 'layer' || p.owner !== n.owner || p.index !== n.index - 1;
+    return n.layer.kind !== 'mixture' && p?.kind === 'layer' && p.owner === n.owner && p.index === n.index - 1 ? pred! : null;
   };
-  for (const id of layerIds) {
-    const n = graph.node(id) as LayerNode;
-    if (!startsChain(id, n)) continue;
-    const ids = [id];
-    for (;;) {
-      const last = ids[ids.length - 1]!;
-      const next = (graph.successors(last) ?? []).filter((s) => {
-        const sn = graph.node(s);
-        return sn.kind === 'layer' && sn.owner === n.owner && !startsChain(s, sn);
-      });
-      if (next.length !== 1) break;
-      ids.push(next[0]!);
-    }
-    chains.push({ owner: n.owner, ids });
+  const next = new Map<string, string>();
+  const starts: [string, LayerNode][] = [];
+  for (const [id, n] of nodes.layer) {
+    const pred = continues(id, n);
+    if (pred === null) starts.push([id, n]);
+    else next.set(pred, id);
   }
+  const chains = starts.map(([id, n]) => {
+    const ids = [id];
+    for (let at = next.get(id); at !== undefined; at = next.get(at)) ids.push(at);
+    return { owner: n.owner, ids };
+  });
   const perOwner = new Map<string, number>();
   for (const c of chains) perOwner.set(c.owner, (perOwner.get(c.owner) ?? 0) + 1);
   const seenOwner = new Map<string, number>();
+  const moduleOf = new Map<string, { module: ModulePlan; position: number }>();
   const modules: ModulePlan[] = [];
-  for (const chain of chains.sort((a, b) => a.owner.localeCompare(b.owner) || a.ids[0]!.localeCompare(b.ids[0]!))) {
+  for (const chain of chains.sort((a, b) => compareText(a.owner, b.owner) || compareText(a.ids[0]!, b.ids[0]!))) {
     const k = (seenOwner.get(chain.owner) ?? 0) + 1;
     seenOwner.set(chain.owner, k);
-    const id = perOwner.get(chain.owner)! > 1 ? `${chain.owner}#${k}` : chain.owner;
-    chain.ids.forEach((layerId, position) => moduleOf.set(layerId, { module: id, position }));
     const layers = chain.ids.map((l) => node(l) as LayerNode);
-    modules.push({
-      id, backbone: layers[0]!.backbone, from: '', layers: layers.map((l) => l.layer), shapes: layers.map((l) => l.shape ?? []),
-      tasks: [...new Set(layers.flatMap((l) => l.tasks))].sort(), sharing: layers[0]!.sharing,
-    });
+    const module: ModulePlan = {
+      id: perOwner.get(chain.owner)! > 1 ? `${chain.owner}#${k}` : chain.owner, backbone: layers[0]!.backbone, from: '',
+      layers: layers.map((l) => l.layer), shapes: layers.map((l) => l.shape ?? []),
+      tasks: unionOfTasks(layers), sharing: layers[0]!.sharing,
+    };
+    chain.ids.forEach((layerId, position) => moduleOf.set(layerId, { module, position }));
+    modules.push(module);
   }
-  const moduleById = new Map(modules.map((m) => [m.id, m]));
+  /** How a module or task names what it reads: an input, a module (its last layer), or `module/position`. */
   const ref = (id: string): string | null => {
     const n = graph.node(id);
     if (n.kind === 'input') return n.name;
     const at = moduleOf.get(id);
     if (!at) return null;
-    const module = moduleById.get(at.module)!;
-    return at.position === module.layers.length - 1 ? module.id : `${module.id}/${at.position}`;
+    return at.position === at.module.layers.length - 1 ? at.module.id : `${at.module.id}/${at.position}`;
   };
-  for (const chain of chains) {
-    const first = chain.ids[0]!;
-    const module = moduleById.get(moduleOf.get(first)!.module)!;
-    module.from = ref(orderedPredecessors(graph, first)[0]!) ?? '';
-  }
+  for (const chain of chains) moduleOf.get(chain.ids[0]!)!.module.from = ref(predecessors(chain.ids[0]!)[0]!) ?? '';
 
   const inputOf = (id: string): string => {
     let current = id;
     for (;;) {
       const n = graph.node(current);
       if (n.kind === 'input') return n.name;
-      const pred = orderedPredecessors(graph, current).find((p) => graph.node(p).kind !== 'dataset');
+      const pred = predecessors(current)[0];
       if (!pred) return '';
       current = pred;
     }
   };
 
-  const tasks: TaskPlan[] = nodesOfKind(graph, 'head').map(([id, h]) => {
-    const model = orderedPredecessors(graph, id).find((p) => graph.node(p).kind !== 'dataset')!;
+  const tasks: TaskPlan[] = nodes.head.map(([id, h]) => {
+    const model = predecessors(id)[0]!;
     const head = node(id) as Extract<IrNode, { kind: 'head' }>;
     return {
       name: h.task, dataset: h.dataset, input: inputOf(model), from: graph.node(model).kind === 'input' ? null : ref(model),
@@ -131,7 +132,7 @@ export function lowerToJob(input: IrGraph, options: LowerOptions): Job {
     source: { file: path.basename(entry), sha256: createHash('sha256').update(options.sourceText).digest('hex') },
     root: path.dirname(entry),
     datasets, features, inputs, modules, tasks,
-    batchGroups: [...groups.values()].sort((a, b) => a.dataset.localeCompare(b.dataset) || a.input.localeCompare(b.input)),
+    batchGroups: [...groups.values()].sort((a, b) => compareText(a.dataset, b.dataset) || compareText(a.input, b.input)),
     training: liveTraining(plan.training, new Set(tasks.map((t) => t.name)), modules),
   };
 }
@@ -149,6 +150,13 @@ function liveTraining(training: TrainingPlan, live: Set<string>, modules: Module
   };
 }
 
+/** The tasks reading any layer of a module, sorted. */
+function unionOfTasks(layers: LayerNode[]): string[] {
+  const tasks = new Set<string>();
+  for (const layer of layers) for (const task of layer.tasks) tasks.add(task);
+  return [...tasks].sort();
+}
+
 function byName<T extends { name: string }>(a: T, b: T): number {
-  return a.name.localeCompare(b.name);
+  return compareText(a.name, b.name);
 }

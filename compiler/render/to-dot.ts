@@ -1,6 +1,7 @@
 /** The IR as Graphviz DOT: one shape and colour per node kind, shapes on layers, tasks on heads. */
 import { type IrGraph, type IrNode } from '../ir/graph.js';
 import type { Width } from '../job/job.js';
+import { compareText } from '../util/compare.js';
 
 const STYLE: Record<IrNode['kind'], string> = {
   dataset: 'shape=cylinder, style=filled, fillcolor="#dbeafe"',
@@ -39,7 +40,7 @@ export function toDot(graph: IrGraph, title: string): string {
     const node = graph.node(id);
     lines.push(`  "${id}" [label="${label(id, node).replace(/"/g, '\\"')}", ${STYLE[node.kind]}];`);
   }
-  for (const e of [...graph.edges()].sort((a, b) => a.v.localeCompare(b.v) || a.w.localeCompare(b.w))) lines.push(`  "${e.v}" -> "${e.w}";`);
+  for (const e of [...graph.edges()].sort((a, b) => compareText(a.v, b.v) || compareText(a.w, b.w))) lines.push(`  "${e.v}" -> "${e.w}";`);
   lines.push('}');
   return lines.join('\n') + '\n';
 }

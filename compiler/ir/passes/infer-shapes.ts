@@ -1,5 +1,4 @@
-import * as graphlib from '@dagrejs/graphlib';
-import { orderedPredecessors, type IrNode } from '../graph.js';
+import { orderedPredecessors, topologicalOrder, type IrNode } from '../graph.js';
 import type { Pass } from '../pass.js';
 import type { Width, LayerPlan } from '../../job/job.js';
 
@@ -39,6 +38,9 @@ function layerShape(layer: LayerPlan, input: Width[]): Width[] {
   }
 }
 
+/** Transforms get their shapes when the graph is built; inputs and layers derive theirs from what they read. */
+const shaped = new Set<IrNode['kind']>(['input', 'layer']);
+
 /** Computes the per-row output shape of every input and layer, in topological order (widths may stay symbolic). */
 export const inferShapes: Pass = {
   name: 'infer-shapes',
@@ -48,7 +50,7 @@ export const inferShapes: Pass = {
       const node: IrNode = graph.node(id);
       return node.kind === 'transform' || node.kind === 'input' || node.kind === 'layer' ? node.shape ?? [] : [];
     };
-    for (const id of graphlib.alg.topsort(graph as unknown as graphlib.Graph)) {
+    for (const id of topologicalOrder(graph, shaped)) {
       const node = graph.node(id);
       if (node.kind === 'input') {
         const parts = orderedPredecessors(graph, id).filter((p) => graph.node(p).kind === 'transform').map(shapeOf);

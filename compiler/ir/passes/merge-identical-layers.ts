@@ -1,4 +1,4 @@
-import { nodesOfKind, orderedPredecessors, type IrGraph } from '../graph.js';
+import { orderedPredecessors, topologicalOrder, type IrGraph, type IrNode } from '../graph.js';
 import type { Pass } from '../pass.js';
 import { mergeNode } from './rename.js';
 
@@ -7,6 +7,9 @@ import { mergeNode } from './rename.js';
  * the same value. Walking in topological order merges whole identical prefixes, so tasks of one share (at any depth)
  * read a single backbone pass.
  */
+/** Layers are compared after the layers they read (the rest of the graph plays no part in merging layers). */
+const layerKind = new Set<IrNode['kind']>(['layer']);
+
 export const mergeIdenticalLayers: Pass = {
   name: 'merge-identical-layers',
   doc: 'same parameters applied to the same input give the same output: compute shared backbone prefixes once',
@@ -16,7 +19,7 @@ export const mergeIdenticalLayers: Pass = {
     const keptFor = new Map<string, string>();
     const byKey = new Map<string, string>();
     const tasksOf = new Map<string, Set<string>>();
-    for (const id of layersInTopologicalOrder(graph)) {
+    for (const id of topologicalOrder(graph, layerKind)) {
       const node = graph.node(id);
       if (node.kind !== 'layer') continue;
       const key = `${node.params}|${orderedPredecessors(graph, id).map((p) => keptFor.get(p) ?? p).join(',')}`;
@@ -47,20 +50,6 @@ export const mergeIdenticalLayers: Pass = {
     return readableLayerIds(graph);
   },
 };
-
-/** Layer nodes, each after the layers it reads (the rest of the graph plays no part in merging layers). */
-function layersInTopologicalOrder(graph: IrGraph): string[] {
-  const order: string[] = [];
-  const seen = new Set<string>();
-  const visit = (id: string) => {
-    if (seen.has(id)) return;
-    seen.add(id);
-    for (const pred of graph.predecessors(id) ?? []) if (graph.node(pred).kind === 'layer') visit(pred);
-    order.push(id);
-  };
-  for (const [id] of nodesOfKind(graph, 'layer')) visit(id);
-  return order;
-}
 
 /** After merging, a layer whose parameters appear in one node only is named `layer:<params>`. */
 function readableLayerIds(graph: IrGraph): IrGraph {

@@ -1,6 +1,7 @@
 import { nodesOfKind } from '../graph.js';
 import type { Pass } from '../pass.js';
-import { mergeNode, renameVocabRefs } from './rename.js';
+import { mergeNode, renameFeatureRefs } from './rename.js';
+import { compareText } from '../../util/compare.js';
 
 /**
  * Merges transforms of the same column of the same dataset with the same settings (across feature sets) into one
@@ -18,7 +19,7 @@ export const mergeIdenticalTransforms: Pass = {
     // Readable ids; a second group with the same dataset/column/kind (different settings) gets a suffix.
     const taken = new Map<string, number>();
     const renames = new Map<string, string>();
-    for (const [key, ids] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [key, ids] of [...groups.entries()].sort(([a], [b]) => compareText(a, b))) {
       const [dataset, column, transform] = JSON.parse(key) as [string, string, { kind: string }];
       const base = `transform:${dataset}.${column}.${transform.kind}`;
       const n = (taken.get(base) ?? 0) + 1;
@@ -28,11 +29,10 @@ export const mergeIdenticalTransforms: Pass = {
     }
     // Move edges onto the canonical nodes; several transforms of one input keep their order labels.
     for (const [id, canonical] of renames) mergeNode(graph, id, canonical);
+    const rename = (ref: string) => renames.get(ref) ?? ref;
     for (const id of graph.nodes()) {
       const node = graph.node(id);
-      // Datasets and the training plan hold no widths.
-      if (node.kind === 'dataset' || node.kind === 'plan') continue;
-      const renamed = renameVocabRefs(node, renames);
+      const renamed = renameFeatureRefs(node, rename);
       if (renamed !== node) graph.setNode(id, renamed);
     }
     return graph;

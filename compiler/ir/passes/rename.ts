@@ -1,4 +1,5 @@
-import type { IrGraph } from '../graph.js';
+import type { IrGraph, IrNode } from '../graph.js';
+import type { Width, LayerPlan, HeadPlan } from '../../job/job.js';
 
 /** Replaces node `from` by `into` (creating `into` with `from`'s label if absent), moving every edge. */
 export function mergeNode(graph: IrGraph, from: string, into: string): void {
@@ -9,29 +10,63 @@ export function mergeNode(graph: IrGraph, from: string, into: string): void {
   graph.removeNode(from);
 }
 
+/** How a feature reference (`{ vocab: id }`) is renamed; returning the id unchanged leaves it alone. */
+export type RenameRef = (id: string) => string;
+
+/** A width with its references renamed; the width itself when nothing changes. */
+export function renameWidth(width: Width, rename: RenameRef): Width {
+  if (typeof width === 'number') return width;
+  if ('vocab' in width) {
+    const renamed = rename(width.vocab);
+    return renamed === width.vocab ? width : { vocab: renamed };
+  }
+  const sum = renameWidths(width.sum, rename);
+  return sum === width.sum ? width : { sum };
+}
+
+function renameWidths(widths: Width[], rename: RenameRef): Width[] {
+  let out: Width[] | null = null;
+  for (let i = 0; i < widths.length; i++) {
+    const renamed = renameWidth(widths[i]!, rename);
+    if (renamed !== widths[i]) (out ??= [...widths])[i] = renamed;
+  }
+  return out ?? widths;
+}
+
+const renameShape = (shape: Width[] | null, rename: RenameRef) => (shape ? renameWidths(shape, rename) : shape);
+
+function renameLayer(layer: LayerPlan, rename: RenameRef): LayerPlan {
+  if (layer.kind !== 'embedding') return layer;
+  const vocab = renameWidth(layer.vocab, rename);
+  return vocab === layer.vocab ? layer : { ...layer, vocab };
+}
+
+function renameHead(head: HeadPlan, rename: RenameRef): HeadPlan {
+  const units = renameWidth(head.units, rename);
+  return units === head.units ? head : { ...head, units };
+}
+
 /**
- * Rewrites `{ vocab: old }` references (feature ids inside widths) after transforms were renamed. Copies only what
- * changes and returns `value` itself when nothing does: most nodes hold no vocabulary reference, and copying every
- * node of a large graph made this the busiest allocation site of compiling.
+ * A node with the references in its widths renamed: shapes, an embedding's vocabulary, a head's units are the only
+ * places a node names a feature. Copies only what changes, and returns the node itself when nothing does (most
+ * nodes of a large graph name no feature).
  */
-export function renameVocabRefs<T>(value: T, renames: ReadonlyMap<string, string>): T {
-  if (Array.isArray(value)) {
-    let out: unknown[] | null = null;
-    for (let i = 0; i < value.length; i++) {
-      const renamed = renameVocabRefs(value[i], renames);
-      if (renamed !== value[i]) (out ??= [...value])[i] = renamed;
+export function renameFeatureRefs(node: IrNode, rename: RenameRef): IrNode {
+  switch (node.kind) {
+    case 'transform': case 'input': {
+      const shape = renameShape(node.shape, rename);
+      return shape === node.shape ? node : { ...node, shape };
     }
-    return (out ?? value) as T;
-  }
-  if (value && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    let out: Record<string, unknown> | null = null;
-    for (const k in record) {
-      const v = record[k];
-      const renamed = k === 'vocab' && typeof v === 'string' ? renames.get(v) ?? v : renameVocabRefs(v, renames);
-      if (renamed !== v) (out ??= { ...record })[k] = renamed;
+    case 'layer': {
+      const shape = renameShape(node.shape, rename);
+      const layer = renameLayer(node.layer, rename);
+      return shape === node.shape && layer === node.layer ? node : { ...node, shape, layer };
     }
-    return (out ?? value) as T;
+    case 'head': {
+      const head = renameHead(node.head, rename);
+      return head === node.head ? node : { ...node, head };
+    }
+    default:
+      return node;
   }
-  return value;
 }
