@@ -11,6 +11,7 @@ import type { IrGraph } from './ir/graph.js';
 import { lowerToJob } from './lower/to-job.js';
 import type { Job } from './job/job.js';
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.js';
+import { performance } from 'node:perf_hooks';
 
 export interface SourceInput {
   /** The program's path: diagnostics name it, relative paths in it resolve against its directory. */
@@ -25,6 +26,14 @@ export interface CompileOptions extends CheckOptions {
   verifyIr?: boolean;
   /** Keep the graph as it was after this pass. */
   dumpAfter?: string;
+  /** Time every phase and pass (`mtl compile --time-phases`). */
+  timePhases?: boolean;
+}
+
+/** How long one phase (or one optimization pass) took. */
+export interface PhaseTime {
+  phase: string;
+  ms: number;
 }
 
 export interface Compilation {
@@ -34,18 +43,29 @@ export interface Compilation {
   dumped: IrGraph | null;
   job: Job | null;
   diagnostics: Diagnostic[];
+  /** In the order they ran; empty unless `timePhases` was asked for. */
+  timings: PhaseTime[];
 }
 
 export function compileProgram(input: SourceInput, options: CompileOptions = {}, until: 'check' | 'job' = 'job'): Compilation {
   const host = input.host ?? nodeHost();
-  const loaded = loadProgram(input.file, host, input.text);
-  const checked = checkLoaded(loaded.value, host, loaded.diagnostics, options);
-  const result: Compilation = { loaded: loaded.value, checked: checked.value, graph: null, dumped: null, job: null, diagnostics: checked.diagnostics };
+  const timings: PhaseTime[] = [];
+  const timed = <T>(phase: string, run: () => T): T => {
+    if (!options.timePhases) return run();
+    const start = performance.now();
+    const value = run();
+    timings.push({ phase, ms: performance.now() - start });
+    return value;
+  };
+  const loaded = timed('parse', () => loadProgram(input.file, host, input.text));
+  const checked = timed('check', () => checkLoaded(loaded.value, host, loaded.diagnostics, options));
+  const result: Compilation = { loaded: loaded.value, checked: checked.value, graph: null, dumped: null, job: null, diagnostics: checked.diagnostics, timings };
   if (until === 'check' || hasErrors(checked.diagnostics)) return result;
-  const optimized = optimize(buildGraph(checked.value), { verify: options.verifyIr ?? false, dumpAfter: options.dumpAfter });
+  const built = timed('build IR', () => buildGraph(checked.value));
+  const optimized = optimize(built, { verify: options.verifyIr ?? false, dumpAfter: options.dumpAfter, timings: options.timePhases ? timings : undefined });
   result.graph = optimized.graph;
   result.dumped = optimized.dumped;
   const entryText = loaded.value.sources.get(input.file)?.text ?? '';
-  result.job = lowerToJob(optimized.graph, { entry: input.file, sourceText: entryText });
+  result.job = timed('lower', () => lowerToJob(optimized.graph, { entry: input.file, sourceText: entryText }));
   return result;
 }

@@ -23,7 +23,7 @@ export function compile(input: SourceInput | string, options: CompileOptions = {
   return { value: c.job, diagnostics: c.diagnostics };
 }
 
-export { compileProgram, type SourceInput, type CompileOptions, type Compilation } from './compile.js';
+export { compileProgram, type SourceInput, type CompileOptions, type Compilation, type PhaseTime } from './compile.js';
 export type { Program } from './syntax/ast.js';
 export type { CheckedProgram } from './check/model.js';
 export type { Job } from './job/job.js';

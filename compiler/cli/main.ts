@@ -8,14 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Command, CommanderError, Option } from 'commander';
-import { compileProgram, type Compilation } from '../compile.js';
+import { compileProgram, type Compilation, type CompileOptions } from '../compile.js';
 import { passNames } from '../ir/pipeline.js';
 import { toJson } from '../ir/graph.js';
 import { toDot } from '../render/to-dot.js';
 import { renderProgram } from '../render/render-program.js';
 import { stdlibListing, stdlibJson } from '../render/stdlib-listing.js';
 import { starterProgram } from './init-template.js';
-import { reportDiagnostics, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, type Format } from './output.js';
+import { reportDiagnostics, renderTimings, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, type Format } from './output.js';
 import { readJobFile } from './job-file.js';
 
 const program = new Command();
@@ -25,9 +25,10 @@ program.configureOutput({ outputError: (text, write) => write(text) });
 
 const formatOption = () => new Option('--format <format>', 'diagnostics as text (code frames) or json').choices(['text', 'json']).default('text');
 
-function compileOrExit(file: string, format: Format, options: { dumpAfter?: string; verifyIr?: boolean; maxErrors?: number } = {}, until: 'check' | 'job' = 'job'): Compilation {
+function compileOrExit(file: string, format: Format, options: CompileOptions = {}, until: 'check' | 'job' = 'job'): Compilation {
   if (!fs.existsSync(file)) fail(`cannot read ${file}: no such file`, EXIT_PROGRAM_ERROR);
   const c = compileProgram({ file }, options, until);
+  if (options.timePhases) process.stderr.write(renderTimings(c.timings));
   const code = reportDiagnostics(c.diagnostics, c.loaded.sources, format);
   if (code !== EXIT_OK) process.exit(code);
   return c;
@@ -49,9 +50,11 @@ program.command('check')
   .argument('<file>', 'the .mtl program')
   .addOption(formatOption())
   .option('--max-errors <n>', 'stop reporting after this many errors', (v) => Number.parseInt(v, 10), 50)
-  .action((file: string, opts: { format: Format; maxErrors: number }) => {
-    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors }, 'check');
-    if (opts.format === 'text') process.stderr.write(`${file}: ok (${c.checked?.tasks.size ?? 0} tasks)\n`);
+  .option('--time-phases', 'print how long parsing and checking took (to standard error)')
+  .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean }) => {
+    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases }, 'check');
+    const tasks = c.checked?.tasks.size ?? 0;
+    if (opts.format === 'text') process.stderr.write(`${file}: ok (${tasks} task${tasks === 1 ? '' : 's'})\n`);
   });
 
 program.command('compile')
@@ -61,9 +64,10 @@ program.command('compile')
   .addOption(new Option('--emit <form>', 'what to write').choices(['ast', 'ir', 'job', 'dot']).default('job'))
   .addOption(new Option('--dump-after <pass>', 'write the IR as it is after this pass').choices(passNames()))
   .option('--verify-ir', 'check the IR invariants after every pass')
+  .option('--time-phases', 'print how long each phase and pass took (to standard error)')
   .addOption(formatOption())
-  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; format: Format }) => {
-    const c = compileOrExit(file, opts.format, { dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr });
+  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; format: Format }) => {
+    const c = compileOrExit(file, opts.format, { dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases });
     if (opts.dumpAfter) return writeOut(JSON.stringify(toJson(c.dumped!), null, 2) + '\n', opts.out);
     switch (opts.emit) {
       case 'ast': return writeOut(JSON.stringify(c.loaded.files, null, 2) + '\n', opts.out);

@@ -3,6 +3,7 @@ import { renderFrames } from '../diagnostics/render-frame.js';
 import { renderJson } from '../diagnostics/render-json.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Sources } from '../diagnostics/source.js';
+import type { PhaseTime } from '../compile.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROGRAM_ERROR = 1;
@@ -20,4 +21,12 @@ export function reportDiagnostics(diagnostics: readonly Diagnostic[], sources: S
 export function fail(message: string, code = EXIT_PROGRAM_ERROR): never {
   process.stderr.write(`error: ${message}\n`);
   process.exit(code);
+}
+
+/** `--time-phases`: one line per phase, with its share of the total (like rustc's `-Z time-passes`). */
+export function renderTimings(timings: readonly PhaseTime[]): string {
+  const total = timings.reduce((sum, t) => sum + t.ms, 0);
+  const width = Math.max(5, ...timings.map((t) => t.phase.length));
+  const row = (phase: string, ms: number) => `${phase.padEnd(width)}  ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / (total || 1)).toFixed(0).padStart(3)}%`;
+  return [...timings.map((t) => row(t.phase, t.ms)), row('total', total)].join('\n') + '\n';
 }

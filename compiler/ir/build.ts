@@ -117,10 +117,6 @@ function chain(
     for (const expanded of expandPart(part.call, current.kind, vocab)) {
       if (stopAt !== null && visible > stopAt) return current;
       const plain = `layer:${owner}/${index}`;
-      if (process.env.HC && sharedOwner && graph.hasNode(plain) && graph.hasEdge(current.id, plain)) {
-        const n = graph.node(plain); if (n.kind === 'layer') n.tasks.push(task);
-        current = { id: plain, kind: kindAfter(expanded.layer, current.kind) }; index++; if (expanded.visible) visible++; continue;
-      }
       const id = sharedOwner && graph.hasNode(plain) ? `${plain}@${task}` : plain;
       graph.setNode(id, {
         kind: 'layer', params: `${owner}/${index}`, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,

@@ -3,6 +3,7 @@
  * the graph it is given; `verify` checks the invariants after every pass, and `dumpAfter` hands back a copy of the
  * graph as it was after the named pass.
  */
+import { performance } from 'node:perf_hooks';
 import { cloneGraph, type IrGraph } from './graph.js';
 import type { Pass } from './pass.js';
 import { verifyGraph } from './verify.js';
@@ -23,6 +24,8 @@ export const passes: readonly Pass[] = [
 export interface PipelineOptions {
   verify?: boolean;
   dumpAfter?: string;
+  /** When given, each pass appends how long it took (verification and dumping not counted). */
+  timings?: { phase: string; ms: number }[];
 }
 
 export interface PipelineResult {
@@ -37,7 +40,9 @@ export function optimize(graph: IrGraph, options: PipelineOptions = {}): Pipelin
   let dumped: IrGraph | null = null;
   if (options.verify) assertValid(graph, 'build', false);
   for (const pass of passes) {
+    const start = performance.now();
     graph = pass.run(graph);
+    options.timings?.push({ phase: pass.name, ms: performance.now() - start });
     if (options.verify) assertValid(graph, pass.name, pass === inferShapes);
     if (options.dumpAfter === pass.name) dumped = cloneGraph(graph);
   }

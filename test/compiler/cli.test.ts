@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { compileProgram, nodeHost, type Host } from '../../compiler/index.js';
 import { constructors } from '../../stdlib/catalog.js';
+import { passNames } from '../../compiler/ir/pipeline.js';
 import { signature } from '../../compiler/render/stdlib-listing.js';
 import { repoRoot } from './harness.js';
 
@@ -28,7 +29,7 @@ const warned = 'test/fixtures/warnings/unused-backbone.mtl';
 describe('mtl check', () => {
   it('exits 0 on a clean program and says how many tasks it has', () => {
     const r = mtl(['check', clean]);
-    assert.deepEqual([r.status, r.stdout, r.stderr], [0, '', `${clean}: ok (1 tasks)\n`]);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [0, '', `${clean}: ok (1 task)\n`]);
   });
 
   it('exits 1 on a program with errors, printing code frames and a count', () => {
@@ -43,7 +44,7 @@ describe('mtl check', () => {
     const r = mtl(['check', warned]);
     assert.equal(r.status, 0);
     assert.match(r.stderr, /^warning\[MTL0901\]: backbone `spare` is never used\n/);
-    assert.match(r.stderr, /\n1 warning\n.*: ok \(1 tasks\)\n$/s);
+    assert.match(r.stderr, /\n1 warning\n.*: ok \(1 task\)\n$/s);
   });
 
   it('exits 1 on a file that does not exist, in one line', () => {
@@ -107,6 +108,15 @@ describe('mtl compile', () => {
     assert.equal(r.status, 0, r.stderr);
     const nodes = (JSON.parse(r.stdout) as { nodes: { v: string }[] }).nodes.map((n) => n.v).filter((v) => v.startsWith('layer:')).sort();
     assert.deepEqual(nodes, ['layer:both/0', 'layer:both/0@hours_left', 'layer:both/0@positive']);
+  });
+
+  it('prints a line per phase and pass with --time-phases, on standard error, and still writes the job', () => {
+    const r = mtl(['compile', clean, '--time-phases']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).format, 'mtl-job');
+    const phases = r.stderr.trim().split('\n').map((line) => line.split(/\s{2,}/)[0]);
+    assert.deepEqual(phases, ['parse', 'check', 'build IR', ...passNames(), 'lower', 'total']);
+    assert.match(r.stderr, /^total\s+\d+\.\d ms  100%$/m);
   });
 });
 

@@ -2,14 +2,14 @@ import { orderedPredecessors, topologicalOrder, type IrGraph, type IrNode } from
 import type { Pass } from '../pass.js';
 import { mergeNode } from './rename.js';
 
+/** Layers are compared after the layers they read (the rest of the graph plays no part in merging layers). */
+const layerKind = new Set<IrNode['kind']>(['layer']);
+
 /**
  * Common-subexpression elimination on layers: two layer nodes with the same parameters and the same inputs compute
  * the same value. Walking in topological order merges whole identical prefixes, so tasks of one share (at any depth)
  * read a single backbone pass.
  */
-/** Layers are compared after the layers they read (the rest of the graph plays no part in merging layers). */
-const layerKind = new Set<IrNode['kind']>(['layer']);
-
 export const mergeIdenticalLayers: Pass = {
   name: 'merge-identical-layers',
   doc: 'same parameters applied to the same input give the same output: compute shared backbone prefixes once',
