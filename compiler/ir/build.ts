@@ -1,7 +1,8 @@
 /**
- * Checked program → graph IR. Each task gets its own chain of layer nodes (input → backbone → tower → head);
- * layers that use the same parameters from the same input are merged later by a pass, which is how hard sharing
- * and heads at different depths end up with one backbone pass.
+ * Checked program → graph IR. Each task is built as its own path, input → backbone → tower → head, but a layer that
+ * would apply the same parameters to the same node as one already built is that node (see `chain`): so the tasks of
+ * a hard share, at any depth, read one backbone pass from the start, and a large program never holds a copy of its
+ * shared layers per task.
  */
 import * as path from 'node:path';
 import type * as A from '../syntax/ast.js';
@@ -13,19 +14,29 @@ import { targetType } from '../check/target.js';
 import type { Value } from '../check/values.js';
 import { defaultLoss } from '../../stdlib/catalog.js';
 import type { TransformPlan, Width, SharingPlan, HeadPlan, Expr, LossKind, MetricKind, SplitPlan, ColumnPlan, ColumnType } from '../job/job.js';
-import { newGraph, PLAN_NODE, type IrGraph, type ValueKind } from './graph.js';
+import { newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
 import { expandPart, kindAfter } from './layers.js';
 import { trainingPlan } from './training.js';
+import { layerKey } from './passes/merge-identical-layers.js';
 import { compareText } from '../util/compare.js';
 
 const num = (v: Value | undefined, fallback: number): number => (v?.v === 'number' ? v.n : fallback);
 
+/** What building needs at hand: the graph so far, and the layer node made for each parameters-and-input pair. */
+interface Builder {
+  graph: IrGraph;
+  program: CheckedProgram;
+  /** `layerKey` → the layer node applying those parameters to that input. */
+  layerAt: Map<string, string>;
+}
+
 export function buildGraph(program: CheckedProgram): IrGraph {
   const graph = newGraph();
+  const builder: Builder = { graph, program, layerAt: new Map() };
   const root = path.dirname(program.entry);
   for (const dataset of program.datasets.values()) addDataset(graph, program, dataset, root);
   for (const features of program.features.values()) addFeatures(graph, features);
-  for (const task of [...program.tasks.values()].sort((a, b) => compareText(a.name, b.name))) addTask(graph, program, task);
+  for (const task of [...program.tasks.values()].sort((a, b) => compareText(a.name, b.name))) addTask(builder, task);
   graph.setNode(PLAN_NODE, { kind: 'plan', training: trainingPlan(program, [...program.tasks.keys()].sort()), span: program.trainSymbol?.decl.span ?? { file: program.entry, start: 0, end: 0 } });
   for (const task of program.tasks.keys()) if (graph.hasNode(`head:${task}`)) graph.setEdge(`head:${task}`, PLAN_NODE, {});
   return graph;
@@ -98,31 +109,38 @@ function sharingOf(task: TaskView, columns: string[]): SharingPlan {
 }
 
 /**
- * Appends the layers of a backbone value after `from`, for one task, as nodes owned by `owner`. Each node lists
- * the one task it is built for; merging shared layers unions the lists, so a layer's tasks are those reading it.
- * A layer gets the name merging would give it (`layer:owner/i`) when it is the first with its parameters: an owner of
- * one task, or the first task of a share to reach that layer. Later tasks' copies get the task in their id
- * (`layer:owner/i@task`) until the merging pass folds them into the first. This spares the pass renaming thousands
- * of nodes, which graphlib makes costly.
- * Stops after the `stopAt`-th visible layer when given (a head at a depth). Returns the last node and kind.
+ * Appends the layers of a backbone value after `from`, for one task, as layers owned by `owner`, and returns the
+ * last node and its kind. A layer node is made once per parameters and input (merge-identical-layers' rule, applied
+ * as each layer is added): a task whose layer would apply the same parameters to the same node as an earlier task's
+ * reads that node instead, and joins its `tasks`. So the tasks of a hard share, and heads at different depths of it,
+ * extend one chain. The first node with some parameters is named `layer:<params>`; another (the same share applied
+ * to a second input) `layer:<params>@task`. Stops after the `stopAt`-th visible layer when given (a head at a depth).
  */
 function chain(
-  graph: IrGraph, program: CheckedProgram, task: string, value: Value, owner: string, sharing: SharingPlan,
-  from: { id: string; kind: ValueKind }, vocab: Width, backboneName: string | null, stopAt: number | null, sharedOwner: boolean,
+  b: Builder, task: string, value: Value, owner: string, sharing: SharingPlan,
+  from: { id: string; kind: ValueKind }, vocab: Width, backboneName: string | null, stopAt: number | null,
 ): { id: string; kind: ValueKind } {
+  const { graph } = b;
   let current = from;
   let index = 0;
   let visible = 0;
-  for (const part of backboneParts(value, program)) {
+  for (const part of backboneParts(value, b.program)) {
     for (const expanded of expandPart(part.call, current.kind, vocab)) {
       if (stopAt !== null && visible > stopAt) return current;
-      const plain = `layer:${owner}/${index}`;
-      const id = sharedOwner && graph.hasNode(plain) ? `${plain}@${task}` : plain;
-      graph.setNode(id, {
-        kind: 'layer', params: `${owner}/${index}`, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
-        sharing, tasks: [task], shape: null, span: part.call.span,
-      });
-      graph.setEdge(current.id, id, {});
+      const params = `${owner}/${index}`;
+      const key = layerKey(params, [current.id]);
+      let id = b.layerAt.get(key);
+      if (id !== undefined) {
+        (graph.node(id) as Extract<IrNode, { kind: 'layer' }>).tasks.push(task);
+      } else {
+        id = graph.hasNode(`layer:${params}`) ? `layer:${params}@${task}` : `layer:${params}`;
+        graph.setNode(id, {
+          kind: 'layer', params, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
+          sharing, tasks: [task], shape: null, span: part.call.span,
+        });
+        graph.setEdge(current.id, id, {});
+        b.layerAt.set(key, id);
+      }
       current = { id, kind: kindAfter(expanded.layer, current.kind) };
       index++;
       if (expanded.visible) visible++;
@@ -131,7 +149,8 @@ function chain(
   return current;
 }
 
-function addTask(graph: IrGraph, program: CheckedProgram, task: TaskView): void {
+function addTask(b: Builder, task: TaskView): void {
+  const { graph, program } = b;
   const features = task.features ? program.features.get(task.features) : undefined;
   const dataset = taskDataset(program, task);
   const kind = headKind(task);
@@ -144,18 +163,18 @@ function addTask(graph: IrGraph, program: CheckedProgram, task: TaskView): void 
   const backboneName = (v: Value | null | undefined) => (v?.v === 'ref' ? v.name : null);
 
   if (share && share.backbone && share.scheme === 'mmoe') {
-    current = addMixture(graph, program, task, share.name, share.backbone, num(share.call?.args.experts, 4), shareTasks, current, vocab);
+    current = addMixture(b, task, share.name, share.backbone, num(share.call?.args.experts, 4), shareTasks, current, vocab);
   } else if (share && share.backbone) {
     const perTask = share.scheme === 'soft' || share.scheme === 'cross_stitch';
     const owner = perTask ? `${share.name}.${task.name}` : share.name;
     const columns = perTask ? shareTasks.map((t) => `${share.name}.${t}`) : [share.name];
-    current = chain(graph, program, task.name, share.backbone, owner, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth, !perTask);
+    current = chain(b, task.name, share.backbone, owner, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth);
   } else if (task.fields.backbone && task.fields.backbone.v !== 'absent' && task.fields.backbone.v !== 'error') {
-    current = chain(graph, program, task.name, task.fields.backbone, `${task.name}.backbone`, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth, false);
+    current = chain(b, task.name, task.fields.backbone, `${task.name}.backbone`, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
   }
   const tower = task.fields.tower;
   if (tower && tower.v !== 'absent' && tower.v !== 'error') {
-    current = chain(graph, program, task.name, tower, `${task.name}.tower`, { kind: 'hard' }, current, vocab, backboneName(tower), null, false);
+    current = chain(b, task.name, tower, `${task.name}.tower`, { kind: 'hard' }, current, vocab, backboneName(tower), null);
   }
 
   const columns = dataset.columns;
@@ -178,13 +197,14 @@ function addTask(graph: IrGraph, program: CheckedProgram, task: TaskView): void 
 
 /** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */
 function addMixture(
-  graph: IrGraph, program: CheckedProgram, task: TaskView, share: string, expert: Value, experts: number, tasks: string[],
+  b: Builder, task: TaskView, share: string, expert: Value, experts: number, tasks: string[],
   from: { id: string; kind: ValueKind }, vocab: Width,
 ): { id: string; kind: ValueKind } {
   const expertOwners = Array.from({ length: experts }, (_, k) => `${share}.expert${k}`);
   const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
   const sharing: SharingPlan = { kind: 'mmoe', experts: expertOwners, gates };
-  const outputs = expertOwners.map((owner) => chain(graph, program, task.name, expert, owner, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null, true));
+  const { graph } = b;
+  const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
   const gateOwner = gates[task.name]!;
   const gateId = `layer:${gateOwner}/0`;
   graph.setNode(gateId, {

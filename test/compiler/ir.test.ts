@@ -11,6 +11,7 @@ import { buildGraph } from '../../compiler/ir/build.js';
 import { cloneGraph, nodesOfKind, orderedPredecessors, PLAN_NODE, type IrGraph, type IrNode } from '../../compiler/ir/graph.js';
 import { optimize, passes, passNames, IrVerificationError } from '../../compiler/ir/pipeline.js';
 import { verifyGraph } from '../../compiler/ir/verify.js';
+import { mergeIdenticalLayers } from '../../compiler/ir/passes/merge-identical-layers.js';
 import { validateJob } from '../../compiler/job/schema.js';
 import { generateProgram, memoryHost as benchHost } from '../../bench/compile.js';
 import { ROWS, compileSource, repoRoot } from './harness.js';
@@ -190,11 +191,36 @@ task top { features: f, target: age, head: regression }
 task low { features: f, target: label, head: regression, depth: 0 }
 share both = hard(backbone: trunk, tasks: [low, top])`;
 
-  it('before merging, each task of a share has its own copy of the layers it reads (the first copy named as merged)', () => {
+  it('the builder makes a layer once per parameters and input: the tasks of a share, at any depth, extend one chain', () => {
+    const g = graphAfter(depthShare, 'eliminate-dead-tasks');
+    assert.deepEqual(ids(g, 'layer'), ['layer:both/0', 'layer:both/1']);
+    assert.deepEqual([layer(g, 'layer:both/0').tasks, layer(g, 'layer:both/1').tasks], [['low', 'top'], ['top']]);
+    assert.deepEqual(orderedPredecessors(g, 'head:low'), ['layer:both/0']);
+  });
+
+  it('merge-identical-layers folds duplicated chains of a hand-built graph into one, uniting their tasks', () => {
     const g = graphAfter(depthShare, 'merge-identical-transforms');
-    assert.deepEqual(ids(g, 'layer'), ['layer:both/0', 'layer:both/0@top', 'layer:both/1']);
-    assert.deepEqual(orderedPredecessors(g, 'layer:both/1'), ['layer:both/0@top']);
-    assert.deepEqual([layer(g, 'layer:both/0').tasks, layer(g, 'layer:both/0@top').tasks], [['low'], ['top']]);
+    // Give `top` a copy of the chain it reads, as a builder without on-the-fly merging would.
+    const copy = (id: string, from: string) => g.setNode(`${id}@top`, { ...layer(g, id), tasks: ['top'] }).setEdge(from, `${id}@top`, {});
+    copy('layer:both/0', 'input:f');
+    copy('layer:both/1', 'layer:both/0@top');
+    g.removeEdge('layer:both/1', 'head:top');
+    g.setEdge('layer:both/1@top', 'head:top', {});
+    layer(g, 'layer:both/0').tasks = ['low'];
+    g.removeNode('layer:both/1');
+    assert.deepEqual(ids(g, 'layer'), ['layer:both/0', 'layer:both/0@top', 'layer:both/1@top']);
+    const merged = mergeIdenticalLayers.run(g);
+    assert.deepEqual(ids(merged, 'layer'), ['layer:both/0', 'layer:both/1']);
+    assert.deepEqual([layer(merged, 'layer:both/0').tasks, layer(merged, 'layer:both/1').tasks], [['low', 'top'], ['top']]);
+    assert.deepEqual([orderedPredecessors(merged, 'layer:both/1'), orderedPredecessors(merged, 'head:top')], [['layer:both/0'], ['layer:both/1']]);
+    assert.deepEqual(verifyGraph(merged), []);
+  });
+
+  it('eliminate-dead-nodes takes a dead task out of the tasks of the shared layers that stay', () => {
+    const source = `${depthShare}\ntrain { stages: [stage(tasks: [top], epochs: 1)] }`;
+    const g = graphAfter(source, 'eliminate-dead-nodes');
+    assert.deepEqual([layer(g, 'layer:both/0').tasks, layer(g, 'layer:both/1').tasks], [['top'], ['top']]);
+    assert.deepEqual(compiled(source).job!.modules.map((m) => [m.id, m.tasks]), [['both', ['top']]]);
   });
 
   it('merge-identical-layers gives two tasks of a hard share one layer chain, the shallow head at depth 0', () => {
@@ -278,11 +304,10 @@ task b { features: f, target: hours, head: regression }
 share s = hard(backbone: trunk, tasks: [a, b])`;
 
   it('hands back the graph as it was after that pass, untouched by the passes after it', () => {
-    const c = compiled(source, { options: { dumpAfter: 'eliminate-dead-nodes' } });
-    assert.deepEqual(ids(c.dumped!, 'layer'), ['layer:s/0', 'layer:s/0@b']);
+    const c = compiled(source, { options: { dumpAfter: 'eliminate-dead-tasks' } });
+    assert.deepEqual(ids(c.dumped!, 'transform'), ['transform:f/0']);
     assert.equal(layer(c.dumped!, 'layer:s/0').shape, null);
-    assert.deepEqual(layer(c.dumped!, 'layer:s/0').tasks, ['a']);
-    assert.deepEqual(ids(c.graph!, 'layer'), ['layer:s/0']);
+    assert.deepEqual(ids(c.graph!, 'transform'), ['transform:rows.age.standardize']);
     assert.deepEqual(layer(c.graph!, 'layer:s/0').shape, [4]);
   });
 

@@ -5,10 +5,20 @@ import { mergeNode } from './rename.js';
 /** Layers are compared after the layers they read (the rest of the graph plays no part in merging layers). */
 const layerKind = new Set<IrNode['kind']>(['layer']);
 
+/** What identifies a layer's value: its parameters and what it reads. Equal keys, equal values. */
+export function layerKey(params: string, inputs: readonly string[]): string {
+  return `${params}|${inputs.join(',')}`;
+}
+
 /**
  * Common-subexpression elimination on layers: two layer nodes with the same parameters and the same inputs compute
  * the same value. Walking in topological order merges whole identical prefixes, so tasks of one share (at any depth)
  * read a single backbone pass.
+ *
+ * The builder applies the same rule on the fly, as it adds each layer (as LuaJIT's IR emitter does its CSE), so a
+ * program of a thousand tasks never holds a copy of its shared layers per task: on a freshly built graph this pass
+ * finds nothing more. It is the rule for whole graphs, whoever made them: run after any rewrite, it leaves no
+ * computation duplicated, and it is what the tests of sharing at depth check against hand-built graphs.
  */
 export const mergeIdenticalLayers: Pass = {
   name: 'merge-identical-layers',
@@ -22,7 +32,7 @@ export const mergeIdenticalLayers: Pass = {
     for (const id of topologicalOrder(graph, layerKind)) {
       const node = graph.node(id);
       if (node.kind !== 'layer') continue;
-      const key = `${node.params}|${orderedPredecessors(graph, id).map((p) => keptFor.get(p) ?? p).join(',')}`;
+      const key = layerKey(node.params, orderedPredecessors(graph, id).map((p) => keptFor.get(p) ?? p));
       const kept = byKey.get(key);
       if (kept === undefined) {
         byKey.set(key, id);
