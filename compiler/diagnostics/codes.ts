@@ -43,6 +43,7 @@ export const Codes = {
   TrainingLength: 'MTL0406',
 
   UnusedDefinition: 'MTL0901',
+  TaskNeverTrains: 'MTL0902',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -41,10 +41,12 @@ export function renderFrame(d: Diagnostic, sources: Sources, options: FrameOptio
     out.push(`${pad}${blue(primary ? '-->' : ':::')} ${label.span.file}:${start.line}:${start.column}`);
     out.push(`${pad} ${blue('|')}`);
     const text = source.lineText(start.line);
-    out.push(`${blue(String(start.line).padStart(gutter))} ${blue('|')} ${text}`.trimEnd());
-    const width = end.line === start.line ? Math.max(1, end.column - start.column + 1) : Math.max(1, text.length - start.column + 1);
-    const mark = (primary ? '^' : '-').repeat(width);
-    const underline = `${' '.repeat(start.column - 1)}${primary ? severityColor(mark) : blue(mark)}${label.message ? ' ' + label.message : ''}`;
+    out.push(`${blue(String(start.line).padStart(gutter))} ${blue('|')} ${text.replace(/\t/g, TAB)}`.trimEnd());
+    // Underline from the start to the end column, or to the end of the line when the span goes on.
+    const from = displayWidth(text.slice(0, start.column - 1));
+    const to = end.line === start.line ? displayWidth(text.slice(0, end.column)) : displayWidth(text);
+    const mark = (primary ? '^' : '-').repeat(Math.max(1, to - from));
+    const underline = `${' '.repeat(from)}${primary ? severityColor(mark) : blue(mark)}${label.message ? ' ' + label.message : ''}`;
     out.push(`${pad} ${blue('|')} ${underline}`.trimEnd());
   });
   if (d.help) {
@@ -53,6 +55,10 @@ export function renderFrame(d: Diagnostic, sources: Sources, options: FrameOptio
   }
   return out.join('\n');
 }
+
+/** Tabs are shown as four spaces (as rustc does), so carets stay under what they point at whatever the terminal's tab stops. */
+const TAB = '    ';
+const displayWidth = (text: string) => text.length + (TAB.length - 1) * (text.split('\t').length - 1);
 
 function lineOf(label: Label, sources: Sources): number {
   const source = sources.get(label.span.file);

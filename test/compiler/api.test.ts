@@ -167,9 +167,22 @@ task t { features: f, target: age, head: regression }`;
     const many = `${ROWS}\n${Array.from({ length: 8 }, (_, i) => `task t${i} { features: nope, target: age, head: regression }`).join('\n')}`;
     const result = check({ file: 'main.mtl', text: many, host }, { maxErrors: 3 });
     assert.deepEqual(result.diagnostics.map((d) => d.code), ['MTL0101', 'MTL0101', 'MTL0101', 'MTL0005']);
-    assert.equal(result.diagnostics[3]!.message, 'too many errors: stopped after 3');
+    assert.equal(result.diagnostics[3]!.message, 'too many errors: showing the first 3 of 8');
     assert.equal(result.diagnostics[3]!.primary.span.start, many.indexOf('nope', many.indexOf('task t3')));
     assert.equal(check({ file: 'main.mtl', text: many, host }).diagnostics.length, 8);
+  });
+
+  it('shows the first errors in the source under the cap, whichever rule found them', () => {
+    // duplicate-names runs before known-columns, but the unknown column comes first in the text.
+    const text = `${ROWS}
+features f { dataset: rows, transforms: [standardize(nope)] }
+task a { features: f, target: age, head: regression }
+task a { features: f, target: hours, head: regression }`;
+    const result = check({ file: 'main.mtl', text, host }, { maxErrors: 1 });
+    assert.deepEqual(result.diagnostics.map((d) => [d.code, d.primary.span.start]), [
+      ['MTL0201', text.indexOf('nope')],
+      ['MTL0005', text.lastIndexOf('task a {') + 'task '.length],
+    ]);
   });
 
   it('sorts diagnostics by file, position and code', () => {

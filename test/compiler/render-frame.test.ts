@@ -104,6 +104,18 @@ describe('renderFrame', () => {
     assert.deepEqual(renderFrame(d, sources).split('\n').slice(3), ['5 | features person {', '  | ^^^^^^^^^^^^^^^^^ here']);
   });
 
+  it('shows tabs as four spaces and keeps the carets under the span', () => {
+    const tabbed = 'task t {\n\ttarget:\tincme\n}\n';
+    const at = tabbed.indexOf('incme');
+    const d = diagnostic({ code: 'MTL0201', message: 'dataset `rows` has no column `incme`', span: { file: 't.mtl', start: at, end: at + 5 }, label: 'here' });
+    assert.deepEqual(renderFrame(d, new Map([['t.mtl', new SourceFile('t.mtl', tabbed)]])).split('\n').slice(1), [
+      ' --> t.mtl:2:10',
+      '  |',
+      '2 |     target:    incme',
+      '  |                ^^^^^ here',
+    ]);
+  });
+
   it('names the file alone when its text is not available', () => {
     const d = diagnostic({ code: 'MTL0003', message: 'cannot read `x.mtl`', span: { file: 'x.mtl', start: 0, end: 0 }, help: 'check the path' });
     assert.equal(renderFrame(d, sources), ['error[MTL0003]: cannot read `x.mtl`', ' --> x.mtl', '  |', '  = help: check the path'].join('\n'));

@@ -16,9 +16,10 @@ import { trainingPlan } from './training-plan.js';
 import { selectionMetric } from './selection-metric.js';
 import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
+import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
   splitRatios, taskKeys, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, trainingPlan,
-  selectionMetric, hasTasks, unusedDefinitions,
+  selectionMetric, hasTasks, unusedDefinitions, tasksThatNeverTrain,
 ];
