@@ -13,7 +13,7 @@ const headInput: Record<string, ValueKind> = {
 
 const headHelp: Record<ValueKind, string> = {
   vector: 'pool the sequence first, e.g. `sequential(encoder, pool(op: mean))`, or use a tagging head',
-  sequence: 'a per-token head needs the sequence before pooling: attach it at a depth before `pool`, or drop the pooling',
+  sequence: 'a per-token head needs a sequence: token features through `lstm(...)` or `transformer_encoder(...)`, without pooling',
   image: 'a dense head needs a feature map: use `cnn(..., flatten: false)`',
   ids: '',
 };
@@ -83,6 +83,8 @@ function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsCon
   return kind;
 }
 
+const pools = (backbone: Value, program: CheckedProgram) => backboneParts(backbone, program).some((part) => part.call.ctor.name === 'pool');
+
 export const headFitsBackbone: Rule = {
   name: 'head-fits-backbone',
   run(program, ctx) {
@@ -100,7 +102,9 @@ export const headFitsBackbone: Rule = {
         span: task.head.span,
         label: `needs ${kindWords[needs]}`,
         secondary: backbone ? [{ span: backbone.span, message: `produces ${kindWords[reaching]}` }] : [],
-        help: headHelp[needs],
+        help: needs === 'sequence' && backbone && pools(backbone, program)
+          ? 'a per-token head needs the sequence before pooling: attach it at a depth before `pool`, or drop the pooling'
+          : headHelp[needs],
       });
     }
   },

@@ -27,6 +27,13 @@ task tagger { features: text, target: tags, head: tagging, backbone: encoder }`;
     assert.equal(d.help, 'a per-token head needs the sequence before pooling: attach it at a depth before `pool`, or drop the pooling');
   });
 
+  it('does not talk of pooling when nothing pools: a tagging head on an MLP over numeric features', () => {
+    const source = `${features}
+task tagger { features: vec, target: tags, head: tagging, backbone: mlp(units: [4]) }`;
+    const d = single(expectDiagnostics(source, [{ code: 'MTL0301', ...pos(source, 'tagging,') }], rule));
+    assert.equal(d.help, 'a per-token head needs a sequence: token features through `lstm(...)` or `transformer_encoder(...)`, without pooling');
+  });
+
   it('accepts the same head attached before the pooling', () => {
     expectDiagnostics(`${features}
 backbone encoder = sequential(lstm(units: 8), pool(op: mean))
