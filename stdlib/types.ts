@@ -53,7 +53,7 @@ export function describeType(type: Type): string {
     case 'record': return `a record of ${plural(type.of)}${type.keys ? ` by ${type.keys} name` : ''}`;
     case 'ref': return `a ${type.to} name`;
     case 'column': return 'a column name';
-    case 'enum': return type.values.length <= 6 ? `one of ${type.values.map((v) => `\`${v}\``).join(', ')}` : 'a known name';
+    case 'enum': return type.values.length <= 6 ? `one of ${type.values.map((v) => `\`${v}\``).join(', ')}` : `one of the ${type.values.length} accepted names`;
     case 'ctor': return `a ${type.category.replace('_', ' ')}`;
     case 'expr': return 'an expression over columns';
     case 'union': return type.of.map(describeType).join(' or ');

@@ -59,6 +59,8 @@ class Elaborator {
   /** Matches arguments to parameters (positional first, then named), fills defaults, reports what does not fit. */
   private bindArguments(args: A.Argument[], params: Param[], rest: Constructor['rest'], at: Span, owner: string, noun: 'argument' | 'field'): { args: Record<string, Value>; rest: Value[] } {
     const bound: Record<string, Value> = {};
+    /** Where each bound argument was given: its name, or its value when given by position. */
+    const givenAt: Record<string, Span> = {};
     const restValues: Value[] = [];
     let position = 0;
     let sawNamed = false;
@@ -74,6 +76,7 @@ class Elaborator {
         const param = rest ? undefined : params[position];
         if (param) {
           bound[param.name] = this.value(arg.value, param.type);
+          givenAt[param.name] = arg.value.span;
           position++;
         } else if (rest) {
           restValues.push(this.value(arg.value, rest.type));
@@ -97,10 +100,11 @@ class Elaborator {
         continue;
       }
       if (bound[name]) {
-        this.ctx.report({ code: Codes.DuplicateArgument, message: `${noun} \`${name}\` is given twice`, span: arg.name.span, label: 'given again here', secondary: [{ span: bound[name]!.span, message: 'first given here' }] });
+        this.ctx.report({ code: Codes.DuplicateArgument, message: `${noun} \`${name}\` is given twice`, span: arg.name.span, label: 'given again here', secondary: [{ span: givenAt[name]!, message: 'first given here' }] });
         continue;
       }
       bound[name] = this.value(arg.value, param.type);
+      givenAt[name] = arg.name.span;
     }
     for (const param of params) {
       if (bound[param.name]) continue;
@@ -149,7 +153,9 @@ class Elaborator {
         return { v: 'expr', expr, span: expr.span };
       case 'enum':
         if (expr.type === 'Name' && type.values.includes(expr.name)) return { v: 'enum', name: expr.name, span: expr.span };
-        if (expr.type === 'Name') return this.unknown(expr.span, expr.name, `\`${expr.name}\` is not ${describeType(type)}`, [...type.values]);
+        if (expr.type === 'Name') {
+          return this.unknown(expr.span, expr.name, `\`${expr.name}\` is not ${describeType(type)}`, [...type.values], `use one of ${type.values.map((v) => `\`${v}\``).join(', ')}`);
+        }
         return this.mismatch(expr, type);
       case 'ref':
         return this.reference(expr, type);

@@ -79,6 +79,13 @@ backbone b = mlp(units: [4], zzzzzz: 1)`;
       const source = `${prelude}
 backbone a = mlp(units: [4], units: [8])`;
       const c = expectDiagnostics(source, [{ code: 'MTL0106', ...pos(source, 'units', 2), message: 'argument `units` is given twice' }], noRules);
+      assert.deepEqual(labelAt(c, single(c).secondary[0]!.span), pos(source, 'units'));
+    });
+
+    it('points at a positional argument given again by name', () => {
+      const source = `${prelude}
+backbone a = mlp([4], units: [8])`;
+      const c = expectDiagnostics(source, [{ code: 'MTL0106', ...pos(source, 'units'), message: 'argument `units` is given twice' }], noRules);
       assert.deepEqual(labelAt(c, single(c).secondary[0]!.span), pos(source, '[4]'));
     });
 
@@ -149,6 +156,12 @@ task t { target: age, ${field.startsWith('features') ? '' : 'features: f, '}${fi
       const source = `${prelude}\nbackbone a = mlp(units: [4], activation: relux)`;
       const d = single(expectDiagnostics(source, [{ code: 'MTL0101', ...pos(source, 'relux'), message: '`relux` is not one of `relu`, `tanh`, `sigmoid`, `gelu`, `linear`' }], noRules));
       assert.equal(d.help, 'did you mean one of `relu`, `gelu`?');
+    });
+
+    it('lists a long enumeration in the help when no value is close', () => {
+      const source = `${prelude}\ntrain { select: best(metric: speed) }`;
+      const d = single(expectDiagnostics(source, [{ code: 'MTL0101', ...pos(source, 'speed'), message: '`speed` is not one of the 7 accepted names' }], noRules));
+      assert.equal(d.help, 'use one of `loss`, `auc`, `accuracy`, `macro_f1`, `logloss`, `mse`, `mae`');
     });
   });
 
