@@ -218,17 +218,17 @@ class Elaborator {
     const match = type.of.find(fits);
     if (match) return this.value(expr, match);
     // Nothing fits: report against the alternative the expression resembles most.
-    const ref = type.of.find((t) => t.t === 'ref');
+    const refs = type.of.flatMap((t) => (t.t === 'ref' ? [t.to] : []));
     const ctorAlt = type.of.find((t) => t.t === 'ctor');
     if (expr.type === 'Call' && ctorAlt) return this.value(expr, ctorAlt);
-    if ((expr.type === 'Name' || expr.type === 'Member') && (ref || ctorAlt)) {
+    if ((expr.type === 'Name' || expr.type === 'Member') && (refs.length || ctorAlt)) {
       const name = qualifiedName(expr)!;
       const candidates = [
-        ...(ref && ref.t === 'ref' ? this.scope.names(ref.to) : []),
+        ...refs.flatMap((kind) => this.scope.names(kind)),
         ...(ctorAlt && ctorAlt.t === 'ctor' ? constructorsOf(ctorAlt.category).map((c) => c.name) : []),
         ...type.of.flatMap((t) => (t.t === 'enum' ? [...t.values] : [])),
       ];
-      const what = ref && ref.t === 'ref' ? ref.to : ctorAlt && ctorAlt.t === 'ctor' ? ctorAlt.category : 'name';
+      const what = refs.length ? refs.join(' or ') : ctorAlt && ctorAlt.t === 'ctor' ? ctorAlt.category : 'name';
       // A name of another kind (`backbone: person` where `person` is a feature set) says so, as `reference` does.
       const elsewhere = this.scope.kindsOf(name);
       if (elsewhere.length) {

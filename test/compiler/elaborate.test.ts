@@ -35,6 +35,17 @@ task t { features: trunk, target: age, head: regression, backbone: f }`;
       assert.deepEqual(c.diagnostics.map((d) => d.help), ['`trunk` is a backbone, not a features', '`f` is a features, not a backbone']);
     });
 
+    it('names every kind a reference may be, and suggests among all of them', () => {
+      const source = `${prelude}
+backbone trunk = mlp(units: [4])
+task a { features: f, target: age, head: regression }
+task b { features: f, target: hours, head: regression }
+share joint = hard(backbone: trunk, tasks: [a, b])
+train { stages: [stage(tasks: [a, b], freeze: [jiont], epochs: 1)] }`;
+      const d = single(expectDiagnostics(source, [{ code: 'MTL0101', ...pos(source, 'jiont'), message: 'unknown backbone or share `jiont`' }], noRules));
+      assert.equal(d.help, 'did you mean `joint`?');
+    });
+
     it('suggests declaring a name when nothing of its kind exists', () => {
       const source = `${ROWS}
 task t { features: f, target: age, head: regression }`;
