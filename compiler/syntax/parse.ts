@@ -8,6 +8,7 @@
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { lex, parseCst, parseItems } from '../../grammar/parser.js';
+import { Identifier, binaryOperators } from '../../grammar/tokens.js';
 import { AstBuilder } from './build-ast.js';
 import type { Declaration, Import, Program } from './ast.js';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -66,6 +67,11 @@ export function parseText(text: string, file: string): { value: Program; diagnos
     });
   }
   for (const e of parseErrors) {
+    const unfinished = unfinishedExpression(e, lexed.tokens, text, file);
+    if (unfinished) {
+      errors.push({ start: unfinished.primary.span.start, owner: itemAt(unfinished.primary.span.start), diagnostic: unfinished });
+      continue;
+    }
     const token = e.token;
     let start = Number.isFinite(token.startOffset) ? token.startOffset : text.length;
     let end = Number.isFinite(token.endOffset) && token.endOffset !== undefined ? token.endOffset + 1 : start;
@@ -95,6 +101,27 @@ export function parseText(text: string, file: string): { value: Program; diagnos
     diagnostics.push(error.diagnostic);
   }
   return { value, diagnostics };
+}
+
+/**
+ * `target: y ==` at the end of a line: newlines mean nothing to the grammar, so the next field's name is read as the
+ * right side (`y == head`) and the parser only stumbles at its `:`. Said as it is: the expression before is
+ * unfinished. Recognized by the tokens before the offending `:`: a name, and before it, on an earlier line, a binary
+ * operator.
+ */
+function unfinishedExpression(e: IRecognitionException, tokens: readonly IToken[], text: string, file: string): Diagnostic | null {
+  if (e.token.image !== ':') return null;
+  const at = tokens.findIndex((t) => t.startOffset === e.token.startOffset);
+  const name = tokens[at - 1];
+  const operator = tokens[at - 2];
+  if (!name || !operator || name.tokenType !== Identifier || !binaryOperators.includes(operator.tokenType)) return null;
+  if (!text.slice(operator.startOffset, name.startOffset).includes('\n')) return null;
+  const opSpan = { file, start: operator.startOffset, end: operator.startOffset + operator.image.length };
+  return diagnostic({
+    code: Codes.ParseError, message: `the expression ends with \`${operator.image}\` and nothing after it`, span: opSpan, label: 'needs a right-hand side',
+    secondary: [{ span: { file, start: name.startOffset, end: name.startOffset + name.image.length }, message: `so \`${name.image}\`, the next field's name, was read as it` }],
+    help: `finish the expression on this line (e.g. \`${operator.image} 1\`), or remove the \`${operator.image}\``,
+  });
 }
 
 /** Whether the parser was inside an import or a declaration (not between them) when it failed. */

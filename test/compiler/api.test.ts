@@ -134,6 +134,18 @@ task t { features: f, target: age, head: regression }`;
     assert.deepEqual(broken.diagnostics.map((d) => [d.code, d.primary.span.file, d.message]), [['MTL0002', 'x.mtl', "expected ':', found a name `binary`"]]);
   });
 
+  it('puts an expression left unfinished at a line end at its operator, the next field\'s name as secondary', () => {
+    const text = 'task t {\n  target: y ==\n  head: binary\n}\n';
+    const [d, ...rest] = parse(text).diagnostics;
+    assert.deepEqual(rest, []);
+    assert.deepEqual([d!.message, d!.primary.span.start, d!.secondary.map((s) => [s.span.start, s.message]), d!.help], [
+      'the expression ends with `==` and nothing after it', text.indexOf('=='),
+      [[text.indexOf('head'), "so `head`, the next field's name, was read as it"]], 'finish the expression on this line (e.g. `== 1`), or remove the `==`',
+    ]);
+    // On one line, the plain message: nothing was read across a line break.
+    assert.equal(parse('task t { target: y == head: binary }').diagnostics[0]!.message, "expected '}', found `:`");
+  });
+
   it('parses a valid program one declaration at a time into the same AST as parsing it whole', () => {
     for (const text of programs) {
       const whole = parseCst(text);
