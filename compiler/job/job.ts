@@ -217,7 +217,7 @@ export interface SelectionPlan {
 
 export interface TrainingPlan {
   optimizer: OptimizerPlan;
-  /** Learning-rate multipliers per task, applied to that task's head and tower. */
+  /** Learning-rate multipliers per task, for what serves that task alone: its head, the modules only it reads (tower, its soft or cross-stitch column, its MMoE gate) and its adapters. */
   taskLr: Record<string, number>;
   batchSize: number;
   seed: number;

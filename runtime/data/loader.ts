@@ -17,7 +17,8 @@ import type { LookupCache } from './feature-encoders.js';
 import { fitJob } from './fit.js';
 import { classCountProblems, emptySplitProblems, fittedMismatchProblems } from './fitted-check.js';
 import { RowStore } from './row-layout.js';
-import { SeededRandom, combineSeeds, hashString } from './rng.js';
+import { combineSeeds, hashString } from './rng.js';
+import { Random } from '../random.js';
 import { splitId } from './split.js';
 import { resolveWidth } from './width.js';
 
@@ -73,7 +74,7 @@ class ArrowJobData implements JobData {
     const { floats, ints } = store;
     const floatsPerRow = encoding.layout.floats;
     const intsPerRow = encoding.layout.ints;
-    const random = shuffle ? new SeededRandom(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
+    const random = shuffle ? new Random(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
     const wanted = splitId(split);
     let filled = 0;
 
@@ -89,7 +90,7 @@ class ArrowJobData implements JobData {
           slot = filled++;
         } else {
           // The buffer is full: a random buffered row leaves for the batch, the new row takes its slot.
-          slot = random.nextInt(capacity);
+          slot = random.int(capacity);
           assembler.append(store, slot);
           if (assembler.full) yield assembler.take();
         }
@@ -106,7 +107,7 @@ class ArrowJobData implements JobData {
     const order = Array.from({ length: filled }, (_, i) => i);
     if (random !== null) {
       for (let i = order.length - 1; i > 0; i--) {
-        const j = random.nextInt(i + 1);
+        const j = random.int(i + 1);
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
     }

@@ -1,6 +1,7 @@
 /**
- * Seeded, portable randomness. Every number here comes from 32-bit integer arithmetic, so the same
- * seed gives the same splits and the same shuffles on every machine and Node version.
+ * Seeded, portable hashing: row-to-split assignment and the seeds of shuffles. Every number here comes from 32-bit
+ * integer arithmetic, so the same seed gives the same splits on every machine and Node version. The generator that
+ * shuffles is the runtime's one PRNG, `Random` (../random.ts).
  */
 
 /** murmur3's finalizer: a cheap bijective mix of 32 bits. */
@@ -37,35 +38,4 @@ export function combineSeeds(...parts: number[]): number {
   let h = 0x2545f491;
   for (const part of parts) h = mix32(h ^ mix32(seed32(part)));
   return h;
-}
-
-/** sfc32: a small, fast generator with a 128-bit state; good enough for shuffling. */
-export class SeededRandom {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d = 1;
-
-  constructor(seed: number) {
-    const s = seed32(seed);
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = s;
-    for (let i = 0; i < 12; i++) this.nextUint32(); // let the seed spread through the state
-  }
-
-  nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** A uniform integer in [0, n), n ≤ 2^32. */
-  nextInt(n: number): number {
-    return Math.floor((this.nextUint32() / 4294967296) * n);
-  }
 }

@@ -32,7 +32,7 @@ interface Slot {
   updates: number;
 }
 
-/** @param lrMultiplier per-parameter learning-rate factor (job.training.taskLr for a task's head and tower) */
+/** @param lrMultiplier per-parameter learning-rate factor (job.training.taskLr for what serves one task alone) */
 export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) => number = () => 1): Optimizer {
   const slots = new Map<Param, Slot>();
   // Scalars reused by every step, so steps allocate only what changes.
