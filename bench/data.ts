@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataType, Float64, RecordBatchReader, type Data } from 'apache-arrow';
-import { JOB_FORMAT, JOB_VERSION, type FeaturePlan, type Job, type TaskPlan } from '../compiler/job/job.js';
+import { JOB_FORMAT, JOB_VERSION, type FeaturePlan, type Job, type TaskPlan } from '../job/job.js';
 import { numericColumn, recordBatch, schemaOf } from '../runtime/data/arrow-build.js';
 import { ArrowFileSink } from '../runtime/data/arrow-sink.js';
 import { openJobData } from '../runtime/data/loader.js';
@@ -77,7 +77,7 @@ function baseJob(root: string, files: string[], columns: Job['datasets'][number]
       ...t,
       dataset: 'd',
       input: 'x',
-      from: null,
+      from: { input: 'x' },
       targetType: 'bool',
       head: { kind: 'binary', units: 1, classes: 'index' },
       loss: 'bce',

@@ -11,7 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import type { Job } from '../compiler/job/job.js';
+import type { Job } from '../job/job.js';
 import { selectBackend } from '../runtime/backend.js';
 import type { Batch } from '../runtime/data/api.js';
 import { buildModel } from '../runtime/model/build.js';
@@ -41,7 +41,7 @@ function benchJob(): Job {
     name,
     dataset: 'd',
     input: 'x',
-    from: 'trunk',
+    from: { module: 'trunk', layer: 1 },
     target: { col: name },
     targetType: 'float' as const,
     head: { kind: 'regression' as const, units: 1, classes: 'index' as const },
@@ -51,7 +51,7 @@ function benchJob(): Job {
   });
   return {
     format: 'mtl-job',
-    version: 1,
+    version: 2,
     source: { file: 'bench.mtl', sha256: '0'.repeat(64) },
     root: '.',
     datasets: [],
@@ -61,7 +61,8 @@ function benchJob(): Job {
       {
         id: 'trunk',
         backbone: null,
-        from: 'x',
+        share: null,
+        from: [{ input: 'x' }],
         layers: [
           { kind: 'dense', units: HIDDEN, activation: 'relu', dropout: 0 },
           { kind: 'dense', units: HIDDEN, activation: 'relu', dropout: 0 },

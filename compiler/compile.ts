@@ -9,7 +9,7 @@ import { buildGraph } from './ir/build.js';
 import { optimize } from './ir/pipeline.js';
 import type { IrGraph } from './ir/graph.js';
 import { lowerToJob } from './lower/to-job.js';
-import type { Job } from './job/job.js';
+import type { Job } from '../job/job.js';
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.js';
 import { performance } from 'node:perf_hooks';
 

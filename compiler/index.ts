@@ -6,7 +6,7 @@ import { parseText } from './syntax/parse.js';
 import { compileProgram, type SourceInput, type CompileOptions } from './compile.js';
 import type { Program } from './syntax/ast.js';
 import type { CheckedProgram } from './check/model.js';
-import type { Job } from './job/job.js';
+import type { Job } from '../job/job.js';
 import type { Result } from './diagnostics/diagnostic.js';
 
 export function parse(text: string, options: { file?: string } = {}): Result<Program> {
@@ -26,8 +26,8 @@ export function compile(input: SourceInput | string, options: CompileOptions = {
 export { compileProgram, type SourceInput, type CompileOptions, type Compilation, type PhaseTime } from './compile.js';
 export type { Program } from './syntax/ast.js';
 export type { CheckedProgram } from './check/model.js';
-export type { Job } from './job/job.js';
-export * from './job/job.js';
+export type { Job } from '../job/job.js';
+export * from '../job/job.js';
 export type { Diagnostic, Span, Severity, Label, Result } from './diagnostics/diagnostic.js';
 export { hasErrors } from './diagnostics/diagnostic.js';
 export { renderFrames, renderFrame } from './diagnostics/render-frame.js';

@@ -14,7 +14,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Job } from '../compiler/job/job.js';
+import type { Job } from '../job/job.js';
+import { JobError, parseJob } from '../job/parse.js';
 import { selectBackend } from './backend.js';
 import type { SplitName } from './data/api.js';
 import { loadFitted, openJobData, saveFitted } from './data/loader.js';
@@ -53,8 +54,19 @@ export interface RunSummary {
   seconds: number;
 }
 
-export async function runJob(job: Job, options: RunOptions): Promise<RunSummary> {
+/** `parseJob`, with its error as a UserError (the CLI prints it without a stack trace). */
+function readableJob(value: unknown, origin: string): Job {
+  try {
+    return parseJob(value, origin);
+  } catch (e) {
+    if (e instanceof JobError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+export async function runJob(given: Job, options: RunOptions): Promise<RunSummary> {
   const started = performance.now();
+  const job = readableJob(given, 'the job');
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const out = resolve(options.out);
   if (!options.overwrite && (await isNonEmptyDirectory(out))) {
@@ -156,11 +168,13 @@ async function readJob(runDir: string): Promise<Job> {
   } catch {
     throw new UserError(`${file} does not exist or cannot be read: is ${runDir} a run directory?`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as Job;
+    value = JSON.parse(text);
   } catch (e) {
     throw new UserError(`${file} is not valid JSON (${(e as Error).message})`);
   }
+  return readableJob(value, file);
 }
 
 /** Training loss and validation measures per epoch and task, for the curves. */

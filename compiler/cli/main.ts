@@ -128,7 +128,7 @@ function defaultRunDir(name: string): string {
 
 interface RunFlags { out?: string; backend?: string; progress: boolean }
 
-async function runCompiledJob(job: import('../job/job.js').Job, name: string, opts: RunFlags): Promise<void> {
+async function runCompiledJob(job: import('../../job/job.js').Job, name: string, opts: RunFlags): Promise<void> {
   const { runJob } = await import('../../runtime/run.js');
   const out = opts.out ?? defaultRunDir(name);
   const summary = await runJob(job, { out, backend: opts.backend, progress: opts.progress });

@@ -13,7 +13,7 @@ import { taskMetrics } from '../check/rules/selection-metric.js';
 import { targetType } from '../check/target.js';
 import type { Value } from '../check/values.js';
 import { defaultLoss } from '../../stdlib/catalog.js';
-import type { TransformPlan, Width, SharingPlan, HeadPlan, Expr, LossKind, MetricKind, SplitPlan, ColumnPlan, ColumnType } from '../job/job.js';
+import type { TransformPlan, Width, SharingPlan, HeadPlan, Expr, LossKind, MetricKind, SplitPlan, ColumnPlan, ColumnType } from '../../job/job.js';
 import { newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
 import { expandPart, kindAfter } from './layers.js';
 import { trainingPlan } from './training.js';
@@ -117,7 +117,7 @@ function sharingOf(task: TaskView, columns: string[]): SharingPlan {
  * to a second input) `layer:<params>@task`. Stops after the `stopAt`-th visible layer when given (a head at a depth).
  */
 function chain(
-  b: Builder, task: string, value: Value, owner: string, sharing: SharingPlan,
+  b: Builder, task: string, value: Value, owner: string, share: string | null, sharing: SharingPlan,
   from: { id: string; kind: ValueKind }, vocab: Width, backboneName: string | null, stopAt: number | null,
 ): { id: string; kind: ValueKind } {
   const { graph } = b;
@@ -135,7 +135,7 @@ function chain(
       } else {
         id = graph.hasNode(`layer:${params}`) ? `layer:${params}@${task}` : `layer:${params}`;
         graph.setNode(id, {
-          kind: 'layer', params, owner, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
+          kind: 'layer', params, owner, share, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
           sharing, tasks: [task], shape: null, span: part.call.span,
         });
         graph.setEdge(current.id, id, {});
@@ -168,13 +168,13 @@ function addTask(b: Builder, task: TaskView): void {
     const perTask = share.scheme === 'soft' || share.scheme === 'cross_stitch';
     const owner = perTask ? `${share.name}.${task.name}` : share.name;
     const columns = perTask ? shareTasks.map((t) => `${share.name}.${t}`) : [share.name];
-    current = chain(b, task.name, share.backbone, owner, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth);
+    current = chain(b, task.name, share.backbone, owner, share.name, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth);
   } else if (task.fields.backbone && task.fields.backbone.v !== 'absent' && task.fields.backbone.v !== 'error') {
-    current = chain(b, task.name, task.fields.backbone, `${task.name}.backbone`, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
+    current = chain(b, task.name, task.fields.backbone, `${task.name}.backbone`, null, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
   }
   const tower = task.fields.tower;
   if (tower && tower.v !== 'absent' && tower.v !== 'error') {
-    current = chain(b, task.name, tower, `${task.name}.tower`, { kind: 'hard' }, current, vocab, backboneName(tower), null);
+    current = chain(b, task.name, tower, `${task.name}.tower`, null, { kind: 'hard' }, current, vocab, backboneName(tower), null);
   }
 
   const columns = dataset.columns;
@@ -182,7 +182,7 @@ function addTask(b: Builder, task: TaskView): void {
   const classesGiven = task.head!.args.classes?.v === 'number' ? task.head!.args.classes.n : null;
   const stringClasses = type === 'string' || type === 'list<string>';
   const units: Width = kind === 'multilabel' ? num(task.head!.args.labels, 1)
-    : kind === 'multiclass' || kind === 'tagging' || kind === 'dense' ? (classesGiven ?? (stringClasses ? { vocab: `task:${task.name}` } : { vocab: `task:${task.name}` }))
+    : kind === 'multiclass' || kind === 'tagging' || kind === 'dense' ? (classesGiven ?? { classes: task.name })
     : kind === 'span' ? 2 : 1;
   const head: HeadPlan = { kind: kind as HeadPlan['kind'], units, classes: stringClasses ? 'vocab' : 'index' };
   const loss = (task.fields.loss?.v === 'call' ? task.fields.loss.ctor.name : defaultLoss[kind]) as LossKind;
@@ -204,18 +204,18 @@ function addMixture(
   const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
   const sharing: SharingPlan = { kind: 'mmoe', experts: expertOwners, gates };
   const { graph } = b;
-  const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
+  const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, share, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
   const gateOwner = gates[task.name]!;
   const gateId = `layer:${gateOwner}/0`;
   graph.setNode(gateId, {
-    kind: 'layer', params: `${gateOwner}/0`, owner: gateOwner, index: 0, backbone: null, layer: { kind: 'dense', units: experts, activation: 'softmax', dropout: 0 },
+    kind: 'layer', params: `${gateOwner}/0`, owner: gateOwner, share, index: 0, backbone: null, layer: { kind: 'dense', units: experts, activation: 'softmax', dropout: 0 },
     sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
   });
   graph.setEdge(from.id, gateId, {});
   const mixOwner = `${share}.mix.${task.name}`;
   const mixId = `layer:${mixOwner}/0`;
   graph.setNode(mixId, {
-    kind: 'layer', params: `${mixOwner}/0`, owner: mixOwner, index: 0, backbone: null, layer: { kind: 'mixture', experts: expertOwners, gate: gateOwner },
+    kind: 'layer', params: `${mixOwner}/0`, owner: mixOwner, share, index: 0, backbone: null, layer: { kind: 'mixture', experts: expertOwners, gate: gateOwner },
     sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
   });
   outputs.forEach((o, k) => graph.setEdge(o.id, mixId, { order: k }));

@@ -9,7 +9,7 @@ import * as graphlib from '@dagrejs/graphlib';
 import type { Span } from '../diagnostics/diagnostic.js';
 import type {
   ColumnPlan, SplitPlan, TransformPlan, Width, LayerPlan, SharingPlan, HeadPlan, LossKind, MetricKind, Expr, ColumnType, TrainingPlan,
-} from '../job/job.js';
+} from '../../job/job.js';
 import { compareText } from '../util/compare.js';
 
 export type ValueKind = 'vector' | 'ids' | 'sequence' | 'image';
@@ -24,6 +24,8 @@ export type IrNode =
     params: string;
     /** The module the parameters belong to (a share, a task's private backbone, a tower). */
     owner: string;
+    /** The share the parameters belong to (a column, expert or gate of it), or null. */
+    share: string | null;
     index: number;
     backbone: string | null;
     layer: LayerPlan;

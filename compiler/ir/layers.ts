@@ -1,5 +1,5 @@
 /** Backbone constructor calls → layer plans. `visible` marks the layers `depth:` counts (the end of each user-visible block). */
-import type { LayerPlan, Activation, Width } from '../job/job.js';
+import type { LayerPlan, Activation, Width } from '../../job/job.js';
 import type { ValueOf } from '../check/values.js';
 import type { ValueKind } from './graph.js';
 

@@ -2,7 +2,7 @@
 import type { Value, ValueOf } from '../check/values.js';
 import type {
   TrainingPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, SelectionPlan, MetricKind,
-} from '../job/job.js';
+} from '../../job/job.js';
 import type { CheckedProgram } from '../check/model.js';
 import { recordOf } from '../util/record-of.js';
 import { compareText } from '../util/compare.js';

@@ -9,8 +9,8 @@ import { renameFeatureRefs } from '../ir/passes/rename.js';
 import { recordOf } from '../util/record-of.js';
 import {
   JOB_FORMAT, JOB_VERSION, type Job, type DatasetPlan, type FeaturePlan, type InputPlan, type ModulePlan, type TaskPlan,
-  type BatchGroupPlan, type TrainingPlan,
-} from '../job/job.js';
+  type BatchGroupPlan, type TrainingPlan, type SourceRef, type SharingPlan,
+} from '../../job/job.js';
 import { compareText } from '../util/compare.js';
 
 type LayerNode = Extract<IrNode, { kind: 'layer' }>;
@@ -50,51 +50,46 @@ export function lowerToJob(graph: IrGraph, options: LowerOptions): Job {
     } satisfies InputPlan;
   }).sort((a, b) => compareText(a.id, b.id));
 
-  // Modules: maximal chains of consecutive layers of one owner. A layer continues the chain of the layer it reads
-  // when that layer has the same owner and the index before its own; after merging, at most one layer does.
-  const continues = (id: string, n: LayerNode): string | null => {
-    const pred = predecessors(id)[0];
-    const p = pred ? graph.node(pred) : undefined;
-    return n.layer.kind !== 'mixture' && p?.kind === 'layer' && p.owner === n.owner && p.index === n.index - 1 ? pred! : null;
-  };
-  const next = new Map<string, string>();
-  const starts: [string, LayerNode][] = [];
+  // Modules: one per owner of parameters. An owner's layer nodes are one chain per input it is applied to (the builder
+  // makes a layer node once per parameters and input): tasks of several datasets sharing a backbone read one module
+  // with a source per input, so they train one set of parameters.
+  const byOwner = new Map<string, [string, LayerNode][]>();
   for (const [id, n] of nodes.layer) {
-    const pred = continues(id, n);
-    if (pred === null) starts.push([id, n]);
-    else next.set(pred, id);
+    const list = byOwner.get(n.owner);
+    if (list) list.push([id, n]);
+    else byOwner.set(n.owner, [[id, n]]);
   }
-  const chains = starts.map(([id, n]) => {
-    const ids = [id];
-    for (let at = next.get(id); at !== undefined; at = next.get(at)) ids.push(at);
-    return { owner: n.owner, ids };
-  });
-  const perOwner = new Map<string, number>();
-  for (const c of chains) perOwner.set(c.owner, (perOwner.get(c.owner) ?? 0) + 1);
-  const seenOwner = new Map<string, number>();
   const moduleOf = new Map<string, { module: ModulePlan; position: number }>();
   const modules: ModulePlan[] = [];
-  for (const chain of chains.sort((a, b) => compareText(a.owner, b.owner) || compareText(a.ids[0]!, b.ids[0]!))) {
-    const k = (seenOwner.get(chain.owner) ?? 0) + 1;
-    seenOwner.set(chain.owner, k);
-    const layers = chain.ids.map((l) => node(l) as LayerNode);
+  for (const owner of [...byOwner.keys()].sort(compareText)) {
+    const layerNodes = byOwner.get(owner)!.sort(([a], [b]) => compareText(a, b));
+    const byIndex: LayerNode[] = [];
+    for (const [id] of layerNodes) {
+      const n = node(id) as LayerNode;
+      byIndex[n.index] ??= n;
+    }
     const module: ModulePlan = {
-      id: perOwner.get(chain.owner)! > 1 ? `${chain.owner}#${k}` : chain.owner, backbone: layers[0]!.backbone, from: '',
-      layers: layers.map((l) => l.layer), shapes: layers.map((l) => l.shape ?? []),
-      tasks: unionOfTasks(layers), sharing: layers[0]!.sharing,
+      id: owner, backbone: byIndex[0]!.backbone, share: byIndex[0]!.share, from: [],
+      layers: byIndex.map((l) => l.layer), shapes: byIndex.map((l) => l.shape ?? []),
+      tasks: unionOfTasks(layerNodes.map(([, n]) => n)), sharing: byIndex[0]!.sharing,
     };
-    chain.ids.forEach((layerId, position) => moduleOf.set(layerId, { module, position }));
+    for (const [id, n] of layerNodes) moduleOf.set(id, { module, position: n.index });
     modules.push(module);
   }
-  /** How a module or task names what it reads: an input, a module (its last layer), or `module/position`. */
-  const ref = (id: string): string | null => {
+  /** How a module or task names what it reads: an input, or one layer of a module. */
+  const ref = (id: string): SourceRef | null => {
     const n = graph.node(id);
-    if (n.kind === 'input') return n.name;
+    if (n.kind === 'input') return { input: n.name };
     const at = moduleOf.get(id);
-    if (!at) return null;
-    return at.position === at.module.layers.length - 1 ? at.module.id : `${at.module.id}/${at.position}`;
+    return at ? { module: at.module.id, layer: at.position } : null;
   };
-  for (const chain of chains) moduleOf.get(chain.ids[0]!)!.module.from = ref(predecessors(chain.ids[0]!)[0]!) ?? '';
+  for (const [id, n] of nodes.layer) {
+    if (n.index !== 0 || n.layer.kind === 'mixture') continue;
+    const source = ref(predecessors(id)[0]!);
+    const module = moduleOf.get(id)!.module;
+    if (source && !module.from.some((f) => sameRef(f, source))) module.from.push(source);
+  }
+  for (const module of modules) module.from.sort((a, b) => compareText(refText(a), refText(b)));
 
   const inputOf = (id: string): string => {
     let current = id;
@@ -111,7 +106,7 @@ export function lowerToJob(graph: IrGraph, options: LowerOptions): Job {
     const model = predecessors(id)[0]!;
     const head = node(id) as Extract<IrNode, { kind: 'head' }>;
     return {
-      name: h.task, dataset: h.dataset, input: inputOf(model), from: graph.node(model).kind === 'input' ? null : ref(model),
+      name: h.task, dataset: h.dataset, input: inputOf(model), from: ref(model)!,
       target: h.target, targetType: h.targetType, head: head.head, loss: h.loss, metrics: h.metrics, weight: h.weight,
     };
   }).sort(byName);
@@ -123,6 +118,10 @@ export function lowerToJob(graph: IrGraph, options: LowerOptions): Job {
     group.tasks.push(t.name);
     groups.set(key, group);
   }
+
+  const liveTasks = new Set(tasks.map((t) => t.name));
+  const moduleIds = new Set(modules.map((m) => m.id));
+  for (const module of modules) module.sharing = liveSharing(module.sharing, moduleIds, liveTasks);
 
   const plan = graph.node(PLAN_NODE) as Extract<IrNode, { kind: 'plan' }>;
   const entry = path.resolve(options.entry);
@@ -140,7 +139,7 @@ export function lowerToJob(graph: IrGraph, options: LowerOptions): Job {
 /** The plan, restricted to the tasks that survived the passes; frozen backbone/share names become module ids. */
 function liveTraining(training: TrainingPlan, live: Set<string>, modules: ModulePlan[]): TrainingPlan {
   const keep = <T>(record: Record<string, T>) => recordOf(Object.entries(record).filter(([k]) => live.has(k)));
-  const modulesFor = (name: string) => modules.filter((m) => m.backbone === name || m.id === name || m.id.startsWith(`${name}.`) || m.id.startsWith(`${name}#`)).map((m) => m.id);
+  const modulesFor = (name: string) => modules.filter((m) => m.backbone === name || m.share === name).map((m) => m.id);
   const sampling = training.sampling.kind === 'explicit' ? { ...training.sampling, probs: keep(training.sampling.probs) } : training.sampling;
   return {
     ...training,
@@ -150,12 +149,25 @@ function liveTraining(training: TrainingPlan, live: Set<string>, modules: Module
   };
 }
 
+/** A sharing plan naming only the modules and tasks the job still has (the passes drop dead tasks and their columns). */
+function liveSharing(sharing: SharingPlan, modules: Set<string>, tasks: Set<string>): SharingPlan {
+  switch (sharing.kind) {
+    case 'hard': return sharing;
+    case 'cross_stitch': case 'soft': return { ...sharing, columns: sharing.columns.filter((c) => modules.has(c)) };
+    case 'adapters': return { ...sharing, tasks: sharing.tasks.filter((t) => tasks.has(t)) };
+    case 'mmoe': return { ...sharing, experts: sharing.experts.filter((e) => modules.has(e)), gates: recordOf(Object.entries(sharing.gates).filter(([t, g]) => tasks.has(t) && modules.has(g))) };
+  }
+}
+
 /** The tasks reading any layer of a module, sorted. */
 function unionOfTasks(layers: LayerNode[]): string[] {
   const tasks = new Set<string>();
   for (const layer of layers) for (const task of layer.tasks) tasks.add(task);
   return [...tasks].sort();
 }
+
+const refText = (ref: SourceRef): string => ('input' in ref ? `input:${ref.input}` : `${ref.module}/${ref.layer}`);
+const sameRef = (a: SourceRef, b: SourceRef): boolean => refText(a) === refText(b);
 
 function byName<T extends { name: string }>(a: T, b: T): number {
   return compareText(a.name, b.name);

@@ -1,6 +1,6 @@
 /** The IR as Graphviz DOT: one shape and colour per node kind, shapes on layers, tasks on heads. */
 import { type IrGraph, type IrNode } from '../ir/graph.js';
-import type { Width } from '../job/job.js';
+import type { Width } from '../../job/job.js';
 import { compareText } from '../util/compare.js';
 
 const STYLE: Record<IrNode['kind'], string> = {
@@ -15,6 +15,7 @@ const STYLE: Record<IrNode['kind'], string> = {
 function width(w: Width): string {
   if (typeof w === 'number') return String(w);
   if ('vocab' in w) return `|${w.vocab.split('.').slice(-2, -1)[0] ?? w.vocab}|`;
+  if ('classes' in w) return `|${w.classes}|`;
   return w.sum.map(width).join('+');
 }
 

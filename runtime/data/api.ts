@@ -1,5 +1,5 @@
 /** The contract between the data loader and the trainer. */
-import type { Job, Width } from '../../compiler/job/job.js';
+import type { Job, Width } from '../../job/job.js';
 
 export type SplitName = 'train' | 'valid' | 'test';
 

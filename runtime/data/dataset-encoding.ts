@@ -3,7 +3,7 @@
  * targets, the stored-row layout they share, and the copy plans of every output tensor.
  * Built per stream (encoders hold the current record batch's views); vocabulary lookups are shared.
  */
-import type { DatasetPlan, FeaturePlan, InputPlan, Job } from '../../compiler/job/job.js';
+import type { DatasetPlan, FeaturePlan, InputPlan, Job } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import type { FittedFeatures } from './api.js';
 import type { CopyOp, TensorPlan } from './batch-assembler.js';

@@ -1,7 +1,7 @@
 /** Streaming a dataset's rows, record batch by record batch, across its files, with each row's split. */
 import * as path from 'node:path';
 import type { Data } from 'apache-arrow';
-import type { DatasetPlan, Job } from '../../compiler/job/job.js';
+import type { DatasetPlan, Job } from '../../job/job.js';
 import { UserError, isUserError } from '../errors.js';
 import { openArrowFile } from './arrow-file.js';
 import { displayPath } from './display-path.js';

@@ -2,7 +2,7 @@
  * Label expressions, compiled once per record batch into closures over that batch's columns.
  * Null in, null out: any null operand makes the result null, and the row is masked for the task.
  */
-import type { Expr } from '../../compiler/job/job.js';
+import type { Expr } from '../../job/job.js';
 import type { CellValue } from './columns.js';
 
 export type RowFunction = (row: number) => CellValue;

@@ -2,7 +2,7 @@
  * Encoders of features into a stored row (see row-layout.ts). Each validates what it reads:
  * a null or non-finite number, or a list of the wrong length, is a UserError naming file, column and row.
  */
-import type { DatasetPlan, FeaturePlan, TransformPlan } from '../../compiler/job/job.js';
+import type { DatasetPlan, FeaturePlan, TransformPlan } from '../../job/job.js';
 import type { FittedFeatures } from './api.js';
 import { categoricalView, type CategoryCodes, isPresent, listView, numericView, type NumericArray, type Validity } from './columns.js';
 import type { DatasetChunk } from './dataset-reader.js';

@@ -1,5 +1,5 @@
 /** What the loader needs to know about a feature's transform and column before reading any data. */
-import type { ColumnType, DatasetPlan, FeaturePlan, TransformPlan } from '../../compiler/job/job.js';
+import type { ColumnType, DatasetPlan, FeaturePlan, TransformPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 
 export type FeatureKind = 'numeric' | 'category' | 'tokens' | 'image';

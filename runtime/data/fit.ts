@@ -3,7 +3,7 @@
  * encoders need (mean/std, min/max, vocabularies, class names), counts the rows of every split, and
  * checks every row's numeric features (all splits), so bad values surface before training starts.
  */
-import type { DatasetPlan, FeaturePlan, Job, TaskPlan, TransformPlan } from '../../compiler/job/job.js';
+import type { DatasetPlan, FeaturePlan, Job, TaskPlan, TransformPlan } from '../../job/job.js';
 import type { FittedFeatures, SplitName } from './api.js';
 import type { Data } from 'apache-arrow';
 import { categoricalView, cellReader, isPresent, listView, numericView, type CellValue } from './columns.js';

@@ -1,5 +1,5 @@
 /** Checks of what was fitted (or loaded) against the job, before any batch is made. */
-import type { Job } from '../../compiler/job/job.js';
+import type { Job } from '../../job/job.js';
 import type { FittedFeatures } from './api.js';
 import { learnsClasses } from './fit.js';
 import { describeSplit } from './split.js';

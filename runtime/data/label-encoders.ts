@@ -3,7 +3,7 @@
  * A null target masks the row; a value the head cannot hold is a UserError naming task, value,
  * column and row.
  */
-import type { TaskPlan } from '../../compiler/job/job.js';
+import type { TaskPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import { categoricalView, type CategoryCodes, cellReader, isPresent, listView, numericView, type NumericArray, type Validity } from './columns.js';
 import type { DatasetChunk } from './dataset-reader.js';

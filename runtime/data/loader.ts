@@ -7,7 +7,7 @@
  * into the batch. The order is deterministic for a (seed, epoch) pair. Rows far apart in the files
  * stay roughly apart, so files should not be sorted by label.
  */
-import type { Job, Width } from '../../compiler/job/job.js';
+import type { Job, Width } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import type { Batch, BatchOptions, FittedFeatures, JobData, OpenJobDataOptions, SplitName } from './api.js';
 import { BatchAssembler } from './batch-assembler.js';

@@ -1,6 +1,6 @@
 /** Messages that point at one value of one file: file, column, row (0-based, within the file). */
 import { UserError } from '../errors.js';
-import type { TaskPlan } from '../../compiler/job/job.js';
+import type { TaskPlan } from '../../job/job.js';
 import type { DatasetChunk } from './dataset-reader.js';
 import { exprColumns } from './expr.js';
 

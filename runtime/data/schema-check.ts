@@ -4,7 +4,7 @@
  * dictionary of Utf8; bool takes Bool; list<…> takes List or FixedSizeList of a compatible item type.
  */
 import { DataType, type Field, type Schema } from 'apache-arrow';
-import type { ColumnPlan, ColumnType } from '../../compiler/job/job.js';
+import type { ColumnPlan, ColumnType } from '../../job/job.js';
 
 function isStringType(type: DataType): boolean {
   return DataType.isUtf8(type) || (DataType.isDictionary(type) && DataType.isUtf8(type.dictionary));

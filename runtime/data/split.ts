@@ -4,7 +4,7 @@
  * so the assignment depends on neither the batch size nor how the rows are sharded into files.
  * By column: the value of a string column; rows whose value names no split belong to none.
  */
-import type { SplitPlan } from '../../compiler/job/job.js';
+import type { SplitPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import type { SplitName } from './api.js';
 import { categoricalView } from './columns.js';

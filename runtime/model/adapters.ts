@@ -9,7 +9,7 @@
  * Parameters are named `${module}/adapter/${task}/${layer}/down` and `…/up`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job } from '../../compiler/job/job.js';
+import type { Job } from '../../job/job.js';
 import { UserError } from '../errors.js';
 
 export interface AdapterSite {

@@ -9,7 +9,7 @@
  *   soft.ts          per-task columns tied by an L2 penalty on the loss (`penalty`)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, ModulePlan, Width } from '../../compiler/job/job.js';
+import type { Job, ModulePlan, Width } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import { Random } from '../random.js';
 import { adapt, adapterName, adapterSites, type Adapter } from './adapters.js';
@@ -17,7 +17,7 @@ import { crossStitchGroups, stitch, stitchInit } from './cross-stitch.js';
 import { dense } from './dense.js';
 import { glorotUniform } from './init.js';
 import { mixExperts, mixtureShape } from './mixture.js';
-import { parseRef, refKey, type SourceRef } from './refs.js';
+import { moduleOutput, refKey, sourceRef, type SourceRef } from './refs.js';
 import { softPenalty, tiedColumns } from './soft.js';
 import { assertRunnable } from './support.js';
 import type { HeadInfo, MtlModel, Param, ParamOwner, TaskLogits } from './types.js';
@@ -63,17 +63,43 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
   });
 
   const modules = new Map(job.modules.map((m) => [m.id, m]));
-  const moduleSources = new Map(job.modules.map((m) => [m.id, parseRef(job, m.from, `module '${m.id}'`)]));
-  /** What a module's layer `index` reads, unless it is a mixture. */
-  const inputOf = (module: string, index: number): SourceRef =>
-    index === 0 ? moduleSources.get(module)! : { kind: 'layer', module, layer: index - 1 };
+  const moduleSources = new Map(job.modules.map((m) => [m.id, m.from.map((ref) => sourceRef(job, ref, `module '${m.id}'`))]));
+  const taskInput = new Map(job.tasks.map((t) => [t.name, t.input]));
+  /** Whether `ref`'s output is computed from model input `input`. */
+  const reaches = (ref: SourceRef, input: string): boolean => {
+    if (ref.kind === 'input') return ref.input === input;
+    const mixture = mixtures.get(`${ref.module}/${ref.layer}`);
+    if (mixture) return mixture.experts.some((e) => reaches(e, input));
+    return ref.layer > 0 ? reaches({ ...ref, layer: ref.layer - 1 }, input) : moduleSources.get(ref.module)!.some((s) => reaches(s, input));
+  };
+  const sourceCache = new Map<string, SourceRef>();
+  /**
+   * What a module's first layer reads for `task`. A module shared by tasks of several datasets has a source per input:
+   * one set of parameters, applied to whichever input the task's batches provide.
+   */
+  const sourceFor = (module: string, task: string | null): SourceRef => {
+    const sources = moduleSources.get(module)!;
+    if (sources.length === 1 || task === null) return sources[0]!;
+    const input = taskInput.get(task)!;
+    const key = `${module}\u0000${input}`;
+    let found = sourceCache.get(key);
+    if (!found) {
+      found = sources.find((s) => reaches(s, input));
+      if (!found) throw new Error(`module '${module}' has no source computed from input '${input}' (task '${task}')`);
+      sourceCache.set(key, found);
+    }
+    return found;
+  };
+  /** What a module's layer `index` reads (for `task`), unless it is a mixture. */
+  const inputOf = (module: string, index: number, task: string | null = null): SourceRef =>
+    index === 0 ? sourceFor(module, task) : { kind: 'layer', module, layer: index - 1 };
   // A mixture layer reads its experts and its gate, not the module's `from`.
   const mixtures = new Map<string, { experts: SourceRef[]; gate: SourceRef }>();
   for (const module of job.modules) {
     module.layers.forEach((layer, index) => {
       if (layer.kind !== 'mixture') return;
       const readBy = `the mixture in module '${module.id}'`;
-      mixtures.set(`${module.id}/${index}`, { experts: layer.experts.map((e) => parseRef(job, e, readBy)), gate: parseRef(job, layer.gate, readBy) });
+      mixtures.set(`${module.id}/${index}`, { experts: layer.experts.map((e) => moduleOutput(job, e, readBy)), gate: moduleOutput(job, layer.gate, readBy) });
     });
   }
 
@@ -101,7 +127,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
         const inner = crossing();
         shape = mixtureShape(`module '${module.id}' layer ${ref.layer} (mixture)`, layer, experts.map((e) => shapeOf(e, inner)), shapeOf(gate, inner));
       } else {
-        const before = shapeOf(inputOf(module.id, ref.layer), ref.layer === 0 ? crossing() : visiting);
+        const before = ref.layer === 0 ? sameShape(module.id, moduleSources.get(module.id)!.map((s) => shapeOf(s, crossing()))) : shapeOf(inputOf(module.id, ref.layer), visiting);
         if (layer.kind === 'dense') {
           requireVector(before, `module '${module.id}' layer ${ref.layer} (dense)`);
           shape = [layer.units];
@@ -152,7 +178,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
   const headSources = new Map<string, SourceRef>();
   const headParams = new Map<string, DenseParams>();
   for (const task of job.tasks) {
-    const source = task.from === null ? parseRef(job, task.input, `task '${task.name}'`) : parseRef(job, task.from, `task '${task.name}'`);
+    const source = sourceRef(job, task.from, `task '${task.name}'`);
     const before = shapeOf(source);
     requireVector(before, `the head of task '${task.name}'`);
     const units = widths(task.head.units);
@@ -171,6 +197,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
     const mixture = mixtures.get(`${ref.module}/${ref.layer}`);
     if (mixture) return [...mixture.experts, mixture.gate];
     const own = inputOf(ref.module, ref.layer);
+    if (ref.layer === 0 && moduleSources.get(ref.module)!.length > 1) return moduleSources.get(ref.module)!;
     const unit = stitchUnits.get(`${ref.module}/${ref.layer}`);
     if (!unit) return [own];
     return [own, ...unit.columns.filter((c) => c !== ref.module).map((c): SourceRef => ({ kind: 'layer', module: c, layer: ref.layer }))];
@@ -228,7 +255,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
         return mixExperts(mixture.experts.map((e) => output(e, task) as tf.Tensor2D), output(mixture.gate, task) as tf.Tensor2D);
       }
       const unit = stitchUnits.get(`${module.id}/${ref.layer}`);
-      const input = inputOf(module.id, ref.layer);
+      const input = inputOf(module.id, ref.layer, task);
       // The layer's own output is shared by all tasks that see its input alike (one pass, one dropout mask).
       const shared = remember(`shared:${refKey(ref)}@${viewOf(input, task)}`, () =>
         unit ? stitchedColumns(unit, ref.layer, task)[unit.position]! : applyLayer(module, ref.layer, output(input, task), training),
@@ -241,7 +268,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
       const key = `${unit.name}@${viewOf({ kind: 'layer', module: unit.columns[0]!, layer }, task)}`;
       let mixed = stitched.get(key);
       if (!mixed) {
-        const activations = unit.columns.map((c) => applyLayer(modules.get(c)!, layer, output(inputOf(c, layer), task), training));
+        const activations = unit.columns.map((c) => applyLayer(modules.get(c)!, layer, output(inputOf(c, layer, task), task), training));
         mixed = stitch(activations, unit.matrix);
         stitched.set(key, mixed);
       }
@@ -251,7 +278,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
       const layer = module.layers[index]!;
       if (layer.kind !== 'dense') return x.reshape([x.shape[0]!, -1]); // flatten
       const { kernel, bias } = layerParams.get(`${module.id}/${index}`)!;
-      const y = dense(x as tf.Tensor2D, kernel, bias, layer.activation, index === 0 && moduleSources.get(module.id)!.kind === 'input');
+      const y = dense(x as tf.Tensor2D, kernel, bias, layer.activation, index === 0 && moduleSources.get(module.id)!.every((source) => source.kind === 'input'));
       if (!isTraining || layer.dropout <= 0) return y;
       return tf.dropout(y, layer.dropout, undefined, dropoutRandom.int(2 ** 31 - 1)) as tf.Tensor2D;
     };
@@ -305,6 +332,19 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
 
 function uniformStream(random: Random): () => number {
   return () => random.next();
+}
+
+/** The one shape a module's sources give; sources of different shapes cannot share its first layer. */
+function sameShape(module: string, shapes: number[][]): number[] {
+  const [first] = shapes;
+  const other = shapes.find((s) => !tf.util.arraysEqual(s, first!));
+  if (other) {
+    throw new UserError(
+      `module '${module}' is shared by tasks of several datasets, but its inputs have different shapes ([${first!.join(', ')}] and [${other.join(', ')}]); ` +
+        'shared layers need inputs of one width: give those tasks feature sets with the same numeric transforms of the same columns',
+    );
+  }
+  return first!;
 }
 
 function requireVector(shape: number[], what: string): void {

@@ -10,7 +10,7 @@
  * task trains: its column reads the others.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, ModulePlan } from '../../compiler/job/job.js';
+import type { Job, ModulePlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 
 export interface StitchGroup {

@@ -1,6 +1,6 @@
 /** One dense layer: x · kernel + bias, then the activation. */
 import * as tf from '@tensorflow/tfjs';
-import type { Activation } from '../../compiler/job/job.js';
+import type { Activation } from '../../job/job.js';
 
 /** Activations the fused matMul kernel applies in the same pass (forward only; tfjs unfuses under a gradient tape). */
 const FUSABLE = new Set<Activation>(['relu', 'sigmoid', 'linear']);

@@ -6,7 +6,7 @@
  * however many tasks mix them.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LayerPlan } from '../../compiler/job/job.js';
+import type { LayerPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 
 export type MixtureLayer = Extract<LayerPlan, { kind: 'mixture' }>;

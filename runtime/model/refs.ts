@@ -1,26 +1,30 @@
-/** What a module or head reads: an input, a module's output, or the output of one of its layers. */
-import type { Job } from '../../compiler/job/job.js';
+/** What a module or head reads: an input, or the output of one layer of a module (the job's SourceRef, tagged). */
+import type { Job, SourceRef as JobSourceRef } from '../../job/job.js';
 import { UserError } from '../errors.js';
 
 export type SourceRef =
   | { kind: 'input'; input: string }
-  /** The output of layer `layer` (0-based) of `module`; a bare module id means its last layer. */
+  /** The output of layer `layer` (0-based) of `module`. */
   | { kind: 'layer'; module: string; layer: number };
 
-export function parseRef(job: Job, ref: string, readBy: string): SourceRef {
-  if (job.inputs.some((input) => input.id === ref)) return { kind: 'input', input: ref };
-  const whole = job.modules.find((m) => m.id === ref);
-  if (whole) return { kind: 'layer', module: whole.id, layer: whole.layers.length - 1 };
-  // `${moduleId}/${layerIndex}`: module ids may themselves contain '/', so split at the last one.
-  const slash = ref.lastIndexOf('/');
-  if (slash > 0) {
-    const module = job.modules.find((m) => m.id === ref.slice(0, slash));
-    const layer = Number(ref.slice(slash + 1));
-    if (module && Number.isInteger(layer) && layer >= 0 && layer < module.layers.length) {
-      return { kind: 'layer', module: module.id, layer };
-    }
+/** The job's reference, tagged; parseJob has checked that it resolves, so a miss here is a bug or a hand-made job. */
+export function sourceRef(job: Job, ref: JobSourceRef, readBy: string): SourceRef {
+  if ('input' in ref) {
+    if (!job.inputs.some((i) => i.id === ref.input)) throw new UserError(`${readBy} reads input '${ref.input}', which the job does not have`);
+    return { kind: 'input', input: ref.input };
   }
-  throw new UserError(`${readBy} reads '${ref}', which is neither an input, a module, nor a module layer of this job`);
+  const module = job.modules.find((m) => m.id === ref.module);
+  if (!module || ref.layer < 0 || ref.layer >= module.layers.length) {
+    throw new UserError(`${readBy} reads layer ${ref.layer} of module '${ref.module}', which the job does not have`);
+  }
+  return { kind: 'layer', module: ref.module, layer: ref.layer };
+}
+
+/** The last layer of a module (what a mixture reads of each expert, and of its gate). */
+export function moduleOutput(job: Job, id: string, readBy: string): SourceRef {
+  const module = job.modules.find((m) => m.id === id);
+  if (!module) throw new UserError(`${readBy} reads module '${id}', which the job does not have`);
+  return { kind: 'layer', module: id, layer: module.layers.length - 1 };
 }
 
 /** The key under which a source's output is memoized during one forward pass. */

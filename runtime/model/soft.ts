@@ -6,7 +6,7 @@
  * the columns together.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job } from '../../compiler/job/job.js';
+import type { Job } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import { shareName } from './cross-stitch.js';
 import type { Param } from './types.js';

@@ -3,7 +3,7 @@
  * scheme (hard, cross-stitch, soft, adapters, mmoe). The compiler accepts more (convolutions, sequences);
  * a job that uses them fails here, at build time, before any data is read.
  */
-import type { Job, LossKind, HeadKind } from '../../compiler/job/job.js';
+import type { Job, LossKind, HeadKind } from '../../job/job.js';
 import { UserError } from '../errors.js';
 
 const RUNNABLE_LAYERS = new Set(['dense', 'flatten', 'mixture']);
@@ -27,7 +27,8 @@ export function assertRunnable(job: Job): void {
     });
   }
   for (const input of job.inputs) {
-    const read = job.modules.some((m) => m.from === input.id) || job.tasks.some((t) => t.from === null && t.input === input.id);
+    const readsInput = (ref: { input: string } | { module: string }) => 'input' in ref && ref.input === input.id;
+    const read = job.modules.some((m) => m.from.some(readsInput)) || job.tasks.some((t) => readsInput(t.from));
     if (read && input.kind === 'sequence') {
       throw new UserError(
         `input '${input.id}' is a token sequence, which the runtime does not run yet (the compiler accepts it)`,

@@ -1,6 +1,6 @@
 /** The built model: named tf.Variables for the job's module graph and task heads, and its forward pass. */
 import type * as tf from '@tensorflow/tfjs';
-import type { Job, TaskPlan } from '../../compiler/job/job.js';
+import type { Job, TaskPlan } from '../../job/job.js';
 
 /** Who a parameter belongs to: decides freezing (stages) and per-task learning rates. */
 export type ParamOwner =

@@ -12,7 +12,7 @@
  * θ ← θ · (1 - lr · λ) before the update.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerPlan } from '../../compiler/job/job.js';
+import type { OptimizerPlan } from '../../job/job.js';
 import type { Param } from '../model/types.js';
 
 export interface ParamGradient {

@@ -8,7 +8,7 @@
  *   scheduled     the first phase whose `until` (a step, exclusive) is not reached yet; the last phase after that
  * Pure: no tensors, no state beyond the random stream passed in.
  */
-import type { SamplingPlan } from '../../compiler/job/job.js';
+import type { SamplingPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 
 /** @param rowsPerTask training rows per task that trains now; its keys are the tasks that can be drawn */

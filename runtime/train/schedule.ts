@@ -5,7 +5,7 @@
  *   cosine    linear warmup from lr/warmup to lr over `warmup` steps, then a half cosine down to `min` at the last step
  *   linear    the same warmup, then a straight line down (or up) to `end` at the last step
  */
-import type { SchedulePlan } from '../../compiler/job/job.js';
+import type { SchedulePlan } from '../../job/job.js';
 
 export function learningRate(plan: SchedulePlan, step: number, totalSteps: number): number {
   switch (plan.kind) {

@@ -3,7 +3,7 @@
  * one so far (restored at the end), and early stopping after `patience` evaluations without improvement.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SelectionPlan } from '../../compiler/job/job.js';
+import type { SelectionPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import type { Param } from '../model/types.js';
 import type { SplitScores } from './evaluate.js';

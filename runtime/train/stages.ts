@@ -2,7 +2,7 @@
  * The run laid out in steps: per stage, the batch groups that train, the length of an epoch, and how
  * many epochs and steps it runs. An epoch is Σ over its groups of ⌈training rows / batch size⌉ steps.
  */
-import type { BatchGroupPlan, Job, StagePlan } from '../../compiler/job/job.js';
+import type { BatchGroupPlan, Job, StagePlan } from '../../job/job.js';
 import type { FittedFeatures } from '../data/api.js';
 import { UserError } from '../errors.js';
 

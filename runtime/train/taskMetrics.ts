@@ -7,7 +7,7 @@
  *   regression  mse, mae (over every output)
  * A metric that does not apply to the head, or is undefined on the split, is null.
  */
-import type { MetricKind } from '../../compiler/job/job.js';
+import type { MetricKind } from '../../job/job.js';
 import * as metrics from '../metrics.js';
 import type { HeadInfo } from '../model/types.js';
 

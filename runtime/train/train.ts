@@ -7,7 +7,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../../compiler/job/job.js';
+import type { Job } from '../../job/job.js';
 import type { JobData } from '../data/api.js';
 import { UserError } from '../errors.js';
 import { buildModel } from '../model/build.js';

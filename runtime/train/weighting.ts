@@ -8,7 +8,7 @@
  * gradnorm and the gradient aggregations other than 'sum' are refused: the runtime does not run them yet.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job } from '../../compiler/job/job.js';
+import type { Job } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import type { Param } from '../model/types.js';
 

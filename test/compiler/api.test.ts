@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { check, compile, parse, Codes, type Diagnostic, type Host } from '../../compiler/index.js';
-import { validateJob } from '../../compiler/job/schema.js';
+import { validateJob } from '../../job/schema.js';
 import { parseCst } from '../../grammar/parser.js';
 import { AstBuilder } from '../../compiler/syntax/build-ast.js';
 import { DATA_FILE, ROWS, memoryHost } from './harness.js';

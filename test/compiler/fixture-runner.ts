@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileProgram, renderFrames } from '../../compiler/index.js';
-import { validateJob } from '../../compiler/job/schema.js';
+import { validateJob } from '../../job/schema.js';
 import { matchExpectations, parseAnnotations, type ActualDiagnostic, type Expectation } from './annotations.js';
 
 export const FIXTURES = path.join('test', 'fixtures');

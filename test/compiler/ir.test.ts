@@ -12,7 +12,7 @@ import { cloneGraph, nodesOfKind, orderedPredecessors, PLAN_NODE, type IrGraph, 
 import { optimize, passes, passNames, IrVerificationError } from '../../compiler/ir/pipeline.js';
 import { verifyGraph } from '../../compiler/ir/verify.js';
 import { mergeIdenticalLayers } from '../../compiler/ir/passes/merge-identical-layers.js';
-import { validateJob } from '../../compiler/job/schema.js';
+import { validateJob } from '../../job/schema.js';
 import { generateProgram, memoryHost as benchHost } from '../../bench/compile.js';
 import { ROWS, compileSource, repoRoot } from './harness.js';
 import { fixtureFiles } from './fixture-runner.js';
@@ -231,8 +231,8 @@ share both = hard(backbone: trunk, tasks: [low, top])`;
     assert.deepEqual(orderedPredecessors(g, 'head:low'), ['layer:both/0']);
     assert.deepEqual(orderedPredecessors(g, 'head:top'), ['layer:both/1']);
     const job = compiled(depthShare).job!;
-    assert.deepEqual(job.modules.map((m) => [m.id, m.from, m.layers.length, m.tasks]), [['both', 'f', 2, ['low', 'top']]]);
-    assert.deepEqual(job.tasks.map((t) => [t.name, t.from]), [['low', 'both/0'], ['top', 'both']]);
+    assert.deepEqual(job.modules.map((m) => [m.id, m.from, m.layers.length, m.tasks]), [['both', [{ input: 'f' }], 2, ['low', 'top']]]);
+    assert.deepEqual(job.tasks.map((t) => [t.name, t.from]), [['low', { module: 'both', layer: 0 }], ['top', { module: 'both', layer: 1 }]]);
   });
 
   it('merge-identical-layers leaves per-task columns (soft sharing) apart', () => {
@@ -277,7 +277,7 @@ task v { features: vec, target: age, head: regression, backbone: mlp(units: [32,
     assert.deepEqual(chain('map.backbone'), [[28, 28, 4], [14, 14, 4]]);
     assert.deepEqual(chain('v.backbone'), [[32], [8]]);
     const heads = Object.fromEntries(c.job!.tasks.map((t) => [t.name, t.head.units]));
-    assert.deepEqual(heads, { enc: { vocab: 'task:enc' }, map: 3, pic: 10, tag: { vocab: 'task:tag' }, v: 1 });
+    assert.deepEqual(heads, { enc: { classes: 'enc' }, map: 3, pic: 10, tag: { classes: 'tag' }, v: 1 });
   });
 
   it('infer-shapes sizes an MMoE mixture like one expert', () => {
@@ -287,9 +287,9 @@ task a { features: f, target: age, head: regression }
 task b { features: f, target: hours, head: regression }
 share s = mmoe(expert: mlp(units: [6, 5]), experts: 2, tasks: [a, b])`).job!;
     assert.deepEqual(job.modules.map((m) => [m.id, m.from, m.shapes]), [
-      ['s.expert0', 'f', [[6], [5]]], ['s.expert1', 'f', [[6], [5]]],
-      ['s.gate.a', 'f', [[2]]], ['s.gate.b', 'f', [[2]]],
-      ['s.mix.a', 's.expert0', [[5]]], ['s.mix.b', 's.expert0', [[5]]],
+      ['s.expert0', [{ input: 'f' }], [[6], [5]]], ['s.expert1', [{ input: 'f' }], [[6], [5]]],
+      ['s.gate.a', [{ input: 'f' }], [[2]]], ['s.gate.b', [{ input: 'f' }], [[2]]],
+      ['s.mix.a', [], [[5]]], ['s.mix.b', [], [[5]]],
     ]);
     assert.deepEqual(job.modules.find((m) => m.id === 's.mix.a')!.layers, [{ kind: 'mixture', experts: ['s.expert0', 's.expert1'], gate: 's.gate.a' }]);
   });
@@ -393,7 +393,7 @@ describe('lowering census', () => {
 
   it('has one hard-shared module, read by both tasks', () => {
     assert.deepEqual(job.modules, [{
-      id: 'shared_trunk', backbone: 'trunk', from: 'person',
+      id: 'shared_trunk', backbone: 'trunk', share: 'shared_trunk', from: [{ input: 'person' }],
       layers: [{ kind: 'dense', units: 128, activation: 'relu', dropout: 0 }, { kind: 'dense', units: 64, activation: 'relu', dropout: 0 }],
       shapes: [[128], [64]], tasks: ['income', 'never_married'], sharing: { kind: 'hard' },
     }]);
@@ -402,11 +402,11 @@ describe('lowering census', () => {
   it('has its two binary tasks with their label expressions, and one batch group', () => {
     assert.deepEqual(job.tasks, [
       {
-        name: 'income', dataset: 'census', input: 'person', from: 'shared_trunk', target: { op: '==', args: [{ col: 'income_50k' }, { lit: '50000+.' }] },
+        name: 'income', dataset: 'census', input: 'person', from: { module: 'shared_trunk', layer: 1 }, target: { op: '==', args: [{ col: 'income_50k' }, { lit: '50000+.' }] },
         targetType: 'bool', head: { kind: 'binary', units: 1, classes: 'index' }, loss: 'bce', metrics: ['auc', 'accuracy', 'logloss'], weight: 1,
       },
       {
-        name: 'never_married', dataset: 'census', input: 'person', from: 'shared_trunk', target: { op: '==', args: [{ col: 'marital_stat' }, { lit: 'Never married' }] },
+        name: 'never_married', dataset: 'census', input: 'person', from: { module: 'shared_trunk', layer: 1 }, target: { op: '==', args: [{ col: 'marital_stat' }, { lit: 'Never married' }] },
         targetType: 'bool', head: { kind: 'binary', units: 1, classes: 'index' }, loss: 'bce', metrics: ['auc', 'accuracy', 'logloss'], weight: 1,
       },
     ]);

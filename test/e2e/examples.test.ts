@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { compileProgram } from '../../compiler/compile.js';
-import { validateJob } from '../../compiler/job/schema.js';
+import { validateJob } from '../../job/schema.js';
 import { mtl, repoRoot } from './cli.js';
 
 function examples(dir: string): string[] {

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { ModulePlan } from '../../compiler/job/job.js';
 import { UserError } from '../../runtime/errors.js';
 import { buildModel } from '../../runtime/model/build.js';
-import { denseModule, makeJob, task, vectorInput } from './helpers/jobs.js';
+import { denseModule, makeJob, task, vectorInput, type TestModule } from './helpers/jobs.js';
 import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
 
 const width = (w: unknown) => w as number;
 
-function twoTaskJob(modules?: ModulePlan[]) {
+function twoTaskJob(modules?: TestModule[]) {
   return makeJob({
     inputs: [vectorInput('x', 'd', 2)],
     modules: modules ?? [denseModule('trunk', 'x', [2], ['ctr', 'price'])],
@@ -135,7 +134,7 @@ describe('buildModel', () => {
   });
 
   describe('refuses what the runtime does not run yet, at build time', () => {
-    const cases: [string, ModulePlan | null, Partial<ReturnType<typeof task>> | null, RegExp][] = [
+    const cases: [string, TestModule | null, Partial<ReturnType<typeof task>> | null, RegExp][] = [
       [
         'a conv2d layer',
         { ...denseModule('vision', 'x', [4], ['a']), layers: [{ kind: 'conv2d', filters: 4, kernel: 3, stride: 1, activation: 'relu' }] },

@@ -1,6 +1,6 @@
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { Activation } from '../../compiler/job/job.js';
+import type { Activation } from '../../job/job.js';
 import { activate, dense } from '../../runtime/model/dense.js';
 import { assertAllClose, useCpu } from './helpers/tf.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { Job, ModulePlan, TrainingPlan } from '../../compiler/job/job.js';
+import type { Job, TrainingPlan } from '../../job/job.js';
 import { compileProgram } from '../../compiler/compile.js';
 import type { Batch } from '../../runtime/data/api.js';
 import { UserError } from '../../runtime/errors.js';
@@ -23,14 +23,14 @@ import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
 import { taskLrMultiplier, train } from '../../runtime/train/train.js';
 import { fakeJobData, syntheticDataset, type SyntheticTask } from './helpers/fakeData.js';
-import { adaptedModule, columnModules, denseModule, makeJob, mmoeModules, task, vectorInput } from './helpers/jobs.js';
+import { adaptedModule, columnModules, denseModule, makeJob, mmoeModules, task, vectorInput, type TestModule } from './helpers/jobs.js';
 import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
 
 const width = (w: unknown) => w as number;
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /** Two regression tasks `a` and `b` on a 2-wide input `x`, each head reading `from[task]`. */
-function twoTasks(modules: ModulePlan[], from: { a: string; b: string }, training: Partial<TrainingPlan> = {}, inputWidth = 2): Job {
+function twoTasks(modules: TestModule[], from: { a: string; b: string }, training: Partial<TrainingPlan> = {}, inputWidth = 2): Job {
   return makeJob({
     inputs: [vectorInput('x', 'd', inputWidth)],
     modules,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { Job, TrainingPlan } from '../../compiler/job/job.js';
+import type { Job, TrainingPlan } from '../../job/job.js';
 import { UserError } from '../../runtime/errors.js';
 import { train } from '../../runtime/train/train.js';
 import { fakeJobData, syntheticDataset, type SyntheticTask } from './helpers/fakeData.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind, LossKind } from '../../compiler/job/job.js';
+import type { HeadKind, LossKind } from '../../job/job.js';
 import type { Batch, LabelData } from '../../runtime/data/api.js';
 import { buildModel } from '../../runtime/model/build.js';
 import type { HeadInfo } from '../../runtime/model/types.js';
@@ -11,7 +11,7 @@ import { denseModule, makeJob, task, vectorInput } from './helpers/jobs.js';
 import { assertAllClose, useCpu } from './helpers/tf.js';
 
 function head(kind: HeadKind, units: number, loss?: LossKind): HeadInfo {
-  return { task: task('t', kind, { units, ...(loss ? { loss } : {}) }), units };
+  return { task: { ...task('t', kind, { units, ...(loss ? { loss } : {}) }), from: { module: 'trunk', layer: 0 } }, units };
 }
 
 function lossOf(info: HeadInfo, logits: number[][], values: Float32Array | Int32Array, mask?: number[]): number {

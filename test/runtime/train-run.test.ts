@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import type { Job } from '../../compiler/job/job.js';
+import type { Job } from '../../job/job.js';
 import { UserError } from '../../runtime/errors.js';
 import { evalRun, runJob } from '../../runtime/run.js';
 import { uniformStream } from './helpers/fakeData.js';
-import { denseModule, task, trainingPlan } from './helpers/jobs.js';
+import { denseModule, task, trainingPlan, resolveRefs } from './helpers/jobs.js';
 
 /** A 600-row Arrow file: two features, a binary label learnable from them, a regression target. */
 function writeDataset(directory: string): void {
@@ -27,9 +27,11 @@ function runnableJob(root: string, training: Partial<Job['training']> = {}): Job
     { ...task('clicked', 'binary'), target: { col: 'clicked' } },
     { ...task('price', 'regression', { from: null }), target: { col: 'price' } },
   ];
+  const inputs: Job['inputs'] = [{ id: 'x', dataset: 'd', features: ['x1_std', 'x2_std'], kind: 'vector', shape: [2] }];
+  const resolved = resolveRefs(inputs, [denseModule('trunk', 'x', [8], ['clicked'])], tasks);
   return {
     format: 'mtl-job',
-    version: 1,
+    version: 2,
     source: { file: 'test.mtl', sha256: '0'.repeat(64) },
     root,
     datasets: [
@@ -41,9 +43,9 @@ function runnableJob(root: string, training: Partial<Job['training']> = {}): Job
       },
     ],
     features: ['x1', 'x2'].map((column) => ({ id: `${column}_std`, dataset: 'd', column, transform: { kind: 'standardize' as const }, shape: [1] })),
-    inputs: [{ id: 'x', dataset: 'd', features: ['x1_std', 'x2_std'], kind: 'vector', shape: [2] }],
-    modules: [denseModule('trunk', 'x', [8], ['clicked'])],
-    tasks,
+    inputs,
+    modules: resolved.modules,
+    tasks: resolved.tasks,
     batchGroups: [{ dataset: 'd', input: 'x', tasks: ['clicked', 'price'] }],
     training: trainingPlan({ ...training, stages: [{ tasks: ['clicked', 'price'], frozen: [], epochs: 3, steps: null }] }),
   };

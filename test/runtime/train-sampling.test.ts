@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SamplingPlan } from '../../compiler/job/job.js';
+import type { SamplingPlan } from '../../job/job.js';
 import { capped, groupProbabilities, groupSampler, taskProbabilities } from '../../runtime/train/sampling.js';
 import { uniformStream } from './helpers/fakeData.js';
 

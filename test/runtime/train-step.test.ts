@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { Job, OptimizerPlan } from '../../compiler/job/job.js';
+import type { Job, OptimizerPlan } from '../../job/job.js';
 import type { Batch } from '../../runtime/data/api.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';

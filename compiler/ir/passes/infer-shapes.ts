@@ -1,6 +1,6 @@
 import { orderedPredecessors, topologicalOrder, type IrNode } from '../graph.js';
 import type { Pass } from '../pass.js';
-import type { Width, LayerPlan } from '../../job/job.js';
+import type { Width, LayerPlan } from '../../../job/job.js';
 
 /** Sums widths, folding the known numbers: `{ sum: [7, {vocab: a}] }`, or a plain number when all are known. */
 export function sumWidths(widths: Width[]): Width {

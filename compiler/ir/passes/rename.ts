@@ -1,5 +1,5 @@
 import type { IrGraph, IrNode } from '../graph.js';
-import type { Width, LayerPlan, HeadPlan } from '../../job/job.js';
+import type { Width, LayerPlan, HeadPlan } from '../../../job/job.js';
 
 /** Replaces node `from` by `into` (creating `into` with `from`'s label if absent), moving every edge. */
 export function mergeNode(graph: IrGraph, from: string, into: string): void {
@@ -15,7 +15,7 @@ export type RenameRef = (id: string) => string;
 
 /** A width with its references renamed; the width itself when nothing changes. */
 export function renameWidth(width: Width, rename: RenameRef): Width {
-  if (typeof width === 'number') return width;
+  if (typeof width === 'number' || 'classes' in width) return width;
   if ('vocab' in width) {
     const renamed = rename(width.vocab);
     return renamed === width.vocab ? width : { vocab: renamed };

@@ -14,7 +14,7 @@ import {
   type SplitPlan,
   type TaskPlan,
   type TrainingPlan,
-} from '../../../compiler/job/job.js';
+} from '../../../job/job.js';
 import type { Batch, JobData, SplitName } from '../../../runtime/data/api.js';
 
 export async function temporaryDirectory(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -102,7 +102,7 @@ export function makeJob(parts: JobParts): Job {
     features: parts.features.map((f) => ({ ...f, dataset: 'd' })),
     inputs: [input],
     modules: [],
-    tasks: parts.tasks.map((t) => ({ ...t, dataset: 'd', input: input.id, from: null, loss: 'bce', metrics: [], weight: 1 })),
+    tasks: parts.tasks.map((t) => ({ ...t, dataset: 'd', input: input.id, from: { input: input.id }, loss: 'bce', metrics: [], weight: 1 })),
     batchGroups: [{ dataset: 'd', input: input.id, tasks: parts.tasks.map((t) => t.name) }],
     training: { ...defaultTraining, shuffleBuffer: parts.shuffleBuffer ?? defaultTraining.shuffleBuffer },
   };

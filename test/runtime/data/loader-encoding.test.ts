@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Job } from '../../../compiler/job/job.js';
+import type { Job } from '../../../job/job.js';
 import { openJobData } from '../../../runtime/data/loader.js';
 import { arrowTypes, collect, inputRows, makeJob, temporaryDirectory, writeArrow } from './fixtures.js';
 
@@ -48,7 +48,7 @@ describe('loader: encoding of vector inputs and scalar labels', () => {
       tasks: [
         { name: 'pos', target: { op: '>', args: [{ col: 'x' }, { lit: 2 }] }, targetType: 'bool', head: { kind: 'binary', units: 1, classes: 'index' } },
         { name: 'reg', target: { col: 'v' }, targetType: 'float', head: { kind: 'regression', units: 1, classes: 'index' } },
-        { name: 'kind', target: { col: 'k' }, targetType: 'string', head: { kind: 'multiclass', units: { vocab: 'task:kind' }, classes: 'vocab' } },
+        { name: 'kind', target: { col: 'k' }, targetType: 'string', head: { kind: 'multiclass', units: { classes: 'kind' }, classes: 'vocab' } },
         { name: 'idx', target: { col: 'i' }, targetType: 'int', head: { kind: 'multiclass', units: 3, classes: 'index' } },
       ],
     });
@@ -63,7 +63,7 @@ describe('loader: encoding of vector inputs and scalar labels', () => {
     assert.deepEqual(data.fitted.classes, { kind: ['bird', 'cat', 'dog'] });
     assert.deepEqual(data.fitted.rows, { d: { train: 4, valid: 1, test: 1 } });
     assert.equal(data.width(job.inputs[0]!.shape[0]!), 5);
-    assert.equal(data.width({ vocab: 'task:kind' }), 3);
+    assert.equal(data.width({ classes: 'kind' }), 3);
   });
 
   it('encodes every split exactly', async () => {
@@ -149,8 +149,8 @@ describe('loader: token sequences and tagging', () => {
       features: [{ id: 'tok', column: 'tokens', transform: { kind: 'tokens', maxLength: 3, maxVocab: 4, minCount: 1, lowercase: true }, shape: [3] }],
       input: { features: ['tok'], kind: 'sequence', shape: [3] },
       tasks: [
-        { name: 'upos', target: { col: 'upos' }, targetType: 'list<string>', head: { kind: 'tagging', units: { vocab: 'task:upos' }, classes: 'vocab' } },
-        { name: 'heads', target: { col: 'head' }, targetType: 'list<int>', head: { kind: 'tagging', units: { vocab: 'task:heads' }, classes: 'index' } },
+        { name: 'upos', target: { col: 'upos' }, targetType: 'list<string>', head: { kind: 'tagging', units: { classes: 'upos' }, classes: 'vocab' } },
+        { name: 'heads', target: { col: 'head' }, targetType: 'list<int>', head: { kind: 'tagging', units: { classes: 'heads' }, classes: 'index' } },
       ],
     });
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ColumnPlan, Job, SplitPlan, TaskPlan } from '../../../compiler/job/job.js';
+import type { ColumnPlan, Job, SplitPlan, TaskPlan } from '../../../job/job.js';
 import { openJobData } from '../../../runtime/data/loader.js';
 import { arrowTypes, collect, makeJob, temporaryDirectory, userErrorOf, writeArrow } from './fixtures.js';
 
@@ -146,7 +146,7 @@ describe('loader: user errors', () => {
       split: byFold,
       features: [{ id: 'tok', column: 'tokens', transform: { kind: 'tokens', maxLength: 4, maxVocab: 10, minCount: 1, lowercase: false }, shape: [4] }],
       input: { features: ['tok'], kind: 'sequence', shape: [4] },
-      tasks: [{ name: 'tag', target: { col: 'tags' }, targetType: 'list<string>', head: { kind: 'tagging', units: { vocab: 'task:tag' }, classes: 'vocab' } }],
+      tasks: [{ name: 'tag', target: { col: 'tags' }, targetType: 'list<string>', head: { kind: 'tagging', units: { classes: 'tag' }, classes: 'vocab' } }],
     });
     const data = await openJobData(tagJob);
     const message = await userErrorOf(collect(data, 'valid'));

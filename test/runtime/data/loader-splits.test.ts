@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Job, SplitPlan } from '../../../compiler/job/job.js';
+import type { Job, SplitPlan } from '../../../job/job.js';
 import { openJobData } from '../../../runtime/data/loader.js';
 import { arrowTypes, collect, inputColumn, makeJob, temporaryDirectory, writeArrow, writeArrowInBatches } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 /** In-memory JobData for runtime tests, and synthetic datasets whose labels a small model can learn. */
-import type { Width, Job } from '../../../compiler/job/job.js';
+import type { Width, Job } from '../../../job/job.js';
 import type { Batch, BatchOptions, FittedFeatures, JobData, LabelData, SplitName } from '../../../runtime/data/api.js';
 
 export interface FakeLabels {
@@ -24,7 +24,7 @@ export function fakeJobData(job: Job, datasets: Record<string, FakeDataset>): Jo
   const width = (w: Width): number => {
     if (typeof w === 'number') return w;
     if ('sum' in w) return w.sum.reduce<number>((a, b) => a + width(b), 0);
-    throw new Error(`the fake data has no vocabulary for ${w.vocab}`);
+    throw new Error(`the fake data has no vocabulary for ${JSON.stringify(w)}`);
   };
   const data = {
     job,

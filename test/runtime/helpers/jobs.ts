@@ -8,9 +8,17 @@ import type {
   LossKind,
   MetricKind,
   ModulePlan,
+  SourceRef,
   TaskPlan,
   TrainingPlan,
-} from '../../../compiler/job/job.js';
+} from '../../../job/job.js';
+
+/**
+ * Modules and tasks as tests write them: what they read as a string, the way job version 1 did (an input id, a module
+ * id for its last layer, `module/layer`, or null for a head on its input); `makeJob` turns them into typed references.
+ */
+export type TestModule = Omit<ModulePlan, 'from' | 'share'> & { from: string | SourceRef[]; share?: string | null };
+export type TestTask = Omit<TaskPlan, 'from'> & { from: string | null | SourceRef };
 
 export function vectorInput(id: string, dataset: string, width: number): InputPlan {
   return { id, dataset, features: [`${id}_features`], kind: 'vector', shape: [width] };
@@ -22,7 +30,7 @@ export function denseModule(
   units: number[],
   tasks: string[],
   options: { activation?: Activation; dropout?: number; backbone?: string } = {},
-): ModulePlan {
+): TestModule {
   return {
     id,
     backbone: options.backbone ?? null,
@@ -46,7 +54,7 @@ export function task(
   name: string,
   head: HeadKind,
   options: { dataset?: string; input?: string; from?: string | null; units?: number; loss?: LossKind; metrics?: MetricKind[]; weight?: number } = {},
-): TaskPlan {
+): TestTask {
   return {
     name,
     dataset: options.dataset ?? 'd',
@@ -79,7 +87,7 @@ export function trainingPlan(overrides: Partial<TrainingPlan> = {}, tasks: strin
 }
 
 /** Tasks that read one dataset through one input share a batch group, as the compiler groups them. */
-export function batchGroupsOf(tasks: TaskPlan[]): BatchGroupPlan[] {
+export function batchGroupsOf(tasks: readonly { name: string; dataset: string; input: string }[]): BatchGroupPlan[] {
   const groups = new Map<string, BatchGroupPlan>();
   for (const t of tasks) {
     const key = `${t.dataset}/${t.input}`;
@@ -92,31 +100,47 @@ export function batchGroupsOf(tasks: TaskPlan[]): BatchGroupPlan[] {
 
 export function makeJob(spec: {
   inputs: InputPlan[];
-  modules?: ModulePlan[];
-  tasks: TaskPlan[];
+  modules?: TestModule[];
+  tasks: TestTask[];
   training?: Partial<TrainingPlan>;
 }): Job {
   const datasets = [...new Set(spec.inputs.map((i) => i.dataset))];
+  const { modules, tasks } = resolveRefs(spec.inputs, spec.modules ?? [], spec.tasks);
   return {
     format: 'mtl-job',
-    version: 1,
+    version: 2,
     source: { file: 'test.mtl', sha256: '0'.repeat(64) },
     root: '/nonexistent',
     datasets: datasets.map((name) => ({ name, files: [], columns: [], split: { kind: 'ratio', train: 0.8, valid: 0.1, test: 0.1, seed: 1 } })),
     features: [],
     inputs: spec.inputs,
-    modules: spec.modules ?? [],
-    tasks: spec.tasks,
+    modules,
+    tasks,
     batchGroups: batchGroupsOf(spec.tasks),
     training: trainingPlan(spec.training, spec.tasks.map((t) => t.name)),
   };
+}
+
+/** Test modules and tasks with typed references, resolved against the job's inputs and modules. */
+export function resolveRefs(inputs: readonly InputPlan[], testModules: readonly TestModule[], testTasks: readonly TestTask[]): { modules: ModulePlan[]; tasks: TaskPlan[] } {
+  const ref = (text: string): SourceRef => {
+    if (inputs.some((i) => i.id === text)) return { input: text };
+    const whole = testModules.find((m) => m.id === text);
+    if (whole) return { module: whole.id, layer: whole.layers.length - 1 };
+    const slash = text.lastIndexOf('/');
+    // An unknown name stays a reference to it, for tests of what the runtime says about dangling references.
+    return slash > 0 ? { module: text.slice(0, slash), layer: Number(text.slice(slash + 1)) } : { module: text, layer: 0 };
+  };
+  const modules: ModulePlan[] = testModules.map((m) => ({ ...m, share: m.share ?? null, from: typeof m.from === 'string' ? [ref(m.from)] : m.from }));
+  const tasks: TaskPlan[] = testTasks.map((t) => ({ ...t, from: t.from === null ? { input: t.input } : typeof t.from === 'string' ? ref(t.from) : t.from }));
+  return { modules, tasks };
 }
 
 /**
  * MMoE as the compiler lowers it: experts `${share}.expert${k}` (MLPs of `expertUnits`), and per task a
  * softmax gate `${share}.gate.${task}` and a mixture `${share}.mix.${task}` (what the task's head reads).
  */
-export function mmoeModules(share: string, from: string, expertUnits: number[], experts: number, tasks: string[]): ModulePlan[] {
+export function mmoeModules(share: string, from: string, expertUnits: number[], experts: number, tasks: string[]): TestModule[] {
   const expertIds = Array.from({ length: experts }, (_, k) => `${share}.expert${k}`);
   const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
   const sharing = { kind: 'mmoe', experts: expertIds, gates } as const;
@@ -140,12 +164,12 @@ export function columnModules(
   tasks: string[],
   sharing: { kind: 'soft'; l2: number } | { kind: 'cross_stitch'; after: number[]; init: number },
   options: { activation?: Activation } = {},
-): ModulePlan[] {
+): TestModule[] {
   const columns = tasks.map((t) => `${share}.${t}`);
   return tasks.map((t, i) => ({ ...denseModule(columns[i]!, from, units, [t], options), sharing: { ...sharing, columns } }));
 }
 
 /** One shared MLP with per-task adapters of `size` after each dense layer. */
-export function adaptedModule(id: string, from: string, units: number[], tasks: string[], size: number, options: { activation?: Activation } = {}): ModulePlan {
+export function adaptedModule(id: string, from: string, units: number[], tasks: string[], size: number, options: { activation?: Activation } = {}): TestModule {
   return { ...denseModule(id, from, units, tasks, options), sharing: { kind: 'adapters', size, tasks } };
 }

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
-import { jobSchema, validateJob } from '../../compiler/job/schema.js';
-import { ROWS, compileSource } from './harness.js';
+import { jobSchema, validateJob } from '../../job/schema.js';
+import { ROWS, compileSource } from '../compiler/harness.js';
 
 const program = (target: string) => `${ROWS}
 features f { dataset: rows, transforms: [standardize(age)] }
@@ -43,7 +43,7 @@ describe('job schema', () => {
 
   it('rejects a job of another format or version, and a missing part', () => {
     const job = jobOf('age');
-    assert.ok(validateJob({ ...job, version: 2 }).some((p) => p.startsWith('/version must be equal to constant')));
+    assert.ok(validateJob({ ...job, version: 1 }).some((p) => p.startsWith('/version must be equal to constant')));
     const { modules: _modules, ...incomplete } = job;
     assert.ok(validateJob(incomplete).includes("/ must have required property 'modules'"));
   });

@@ -1,0 +1,312 @@
+/**
+ * The job: the versioned, JSON-serializable plan that `mtl compile` emits and the runtime executes — the only contract
+ * between the two. It holds everything the runtime needs, resolved: file lists, column types, transform specs, the
+ * module graph with shapes, tasks with their label expressions, and the training plan.
+ *
+ * Defined once, as TypeBox schemas: the TypeScript types are derived from them (`Static`), and the JSON Schema
+ * published at `docs/job.schema.json` is the same objects written out (`npm run schema`). Every reference between
+ * parts of a job is a typed field (`SourceRef`, `Width`), never a string with a naming convention.
+ * Bump JOB_VERSION on any incompatible change; `parseJob` says what to do with an older job.
+ */
+import { Type, type Static, type TSchema, type TProperties, type TLiteral, type TUnion, type TObject } from '@sinclair/typebox';
+
+export const JOB_FORMAT = 'mtl-job';
+export const JOB_VERSION = 2;
+
+const object = <T extends TProperties>(properties: T, description?: string): TObject<T> =>
+  Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
+const kind = <K extends string, T extends TProperties = {}>(k: K, properties?: T): TObject<{ kind: TLiteral<K> } & T> =>
+  object({ kind: Type.Literal(k), ...(properties ?? {}) } as { kind: TLiteral<K> } & T);
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const int = (description?: string) => Type.Integer(description ? { description } : {});
+const num = (description?: string) => Type.Number(description ? { description } : {});
+const str = (description?: string) => Type.String(description ? { description } : {});
+const enumOf = <const V extends readonly string[]>(values: V, description?: string): TUnion<TLiteral<V[number]>[]> =>
+  Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {}) as never;
+
+// ---------------------------------------------------------------- data
+
+export const COLUMN_TYPES = ['float', 'int', 'string', 'bool', 'list<float>', 'list<int>', 'list<string>', 'list<bool>'] as const;
+export const ColumnTypeSchema = enumOf(COLUMN_TYPES);
+export type ColumnType = Static<typeof ColumnTypeSchema>;
+
+export const ColumnPlanSchema = object({ name: str(), type: ColumnTypeSchema });
+export type ColumnPlan = Static<typeof ColumnPlanSchema>;
+
+export const SplitPlanSchema = Type.Union([
+  kind('ratio', { train: num(), valid: num(), test: num(), seed: int() }),
+  kind('column', { column: str(), train: str(), valid: str(), test: str() }),
+], { description: 'ratio: rows go to splits by a seeded hash of their row index; column: by the value of a string column' });
+export type SplitPlan = Static<typeof SplitPlanSchema>;
+
+export const DatasetPlanSchema = object({
+  name: str(),
+  files: Type.Array(str(), { description: 'files in read order (globs expanded and sorted), relative to `root`' }),
+  columns: Type.Array(ColumnPlanSchema, { description: 'the columns the program reads, with their types; checked against the Arrow schema' }),
+  split: SplitPlanSchema,
+});
+export type DatasetPlan = Static<typeof DatasetPlanSchema>;
+
+// ---------------------------------------------------------------- sizes and references
+
+/**
+ * A size known at compile time, or one the runtime learns from the training split: the size of a feature's
+ * vocabulary, the number of classes a task's target takes, or a sum of widths (an input concatenating features).
+ */
+export const WidthSchema = Type.Recursive((Self) => Type.Union([
+  Type.Integer(),
+  object({ vocab: str('a feature id') }),
+  object({ classes: str('a task name') }),
+  object({ sum: Type.Array(Self) }),
+]), { $id: 'Width' });
+export type Width = Static<typeof WidthSchema>;
+const WidthRef = Type.Ref(WidthSchema);
+
+/** What a module or a head reads: a model input, or the output of one layer of a module. */
+export const SourceRefSchema = Type.Union([
+  object({ input: str('an input id') }),
+  object({ module: str('a module id'), layer: int('0-based layer index within the module') }),
+]);
+export type SourceRef = Static<typeof SourceRefSchema>;
+
+// ---------------------------------------------------------------- features
+
+export const TransformPlanSchema = Type.Union([
+  kind('standardize'),
+  kind('normalize'),
+  kind('raw'),
+  kind('onehot', { maxVocab: int(), minCount: int() }),
+  kind('embedding', { dim: int(), maxVocab: int(), minCount: int() }),
+  kind('tokens', { maxLength: int(), maxVocab: int(), minCount: int(), lowercase: Type.Boolean() }),
+  kind('image', { shape: Type.Array(int()), scale: num(), mean: num(), std: num() }),
+]);
+export type TransformPlan = Static<typeof TransformPlanSchema>;
+export type TransformKind = TransformPlan['kind'];
+
+export const FeaturePlanSchema = object({
+  id: str('unique; identical transforms of one column are one feature'),
+  dataset: str(),
+  column: str(),
+  transform: TransformPlanSchema,
+  shape: Type.Array(WidthRef, { description: 'per-row output shape: [width] for vectors, [maxLength] for token ids, the image shape for images' }),
+});
+export type FeaturePlan = Static<typeof FeaturePlanSchema>;
+
+export const InputPlanSchema = object({
+  id: str(),
+  dataset: str(),
+  features: Type.Array(str(), { description: 'feature ids, concatenated along the last axis in this order' }),
+  kind: enumOf(['vector', 'sequence', 'image'] as const, "'vector': [batch, width]; 'sequence': [batch, length] token ids; 'image': [batch, ...shape]"),
+  shape: Type.Array(WidthRef),
+}, 'the tensor a model reads');
+export type InputPlan = Static<typeof InputPlanSchema>;
+
+// ---------------------------------------------------------------- model
+
+export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'gelu', 'linear', 'softmax'] as const;
+export const ActivationSchema = enumOf(ACTIVATIONS);
+export type Activation = Static<typeof ActivationSchema>;
+
+export const LayerPlanSchema = Type.Union([
+  kind('dense', { units: int(), activation: ActivationSchema, dropout: num() }),
+  kind('embedding', { dim: int(), vocab: WidthRef }),
+  kind('conv2d', { filters: int(), kernel: int(), stride: int(), activation: ActivationSchema }),
+  kind('pool', { op: enumOf(['max', 'mean'] as const), size: int('0 pools a whole sequence to one vector') }),
+  kind('flatten'),
+  kind('lstm', { units: int(), bidirectional: Type.Boolean() }),
+  kind('transformer', { dim: int(), heads: int(), ff: int(), dropout: num() }),
+  kind('mixture', { experts: Type.Array(str('a module id')), gate: str('a module id') }),
+]);
+export type LayerPlan = Static<typeof LayerPlanSchema>;
+export type LayerKind = LayerPlan['kind'];
+
+export const SharingPlanSchema = Type.Union([
+  kind('hard'),
+  kind('cross_stitch', { columns: Type.Array(str('a module id')), after: Type.Array(int()), init: num() }),
+  kind('adapters', { size: int(), tasks: Type.Array(str('a task name')) }),
+  kind('soft', { columns: Type.Array(str('a module id')), l2: num() }),
+  kind('mmoe', { experts: Type.Array(str('a module id')), gates: Type.Record(Type.String(), str('a module id')) }),
+], { description: 'how a module is shared: by the graph alone (hard), or by a scheme with parameters or a penalty of its own' });
+export type SharingPlan = Static<typeof SharingPlanSchema>;
+export type SharingKind = SharingPlan['kind'];
+
+export const ModulePlanSchema = object({
+  id: str('unique; its layers are addressed as { module, layer }'),
+  backbone: nullable(str('the named backbone it instantiates, for messages')),
+  share: nullable(str('the share it belongs to (a column, expert or gate of it), or null')),
+  from: Type.Array(SourceRefSchema, {
+    description: 'what it reads; several sources (inputs of different datasets) when tasks on several datasets share it: one set of parameters, applied to whichever source a batch provides; none when its first layer is a mixture, which reads its experts and gate',
+  }),
+  layers: Type.Array(LayerPlanSchema),
+  shapes: Type.Array(Type.Array(WidthRef), { description: 'output shape of each layer, without the batch axis' }),
+  tasks: Type.Array(str(), { description: 'tasks whose gradients flow into its parameters' }),
+  sharing: SharingPlanSchema,
+});
+export type ModulePlan = Static<typeof ModulePlanSchema>;
+
+// ---------------------------------------------------------------- tasks
+
+export const BINARY_OPS = ['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', 'and', 'or'] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/** A label expression over one row's columns; null in, null out (the row is masked for the task). */
+export type Expr =
+  | { col: string }
+  | { lit: number | string | boolean | null }
+  | { op: BinaryOp; args: [Expr, Expr] }
+  | { op: 'not' | 'neg'; args: [Expr] }
+  | { op: 'in'; args: [Expr, Expr[]] };
+
+// Branches chosen by `op` before any recursion: with `anyOf`, every branch validated the operands again, so
+// validating an expression took time exponential in its depth (a sum of 16 terms took minutes). TypeBox has no
+// if/then/else builder that keeps the recursion, so this one schema is written out and typed by `Expr` above.
+export const ExprSchema = Type.Unsafe<Expr>({
+  $id: 'Expr',
+  if: { type: 'object', required: ['op'] },
+  then: {
+    if: { properties: { op: { enum: [...BINARY_OPS] } } },
+    then: { type: 'object', additionalProperties: false, required: ['op', 'args'], properties: { op: { enum: [...BINARY_OPS] }, args: { type: 'array', prefixItems: [{ $ref: 'Expr' }, { $ref: 'Expr' }], minItems: 2, maxItems: 2 } } },
+    else: {
+      if: { properties: { op: { enum: ['not', 'neg'] } } },
+      then: { type: 'object', additionalProperties: false, required: ['op', 'args'], properties: { op: { enum: ['not', 'neg'] }, args: { type: 'array', prefixItems: [{ $ref: 'Expr' }], minItems: 1, maxItems: 1 } } },
+      else: { type: 'object', additionalProperties: false, required: ['op', 'args'], properties: { op: { const: 'in' }, args: { type: 'array', prefixItems: [{ $ref: 'Expr' }, { type: 'array', items: { $ref: 'Expr' } }], minItems: 2, maxItems: 2 } } },
+    },
+  },
+  else: {
+    anyOf: [
+      { type: 'object', additionalProperties: false, required: ['col'], properties: { col: { type: 'string' } } },
+      { type: 'object', additionalProperties: false, required: ['lit'], properties: { lit: { type: ['number', 'string', 'boolean', 'null'] } } },
+    ],
+  },
+});
+
+export const HEAD_KINDS = ['binary', 'multiclass', 'multilabel', 'regression', 'tagging', 'span', 'dense'] as const;
+export type HeadKind = (typeof HEAD_KINDS)[number];
+export const LOSS_KINDS = ['bce', 'ce', 'mse', 'mae', 'huber'] as const;
+export type LossKind = (typeof LOSS_KINDS)[number];
+export const METRIC_KINDS = ['auc', 'accuracy', 'macro_f1', 'logloss', 'mse', 'mae'] as const;
+export type MetricKind = (typeof METRIC_KINDS)[number];
+
+export const HeadPlanSchema = object({
+  kind: enumOf(HEAD_KINDS),
+  units: WidthRef,
+  classes: enumOf(['index', 'vocab'] as const, "'vocab': class names come from the training split's target values"),
+});
+export type HeadPlan = Static<typeof HeadPlanSchema>;
+
+export const TaskPlanSchema = object({
+  name: str(),
+  dataset: str(),
+  input: str('the input its batches provide'),
+  from: SourceRefSchema,
+  target: Type.Ref(ExprSchema),
+  targetType: ColumnTypeSchema,
+  head: HeadPlanSchema,
+  loss: enumOf(LOSS_KINDS),
+  metrics: Type.Array(enumOf(METRIC_KINDS)),
+  weight: num(),
+});
+export type TaskPlan = Static<typeof TaskPlanSchema>;
+
+export const BatchGroupPlanSchema = object({ dataset: str(), input: str(), tasks: Type.Array(str()) }, 'tasks that read one input of one dataset share each batch: one backbone pass serves them all');
+export type BatchGroupPlan = Static<typeof BatchGroupPlanSchema>;
+
+// ---------------------------------------------------------------- training
+
+export const SchedulePlanSchema = Type.Union([
+  kind('constant', { lr: num() }),
+  kind('step', { lr: num(), every: int(), gamma: num() }),
+  kind('cosine', { lr: num(), warmup: int(), min: num() }),
+  kind('linear', { lr: num(), warmup: int(), end: num() }),
+]);
+export type SchedulePlan = Static<typeof SchedulePlanSchema>;
+export type ScheduleKind = SchedulePlan['kind'];
+
+export const OptimizerPlanSchema = Type.Union([
+  kind('adam', { lr: SchedulePlanSchema, beta1: num(), beta2: num(), epsilon: num(), weightDecay: num() }),
+  kind('sgd', { lr: SchedulePlanSchema, momentum: num(), weightDecay: num() }),
+]);
+export type OptimizerPlan = Static<typeof OptimizerPlanSchema>;
+export type OptimizerKind = OptimizerPlan['kind'];
+
+export const SamplingPlanSchema = Type.Recursive((Self) => Type.Union([
+  kind('uniform'),
+  kind('proportional'),
+  kind('temperature', { t: num(), cap: nullable(num()) }),
+  kind('explicit', { probs: Type.Record(Type.String(), num()) }),
+  kind('scheduled', { phases: Type.Array(object({ until: nullable(int()), sampling: Self })) }),
+]), { $id: 'Sampling' });
+export type SamplingPlan = Static<typeof SamplingPlanSchema>;
+export type SamplingKind = SamplingPlan['kind'];
+
+export const WeightingPlanSchema = Type.Union([
+  kind('equal'),
+  kind('static'),
+  kind('uncertainty'),
+  kind('dwa', { t: num() }),
+  kind('gradnorm', { alpha: num() }),
+]);
+export type WeightingPlan = Static<typeof WeightingPlanSchema>;
+export type WeightingKind = WeightingPlan['kind'];
+
+export const AggregationPlanSchema = Type.Union([
+  kind('sum'),
+  kind('pcgrad'),
+  kind('cagrad', { c: num() }),
+  kind('mgda'),
+]);
+export type AggregationPlan = Static<typeof AggregationPlanSchema>;
+export type AggregationKind = AggregationPlan['kind'];
+
+export const StagePlanSchema = object({
+  tasks: Type.Array(str()),
+  frozen: Type.Array(str('a module id'), { description: 'modules whose parameters do not change in this stage' }),
+  epochs: nullable(int()),
+  steps: nullable(int()),
+});
+export type StagePlan = Static<typeof StagePlanSchema>;
+
+export const SelectionPlanSchema = object({
+  metric: enumOf(['loss', ...METRIC_KINDS] as const),
+  task: str("a task name, or 'mean' over the tasks that report the metric"),
+  mode: enumOf(['max', 'min'] as const),
+  patience: nullable(int('stop after this many evaluations without improvement; null never stops early')),
+});
+export type SelectionPlan = Static<typeof SelectionPlanSchema>;
+
+export const TrainingPlanSchema = object({
+  optimizer: OptimizerPlanSchema,
+  taskLr: Type.Record(Type.String(), num(), {
+    description: 'learning-rate multipliers per task, for what serves that task alone: its head, the modules only it reads and its adapters',
+  }),
+  batchSize: int(),
+  seed: int(),
+  sampling: Type.Ref(SamplingPlanSchema),
+  weighting: WeightingPlanSchema,
+  aggregation: AggregationPlanSchema,
+  stages: Type.Array(StagePlanSchema),
+  selection: SelectionPlanSchema,
+  evalEvery: int('evaluate on the validation split every this many epochs'),
+  shuffleBuffer: int(),
+});
+export type TrainingPlan = Static<typeof TrainingPlanSchema>;
+
+// ---------------------------------------------------------------- the job
+
+export const JobSchema = object({
+  format: Type.Literal(JOB_FORMAT),
+  version: Type.Literal(JOB_VERSION),
+  source: object({ file: str('the program, relative to `root`'), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }),
+  root: str('absolute directory every relative path in the job resolves against'),
+  datasets: Type.Array(DatasetPlanSchema),
+  features: Type.Array(FeaturePlanSchema),
+  inputs: Type.Array(InputPlanSchema),
+  modules: Type.Array(ModulePlanSchema),
+  tasks: Type.Array(TaskPlanSchema),
+  batchGroups: Type.Array(BatchGroupPlanSchema),
+  training: TrainingPlanSchema,
+});
+export type Job = Static<typeof JobSchema>;
+
+/** The schemas other schemas reach by `$ref`, published under `$defs`. */
+export const REFERENCED_SCHEMAS = [WidthSchema, ExprSchema, SamplingPlanSchema] as const;

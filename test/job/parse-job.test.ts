@@ -1,0 +1,81 @@
+/** parseJob: the one door a job comes in by — format, version, schema, and every reference resolved. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { JobError, parseJob } from '../../job/parse.js';
+import type { Job } from '../../job/job.js';
+import { ROWS, compileSource } from '../compiler/harness.js';
+
+const jobOf = (): Job => {
+  const c = compileSource(`${ROWS}
+features f { dataset: rows, transforms: [standardize(age)] }
+backbone trunk = mlp(units: [4, 3])
+task a { features: f, target: age > 3, head: binary }
+task b { features: f, target: age, head: regression, tower: mlp(units: [2]) }
+share s = hard(backbone: trunk, tasks: [a, b])`);
+  assert.deepEqual(c.diagnostics, []);
+  return structuredClone(c.job!);
+};
+
+const problemsOf = (value: unknown): string[] => {
+  try {
+    parseJob(value, 'job.json');
+  } catch (e) {
+    assert.ok(e instanceof JobError, String(e));
+    return e.problems;
+  }
+  return [];
+};
+
+describe('parseJob', () => {
+  it('accepts what the compiler writes, unchanged', () => {
+    const job = jobOf();
+    assert.equal(parseJob(job), job);
+  });
+
+  it('says what to do with a version 1 job', () => {
+    const error = (() => { try { parseJob({ ...jobOf(), version: 1 }, 'old.json'); } catch (e) { return e as JobError; } return null; })();
+    assert.ok(error instanceof JobError);
+    assert.equal(error.message, 'old.json is a version 1 job; this mtl reads version 2 jobs: compile the program again with this mtl (`mtl compile PROGRAM.mtl -o job.json`)');
+  });
+
+  it('refuses what is not a job at all', () => {
+    assert.deepEqual(problemsOf({ hello: 1 }), ['is not an mtl job (its "format" is undefined, expected "mtl-job")']);
+    assert.deepEqual(problemsOf(null), ['is not an mtl job (its "format" is undefined, expected "mtl-job")']);
+  });
+
+  it('reports the schema problem with its path', () => {
+    const job = jobOf() as unknown as { tasks: { weight: unknown }[] };
+    job.tasks[0]!.weight = 'heavy';
+    assert.deepEqual(problemsOf(job), ['does not match the job schema: /tasks/0/weight must be number']);
+  });
+
+  it('finds every dangling reference', () => {
+    const job = jobOf();
+    const tower = job.modules.find((m) => m.id === 'b.tower')!;
+    tower.from = [{ module: 's', layer: 5 }];
+    job.tasks[0]!.from = { module: 'nowhere', layer: 0 };
+    job.tasks[1]!.input = 'y';
+    job.tasks[1]!.head.units = { classes: 'c' };
+    job.training.stages[0]!.frozen = ['gone'];
+    assert.deepEqual(problemsOf(job), [
+      "module 'b.tower' reads layer 5 of module 's', which has layers 0 to 1",
+      "task 'a' reads module 'nowhere', which the job does not have",
+      "task 'b' reads input 'y', which the job does not have",
+      "the head of task 'b' is sized by the classes of task 'c', which the job does not have",
+      "training stage 1 (frozen) names module 'gone', which the job does not have",
+    ]);
+  });
+
+  it('finds a module that reads its own output', () => {
+    const job = jobOf();
+    job.modules.find((m) => m.id === 's')!.from = [{ module: 'b.tower', layer: 0 }];
+    assert.deepEqual(problemsOf(job), ["module 'b.tower' reads its own output (b.tower → s → b.tower)"]);
+  });
+
+  it('finds duplicate names and tasks outside any batch group', () => {
+    const job = jobOf();
+    job.modules.push({ ...job.modules[0]! });
+    job.batchGroups[0]!.tasks = ['a'];
+    assert.deepEqual(problemsOf(job), ["has two modules named 'b.tower'", "task 'b' is in no batch group"]);
+  });
+});
