@@ -34,6 +34,7 @@ export const Codes = {
   TaskInTwoShares: 'MTL0304',
   DepthOutOfRange: 'MTL0305',
   SharedAcrossDatasets: 'MTL0306',
+  CrossStitchInputs: 'MTL0307',
 
   SamplingProbabilities: 'MTL0401',
   GradientMethodNeedsSharing: 'MTL0402',

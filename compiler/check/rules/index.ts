@@ -17,9 +17,10 @@ import { selectionMetric } from './selection-metric.js';
 import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
 import { tasksThatNeverTrain } from './tasks-that-never-train.js';
+import { crossStitchOneInput } from './cross-stitch-one-input.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
-  splitRatios, taskKeys, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, trainingPlan,
+  splitRatios, taskKeys, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput, trainingPlan,
   selectionMetric, hasTasks, unusedDefinitions, tasksThatNeverTrain,
 ];
