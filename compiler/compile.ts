@@ -28,6 +28,8 @@ export interface CompileOptions extends CheckOptions {
   dumpAfter?: string;
   /** Time every phase and pass (`mtl compile --time-phases`). */
   timePhases?: boolean;
+  /** Compile programs the runtime does not run yet, the not-run errors becoming warnings. */
+  allowUnrunnable?: boolean;
 }
 
 /** How long one phase (or one optimization pass) took. */

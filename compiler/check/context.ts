@@ -1,4 +1,9 @@
-/** The diagnostics context every check reports through; it caps the errors shown (graphql-js's maxErrors). */
+/**
+ * The diagnostics context every check reports through. It caps the errors shown (graphql-js's maxErrors) and keeps
+ * warnings aside, showing them only for a program without errors: after an error a warning is usually an echo of it
+ * (the definition a misspelled reference meant is "unused"). Rules just report; the policy is here, so it does not
+ * depend on the order the rules run in.
+ */
 import { diagnostic, sortDiagnostics, type Diagnostic, type DiagnosticInput, type Span } from '../diagnostics/diagnostic.js';
 import { Codes } from '../diagnostics/codes.js';
 
@@ -6,6 +11,7 @@ export const DEFAULT_MAX_ERRORS = 50;
 
 export class DiagnosticsContext {
   private readonly found: Diagnostic[] = [];
+  private readonly warnings: Diagnostic[] = [];
   private errors = 0;
 
   /** Spans of declarations with syntax errors: what the checker finds inside them is not reported. */
@@ -22,7 +28,11 @@ export class DiagnosticsContext {
     const at = input.span;
     if (this.quiet.some((q) => q.file === at.file && at.start >= q.start && at.end <= q.end && (at.end > at.start || q.end === q.start))) return;
     const d = diagnostic(input);
-    if (d.severity === 'error') this.errors++;
+    if (d.severity === 'warning') {
+      this.warnings.push(d);
+      return;
+    }
+    this.errors++;
     this.found.push(d);
   }
 
@@ -31,11 +41,12 @@ export class DiagnosticsContext {
   }
 
   /**
-   * In source order; past `maxErrors` errors, the first ones in the source (whichever rule found them), then one
-   * MTL0005 where the first error left out is. Every rule runs to the end, so which errors are shown never depends
-   * on the order of the rules.
+   * In source order: the warnings when there is no error; otherwise the errors only and, past `maxErrors` of them,
+   * the first ones in the source (whichever rule found them), then one MTL0005 where the first error left out is.
+   * Every rule runs to the end, so what is shown never depends on the order of the rules.
    */
   get diagnostics(): Diagnostic[] {
+    if (this.errors === 0) return sortDiagnostics(this.warnings);
     const sorted = sortDiagnostics(this.found);
     if (this.errors <= this.maxErrors) return sorted;
     const shown: Diagnostic[] = [];
@@ -54,7 +65,7 @@ export class DiagnosticsContext {
     return shown;
   }
 
-  /** Every error reported so far, shown or not. */
+  /** Every error reported so far, shown or not. Rules need not consult it before reporting a warning (see above). */
   get errorCount(): number {
     return this.errors;
   }

@@ -194,7 +194,7 @@ class Elaborator {
     const bound = this.bindArguments(args, ctor.params, ctor.rest, expr.span, `\`${ctor.name}\``, 'argument');
     if (category === 'transform' && bound.rest.length === 0) {
       this.ctx.report({
-        code: Codes.MissingArgument, message: `\`${ctor.name}\` needs at least one column`, span: expr.span, label: 'no columns',
+        code: Codes.TransformWithoutColumns, message: `\`${ctor.name}\` needs at least one column`, span: expr.span, label: 'no columns',
         help: `name the columns it encodes: \`${ctor.name}(${ctor.columns?.accepts.includes('float') ? 'age, income' : 'city'})\``,
       });
     }

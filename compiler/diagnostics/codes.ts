@@ -1,6 +1,17 @@
 /**
- * Every diagnostic code in one place, so codes stay stable and unique.
+ * Every diagnostic code in one place, so codes stay stable and unique: one code per problem, a new problem gets a
+ * new code at the end of its section, and a code is never reused for another meaning.
  * 00xx: syntax and files; 01xx: names and types; 02xx: data and heads; 03xx: model; 04xx: training; 09xx: warnings.
+ *
+ * Narrowed codes (each once covered several problems; it keeps the first below, the others moved to new codes):
+ * - MTL0105 a missing argument or field; a transform with no columns is MTL0112.
+ * - MTL0203 a head that cannot hold its target's type; an unsuitable loss is MTL0207, an unsuitable metric MTL0208.
+ * - MTL0204 a file or glob of a dataset matches no file; a dataset listing no files is MTL0209, features with no
+ *   transforms MTL0210.
+ * - MTL0304 a task in two shares; a task listed twice in one share is MTL0307, a task in a share with a private
+ *   backbone MTL0308.
+ * - MTL0305 a depth outside the backbone's layers; a depth on a task without a backbone is MTL0309.
+ * No code has been retired.
  */
 export const Codes = {
   LexError: 'MTL0001',
@@ -20,6 +31,7 @@ export const Codes = {
   WrongDeclarationForm: 'MTL0109',
   MissingName: 'MTL0110',
   ValueOutOfRange: 'MTL0111',
+  TransformWithoutColumns: 'MTL0112',
 
   UnknownColumn: 'MTL0201',
   TransformColumnType: 'MTL0202',
@@ -27,6 +39,10 @@ export const Codes = {
   NoData: 'MTL0204',
   SplitRatios: 'MTL0205',
   TargetExpression: 'MTL0206',
+  LossUnsuitedToHead: 'MTL0207',
+  MetricUnsuitedToHead: 'MTL0208',
+  DatasetWithoutFiles: 'MTL0209',
+  FeaturesWithoutTransforms: 'MTL0210',
 
   HeadBackboneMismatch: 'MTL0301',
   BackboneInputMismatch: 'MTL0302',
@@ -34,7 +50,10 @@ export const Codes = {
   TaskInTwoShares: 'MTL0304',
   DepthOutOfRange: 'MTL0305',
   SharedAcrossDatasets: 'MTL0306',
-  CrossStitchInputs: 'MTL0307',
+  TaskListedTwiceInShare: 'MTL0307',
+  PrivateBackboneInShare: 'MTL0308',
+  DepthWithoutBackbone: 'MTL0309',
+  CrossStitchInputs: 'MTL0310',
 
   SamplingProbabilities: 'MTL0401',
   GradientMethodNeedsSharing: 'MTL0402',

@@ -1,5 +1,5 @@
 /**
- * The compiler's commands as a user runs them: the built `mtl` (dist/compiler/cli/main.js, made by `tsc` before the
+ * The compiler's commands as a user runs them: the built `mtl` (dist/cli/main.js, made by `tsc` before the
  * tests) spawned from the repository root. Exit codes 0 (ok), 1 (program errors), 2 (usage errors); JSON
  * diagnostics; `stdlib`, `render` and `init`.
  */
@@ -15,7 +15,7 @@ import { passNames } from '../../compiler/ir/pipeline.js';
 import { signature } from '../../compiler/render/stdlib-listing.js';
 import { repoRoot } from './harness.js';
 
-const mtlBin = path.join(repoRoot, 'dist', 'compiler', 'cli', 'main.js');
+const mtlBin = path.join(repoRoot, 'dist', 'cli', 'main.js');
 
 function mtl(args: string[], cwd = repoRoot): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [mtlBin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
@@ -118,6 +118,12 @@ describe('mtl compile', () => {
     const phases = r.stderr.trim().split('\n').map((line) => line.split(/\s{2,}/)[0]);
     assert.deepEqual(phases, ['parse', 'check', 'build IR', ...passNames(), 'lower', 'total']);
     assert.match(r.stderr, /^total\s+\d+\.\d ms  100%$/m);
+  });
+
+  it('accepts --allow-unrunnable, and a program the runtime runs compiles to the same job with it', () => {
+    const r = mtl(['compile', clean, '--allow-unrunnable']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(compileProgram({ file: clean }).job)));
   });
 });
 

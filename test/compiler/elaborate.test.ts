@@ -137,7 +137,7 @@ backbone a = mlp(units: [4], relu)`;
     it('reports a transform without columns', () => {
       const source = `${prelude}
 features g { dataset: rows, transforms: [standardize()] }`;
-      expectDiagnostics(source, [{ code: 'MTL0105', ...pos(source, 'standardize()'), message: '`standardize` needs at least one column' }], noRules);
+      expectDiagnostics(source, [{ code: 'MTL0112', ...pos(source, 'standardize()'), message: '`standardize` needs at least one column' }], noRules);
     });
   });
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 export const repoRoot = process.cwd();
-export const mtlBin = path.join(repoRoot, 'dist/compiler/cli/main.js');
+export const mtlBin = path.join(repoRoot, 'dist/cli/main.js');
 
 export interface CliResult {
   status: number | null;

@@ -68,7 +68,7 @@ function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsCon
     }
     kind = out.kind;
   } else if (depthValue?.v === 'number') {
-    ctx.report({ code: Codes.DepthOutOfRange, message: `task \`${task.name}\` sets a depth but has no backbone`, span: depthValue.span, label: 'nothing to attach to', help: 'add the task to a `share` or give it `backbone:`' });
+    ctx.report({ code: Codes.DepthWithoutBackbone, message: `task \`${task.name}\` sets a depth but has no backbone`, span: depthValue.span, label: 'nothing to attach to', help: 'add the task to a `share` or give it `backbone:`' });
     return null;
   }
   const tower = task.fields.tower;

@@ -42,14 +42,14 @@ export const headFitsTarget: Rule = {
       const loss = task.fields.loss;
       if (loss?.v === 'call' && !lossesForHead[kind]?.includes(loss.ctor.name)) {
         ctx.report({
-          code: Codes.HeadTargetMismatch, message: `loss \`${loss.ctor.name}\` does not suit a ${kind} head`, span: loss.span, label: 'unsuitable loss',
+          code: Codes.LossUnsuitedToHead, message: `loss \`${loss.ctor.name}\` does not suit a ${kind} head`, span: loss.span, label: 'unsuitable loss',
           help: `a ${kind} head trains with ${lossesForHead[kind]!.map((l) => `\`${l}\``).join(' or ')}`,
         });
       }
       for (const metric of listOf(task.fields.metrics)) {
         if (metric.v === 'call' && !metricsForHead[kind]?.includes(metric.ctor.name)) {
           ctx.report({
-            code: Codes.HeadTargetMismatch, message: `metric \`${metric.ctor.name}\` does not apply to a ${kind} head`, span: metric.span, label: 'unsuitable metric',
+            code: Codes.MetricUnsuitedToHead, message: `metric \`${metric.ctor.name}\` does not apply to a ${kind} head`, span: metric.span, label: 'unsuitable metric',
             help: `a ${kind} head reports ${metricsForHead[kind]!.map((m) => `\`${m}\``).join(', ')}`,
           });
         }

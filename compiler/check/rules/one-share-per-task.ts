@@ -23,7 +23,7 @@ export const oneSharePerTask: Rule = {
       const inThisShare = new Set<string>();
       for (const t of share.tasks) {
         if (inThisShare.has(t.name)) {
-          ctx.report({ code: Codes.TaskInTwoShares, message: `task \`${t.name}\` is listed twice in share \`${share.name}\``, span: t.span, label: 'listed again' });
+          ctx.report({ code: Codes.TaskListedTwiceInShare, message: `task \`${t.name}\` is listed twice in share \`${share.name}\``, span: t.span, label: 'listed again' });
           continue;
         }
         inThisShare.add(t.name);
@@ -57,7 +57,7 @@ export const oneSharePerTask: Rule = {
       const own = task.fields.backbone;
       if (task.share && own && own.v !== 'absent' && own.v !== 'error') {
         ctx.report({
-          code: Codes.TaskInTwoShares, message: `task \`${task.name}\` has its own backbone but is also in share \`${task.share.name}\``, span: own.span, label: 'private backbone',
+          code: Codes.PrivateBackboneInShare, message: `task \`${task.name}\` has its own backbone but is also in share \`${task.share.name}\``, span: own.span, label: 'private backbone',
           help: 'remove `backbone:` (the share provides it) or take the task out of the share; task-specific layers go in `tower:`',
         });
       }

@@ -10,7 +10,7 @@ export const taskHasData: Rule = {
     for (const dataset of program.datasets.values()) {
       const fileRoot = path.dirname(dataset.symbol.decl.span.file) || root;
       if (dataset.files.length === 0 && dataset.symbol.fields.files?.v === 'list') {
-        ctx.report({ code: Codes.NoData, message: `dataset \`${dataset.name}\` lists no files`, span: dataset.symbol.fields.files.span, label: 'empty', help: 'give at least one Arrow file or glob' });
+        ctx.report({ code: Codes.DatasetWithoutFiles, message: `dataset \`${dataset.name}\` lists no files`, span: dataset.symbol.fields.files.span, label: 'empty', help: 'give at least one Arrow file or glob' });
       }
       for (const file of dataset.files) {
         if (program.host.glob(file.pattern, fileRoot).length > 0) continue;
@@ -26,7 +26,7 @@ export const taskHasData: Rule = {
     }
     for (const features of program.features.values()) {
       if (features.dataset && features.symbol.fields.transforms?.v === 'list' && features.symbol.fields.transforms.items.length === 0) {
-        ctx.report({ code: Codes.NoData, message: `features \`${features.name}\` have no transforms`, span: features.symbol.fields.transforms.span, label: 'empty', help: 'list at least one, e.g. `standardize(age)`' });
+        ctx.report({ code: Codes.FeaturesWithoutTransforms, message: `features \`${features.name}\` have no transforms`, span: features.symbol.fields.transforms.span, label: 'empty', help: 'list at least one, e.g. `standardize(age)`' });
       }
     }
   },

@@ -1,7 +1,7 @@
 /**
  * A task that can never receive a gradient is dropped by the compiler (eliminate-dead-tasks); say so, and why
  * (warning): weight 0 under static weighting, probability 0 under explicit sampling, or listed in no stage.
- * Only said of a program without errors, like the other warnings.
+ * Like every warning, shown only for a program without errors (the diagnostics context sees to it).
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
@@ -10,7 +10,6 @@ import type { Span } from '../../diagnostics/diagnostic.js';
 export const tasksThatNeverTrain: Rule = {
   name: 'tasks-that-never-train',
   run(program, ctx) {
-    if (ctx.errorCount > 0) return;
     const { weighting, sampling, stages } = program.train;
     const staticWeights = weighting?.v !== 'call' || weighting.ctor.name === 'static';
     const probs = sampling?.v === 'call' && sampling.ctor.name === 'explicit' && sampling.args.probs?.v === 'record' ? sampling.args.probs : null;

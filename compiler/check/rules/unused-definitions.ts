@@ -1,6 +1,7 @@
 /**
- * A dataset, feature set or backbone that no task uses is probably a mistake (warning). Only said of a program
- * without errors: after an error, an unused definition is usually what a misspelled or broken reference meant.
+ * A dataset, feature set or backbone that no task uses is probably a mistake (warning). Like every warning, shown
+ * only for a program without errors (the diagnostics context sees to it): after an error, an unused definition is
+ * usually what a misspelled or broken reference meant.
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
@@ -19,7 +20,6 @@ function collectRefs(value: Value | undefined, out: Set<string>): void {
 export const unusedDefinitions: Rule = {
   name: 'unused-definitions',
   run(program, ctx) {
-    if (ctx.errorCount > 0) return;
     const used = new Set<string>();
     for (const symbol of program.scope.symbols) for (const field of Object.values(symbol.fields)) collectRefs(field, used);
     for (const field of Object.values(program.train)) collectRefs(field, used);

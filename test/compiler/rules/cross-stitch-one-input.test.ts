@@ -15,7 +15,7 @@ describe('rule cross-stitch-one-input', () => {
   it('reports the first task reading other features, with the first task as secondary span', () => {
     const source = `${prelude}
 share cs = cross_stitch(backbone: mlp(units: [4]), tasks: [a, b, c])`;
-    const c = expectDiagnostics(source, [{ code: 'MTL0307', ...pos(source, 'b, c]', 1, 'c'), message: 'the tasks of cross-stitch share `cs` read different features (`f` and `g`)' }], rule);
+    const c = expectDiagnostics(source, [{ code: 'MTL0310', ...pos(source, 'b, c]', 1, 'c'), message: 'the tasks of cross-stitch share `cs` read different features (`f` and `g`)' }], rule);
     const d = single(c);
     assert.deepEqual(d.secondary.map((s) => ({ ...labelAt(c, s.span), message: s.message })), [{ ...pos(source, '[a, b', 1, 'a'), message: '`a` reads `f`' }]);
   });

@@ -92,7 +92,7 @@ task t { features: vec, target: age, head: regression, backbone: mlp(units: [8])
   it('reports a depth with no backbone', () => {
     const source = `${features}
 task t { features: vec, target: age, head: regression, depth: 0 }`;
-    expectDiagnostics(source, [{ code: 'MTL0305', ...pos(source, '0 }'), message: 'task `t` sets a depth but has no backbone' }], rule);
+    expectDiagnostics(source, [{ code: 'MTL0309', ...pos(source, '0 }'), message: 'task `t` sets a depth but has no backbone' }], rule);
   });
 
   it('reports a dense head on a flattened CNN, and accepts it on a feature map', () => {

@@ -51,15 +51,15 @@ describe('rule head-fits-target', () => {
 
   it('reports a loss that does not suit the head, listing those that do', () => {
     const source = task('age', 'regression', ', loss: bce');
-    const d = single(expectDiagnostics(source, [{ code: 'MTL0203', ...pos(source, 'bce'), message: 'loss `bce` does not suit a regression head' }], rule));
+    const d = single(expectDiagnostics(source, [{ code: 'MTL0207', ...pos(source, 'bce'), message: 'loss `bce` does not suit a regression head' }], rule));
     assert.equal(d.help, 'a regression head trains with `mse` or `mae` or `huber`');
   });
 
   it('reports each metric that does not apply', () => {
     const source = task('color', 'multiclass', ', metrics: [accuracy, auc, mse]');
     expectDiagnostics(source, [
-      { code: 'MTL0203', ...pos(source, 'auc'), message: 'metric `auc` does not apply to a multiclass head' },
-      { code: 'MTL0203', ...pos(source, 'mse'), message: 'metric `mse` does not apply to a multiclass head' },
+      { code: 'MTL0208', ...pos(source, 'auc'), message: 'metric `auc` does not apply to a multiclass head' },
+      { code: 'MTL0208', ...pos(source, 'mse'), message: 'metric `mse` does not apply to a multiclass head' },
     ], rule);
   });
 

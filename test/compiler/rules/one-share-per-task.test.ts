@@ -24,7 +24,7 @@ share two = adapters(backbone: trunk, tasks: [a])`;
   it('reports a task listed twice in one share', () => {
     const source = `${prelude}
 share one = hard(backbone: trunk, tasks: [a, b, a])`;
-    expectDiagnostics(source, [{ code: 'MTL0304', ...pos(source, 'b, a', 1, 'a'), message: 'task `a` is listed twice in share `one`' }], rule);
+    expectDiagnostics(source, [{ code: 'MTL0307', ...pos(source, 'b, a', 1, 'a'), message: 'task `a` is listed twice in share `one`' }], rule);
   });
 
   it('reports a private backbone on a task that is in a share', () => {
@@ -34,7 +34,7 @@ backbone trunk = mlp(units: [4])
 task a { features: f, target: age, head: regression, backbone: mlp(units: [2]) }
 task b { features: f, target: hours, head: regression }
 share one = hard(backbone: trunk, tasks: [a, b])`;
-    const d = single(expectDiagnostics(source, [{ code: 'MTL0304', ...pos(source, 'mlp(units: [2])'), message: 'task `a` has its own backbone but is also in share `one`' }], rule));
+    const d = single(expectDiagnostics(source, [{ code: 'MTL0308', ...pos(source, 'mlp(units: [2])'), message: 'task `a` has its own backbone but is also in share `one`' }], rule));
     assert.equal(d.help, 'remove `backbone:` (the share provides it) or take the task out of the share; task-specific layers go in `tower:`');
   });
 

@@ -37,13 +37,13 @@ describe('rule task-has-data', () => {
 
   it('reports a dataset that lists no files', () => {
     const source = program('[]');
-    expectDiagnostics(source, [{ code: 'MTL0204', ...pos(source, '[]'), message: 'dataset `rows` lists no files' }], rule);
+    expectDiagnostics(source, [{ code: 'MTL0209', ...pos(source, '[]'), message: 'dataset `rows` lists no files' }], rule);
   });
 
   it('reports a feature set without transforms', () => {
     const source = `dataset rows { files: "data/rows.arrow", columns: { age: float } }
 features f { dataset: rows, transforms: [] }
 task t { features: f, target: age, head: regression }`;
-    expectDiagnostics(source, [{ code: 'MTL0204', ...pos(source, '[]'), message: 'features `f` have no transforms' }], rule);
+    expectDiagnostics(source, [{ code: 'MTL0210', ...pos(source, '[]'), message: 'features `f` have no transforms' }], rule);
   });
 });

@@ -8,12 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Command, CommanderError, Option } from 'commander';
-import { compileProgram, type Compilation, type CompileOptions } from '../compile.js';
-import { passNames } from '../ir/pipeline.js';
-import { toJson } from '../ir/graph.js';
-import { toDot } from '../render/to-dot.js';
-import { renderProgram } from '../render/render-program.js';
-import { stdlibListing, stdlibJson } from '../render/stdlib-listing.js';
+import { compileProgram, type Compilation, type CompileOptions } from '../compiler/compile.js';
+import { passNames } from '../compiler/ir/pipeline.js';
+import { toJson } from '../compiler/ir/graph.js';
+import { toDot } from '../compiler/render/to-dot.js';
+import { renderProgram } from '../compiler/render/render-program.js';
+import { stdlibListing, stdlibJson } from '../compiler/render/stdlib-listing.js';
 import { starterProgram } from './init-template.js';
 import { reportDiagnostics, renderTimings, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, type Format } from './output.js';
 import { readJobFile } from './job-file.js';
@@ -65,9 +65,12 @@ program.command('compile')
   .addOption(new Option('--dump-after <pass>', 'write the IR as it is after this pass').choices(passNames()))
   .option('--verify-ir', 'check the IR invariants after every pass')
   .option('--time-phases', 'print how long each phase and pass took (to standard error)')
+  .option('--allow-unrunnable', 'compile a program the runtime does not run yet (those errors become warnings)')
   .addOption(formatOption())
-  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; format: Format }) => {
-    const c = compileOrExit(file, opts.format, { dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases });
+  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format }) => {
+    const c = compileOrExit(file, opts.format, {
+      dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable,
+    });
     if (opts.dumpAfter) return writeOut(JSON.stringify(toJson(c.dumped!), null, 2) + '\n', opts.out);
     switch (opts.emit) {
       case 'ast': return writeOut(JSON.stringify(c.loaded.files, null, 2) + '\n', opts.out);
@@ -128,8 +131,8 @@ function defaultRunDir(name: string): string {
 
 interface RunFlags { out?: string; backend?: string; progress: boolean }
 
-async function runCompiledJob(job: import('../../job/job.js').Job, name: string, opts: RunFlags): Promise<void> {
-  const { runJob } = await import('../../runtime/run.js');
+async function runCompiledJob(job: import('../job/job.js').Job, name: string, opts: RunFlags): Promise<void> {
+  const { runJob } = await import('../runtime/run.js');
   const out = opts.out ?? defaultRunDir(name);
   const summary = await runJob(job, { out, backend: opts.backend, progress: opts.progress });
   if (summary.valid) {
@@ -169,7 +172,7 @@ program.command('eval')
   .option('--backend <name>', 'backend, as for `mtl run`')
   .action(async (runDir: string, opts: { split: 'train' | 'valid' | 'test'; backend?: string }) => {
     if (!fs.existsSync(path.join(runDir, 'job.json'))) fail(`${runDir} is not a run directory (no job.json in it)`);
-    const { evalRun } = await import('../../runtime/run.js');
+    const { evalRun } = await import('../runtime/run.js');
     await evalRun(runDir, opts.split, { backend: opts.backend });
   });
 
@@ -184,7 +187,7 @@ data.command('import')
   .option('--null <text...>', 'texts that mean "no value" (default: empty)')
   .option('--trim', 'strip spaces around fields')
   .action(async (file: string, opts: { out: string; columns?: string; header: boolean; delimiter: string; null?: string[]; trim?: boolean }) => {
-    const { importCsv, parseColumnSpec } = await import('../../runtime/data/csv-import.js');
+    const { importCsv, parseColumnSpec } = await import('../runtime/data/csv-import.js');
     const result = await importCsv({
       input: file, output: opts.out, header: opts.header, delimiter: opts.delimiter, trim: opts.trim ?? false,
       ...(opts.columns ? { columns: parseColumnSpec(opts.columns) } : {}), ...(opts.null ? { nullValues: opts.null } : {}),
@@ -197,7 +200,7 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
-    const { isUserError } = await import('../../runtime/errors.js');
+    const { isUserError } = await import('../runtime/errors.js');
     if (isUserError(error)) fail(error.message, error.exitCode);
     throw error;
   }

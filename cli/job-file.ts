@@ -1,7 +1,7 @@
 /** Reads a job file for `mtl train`, with a clear error when it is not a job this version can run. */
 import * as fs from 'node:fs';
-import type { Job } from '../../job/job.js';
-import { JobError, parseJob } from '../../job/parse.js';
+import type { Job } from '../job/job.js';
+import { JobError, parseJob } from '../job/parse.js';
 import { fail } from './output.js';
 
 export function readJobFile(file: string): Job {

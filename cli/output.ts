@@ -1,9 +1,9 @@
 /** How the CLI talks: diagnostics to stderr (code frames, or JSON with --format json), exit codes 0/1/2. */
-import { renderFrames } from '../diagnostics/render-frame.js';
-import { renderJson } from '../diagnostics/render-json.js';
-import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Sources } from '../diagnostics/source.js';
-import type { PhaseTime } from '../compile.js';
+import { renderFrames } from '../compiler/diagnostics/render-frame.js';
+import { renderJson } from '../compiler/diagnostics/render-json.js';
+import { hasErrors, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import type { Sources } from '../compiler/diagnostics/source.js';
+import type { PhaseTime } from '../compiler/compile.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROGRAM_ERROR = 1;

@@ -1,0 +1,1 @@
+export type DeclarationKind = 'task';

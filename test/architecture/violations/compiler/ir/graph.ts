@@ -1,0 +1,3 @@
+// graph → passes → graph: a cycle
+import { passes } from './passes.js';
+export const graph = () => passes;

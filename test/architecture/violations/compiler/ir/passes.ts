@@ -1,0 +1,2 @@
+import { graph } from './graph.js';
+export const passes = [graph];

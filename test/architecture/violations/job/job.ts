@@ -1,0 +1,3 @@
+// job → grammar
+import { keywords } from '../grammar/tokens.js';
+export const job = { keywords };

@@ -1,0 +1,3 @@
+// stdlib → compiler
+import type { DeclarationKind } from '../compiler/ast.js';
+export const kinds: DeclarationKind[] = ['task'];
