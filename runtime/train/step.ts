@@ -2,14 +2,20 @@
  * One training step: forward the batch through every task it trains, weight their masked losses, add the model's
  * penalty on the parameters it trains (soft sharing's tie), differentiate, update. Everything the step allocates is
  * freed before it returns.
-
+ *
+ * How it differentiates is the aggregator's choice (aggregators/):
+ *   summed    one forward pass for all tasks (one backbone pass), one backward pass of the total loss (sum)
+ *   per task  each task's weighted loss differentiated on its own (task-gradients.ts), its gradient of the shared
+ *             parameters handed to the aggregator, which returns the update of those
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/api.js';
 import type { MtlModel, Param } from '../model/types.js';
+import { makeAggregator, type Aggregator } from './aggregators/index.js';
 import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { Optimizer, ParamGradient } from './optimizer.js';
+import { taskGradients, type TaskGradientPlan } from './task-gradients.js';
 import { makeWeighting, weightedTotal, type LossWeighting } from './weightings/index.js';
 
 export interface TrainStepOptions {
@@ -19,6 +25,8 @@ export interface TrainStepOptions {
   frozen?: readonly string[];
   /** Default: the job's static weights (equal weighting gives 1). */
   weighting?: LossWeighting;
+  /** Default: the job's aggregation. Tests inject their own. */
+  aggregator?: Aggregator;
   /** The learning rate at a step; default: 0.001. */
   learningRate?: (step: number) => number;
   /** The first step's index (steps continue counting across stages). */
@@ -39,6 +47,8 @@ interface StepPlan {
   tasks: string[];
   params: Param[];
   inputs: Set<string>;
+  /** For the per-task path, worked out when first needed. */
+  perTask: TaskGradientPlan | null;
 }
 
 /** What a step's gradient computation gives back: the total loss, kept task losses (when asked for), gradients to apply. */
@@ -51,6 +61,7 @@ export interface StepGradients {
 export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: TrainStepOptions = {}): TrainStep {
   const allowed = new Set(options.tasks ?? model.heads.keys());
   const weighting = options.weighting ?? makeWeighting({ ...model.job, training: { ...model.job.training, weighting: { kind: 'static' } } });
+  const aggregator = options.aggregator ?? makeAggregator(model.job.training.aggregation);
   const learningRate = options.learningRate ?? (() => 0.001);
   let step = options.firstStep ?? 0;
 
@@ -65,7 +76,7 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
         ...model.paramsFor(tasks, options.frozen),
         ...weighting.params.filter((p) => p.owner.kind === 'weighting' && taskSet.has(p.owner.task)),
       ];
-      plan = { tasks, params, inputs: new Set(tasks.map((t) => model.heads.get(t)!.task.input)) };
+      plan = { tasks, params, inputs: new Set(tasks.map((t) => model.heads.get(t)!.task.input)), perTask: null };
       plans.set(key, plan);
     }
     return plan;
@@ -81,7 +92,13 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     const losses = tf.tidy(() => {
       const inputs = inputTensors(batch, plan.inputs);
       const labels = new Map(plan.tasks.map((t) => [t, labelTensors(model.heads.get(t)!, batch.labels[t]!, batch.size)]));
-      const result = summedGradients(model, weighting, plan, inputs, labels, wantTaskLosses);
+      let result: StepGradients;
+      if (aggregator.perTask) {
+        plan.perTask ??= planTaskGradients(model, weighting, plan, options.frozen);
+        result = taskGradients(model, weighting, plan.perTask, aggregator, inputs, labels, wantTaskLosses);
+      } else {
+        result = summedGradients(model, weighting, plan, inputs, labels, wantTaskLosses);
+      }
       kept = result.taskLosses;
       optimizer.apply(result.gradients, learningRate(step));
       return wantTaskLosses ? tf.stack([result.value, ...kept]) : result.value;
@@ -121,4 +138,22 @@ function summedGradients(
     if (gradient) gradients.push({ param, gradient });
   }
   return { value, taskLosses, gradients };
+}
+
+/** Which of the step's parameters each task depends on, and which several share. */
+function planTaskGradients(model: MtlModel, weighting: LossWeighting, plan: StepPlan, frozen: readonly string[] | undefined): TaskGradientPlan {
+  const trained = new Set(plan.params);
+  const readers = new Map<Param, string[]>();
+  for (const task of plan.tasks) {
+    const own = [...model.paramsFor([task], frozen), ...weighting.params.filter((p) => p.owner.kind === 'weighting' && p.owner.task === task)];
+    for (const param of own.filter((p) => trained.has(p))) readers.set(param, [...(readers.get(param) ?? []), task]);
+  }
+  // A penalty applies when it ties a trained parameter; it does not change from step to step.
+  const penalty = tf.tidy(() => model.penalty(plan.params) !== null);
+  return {
+    tasks: plan.tasks,
+    params: plan.params,
+    readers,
+    penalized: penalty,
+  };
 }
