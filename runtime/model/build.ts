@@ -22,7 +22,8 @@ import { denseParams, paramStore, type DenseParams } from './params.js';
 import { reach as reachOf } from './reach.js';
 import { sharingScheme } from './schemes/index.js';
 import type { AttachedScheme, SchemeContext } from './schemes/scheme.js';
-import { inputShapes, jobShapes, requireVector } from './shapes.js';
+import { requireVector } from './require-vector.js';
+import { inputShapes, jobShapes } from './shapes.js';
 import { assertRunnable } from './support.js';
 import type { HeadInfo, MtlModel } from './types.js';
 

@@ -64,9 +64,3 @@ function sameShape(module: string, shapes: readonly (readonly number[])[]): read
   }
   return first!;
 }
-
-export function requireVector(shape: readonly number[], what: string): void {
-  if (shape.length !== 1) {
-    throw new UserError(`${what} reads a [${shape.join(', ')}] tensor per row; add a flatten layer before it`);
-  }
-}

@@ -140,7 +140,7 @@ function summedGradients(
   return { value, taskLosses, gradients };
 }
 
-/** Which of the step's parameters each task depends on, and which several share. */
+/** Which of the step's parameters each task depends on, and which several share; worked out once per set of tasks. */
 function planTaskGradients(model: MtlModel, weighting: LossWeighting, plan: StepPlan, frozen: readonly string[] | undefined): TaskGradientPlan {
   const trained = new Set(plan.params);
   const readers = new Map<Param, string[]>();
@@ -148,12 +148,13 @@ function planTaskGradients(model: MtlModel, weighting: LossWeighting, plan: Step
     const own = [...model.paramsFor([task], frozen), ...weighting.params.filter((p) => p.owner.kind === 'weighting' && p.owner.task === task)];
     for (const param of own.filter((p) => trained.has(p))) readers.set(param, [...(readers.get(param) ?? []), task]);
   }
-  // A penalty applies when it ties a trained parameter; it does not change from step to step.
-  const penalty = tf.tidy(() => model.penalty(plan.params) !== null);
   return {
     tasks: plan.tasks,
     params: plan.params,
     readers,
-    penalized: penalty,
+    own: new Map(plan.tasks.map((t) => [t, plan.params.filter((p) => readers.get(p)?.includes(t))])),
+    shared: plan.params.filter((p) => (readers.get(p)?.length ?? 0) >= 2),
+    // The penalty applies when it ties a trained parameter, which does not change from step to step.
+    penalized: tf.tidy(() => model.penalty(plan.params) !== null),
   };
 }

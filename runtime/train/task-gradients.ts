@@ -22,6 +22,10 @@ export interface TaskGradientPlan {
   readonly params: readonly Param[];
   /** The tasks whose weighted loss depends on each parameter. */
   readonly readers: ReadonlyMap<Param, readonly string[]>;
+  /** Per task, the parameters its weighted loss depends on, in build order. */
+  readonly own: ReadonlyMap<string, readonly Param[]>;
+  /** The parameters two or more tasks depend on, in build order: what the aggregator gets. */
+  readonly shared: readonly Param[];
   /** Whether the model's penalty ties a trained parameter. */
   readonly penalized: boolean;
 }
@@ -40,7 +44,7 @@ export function taskGradients(
   const taskLosses: tf.Scalar[] = [];
   const byTask = new Map<string, tf.NamedTensorMap>();
   for (const task of plan.tasks) {
-    const own = plan.params.filter((p) => plan.readers.get(p)?.includes(task));
+    const own = plan.own.get(task)!;
     const { value, grads } = tf.variableGrads(() => {
       const head = model.heads.get(task)!;
       const loss = taskLoss(head, model.forward(inputs, [task], true, seeds).get(task)!, labels.get(task)!);
@@ -53,7 +57,7 @@ export function taskGradients(
   }
   const penalty = plan.penalized ? tf.variableGrads(() => model.penalty(plan.params)!, plan.params.map((p) => p.variable)) : null;
 
-  const shared = plan.params.filter((p) => (plan.readers.get(p)?.length ?? 0) >= 2);
+  const { shared } = plan;
   const gradients = plan.tasks.map((task) => shared.map((p) => byTask.get(task)![p.variable.name] ?? tf.zerosLike(p.variable)));
   const aggregated = aggregator.aggregate({ tasks: plan.tasks, params: shared, gradients });
   if (aggregated.length !== shared.length || aggregated.some((g, i) => !tf.util.arraysEqual(g.shape, shared[i]!.variable.shape))) {

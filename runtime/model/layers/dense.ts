@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LayerPlan } from '../../../job/job.js';
 import { dense as denseOp } from '../dense.js';
 import { denseParams } from '../params.js';
-import { requireVector } from '../shapes.js';
+import { requireVector } from '../require-vector.js';
 import type { LayerRuntime } from './layer.js';
 
 type DenseLayer = Extract<LayerPlan, { kind: 'dense' }>;
