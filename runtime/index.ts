@@ -4,7 +4,8 @@ export { train, type TrainOptions, type TrainResult, type EpochRecord } from './
 export { evaluate, type SplitScores, type TaskScores } from './train/evaluate.js';
 export { makeTrainStep, type TrainStep, type TrainStepOptions } from './train/step.js';
 export { makeOptimizer, type Optimizer } from './train/optimizer.js';
-export { makeWeighting, type LossWeighting } from './train/weighting.js';
+export { makeWeighting, type LossWeighting } from './train/weightings/index.js';
+export { makeAggregator, type Aggregator, type TaskGradients } from './train/aggregators/index.js';
 export { taskProbabilities, groupSampler } from './train/sampling.js';
 export { learningRate } from './train/schedule.js';
 export { buildModel } from './model/build.js';

@@ -27,7 +27,6 @@ import { assertRunnable } from './model/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
 import { evaluate, type SplitScores } from './train/evaluate.js';
 import { train } from './train/train.js';
-import { assertWeightingRunnable } from './train/weighting.js';
 
 export interface RunOptions {
   /** The run directory to create. */
@@ -74,7 +73,6 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
   }
   // What the runtime cannot run fails now, before the data is read.
   assertRunnable(job);
-  assertWeightingRunnable(job);
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.name} (${backend.reason})`);
   const data = await openJobData(job);

@@ -1,52 +1,69 @@
 /**
- * What the runtime can run today: MLP modules (dense and flatten layers, MMoE mixtures) under every sharing
- * scheme (hard, cross-stitch, soft, adapters, mmoe). The compiler accepts more (convolutions, sequences);
- * a job that uses them fails here, at build time, before any data is read.
+ * What the runtime can run today, decided from its tables only: a layer, head, sharing scheme, weighting or aggregation
+ * runs when its table entry is an implementation rather than `notRunnable`. The compiler accepts more (convolutions,
+ * sequences, gradient surgery); a job that uses them fails here, before any data is read.
  */
-import type { Job, LossKind, HeadKind } from '../../job/job.js';
+import type { InputPlan, Job } from '../../job/job.js';
 import { UserError } from '../errors.js';
+import { listOf, runnableKinds } from '../not-runnable.js';
+import { aggregators } from '../train/aggregators/index.js';
+import { weightings } from '../train/weightings/index.js';
+import { headKinds } from './heads/index.js';
+import { layerKinds } from './layers/index.js';
+import { sharingSchemes } from './schemes/index.js';
 
-const RUNNABLE_LAYERS = new Set(['dense', 'flatten', 'mixture']);
-const RUNNABLE_HEADS = new Set<HeadKind>(['binary', 'multiclass', 'multilabel', 'regression']);
-const LOSSES_BY_HEAD: Record<string, readonly LossKind[]> = {
-  binary: ['bce'],
-  multilabel: ['bce'],
-  multiclass: ['ce'],
-  regression: ['mse', 'mae', 'huber'],
-};
+/** Input kinds the layers can read; a token sequence needs embedding layers, which do not run yet. */
+const inputKinds = {
+  vector: { runnable: true },
+  image: { runnable: true },
+  sequence: { runnable: false, what: 'a token sequence' },
+} satisfies Record<InputPlan['kind'], { runnable: true } | { runnable: false; what: string }>;
 
 export function assertRunnable(job: Job): void {
   for (const module of job.modules) {
     module.layers.forEach((layer, index) => {
-      if (!RUNNABLE_LAYERS.has(layer.kind)) {
+      if (!layerKinds[layer.kind].runnable) {
         throw new UserError(
           `module '${module.id}' layer ${index} is ${/^[aeiou]/.test(layer.kind) ? 'an' : 'a'} ${layer.kind} layer, which the runtime does not run yet ` +
-            `(the compiler accepts it); only dense, flatten and mixture layers train today`,
+            `(the compiler accepts it); only ${listOf(runnableKinds(layerKinds), 'and')} layers train today`,
         );
       }
     });
+    if (!sharingSchemes[module.sharing.kind].runnable) {
+      throw new UserError(`module '${module.id}' uses ${module.sharing.kind} sharing, which the runtime does not run yet (the compiler accepts it)`);
+    }
   }
   for (const input of job.inputs) {
     const readsInput = (ref: { input: string } | { module: string }) => 'input' in ref && ref.input === input.id;
     const read = job.modules.some((m) => m.from.some(readsInput)) || job.tasks.some((t) => readsInput(t.from));
-    if (read && input.kind === 'sequence') {
-      throw new UserError(
-        `input '${input.id}' is a token sequence, which the runtime does not run yet (the compiler accepts it)`,
-      );
+    const kind = inputKinds[input.kind];
+    if (read && !kind.runnable) {
+      throw new UserError(`input '${input.id}' is ${kind.what}, which the runtime does not run yet (the compiler accepts it)`);
     }
   }
   for (const task of job.tasks) {
-    if (!RUNNABLE_HEADS.has(task.head.kind)) {
-      throw new UserError(
-        `task '${task.name}' has a ${task.head.kind} head, which the runtime does not run yet (the compiler accepts it)`,
-      );
+    const head = headKinds[task.head.kind];
+    if (!head.runnable) {
+      throw new UserError(`task '${task.name}' has a ${task.head.kind} head, which the runtime does not run yet (the compiler accepts it)`);
     }
-    const losses = LOSSES_BY_HEAD[task.head.kind] ?? [];
-    if (!losses.includes(task.loss)) {
+    if (!head.losses.includes(task.loss)) {
       throw new UserError(
         `task '${task.name}' pairs a ${task.head.kind} head with ${task.loss} loss, which the runtime does not run; ` +
-          `it runs ${losses.join(', ')} for ${task.head.kind} heads`,
+          `it runs ${head.losses.join(', ')} for ${task.head.kind} heads`,
       );
     }
+  }
+  const { weighting, aggregation } = job.training;
+  if (!aggregators[aggregation.kind].runnable) {
+    throw new UserError(
+      `training aggregates task gradients with ${aggregation.kind}, which the runtime does not run yet (the compiler accepts it); ` +
+        `use ${listOf(runnableKinds(aggregators), 'or')}`,
+    );
+  }
+  if (!weightings[weighting.kind].runnable) {
+    throw new UserError(
+      `training weights tasks with ${weighting.kind}, which the runtime does not run yet (the compiler accepts it); ` +
+        `use ${listOf(runnableKinds(weightings), 'or')}`,
+    );
   }
 }

@@ -1,18 +1,21 @@
 /** The built model: named tf.Variables for the job's module graph and task heads, and its forward pass. */
 import type * as tf from '@tensorflow/tfjs';
-import type { Job, TaskPlan } from '../../job/job.js';
+import type { Job, SharingKind, TaskPlan } from '../../job/job.js';
 
-/** Who a parameter belongs to: decides freezing (stages) and per-task learning rates. */
+/**
+ * Who a parameter belongs to: decides freezing (stages), which steps train it, and per-task learning rates
+ * (what serves one task alone learns at that task's rate).
+ */
 export type ParamOwner =
   | { kind: 'module'; module: string }
   | { kind: 'head'; task: string }
   /**
-   * One task's adapters inside a shared module (adapters sharing). They train with that task only, and freezing
-   * the module does not freeze them: freezing the backbone and training the adapters is what adapters are for.
+   * A sharing scheme's own parameter: an adapter of one task inside a shared module, a cross-stitch matrix mixing
+   * several columns. `modules` are the modules it belongs to; `task` the one task it serves alone, or null when it
+   * serves several. When it trains (and whether freezing its modules freezes it) is the scheme's rule
+   * (SharingScheme.trains in schemes/scheme.ts).
    */
-  | { kind: 'adapter'; module: string; task: string }
-  /** A cross-stitch unit: it mixes all `columns`, so it trains with any of them and is frozen only when all are. */
-  | { kind: 'stitch'; columns: readonly string[] }
+  | { kind: 'scheme'; scheme: SharingKind; modules: readonly string[]; task: string | null }
   /** Learnable loss weights (uncertainty weighting): training state, not part of the saved model. */
   | { kind: 'weighting'; task: string };
 
@@ -32,6 +35,12 @@ export interface HeadInfo {
 /** Logits per task name, each [batch, units]. */
 export type TaskLogits = Map<string, tf.Tensor2D>;
 
+/**
+ * Dropout seeds of one training step, by layer application, drawn from the model's dropout stream when first used.
+ * Forward passes given the same map apply the same masks: a step that runs one pass per task sees the same network.
+ */
+export type DropoutSeeds = Map<string, number>;
+
 export interface MtlModel {
   readonly job: Job;
   /**
@@ -44,9 +53,9 @@ export interface MtlModel {
    * Logits of `tasks` for one batch. Every module is computed at most once per call, however many
    * of the tasks read it, so tasks that share a batch share one backbone pass (a module with adapters
    * once per task that has adapters in it: their outputs differ).
-   * Dropout is applied only when `training` is true.
+   * Dropout is applied only when `training` is true, with masks seeded by `dropoutSeeds` (default: fresh ones).
    */
-  forward(inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean): TaskLogits;
+  forward(inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean, dropoutSeeds?: DropoutSeeds): TaskLogits;
   /** The parameters that `tasks` depend on, minus those of `frozenModules`. */
   paramsFor(tasks: readonly string[], frozenModules?: readonly string[]): Param[];
   /**

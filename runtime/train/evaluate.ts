@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, JobData, SplitName } from '../data/api.js';
-import { predictions } from '../model/heads.js';
+import { headRuntime } from '../model/heads/index.js';
 import type { HeadInfo, MtlModel } from '../model/types.js';
 import { inputTensors, labelTensors } from './labels.js';
 import { maskedLossSum } from './loss.js';
@@ -47,7 +47,7 @@ function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<st
       const head = model.heads.get(task)!;
       const label = batch.labels[task]!;
       const { sum, count } = maskedLossSum(head, logits.get(task)!, labelTensors(head, label, batch.size));
-      accumulators.get(task)!.add(predictions(head, logits.get(task)!).dataSync() as Float32Array, label.values.data, label.mask, sum.dataSync()[0]!, count);
+      accumulators.get(task)!.add(headRuntime(head).predictions(logits.get(task)!, head.units).dataSync() as Float32Array, label.values.data, label.mask, sum.dataSync()[0]!, count);
     }
   });
 }
@@ -73,7 +73,7 @@ class Accumulator {
   scores(): TaskScores {
     const all: TaskPredictions = {
       predictions: concat(this.predictionChunks, Float32Array),
-      labels: this.head.task.head.kind === 'multiclass' ? concat(this.labelChunks as Int32Array[], Int32Array) : concat(this.labelChunks as Float32Array[], Float32Array),
+      labels: headRuntime(this.head).labels === 'int32' ? concat(this.labelChunks as Int32Array[], Int32Array) : concat(this.labelChunks as Float32Array[], Float32Array),
       mask: concat(this.maskChunks, Float32Array),
     };
     return { loss: this.lossCount > 0 ? this.lossSum / this.lossCount : null, ...taskMetrics(this.head, all) };

@@ -1,10 +1,11 @@
 /** A batch's typed arrays as tensors: inputs, and per task the label values with their mask. */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, LabelData, TensorData } from '../data/api.js';
+import { headRuntime } from '../model/heads/index.js';
 import type { HeadInfo } from '../model/types.js';
 
 export interface TaskLabels {
-  /** binary: [n]; regression: [n, units]; multilabel: [n, k]; multiclass: one-hot [n, k]. */
+  /** As the head's loss reads them (heads/<kind>.ts): binary [n]; regression [n, units]; multilabel [n, k]; multiclass one-hot [n, k]. */
   values: tf.Tensor;
   /** [n] per row, or [n, k] per label (multilabel); null when every row is labelled (the plain mean applies). */
   mask: tf.Tensor | null;
@@ -33,18 +34,7 @@ export function labelTensors(head: HeadInfo, label: LabelData, rows: number): Ta
   const elementwise = mask.length !== rows;
   const fullyLabelled = count === mask.length;
   const values = sanitized(label);
-  let valueTensor: tf.Tensor;
-  switch (head.task.head.kind) {
-    case 'multiclass':
-      // Out-of-range indices (the loader's placeholder for a missing class) one-hot to a zero row.
-      valueTensor = tf.oneHot(tf.tensor1d(values as Int32Array, 'int32'), head.units);
-      break;
-    case 'binary':
-      valueTensor = tf.tensor1d(values as Float32Array);
-      break;
-    default:
-      valueTensor = tf.tensor2d(values as Float32Array, [rows, head.units]);
-  }
+  const valueTensor = headRuntime(head).labelValues(values, rows, head.units);
   return {
     values: valueTensor,
     mask: fullyLabelled ? null : elementwise ? tf.tensor2d(mask, [rows, head.units]) : tf.tensor1d(mask),

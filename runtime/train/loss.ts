@@ -3,33 +3,31 @@
  * without a label for the task contributes nothing, and its gradient is exactly zero.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { LossKind } from '../../job/job.js';
+import { headRuntime } from '../model/heads/index.js';
 import type { HeadInfo } from '../model/types.js';
 import type { TaskLabels } from './labels.js';
 
-/** The loss of each label entry: [n] for binary, [n, k] for multiclass (summed later), multilabel and regression. */
+/** The loss of each label entry, by loss kind, from the logits as the head's loss reads them and the label values. */
+const entryLosses: Record<LossKind, (x: tf.Tensor, values: tf.Tensor) => tf.Tensor> = {
+  // softplus(x) - x·y is -[y·log σ(x) + (1-y)·log(1-σ(x))], stable for large |x|, and its
+  // gradient σ(x) - y is right everywhere (the relu/abs form gets x = 0 wrong).
+  bce: (x, values) => tf.sub(tf.softplus(x), tf.mul(x, values)),
+  // -log softmax at the labelled class; a zero one-hot row (missing class) gives 0.
+  ce: (x, values) => tf.neg(tf.sum(tf.mul(values, tf.logSoftmax(x)), 1)),
+  mse: (x, values) => tf.squaredDifference(x, values),
+  mae: (x, values) => tf.abs(tf.sub(x, values)),
+  // δ = 1: quadratic within 1 of the target, linear beyond.
+  huber: (x, values) => {
+    const error = tf.abs(tf.sub(x, values));
+    const quadratic = tf.minimum(error, 1);
+    return tf.add(tf.mul(tf.square(quadratic), 0.5), tf.sub(error, quadratic));
+  },
+};
+
+/** [n] for binary (whose loss reads [n] logits), [n, k] for multiclass (summed later), multilabel and regression. */
 function entryLoss(head: HeadInfo, logits: tf.Tensor2D, values: tf.Tensor): tf.Tensor {
-  const { task } = head;
-  switch (task.loss) {
-    case 'bce': {
-      // softplus(x) - x·y is -[y·log σ(x) + (1-y)·log(1-σ(x))], stable for large |x|, and its
-      // gradient σ(x) - y is right everywhere (the relu/abs form gets x = 0 wrong).
-      const x = task.head.kind === 'binary' ? logits.reshape([-1]) : logits;
-      return tf.sub(tf.softplus(x), tf.mul(x, values));
-    }
-    case 'ce':
-      // -log softmax at the labelled class; a zero one-hot row (missing class) gives 0.
-      return tf.neg(tf.sum(tf.mul(values, tf.logSoftmax(logits)), 1));
-    case 'mse':
-      return tf.squaredDifference(logits, values);
-    case 'mae':
-      return tf.abs(tf.sub(logits, values));
-    case 'huber': {
-      // δ = 1: quadratic within 1 of the target, linear beyond.
-      const error = tf.abs(tf.sub(logits, values));
-      const quadratic = tf.minimum(error, 1);
-      return tf.add(tf.mul(tf.square(quadratic), 0.5), tf.sub(error, quadratic));
-    }
-  }
+  return entryLosses[head.task.loss](headRuntime(head).lossInput(logits), values);
 }
 
 /**

@@ -1,15 +1,22 @@
 /**
- * One training step: forward the batch through every task it trains (one backbone pass), add their
- * masked losses with the task weighting, plus the model's penalty on the parameters it trains (soft
- * sharing's tie), differentiate in one tape, update. Everything the step allocates is freed before it returns.
+ * One training step: forward the batch through every task it trains, weight their masked losses, add the model's
+ * penalty on the parameters it trains (soft sharing's tie), differentiate, update. Everything the step allocates is
+ * freed before it returns.
+ *
+ * How it differentiates is the aggregator's choice (aggregators/):
+ *   summed    one forward pass for all tasks (one backbone pass), one backward pass of the total loss (sum)
+ *   per task  each task's weighted loss differentiated on its own (task-gradients.ts), its gradient of the shared
+ *             parameters handed to the aggregator, which returns the update of those
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/api.js';
 import type { MtlModel, Param } from '../model/types.js';
-import { inputTensors, labelTensors } from './labels.js';
+import { makeAggregator, type Aggregator } from './aggregators/index.js';
+import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { Optimizer, ParamGradient } from './optimizer.js';
-import { makeWeighting, type LossWeighting } from './weighting.js';
+import { taskGradients, type TaskGradientPlan } from './task-gradients.js';
+import { makeWeighting, weightedTotal, type LossWeighting } from './weightings/index.js';
 
 export interface TrainStepOptions {
   /** Tasks this step may train (a stage's tasks); of them, those with labels in the batch train. Default: all. */
@@ -18,6 +25,8 @@ export interface TrainStepOptions {
   frozen?: readonly string[];
   /** Default: the job's static weights (equal weighting gives 1). */
   weighting?: LossWeighting;
+  /** Default: the job's aggregation. Tests inject their own. */
+  aggregator?: Aggregator;
   /** The learning rate at a step; default: 0.001. */
   learningRate?: (step: number) => number;
   /** The first step's index (steps continue counting across stages). */
@@ -33,15 +42,31 @@ export interface TrainStepOptions {
  */
 export type TrainStep = (batch: Batch, tasks?: readonly string[]) => number;
 
+/** What one set of trained tasks needs, worked out once: the parameters that get gradients, the inputs to upload. */
+interface StepPlan {
+  tasks: string[];
+  params: Param[];
+  inputs: Set<string>;
+  /** For the per-task path, worked out when first needed. */
+  perTask: TaskGradientPlan | null;
+}
+
+/** What a step's gradient computation gives back: the total loss, kept task losses (when asked for), gradients to apply. */
+export interface StepGradients {
+  value: tf.Scalar;
+  taskLosses: tf.Scalar[];
+  gradients: ParamGradient[];
+}
+
 export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: TrainStepOptions = {}): TrainStep {
   const allowed = new Set(options.tasks ?? model.heads.keys());
   const weighting = options.weighting ?? makeWeighting({ ...model.job, training: { ...model.job.training, weighting: { kind: 'static' } } });
+  const aggregator = options.aggregator ?? makeAggregator(model.job.training.aggregation);
   const learningRate = options.learningRate ?? (() => 0.001);
   let step = options.firstStep ?? 0;
 
-  // Per set of trained tasks: which parameters get gradients, and which inputs to upload.
-  const plans = new Map<string, { tasks: string[]; params: Param[]; inputs: Set<string> }>();
-  const planFor = (batch: Batch, only: readonly string[] | undefined) => {
+  const plans = new Map<string, StepPlan>();
+  const planFor = (batch: Batch, only: readonly string[] | undefined): StepPlan => {
     const tasks = Object.keys(batch.labels).filter((t) => allowed.has(t) && model.heads.has(t) && (!only || only.includes(t)));
     const key = tasks.join('\u0000');
     let plan = plans.get(key);
@@ -51,7 +76,7 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
         ...model.paramsFor(tasks, options.frozen),
         ...weighting.params.filter((p) => p.owner.kind === 'weighting' && taskSet.has(p.owner.task)),
       ];
-      plan = { tasks, params, inputs: new Set(tasks.map((t) => model.heads.get(t)!.task.input)) };
+      plan = { tasks, params, inputs: new Set(tasks.map((t) => model.heads.get(t)!.task.input)), perTask: null };
       plans.set(key, plan);
     }
     return plan;
@@ -62,35 +87,74 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     if (plan.tasks.length === 0) {
       throw new Error(`a batch of dataset '${batch.dataset}' has labels for none of the tasks it should train (${[...(only ?? allowed)].join(', ')})`);
     }
-    const variables = plan.params.map((p) => p.variable);
     const wantTaskLosses = options.onTaskLosses !== undefined;
-    let taskLosses: tf.Scalar[] = [];
+    let kept: tf.Scalar[] = [];
     const losses = tf.tidy(() => {
       const inputs = inputTensors(batch, plan.inputs);
       const labels = new Map(plan.tasks.map((t) => [t, labelTensors(model.heads.get(t)!, batch.labels[t]!, batch.size)]));
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = model.forward(inputs, plan.tasks, true);
-        const byTask = new Map(plan.tasks.map((t) => [t, taskLoss(model.heads.get(t)!, logits.get(t)!, labels.get(t)!)]));
-        // The tape's forward pass frees everything but its result: keep the task losses to read them.
-        if (wantTaskLosses) taskLosses = [...byTask.values()].map((l) => tf.keep(l));
-        const total = weighting.combine(byTask);
-        const penalty = model.penalty(plan.params);
-        return penalty === null ? total : tf.add(total, penalty);
-      }, variables);
-      const gradients: ParamGradient[] = [];
-      for (const param of plan.params) {
-        const gradient = grads[param.variable.name];
-        if (gradient) gradients.push({ param, gradient });
+      let result: StepGradients;
+      if (aggregator.perTask) {
+        plan.perTask ??= planTaskGradients(model, weighting, plan, options.frozen);
+        result = taskGradients(model, weighting, plan.perTask, aggregator, inputs, labels, wantTaskLosses);
+      } else {
+        result = summedGradients(model, weighting, plan, inputs, labels, wantTaskLosses);
       }
-      optimizer.apply(gradients, learningRate(step));
-      return wantTaskLosses ? tf.stack([value, ...taskLosses]) : value;
+      kept = result.taskLosses;
+      optimizer.apply(result.gradients, learningRate(step));
+      return wantTaskLosses ? tf.stack([result.value, ...kept]) : result.value;
     });
-    taskLosses.forEach((l) => l.dispose());
+    kept.forEach((l) => l.dispose());
     step += 1;
     // One read per step: the total and every task's loss come back together.
     const values = losses.dataSync();
     losses.dispose();
     if (options.onTaskLosses) options.onTaskLosses(Object.fromEntries(plan.tasks.map((t, i) => [t, values[i + 1]!])));
     return values[0]!;
+  };
+}
+
+/** The summed step: one forward pass for all tasks, one backward pass of weighted losses plus penalty. */
+function summedGradients(
+  model: MtlModel,
+  weighting: LossWeighting,
+  plan: StepPlan,
+  inputs: Record<string, tf.Tensor>,
+  labels: ReadonlyMap<string, TaskLabels>,
+  keepTaskLosses: boolean,
+): StepGradients {
+  let taskLosses: tf.Scalar[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = model.forward(inputs, plan.tasks, true);
+    const byTask = new Map(plan.tasks.map((t) => [t, taskLoss(model.heads.get(t)!, logits.get(t)!, labels.get(t)!)]));
+    // The tape's forward pass frees everything but its result: keep the task losses to read them.
+    if (keepTaskLosses) taskLosses = [...byTask.values()].map((l) => tf.keep(l));
+    const total = weightedTotal(weighting, byTask);
+    const penalty = model.penalty(plan.params);
+    return penalty === null ? total : tf.add(total, penalty);
+  }, plan.params.map((p) => p.variable));
+  const gradients: ParamGradient[] = [];
+  for (const param of plan.params) {
+    const gradient = grads[param.variable.name];
+    if (gradient) gradients.push({ param, gradient });
+  }
+  return { value, taskLosses, gradients };
+}
+
+/** Which of the step's parameters each task depends on, and which several share; worked out once per set of tasks. */
+function planTaskGradients(model: MtlModel, weighting: LossWeighting, plan: StepPlan, frozen: readonly string[] | undefined): TaskGradientPlan {
+  const trained = new Set(plan.params);
+  const readers = new Map<Param, string[]>();
+  for (const task of plan.tasks) {
+    const own = [...model.paramsFor([task], frozen), ...weighting.params.filter((p) => p.owner.kind === 'weighting' && p.owner.task === task)];
+    for (const param of own.filter((p) => trained.has(p))) readers.set(param, [...(readers.get(param) ?? []), task]);
+  }
+  return {
+    tasks: plan.tasks,
+    params: plan.params,
+    readers,
+    own: new Map(plan.tasks.map((t) => [t, plan.params.filter((p) => readers.get(p)?.includes(t))])),
+    shared: plan.params.filter((p) => (readers.get(p)?.length ?? 0) >= 2),
+    // The penalty applies when it ties a trained parameter, which does not change from step to step.
+    penalized: tf.tidy(() => model.penalty(plan.params) !== null),
   };
 }

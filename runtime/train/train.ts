@@ -11,6 +11,7 @@ import type { Job } from '../../job/job.js';
 import type { JobData } from '../data/api.js';
 import { UserError } from '../errors.js';
 import { buildModel } from '../model/build.js';
+import { assertRunnable } from '../model/support.js';
 import type { MtlModel, Param } from '../model/types.js';
 import { Random } from '../random.js';
 import { RestartingBatches } from './batches.js';
@@ -22,7 +23,7 @@ import { learningRate } from './schedule.js';
 import { BestWeights } from './selection.js';
 import { planStages } from './stages.js';
 import { makeTrainStep } from './step.js';
-import { makeWeighting } from './weighting.js';
+import { makeWeighting } from './weightings/index.js';
 
 export interface TrainOptions {
   /** A run directory: one line per evaluated epoch and task is appended to its metrics.jsonl. */
@@ -67,6 +68,8 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { training } = job;
+  // A model given by the caller skips buildModel's check: what the runtime cannot run fails before anything trains.
+  assertRunnable(job);
   const stages = planStages(job, data.fitted);
   const totalSteps = stages.reduce((sum, s) => sum + s.steps, 0);
   const model = options.model ?? buildModel(job, (w) => data.width(w), training.seed);
@@ -188,11 +191,12 @@ export function taskLrMultiplier(job: Job): (param: Param) => number {
   const taskOf = (param: Param): string | undefined => {
     switch (param.owner.kind) {
       case 'head':
-      case 'adapter':
         return param.owner.task;
+      case 'scheme':
+        return param.owner.task ?? undefined;
       case 'module':
         return only.get(param.owner.module);
-      default:
+      case 'weighting':
         return undefined;
     }
   };

@@ -188,6 +188,20 @@ describe('module graph order and cycles', () => {
     model.dispose();
   });
 
+  it('shapes come from the job; a job whose shapes contradict its layers is a UserError', () => {
+    const wrong = { ...denseModule('trunk', 'x', [4], ['a']), shapes: [[5]] };
+    const job = makeJob({ inputs: [vectorInput('x', 'd', 3)], modules: [wrong], tasks: [task('a', 'binary')] });
+    assert.throws(
+      () => buildModel(job, width, 1),
+      (e: unknown) => e instanceof UserError && /the job is inconsistent: module 'trunk' layer 0 \(dense\) gives \[4\] per row, but the job says \[5\]/.test(e.message),
+    );
+    // A symbolic width resolves through `widths`: the input is [vocab] = 6 wide, the kernel [6, 4].
+    const symbolic = makeJob({ inputs: [{ ...vectorInput('x', 'd', 3), shape: [{ vocab: 'f' }] }], modules: [denseModule('trunk', 'x', [4], ['a'])], tasks: [task('a', 'binary')] });
+    const model = buildModel(symbolic, (w) => (typeof w === 'number' ? w : 6), 1);
+    assert.deepEqual(model.params[0]!.variable.shape, [6, 4]);
+    model.dispose();
+  });
+
   it('a cycle is a UserError', () => {
     const job = makeJob({
       inputs: [vectorInput('x', 'd', 3)],

@@ -1,15 +1,24 @@
 /**
- * Multi-gate mixture of experts (Ma et al. 2018). The experts and the gates are ordinary modules the
- * compiler emits (an expert reads the input; a task's gate is one dense softmax layer with a unit per
- * expert); a task's mixture layer adds the experts' outputs weighted by its gate: Σ_k gate_k · expert_k.
- * The mixture has no parameters of its own, and the experts, memoized like any module, run once per batch
- * however many tasks mix them.
+ * mixture: a task's layer of a multi-gate mixture of experts (Ma et al. 2018). The experts and the gates are ordinary
+ * modules the compiler emits (an expert reads the input; a task's gate is one dense softmax layer with a unit per
+ * expert); the mixture reads their last layers and adds the experts' outputs weighted by its gate: Σ_k gate_k · expert_k.
+ * It has no parameters, and the experts, memoized like any module, run once per batch however many tasks mix them.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LayerPlan } from '../../job/job.js';
-import { UserError } from '../errors.js';
+import type { LayerPlan } from '../../../job/job.js';
+import { UserError } from '../../errors.js';
+import { moduleOutput } from '../refs.js';
+import type { LayerRuntime } from './layer.js';
 
-export type MixtureLayer = Extract<LayerPlan, { kind: 'mixture' }>;
+type MixtureLayer = Extract<LayerPlan, { kind: 'mixture' }>;
+
+export const mixture: LayerRuntime<MixtureLayer> = {
+  runnable: true,
+  /** Its experts, then its gate. */
+  sources: (layer, job, readBy) => [...layer.experts.map((e) => moduleOutput(job, e, readBy)), moduleOutput(job, layer.gate, readBy)],
+  outputShape: (layer, shapes, where) => mixtureShape(where, layer, shapes.slice(0, -1), shapes[shapes.length - 1]!),
+  build: () => (inputs) => mixExperts(inputs.slice(0, -1) as tf.Tensor2D[], inputs[inputs.length - 1] as tf.Tensor2D),
+};
 
 /** `experts`: K tensors [batch, units]; `gate`: [batch, K], each row summing to 1. Returns [batch, units]. */
 export function mixExperts(experts: readonly tf.Tensor2D[], gate: tf.Tensor2D): tf.Tensor2D {
@@ -21,7 +30,7 @@ export function mixExperts(experts: readonly tf.Tensor2D[], gate: tf.Tensor2D): 
  * The per-row output shape of a mixture from its experts' and gate's shapes: the experts must agree
  * on one vector shape, and the gate must have a unit per expert.
  */
-export function mixtureShape(where: string, layer: MixtureLayer, expertShapes: readonly number[][], gateShape: readonly number[]): number[] {
+function mixtureShape(where: string, layer: MixtureLayer, expertShapes: readonly (readonly number[])[], gateShape: readonly number[]): number[] {
   if (layer.experts.length === 0) throw new UserError(`${where} mixes no experts`);
   const first = expertShapes[0]!;
   expertShapes.forEach((shape, k) => {

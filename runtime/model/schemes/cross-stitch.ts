@@ -6,12 +6,17 @@
  * means after every layer, the last one included: each head then reads its column's mixed output.
  *
  * One matrix per stitched layer and share, named `${share}/stitch/${layer}`, row i for the i-th column
- * in the share's column order. All columns are computed together in a forward pass, even when only one
- * task trains: its column reads the others.
+ * in the share's column order; created after every module's parameters, share by share, layer by layer. All columns
+ * are computed together in a forward pass, even when only one task trains: its column reads the others. A matrix
+ * trains with any of its columns and is frozen only when all of them are.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, ModulePlan } from '../../job/job.js';
-import { UserError } from '../errors.js';
+import type { Job, ModulePlan } from '../../../job/job.js';
+import { UserError } from '../../errors.js';
+import type { LayerRef } from '../graph.js';
+import { refKey, type SourceRef } from '../refs.js';
+import type { SharingScheme } from './scheme.js';
+import { shareName } from './share-name.js';
 
 export interface StitchGroup {
   /** The share's name, for parameter names. */
@@ -22,6 +27,56 @@ export interface StitchGroup {
   layers: number[];
   init: number;
 }
+
+/** One cross-stitch matrix, as seen from one of the columns it mixes (row `position`). */
+interface StitchUnit {
+  name: string;
+  columns: readonly string[];
+  matrix: tf.Variable<tf.Rank.R2>;
+  position: number;
+}
+
+export const crossStitch: SharingScheme = {
+  runnable: true,
+  attach(modules, model) {
+    const groups = crossStitchGroups(model.job, modules, (module, layer) => model.shapeOf({ kind: 'layer', module, layer }));
+    // Each column finds its unit by `${column}/${layer}`.
+    const units = new Map<string, StitchUnit>();
+    const unitAt = (ref: LayerRef) => units.get(`${ref.module}/${ref.layer}`);
+    return {
+      afterModules() {
+        for (const group of groups) {
+          const n = group.columns.length;
+          for (const layer of group.layers) {
+            const name = `${group.share}/stitch/${layer}`;
+            const matrix = model.addParam(name, { modules: group.columns, task: null }, stitchInit(n, group.init), [n, n]) as tf.Variable<tf.Rank.R2>;
+            group.columns.forEach((column, position) => units.set(`${column}/${layer}`, { name, columns: group.columns, matrix, position }));
+          }
+        }
+      },
+      // A stitched layer's output depends on the other columns' same layer (their weights, and through them their inputs).
+      extraInputs(ref) {
+        const unit = unitAt(ref);
+        return unit ? unit.columns.filter((c) => c !== ref.module).map((c): SourceRef => ({ kind: 'layer', module: c, layer: ref.layer })) : [];
+      },
+      layerOutput(ref, task, pass) {
+        const unit = unitAt(ref);
+        if (!unit) return undefined;
+        // All columns of the unit, mixed; computed once for whichever column asks first.
+        const key = `stitch:${unit.name}@${pass.viewOf({ kind: 'layer', module: unit.columns[0]!, layer: ref.layer }, task)}`;
+        const mixed = pass.remember(key, () => {
+          const activations = unit.columns.map((c) => {
+            const column: LayerRef = { kind: 'layer', module: c, layer: ref.layer };
+            return pass.applyLayer(column, task, `${key}/${refKey(column)}`) as tf.Tensor2D;
+          });
+          return stitch(activations, unit.matrix);
+        });
+        return mixed[unit.position]!;
+      },
+    };
+  },
+  trains: (owner, step) => owner.modules.some((m) => step.readByAny(m)) && !owner.modules.every((m) => step.frozen.has(m)),
+};
 
 /** The initial mixing matrix, row-major: `init` on the diagonal, the rest of each row spread evenly. */
 export function stitchInit(columns: number, init: number): Float32Array {
@@ -39,13 +94,13 @@ export function stitch(activations: readonly tf.Tensor2D[], matrix: tf.Tensor2D)
 }
 
 /**
- * The job's cross-stitch shares. `widthAt` gives a column's per-row output shape at a layer; the columns
- * must agree on it wherever they are mixed.
+ * The cross-stitch shares of `stitched` (the job's modules with cross-stitch sharing). `widthAt` gives a column's
+ * per-row output shape at a layer; the columns must agree on it wherever they are mixed.
  */
-export function crossStitchGroups(job: Job, widthAt: (module: string, layer: number) => number[]): StitchGroup[] {
+function crossStitchGroups(job: Job, stitched: readonly ModulePlan[], widthAt: (module: string, layer: number) => readonly number[]): StitchGroup[] {
   const modules = new Map(job.modules.map((m) => [m.id, m]));
   const groups = new Map<string, StitchGroup>();
-  for (const module of job.modules) {
+  for (const module of stitched) {
     if (module.sharing.kind !== 'cross_stitch') continue;
     const { sharing } = module;
     if (!sharing.columns.includes(module.id)) {
@@ -76,17 +131,4 @@ export function crossStitchGroups(job: Job, widthAt: (module: string, layer: num
     groups.set(key, { share, columns: columns.map((c) => c.id), layers, init: sharing.init });
   }
   return [...groups.values()];
-}
-
-/**
- * The name of the share a set of per-task columns came from: the compiler names a column
- * `${share}.${task}`. Columns named otherwise (a hand-written job) go by their first column's id.
- */
-export function shareName(columns: readonly ModulePlan[]): string {
-  const prefixes = columns.map((c) => {
-    const task = c.tasks.length === 1 ? c.tasks[0]! : null;
-    return task !== null && c.id.endsWith(`.${task}`) ? c.id.slice(0, -(task.length + 1)) : null;
-  });
-  const first = prefixes[0];
-  return first && prefixes.every((p) => p === first) ? first : (columns[0]?.id ?? 'columns');
 }

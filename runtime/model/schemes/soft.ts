@@ -3,13 +3,14 @@
  * nothing is mixed in the forward pass. Instead the columns are tied by a penalty added to the total loss:
  *   l2 · Σ over column pairs i < j, Σ over layers and their parameters (kernel and bias) ||P_i - P_j||².
  * Each unordered pair counts once. A task's loss reaches only its own column; the penalty is what pulls
- * the columns together.
+ * the columns together. A share's penalty applies to a step that trains any of its columns.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job } from '../../job/job.js';
-import { UserError } from '../errors.js';
-import { shareName } from './cross-stitch.js';
-import type { Param } from './types.js';
+import type { Job, ModulePlan } from '../../../job/job.js';
+import { UserError } from '../../errors.js';
+import type { Param } from '../types.js';
+import type { SharingScheme } from './scheme.js';
+import { shareName } from './share-name.js';
 
 export interface TiedColumns {
   share: string;
@@ -18,11 +19,24 @@ export interface TiedColumns {
   columns: Param[][];
 }
 
-/** The job's soft-sharing shares, with each column's parameters from `paramsOf`. */
-export function tiedColumns(job: Job, paramsOf: (module: string) => Param[]): TiedColumns[] {
+export const soft: SharingScheme = {
+  runnable: true,
+  attach(modules, model) {
+    let groups: TiedColumns[] = [];
+    return {
+      afterModules() {
+        groups = tiedColumns(model.job, modules, model.moduleParams);
+      },
+      penalties: (trained) => groups.filter((group) => group.columns.some((column) => column.some((p) => trained.has(p.variable)))).map(softPenalty),
+    };
+  },
+};
+
+/** The soft-sharing shares of `tied` (the job's modules with soft sharing), with each column's parameters from `paramsOf`. */
+function tiedColumns(job: Job, tied: readonly ModulePlan[], paramsOf: (module: string) => Param[]): TiedColumns[] {
   const modules = new Map(job.modules.map((m) => [m.id, m]));
   const groups = new Map<string, TiedColumns>();
-  for (const module of job.modules) {
+  for (const module of tied) {
     if (module.sharing.kind !== 'soft') continue;
     const { sharing } = module;
     const key = sharing.columns.join('\u0000');

@@ -1,0 +1,92 @@
+/**
+ * The forward pass: logits of some tasks for one batch. Generic over layer kinds and sharing schemes.
+ *
+ * Each layer's output is memoized for the pass by (layer, view): tasks that see a layer alike share one computation
+ * (one backbone pass for all tasks of a batch, one dropout mask), and a task whose view differs below the layer
+ * (adapters) gets its own. A layer's own output is computed once per view of what it reads; the module's sharing scheme
+ * may compute it instead (cross-stitch mixes the columns) and may change what a task sees of it (adapters).
+ * Dropout applies only in training, with a seed per layer application drawn when first used.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { dense } from './dense.js';
+import type { LayerRef, ModelGraph } from './graph.js';
+import type { LayerFn } from './layers/layer.js';
+import type { DenseParams } from './params.js';
+import type { Reach } from './reach.js';
+import { refKey, type SourceRef } from './refs.js';
+import type { AttachedScheme, ForwardPass } from './schemes/scheme.js';
+import type { DropoutSeeds, MtlModel, TaskLogits } from './types.js';
+
+export interface ExecutorParts {
+  graph: ModelGraph;
+  reach: Reach;
+  /** Built layers by `${module}/${layer}`. */
+  layers: ReadonlyMap<string, LayerFn>;
+  /** The attached scheme of each module. */
+  schemeOf: (module: string) => AttachedScheme;
+  heads: ReadonlyMap<string, DenseParams>;
+  /** The model's dropout stream: a seed in [0, 2^31 - 1) per draw. */
+  drawSeed: () => number;
+}
+
+export function makeForward(parts: ExecutorParts): MtlModel['forward'] {
+  const { graph, reach, layers, schemeOf, heads, drawSeed } = parts;
+  /** The view of what a layer reads: a task's own when any of it is. */
+  const readView = (ref: LayerRef, task: string): string => {
+    const sources = graph.reads(ref, task);
+    return sources.some((s) => reach.viewOf(s, task) !== '') ? task : '';
+  };
+
+  return (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map()) => {
+    const memo = new Map<string, unknown>();
+    const remember = <T>(key: string, compute: () => T): T => {
+      if (memo.has(key)) return memo.get(key) as T;
+      const value = compute();
+      memo.set(key, value);
+      return value;
+    };
+    const seedOf = (key: string): number => {
+      let seed = dropoutSeeds.get(key);
+      if (seed === undefined) {
+        seed = drawSeed();
+        dropoutSeeds.set(key, seed);
+      }
+      return seed;
+    };
+
+    const pass: ForwardPass = {
+      /** The output of `ref` as `task` sees it. */
+      output: (ref: SourceRef, task: string): tf.Tensor => {
+        if (ref.kind === 'input') {
+          const tensor = inputs[ref.input];
+          if (!tensor) throw new Error(`the batch has no input '${ref.input}'`);
+          return tensor;
+        }
+        return remember(`${refKey(ref)}@${reach.viewOf(ref, task)}`, () => layerOutput(ref, task));
+      },
+      applyLayer: (ref, task, key) => {
+        const layer = layers.get(`${ref.module}/${ref.layer}`)!;
+        const read = graph.reads(ref, task).map((s) => pass.output(s, task));
+        return layer(read, { training, inputIsData: graph.readsData(ref), dropoutSeed: () => seedOf(key) });
+      },
+      viewOf: reach.viewOf,
+      remember,
+    };
+    const layerOutput = (ref: LayerRef, task: string): tf.Tensor => {
+      const scheme = schemeOf(ref.module);
+      // The layer's own output is shared by all tasks that see what it reads alike (one pass, one dropout mask).
+      const key = `shared:${refKey(ref)}@${readView(ref, task)}`;
+      const own = remember(key, () => scheme.layerOutput?.(ref, task, pass) ?? pass.applyLayer(ref, task, key));
+      return scheme.taskOutput ? scheme.taskOutput(ref, task, own) : own;
+    };
+
+    const logits: TaskLogits = new Map();
+    for (const task of tasks) {
+      const head = heads.get(task);
+      if (!head) throw new Error(`forward asked for task '${task}', which the job does not have`);
+      const x = pass.output(graph.headSource(task), task) as tf.Tensor2D;
+      logits.set(task, dense(x, head.kernel, head.bias, 'linear'));
+    }
+    return logits;
+  };
+}

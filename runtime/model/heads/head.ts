@@ -1,0 +1,39 @@
+/**
+ * What the runtime knows of a head kind: the losses it trains with, how a batch's labels become tensors, how the loss
+ * reads its logits, what its predictions are (the metrics read them), and what each metric means for it. One file per
+ * kind, looked up by `TaskPlan.head.kind` in heads/index.ts.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { LossKind, MetricKind } from '../../../job/job.js';
+import type { NotRunnable } from '../../not-runnable.js';
+
+/** A task's predictions and labels over a whole split, row-major. */
+export interface TaskPredictions {
+  /** What the head's `predictions` give, for every row of the split. */
+  predictions: Float32Array;
+  /** As the loader gives them: float [n] or [n, k]; int32 class indices [n] for multiclass. */
+  labels: Float32Array | Int32Array;
+  /** [n], or [n, k] for a multilabel task masked per label. */
+  mask: Float32Array;
+}
+
+/** A metric over a whole split; `units` is the head's width. Null where it is undefined (one class only, no labelled row). */
+export type SplitMetric = (all: TaskPredictions, units: number) => number | null;
+
+export interface HeadRuntime {
+  readonly runnable: true;
+  /** The losses it trains with; the first is what the others are compared with in messages. */
+  readonly losses: readonly LossKind[];
+  /** A batch's label values (masked entries already zero) as the loss reads them. */
+  labelValues(values: Float32Array | Int32Array, rows: number, units: number): tf.Tensor;
+  /** The logits [n, units] as its loss reads them. */
+  lossInput(logits: tf.Tensor2D): tf.Tensor;
+  /** What its logits mean, for metrics. */
+  predictions(logits: tf.Tensor2D, units: number): tf.Tensor;
+  /** The type of its labels as the loader gives them. */
+  readonly labels: 'float32' | 'int32';
+  /** Every metric the job may ask for: null where the metric does not apply to the head (it reports null). */
+  readonly metrics: Readonly<Record<MetricKind, SplitMetric | null>>;
+}
+
+export type HeadEntry = HeadRuntime | NotRunnable;

@@ -1,0 +1,27 @@
+/**
+ * multiclass: k logits per row; class probabilities softmax(logits). Trains with ce. Labels are int32 class indices [n],
+ * one-hot for the loss (an out-of-range index, the loader's placeholder for a missing class, one-hots to a zero row).
+ * Metrics: accuracy and macro_f1 of the argmax, logloss, auc = mean one-vs-rest AUC over classes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as metrics from '../../metrics.js';
+import type { HeadRuntime } from './head.js';
+import { column, meanOf } from './per-label.js';
+
+export const multiclass: HeadRuntime = {
+  runnable: true,
+  losses: ['ce'],
+  labelValues: (values, _rows, units) => tf.oneHot(tf.tensor1d(values as Int32Array, 'int32'), units),
+  lossInput: (logits) => logits,
+  predictions: (logits) => tf.softmax(logits),
+  labels: 'int32',
+  metrics: {
+    accuracy: ({ predictions, labels, mask }, k) => metrics.multiclassAccuracy({ values: predictions, classes: k }, labels, mask),
+    macro_f1: ({ predictions, labels, mask }, k) => metrics.multiclassMacroF1({ values: predictions, classes: k }, labels, mask),
+    logloss: ({ predictions, labels, mask }, k) => metrics.multiclassLogLoss({ values: predictions, classes: k }, labels, mask),
+    auc: ({ predictions, labels, mask }, k) =>
+      meanOf(Array.from({ length: k }, (_, c) => metrics.rocAuc(column(predictions, k, c), Float32Array.from(labels, (y) => (y === c ? 1 : 0)), mask))),
+    mse: null,
+    mae: null,
+  },
+};

@@ -1,0 +1,28 @@
+/**
+ * Layer kinds, by `LayerPlan.kind`. Every kind of the job has an entry, so a new kind does not compile until it has
+ * one: an implementation (one file here), or `notRunnable` until the runtime runs it.
+ */
+import type { LayerKind, LayerPlan } from '../../../job/job.js';
+import { notRunnable } from '../../not-runnable.js';
+import { dense } from './dense.js';
+import { flatten } from './flatten.js';
+import type { LayerEntry, LayerRuntime } from './layer.js';
+import { mixture } from './mixture.js';
+
+export const layerKinds = {
+  dense,
+  embedding: notRunnable,
+  conv2d: notRunnable,
+  pool: notRunnable,
+  flatten,
+  lstm: notRunnable,
+  transformer: notRunnable,
+  mixture,
+} satisfies { [K in LayerKind]: LayerEntry<Extract<LayerPlan, { kind: K }>> };
+
+/** The runtime of a layer that assertRunnable let through. */
+export function layerRuntime(layer: LayerPlan): LayerRuntime {
+  const entry: LayerEntry<LayerPlan> = layerKinds[layer.kind];
+  if (!entry.runnable) throw new Error(`a ${layer.kind} layer reached the model builder; assertRunnable refuses it`);
+  return entry;
+}

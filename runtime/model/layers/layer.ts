@@ -1,0 +1,50 @@
+/**
+ * What the runtime knows of a layer kind: what it reads, the shape it makes of what it reads, its parameters and its
+ * computation. One file per kind, looked up by `layer.kind` in layers/index.ts.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { Job, LayerPlan } from '../../../job/job.js';
+import type { NotRunnable } from '../../not-runnable.js';
+import type { ParamStore } from '../params.js';
+import type { SourceRef } from '../refs.js';
+import type { ParamOwner } from '../types.js';
+
+/** Where a layer sits, for its parameters and messages. */
+export interface LayerSite {
+  /** `module 'trunk' layer 0 (dense)`. */
+  readonly where: string;
+  /** Its parameters are named `${prefix}/…`: `trunk/0`. */
+  readonly prefix: string;
+  readonly owner: ParamOwner;
+  readonly store: ParamStore;
+}
+
+/** How one application of a layer runs. */
+export interface LayerCall {
+  readonly training: boolean;
+  /** What it reads is a batch of data, which nothing differentiates (a first layer reading model inputs). */
+  readonly inputIsData: boolean;
+  /** The seed of this application's dropout mask; draw it only when dropout applies. */
+  dropoutSeed(): number;
+}
+
+/** A built layer: its output from the outputs of what it reads, in the order `sources` (or the module) gives them. */
+export type LayerFn = (inputs: readonly tf.Tensor[], call: LayerCall) => tf.Tensor;
+
+export interface LayerRuntime<L extends LayerPlan = LayerPlan> {
+  readonly runnable: true;
+  /**
+   * What the layer reads when it names that itself (a mixture: its experts' and its gate's outputs). Without it the
+   * layer reads the module's input at its position: the layer before, or the module's source.
+   */
+  sources?(layer: L, job: Job, readBy: string): SourceRef[];
+  /**
+   * Its per-row output shape from the shapes it reads; a UserError for a shape it cannot read (with `where`).
+   * The job says the same shape (the compiler infers them): the build checks that they agree.
+   */
+  outputShape(layer: L, inputs: readonly (readonly number[])[], where: string): number[];
+  /** Creates its parameters (in build order) and returns its computation. */
+  build(layer: L, inputs: readonly (readonly number[])[], site: LayerSite): LayerFn;
+}
+
+export type LayerEntry<L extends LayerPlan> = LayerRuntime<L> | NotRunnable;

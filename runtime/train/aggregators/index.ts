@@ -1,0 +1,24 @@
+/**
+ * Gradient aggregators, by `TrainingPlan.aggregation.kind`. Every kind of the job has an entry, so a new kind does not
+ * compile until it has one: an implementation (one file here), or `notRunnable` until the runtime runs it.
+ */
+import type { AggregationKind, AggregationPlan } from '../../../job/job.js';
+import { notRunnable } from '../../not-runnable.js';
+import type { Aggregator, AggregatorEntry } from './aggregator.js';
+import { sum } from './sum.js';
+
+export type { Aggregator, TaskGradients } from './aggregator.js';
+
+export const aggregators = {
+  sum,
+  pcgrad: notRunnable,
+  cagrad: notRunnable,
+  mgda: notRunnable,
+} satisfies { [K in AggregationKind]: AggregatorEntry<Extract<AggregationPlan, { kind: K }>> };
+
+/** The aggregator of a plan; assertRunnable refuses one that does not run. */
+export function makeAggregator(plan: AggregationPlan): Aggregator {
+  const entry: AggregatorEntry<AggregationPlan> = aggregators[plan.kind];
+  if (!entry.runnable) throw new Error(`${plan.kind} aggregation reached the training step; assertRunnable refuses it`);
+  return entry.create(plan);
+}

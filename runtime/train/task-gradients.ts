@@ -1,0 +1,81 @@
+/**
+ * The per-task step: each task's weighted loss differentiated on its own, for aggregators that need per-task gradients.
+ *
+ * tfjs keeps no tape across backward passes, so each task runs its own forward pass, of what it reads only, under its
+ * own tape; the passes share the step's dropout masks (DropoutSeeds), so each task sees the network the summed step
+ * would. Task k's pass differentiates w_k·L_k (its weighting's term) with respect to the parameters it depends on.
+ * The parameters two or more tasks depend on get the aggregator's gradient; a parameter only one task depends on gets
+ * that task's. A penalty (soft sharing's tie) is not a task's: it is differentiated apart and added to both.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DropoutSeeds, MtlModel, Param } from '../model/types.js';
+import type { Aggregator } from './aggregators/index.js';
+import type { TaskLabels } from './labels.js';
+import { taskLoss } from './loss.js';
+import type { ParamGradient } from './optimizer.js';
+import type { StepGradients } from './step.js';
+import { sumInOrder, type LossWeighting } from './weightings/index.js';
+
+export interface TaskGradientPlan {
+  readonly tasks: readonly string[];
+  /** The step's parameters, in build order (weighting parameters last). */
+  readonly params: readonly Param[];
+  /** The tasks whose weighted loss depends on each parameter. */
+  readonly readers: ReadonlyMap<Param, readonly string[]>;
+  /** Per task, the parameters its weighted loss depends on, in build order. */
+  readonly own: ReadonlyMap<string, readonly Param[]>;
+  /** The parameters two or more tasks depend on, in build order: what the aggregator gets. */
+  readonly shared: readonly Param[];
+  /** Whether the model's penalty ties a trained parameter. */
+  readonly penalized: boolean;
+}
+
+export function taskGradients(
+  model: MtlModel,
+  weighting: LossWeighting,
+  plan: TaskGradientPlan,
+  aggregator: Extract<Aggregator, { perTask: true }>,
+  inputs: Record<string, tf.Tensor>,
+  labels: ReadonlyMap<string, TaskLabels>,
+  keepTaskLosses: boolean,
+): StepGradients {
+  const seeds: DropoutSeeds = new Map();
+  const terms: tf.Scalar[] = [];
+  const taskLosses: tf.Scalar[] = [];
+  const byTask = new Map<string, tf.NamedTensorMap>();
+  for (const task of plan.tasks) {
+    const own = plan.own.get(task)!;
+    const { value, grads } = tf.variableGrads(() => {
+      const head = model.heads.get(task)!;
+      const loss = taskLoss(head, model.forward(inputs, [task], true, seeds).get(task)!, labels.get(task)!);
+      // The tape's forward pass frees everything but its result: keep the task loss to read it.
+      if (keepTaskLosses) taskLosses.push(tf.keep(loss));
+      return weighting.term(task, loss);
+    }, own.map((p) => p.variable));
+    terms.push(value);
+    byTask.set(task, grads);
+  }
+  const penalty = plan.penalized ? tf.variableGrads(() => model.penalty(plan.params)!, plan.params.map((p) => p.variable)) : null;
+
+  const { shared } = plan;
+  const gradients = plan.tasks.map((task) => shared.map((p) => byTask.get(task)![p.variable.name] ?? tf.zerosLike(p.variable)));
+  const aggregated = aggregator.aggregate({ tasks: plan.tasks, params: shared, gradients });
+  if (aggregated.length !== shared.length || aggregated.some((g, i) => !tf.util.arraysEqual(g.shape, shared[i]!.variable.shape))) {
+    throw new Error(
+      `the aggregator returned ${aggregated.length} gradients shaped ${aggregated.map((g) => `[${g.shape.join(', ')}]`).join(' ')} ` +
+        `for ${shared.length} shared parameters shaped ${shared.map((p) => `[${p.variable.shape.join(', ')}]`).join(' ')}`,
+    );
+  }
+  const aggregatedOf = new Map(shared.map((p, i) => [p, aggregated[i]!]));
+
+  const result: ParamGradient[] = [];
+  for (const param of plan.params) {
+    const readers = plan.readers.get(param) ?? [];
+    let gradient: tf.Tensor | undefined = readers.length === 1 ? byTask.get(readers[0]!)![param.variable.name] : aggregatedOf.get(param);
+    const tie = penalty?.grads[param.variable.name];
+    if (tie) gradient = gradient ? tf.add(gradient, tie) : tie;
+    if (gradient) result.push({ param, gradient });
+  }
+  const total = sumInOrder(terms);
+  return { value: penalty ? tf.add(total, penalty.value) : total, taskLosses, gradients: result };
+}

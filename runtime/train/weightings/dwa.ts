@@ -1,0 +1,30 @@
+/**
+ * dwa, dynamic weight average (Liu et al. 2019): Σ λ_t w_t L_t, λ_t = K softmax_t(r_t / T), r_t = L̄_t(e-1) / L̄_t(e-2),
+ * where L̄ is a task's mean training loss over an epoch; λ = 1 for the first two epochs.
+ */
+import type { WeightingPlan } from '../../../job/job.js';
+import { staticWeights, weighted, type WeightingRuntime } from './weighting.js';
+
+export const dwa: WeightingRuntime<Extract<WeightingPlan, { kind: 'dwa' }>> = {
+  runnable: true,
+  create(plan, job) {
+    const weights = staticWeights(job);
+    const history: Record<string, number>[] = [];
+    let lambda = new Map<string, number>();
+    return {
+      params: [],
+      term: (task, loss) => weighted(loss, (lambda.get(task) ?? 1) * (weights.get(task) ?? 1)),
+      endEpoch: (mean) => {
+        history.push({ ...mean });
+        if (history.length < 2) return;
+        const [older, newer] = history.slice(-2) as [Record<string, number>, Record<string, number>];
+        const tasks = Object.keys(newer).filter((t) => older[t]! > 0);
+        const scores = tasks.map((t) => Math.exp(newer[t]! / older[t]! / plan.t));
+        const total = scores.reduce((a, b) => a + b, 0);
+        lambda = new Map(tasks.map((t, i) => [t, (tasks.length * scores[i]!) / total]));
+      },
+      current: () => Object.fromEntries([...weights.keys()].map((t) => [t, (lambda.get(t) ?? 1) * weights.get(t)!])),
+      dispose: () => {},
+    };
+  },
+};

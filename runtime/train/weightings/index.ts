@@ -1,0 +1,47 @@
+/**
+ * Task weightings, by `TrainingPlan.weighting.kind`. Every kind of the job has an entry, so a new kind does not compile
+ * until it has one: an implementation (one file here), or `notRunnable` until the runtime runs it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Job, WeightingKind, WeightingPlan } from '../../../job/job.js';
+import { notRunnable } from '../../not-runnable.js';
+import { dwa } from './dwa.js';
+import { equal } from './equal.js';
+import { staticWeighting } from './static.js';
+import { uncertainty } from './uncertainty.js';
+import type { LossWeighting, WeightingEntry } from './weighting.js';
+
+export type { LossWeighting } from './weighting.js';
+
+export const weightings = {
+  equal,
+  static: staticWeighting,
+  uncertainty,
+  dwa,
+  gradnorm: notRunnable,
+} satisfies { [K in WeightingKind]: WeightingEntry<Extract<WeightingPlan, { kind: K }>> };
+
+/** The job's weighting; assertRunnable refuses one that does not run. */
+export function makeWeighting(job: Job): LossWeighting {
+  const { weighting } = job.training;
+  const entry: WeightingEntry<WeightingPlan> = weightings[weighting.kind];
+  if (!entry.runnable) throw new Error(`${weighting.kind} weighting reached the training loop; assertRunnable refuses it`);
+  return entry.create(weighting, job);
+}
+
+/** The total loss of one step: the tasks' terms added in order. */
+export function weightedTotal(weighting: LossWeighting, taskLosses: ReadonlyMap<string, tf.Scalar>): tf.Scalar {
+  let total: tf.Scalar | null = null;
+  for (const [task, loss] of taskLosses) {
+    const term = weighting.term(task, loss);
+    total = total === null ? term : tf.add<tf.Scalar>(total, term);
+  }
+  return total ?? tf.scalar(0);
+}
+
+/** Terms already computed, added left to right as weightedTotal adds them; 0 for none. */
+export function sumInOrder(terms: readonly tf.Scalar[]): tf.Scalar {
+  let total: tf.Scalar | null = null;
+  for (const term of terms) total = total === null ? term : tf.add<tf.Scalar>(total, term);
+  return total ?? tf.scalar(0);
+}

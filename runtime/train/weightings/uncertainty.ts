@@ -1,0 +1,31 @@
+/**
+ * uncertainty (Kendall et al. 2018): Σ exp(-s_t) w_t L_t + s_t, with s_t = log σ_t² learned per task (starting at 0).
+ * s_t is a parameter of the weighting, owned by task t: it trains with that task, and is not saved with the model.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { WeightingPlan } from '../../../job/job.js';
+import type { Param } from '../../model/types.js';
+import { staticWeights, weighted, type WeightingRuntime } from './weighting.js';
+
+export const uncertainty: WeightingRuntime<Extract<WeightingPlan, { kind: 'uncertainty' }>> = {
+  runnable: true,
+  create(_plan, job) {
+    const weights = staticWeights(job);
+    const params: Param[] = [...weights.keys()].map((task) => ({
+      name: `weighting/log_variance/${task}`,
+      variable: tf.tidy(() => tf.variable(tf.scalar(0), true)),
+      owner: { kind: 'weighting', task },
+    }));
+    const logVariance = new Map(params.map((p) => [(p.owner as { task: string }).task, p.variable as tf.Variable<tf.Rank.R0>]));
+    return {
+      params,
+      term: (task, loss) => {
+        const s = logVariance.get(task)!;
+        return tf.add(tf.mul(tf.exp(tf.neg(s)), weighted(loss, weights.get(task) ?? 1)), s) as tf.Scalar;
+      },
+      endEpoch: () => {},
+      current: () => Object.fromEntries([...logVariance].map(([t, s]) => [t, Math.exp(-s.dataSync()[0]!) * weights.get(t)!])),
+      dispose: () => params.forEach((p) => p.variable.dispose()),
+    };
+  },
+};
