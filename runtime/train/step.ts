@@ -15,7 +15,7 @@ import { makeAggregator, type Aggregator } from './aggregators/index.js';
 import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { Optimizer, ParamGradient } from './optimizer.js';
-import { taskGradients, type TaskGradientPlan } from './task-gradients.js';
+import { taskGradients, type StepGradients, type TaskGradientPlan } from './task-gradients.js';
 import { makeWeighting, weightedTotal, type LossWeighting } from './weightings/index.js';
 
 export interface TrainStepOptions {
@@ -52,12 +52,6 @@ interface StepPlan {
 }
 
 /** What a step's gradient computation gives back: the total loss, kept task losses (when asked for), gradients to apply. */
-export interface StepGradients {
-  value: tf.Scalar;
-  taskLosses: tf.Scalar[];
-  gradients: ParamGradient[];
-}
-
 export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: TrainStepOptions = {}): TrainStep {
   const allowed = new Set(options.tasks ?? model.heads.keys());
   const weighting = options.weighting ?? makeWeighting({ ...model.job, training: { ...model.job.training, weighting: { kind: 'static' } } });

@@ -13,8 +13,14 @@ import type { Aggregator } from './aggregators/index.js';
 import type { TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { ParamGradient } from './optimizer.js';
-import type { StepGradients } from './step.js';
 import { sumInOrder, type LossWeighting } from './weightings/index.js';
+
+/** What a step differentiates to: its total loss, each task's loss (when asked for) and the gradients to apply. */
+export interface StepGradients {
+  value: tf.Scalar;
+  taskLosses: tf.Scalar[];
+  gradients: ParamGradient[];
+}
 
 export interface TaskGradientPlan {
   readonly tasks: readonly string[];
