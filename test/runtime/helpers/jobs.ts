@@ -166,7 +166,7 @@ export function columnModules(
   options: { activation?: Activation } = {},
 ): TestModule[] {
   const columns = tasks.map((t) => `${share}.${t}`);
-  return tasks.map((t, i) => ({ ...denseModule(columns[i]!, from, units, [t], options), sharing: { ...sharing, columns } }));
+  return tasks.map((t, i) => ({ ...denseModule(columns[i]!, from, units, [t], options), share, sharing: { ...sharing, columns } }));
 }
 
 /** One shared MLP with per-task adapters of `size` after each dense layer. */
