@@ -1,5 +1,5 @@
 /** `mtl stdlib`: every constructor and declaration field, grouped by category, with signatures and docs. */
-import { constructors, declarationFields, type Constructor, type Param } from '../../stdlib/catalog.js';
+import { constructors, declarationFields, type Constructor, type Param } from '../../stdlib/index.js';
 import { typeSignature } from '../../stdlib/types.js';
 
 function param(p: Param): string {

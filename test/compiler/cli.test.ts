@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { compileProgram, nodeHost, type Host } from '../../compiler/index.js';
-import { constructors } from '../../stdlib/catalog.js';
+import { constructors } from '../../stdlib/index.js';
 import { passNames } from '../../compiler/ir/pipeline.js';
 import { signature } from '../../compiler/render/stdlib-listing.js';
 import { repoRoot } from './harness.js';
