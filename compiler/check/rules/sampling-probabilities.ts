@@ -4,13 +4,10 @@ import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
 import type { DiagnosticsContext } from '../context.js';
 import type { CheckedProgram } from '../model.js';
+import { walkValue } from '../walk.js';
 
-function checkSampling(value: Value | undefined, program: CheckedProgram, ctx: DiagnosticsContext): void {
-  if (value?.v !== 'call') return;
-  if (value.ctor.name === 'scheduled' && value.args.phases?.v === 'list') {
-    for (const phase of value.args.phases.items) if (phase.v === 'call') checkSampling(phase.args.sampling, program, ctx);
-    return;
-  }
+/** One sampling call (a scheduled one's phases are walked to on their own). */
+function checkSampling(value: Extract<Value, { v: 'call' }>, program: CheckedProgram, ctx: DiagnosticsContext): void {
   if (value.ctor.name === 'temperature') {
     const t = value.args.t;
     if (t?.v === 'number' && t.n <= 0) ctx.report({ code: Codes.SamplingProbabilities, message: 'the sampling temperature must be above 0', span: t.span, label: `${t.n}`, help: 't = 1 samples in proportion to rows; larger t flattens towards uniform' });
@@ -48,6 +45,8 @@ function checkSampling(value: Value | undefined, program: CheckedProgram, ctx: D
 export const samplingProbabilities: Rule = {
   name: 'sampling-probabilities',
   run(program, ctx) {
-    checkSampling(program.train.sampling, program, ctx);
+    walkValue(program.train.sampling, (value) => {
+      if (value.v === 'call' && value.ctor.category === 'sampling') checkSampling(value, program, ctx);
+    });
   },
 };
