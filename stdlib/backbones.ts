@@ -33,7 +33,7 @@ export const backbones = {
   mlp: {
     doc: 'dense layers; on a sequence, applied to each position', runs: true, form: 'layers',
     params: [
-      p('units', list(int), 'units of each layer', undefined, sizes), p('activation', activation, 'activation after each layer', 'relu'),
+      p('units', list(int), 'units of each layer', undefined, { ...sizes, help: 'for no layers at all use `identity()`' }), p('activation', activation, 'activation after each layer', 'relu'),
       p('dropout', number, 'dropout rate after each layer while training', '0', rate),
     ],
     flow: () => ({ vector: 'vector', sequence: 'sequence' }),

@@ -25,6 +25,8 @@ export interface Limits {
    * `says` completes "`cross_stitch` <says> 7" in the message.
    */
   layerOf?: { param: string; says: string };
+  /** What to write instead, when the accepted values alone do not say it. */
+  help?: string;
 }
 
 export interface Param {

@@ -37,10 +37,11 @@ function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsCon
   if (backbone) {
     let parts = backboneParts(backbone, program);
     if (depthValue?.v === 'number') {
-      // A depth not known (a part's arguments did not elaborate) leaves nothing to judge.
+      // A negative depth is value-limits' to report; a depth not known (a part's arguments did not elaborate)
+      // leaves nothing to judge.
       const depth = backboneDepth(backbone, program);
-      if (depth === null) return null;
-      if (depthValue.n < 0 || depthValue.n >= depth) {
+      if (depthValue.n < 0 || depth === null) return null;
+      if (depthValue.n >= depth) {
         ctx.report({
           code: Codes.DepthOutOfRange, message: `depth ${depthValue.n} is outside the backbone's layers`, span: depthValue.span,
           label: `the backbone has ${depth} layer${depth === 1 ? '' : 's'}`, help: depth ? `use a depth from 0 to ${depth - 1}` : 'this backbone has no layers to attach to',

@@ -13,6 +13,7 @@ import { gradientMethodNeedsSharing } from './gradient-method-needs-sharing.js';
 import { backboneCycles } from './backbone-cycles.js';
 import { oneSharePerTask } from './one-share-per-task.js';
 import { trainingPlan } from './training-plan.js';
+import { valueLimits } from './value-limits.js';
 import { selectionMetric } from './selection-metric.js';
 import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
@@ -20,6 +21,6 @@ import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
-  splitRatios, taskKeys, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, trainingPlan,
+  splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, trainingPlan,
   selectionMetric, hasTasks, unusedDefinitions, tasksThatNeverTrain,
 ];

@@ -1,4 +1,4 @@
-/** Explicit sampling probabilities are in [0, 1], cover every trained task, and sum to 1; temperatures and caps are sane. */
+/** Explicit sampling probabilities cover every task and sum to 1, and a temperature's cap leaves room for every task. */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
@@ -9,11 +9,10 @@ import { walkValue } from '../walk.js';
 /** One sampling call (a scheduled one's phases are walked to on their own). */
 function checkSampling(value: Extract<Value, { v: 'call' }>, program: CheckedProgram, ctx: DiagnosticsContext): void {
   if (value.ctor.name === 'temperature') {
-    const t = value.args.t;
-    if (t?.v === 'number' && t.n <= 0) ctx.report({ code: Codes.SamplingProbabilities, message: 'the sampling temperature must be above 0', span: t.span, label: `${t.n}`, help: 't = 1 samples in proportion to rows; larger t flattens towards uniform' });
+    // A cap outside (0, 1] is value-limits'; here, one too small for the number of tasks.
     const cap = value.args.cap;
     const tasks = program.tasks.size;
-    if (cap?.v === 'number' && (cap.n <= 0 || cap.n > 1 || cap.n * tasks < 1 - 1e-9)) {
+    if (cap?.v === 'number' && cap.n > 0 && cap.n <= 1 && cap.n * tasks < 1 - 1e-9) {
       ctx.report({
         code: Codes.SamplingProbabilities, message: `a cap of ${cap.n} cannot hold for ${tasks} task${tasks === 1 ? '' : 's'}`, span: cap.span, label: 'impossible cap',
         help: `the cap must be in (0, 1] and at least 1/${tasks} so probabilities can sum to 1`,
@@ -26,7 +25,6 @@ function checkSampling(value: Extract<Value, { v: 'call' }>, program: CheckedPro
   let sum = 0;
   for (const entry of probs.entries) {
     if (entry.value.v !== 'number') continue;
-    if (entry.value.n < 0 || entry.value.n > 1) ctx.report({ code: Codes.SamplingProbabilities, message: `probability ${entry.value.n} for \`${entry.key}\` is outside [0, 1]`, span: entry.value.span, label: 'not a probability' });
     sum += entry.value.n;
   }
   const given = new Set(probs.entries.map((e) => e.key));
