@@ -28,15 +28,15 @@ export const aggregations = {
   sum: { doc: 'sum the weighted task losses, one backward pass', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'sum' }) },
   pcgrad: {
     doc: 'project conflicting per-task gradients of shared parameters (Yu et al. 2020)', params: [], runs: false,
-    notRun: 'the runtime combines task gradients only by summing them yet', perTaskGradients: true, plan: () => ({ kind: 'pcgrad' }),
+    notRun: 'the runtime only sums task gradients so far', perTaskGradients: true, plan: () => ({ kind: 'pcgrad' }),
   },
   cagrad: {
-    doc: 'conflict-averse gradient descent (Liu et al. 2021)', runs: false, notRun: 'the runtime combines task gradients only by summing them yet', perTaskGradients: true,
+    doc: 'conflict-averse gradient descent (Liu et al. 2021)', runs: false, notRun: 'the runtime only sums task gradients so far', perTaskGradients: true,
     params: [p('c', number, 'conflict radius', '0.5', notNegative)],
     plan: (a) => ({ kind: 'cagrad', c: a.number('c') }),
   },
   mgda: {
     doc: 'multiple-gradient descent, min-norm point (Sener & Koltun 2018)', params: [], runs: false,
-    notRun: 'the runtime combines task gradients only by summing them yet', perTaskGradients: true, plan: () => ({ kind: 'mgda' }),
+    notRun: 'the runtime only sums task gradients so far', perTaskGradients: true, plan: () => ({ kind: 'mgda' }),
   },
 } satisfies { [K in AggregationKind]: AggregationEntry<K> };

@@ -17,6 +17,11 @@ export interface CheckOptions {
   maxErrors?: number;
   /** Run only the rules with these names (tests of a single rule); all of them when absent. */
   only?: string[];
+  /**
+   * Report constructors this version's runtime does not run (rule runs-today) as warnings, not errors, so such a
+   * program still compiles to a job (for tools and tests; `mtl run` would refuse the job).
+   */
+  allowUnrunnable?: boolean;
 }
 
 export function checkLoaded(loaded: LoadedProgram, host: Host, parseDiagnostics: readonly Diagnostic[], options: CheckOptions = {}): { value: CheckedProgram; diagnostics: Diagnostic[] } {
@@ -36,7 +41,7 @@ export function checkLoaded(loaded: LoadedProgram, host: Host, parseDiagnostics:
   const entryRead = loaded.sources.has(loaded.entry);
   for (const rule of entryRead ? rules : []) {
     if (options.only && !options.only.includes(rule.name)) continue;
-    rule.run(program, ctx);
+    rule.run(program, ctx, options);
   }
   return { value: program, diagnostics: sortDiagnostics(ctx.diagnostics) };
 }

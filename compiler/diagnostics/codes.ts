@@ -1,6 +1,7 @@
 /**
  * Every diagnostic code in one place, so codes stay stable and unique.
- * 00xx: syntax and files; 01xx: names and types; 02xx: data and heads; 03xx: model; 04xx: training; 09xx: warnings.
+ * 00xx: syntax and files; 01xx: names and types; 02xx: data and heads; 03xx: model; 04xx: training;
+ * 05xx: what this version runs; 09xx: warnings.
  */
 export const Codes = {
   LexError: 'MTL0001',
@@ -41,6 +42,8 @@ export const Codes = {
   StageTasks: 'MTL0404',
   NoTasks: 'MTL0405',
   TrainingLength: 'MTL0406',
+
+  NotRunYet: 'MTL0501',
 
   UnusedDefinition: 'MTL0901',
   TaskNeverTrains: 'MTL0902',

@@ -14,6 +14,7 @@ import { backboneCycles } from './backbone-cycles.js';
 import { oneSharePerTask } from './one-share-per-task.js';
 import { trainingPlan } from './training-plan.js';
 import { valueLimits } from './value-limits.js';
+import { runsToday } from './runs-today.js';
 import { selectionMetric } from './selection-metric.js';
 import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
@@ -22,5 +23,5 @@ import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
   splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, trainingPlan,
-  selectionMetric, hasTasks, unusedDefinitions, tasksThatNeverTrain,
+  selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain,
 ];
