@@ -5,7 +5,7 @@
 import type * as A from '../syntax/ast.js';
 import type { Span } from '../diagnostics/diagnostic.js';
 import type { Scope, Symbol } from './scope.js';
-import { type Value, isCall, listOf, numberOf, refName } from './values.js';
+import { type Value, type ValueOf, isCall, listOf, numberOf, refName } from './values.js';
 import { type ValueKind, type ConstructorOf, isOf, heads } from '../../stdlib/index.js';
 import type { ColumnType, HeadKind, MetricKind, SharingKind } from '../../job/job.js';
 import { argsOf, readable } from './args.js';
@@ -171,4 +171,21 @@ export function taskBackbone(task: TaskView): Value | null {
 
 export function numberField(fields: Record<string, Value>, name: string): number | null {
   return numberOf(fields[name]);
+}
+
+/**
+ * Why a task can never receive a gradient, so the compiler leaves it out of the job (eliminate-dead-tasks): weight 0
+ * under static weighting, probability 0 under explicit sampling, or listed in no stage. Null when it trains.
+ */
+export function neverTrains(program: CheckedProgram, task: TaskView): { why: 'weight' | 'probability'; value: ValueOf<'number'> } | { why: 'stage' } | null {
+  const { weighting, sampling, stages } = program.train;
+  const staticWeights = weighting?.v !== 'call' || weighting.ctor.name === 'static';
+  const weight = task.fields.weight;
+  if (staticWeights && weight?.v === 'number' && weight.n === 0) return { why: 'weight', value: weight };
+  const probs = sampling?.v === 'call' && sampling.ctor.name === 'explicit' && sampling.args.probs?.v === 'record' ? sampling.args.probs : null;
+  const prob = probs?.entries.find((e) => e.key === task.name)?.value;
+  if (prob?.v === 'number' && prob.n === 0) return { why: 'probability', value: prob };
+  const staged = listOf(stages).flatMap((s) => (s.v === 'call' ? listOf(s.args.tasks).flatMap((t) => (t.v === 'ref' ? [t.name] : [])) : []));
+  if (listOf(stages).length > 0 && !staged.includes(task.name)) return { why: 'stage' };
+  return null;
 }

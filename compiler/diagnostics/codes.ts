@@ -47,6 +47,7 @@ export const Codes = {
 
   UnusedDefinition: 'MTL0901',
   TaskNeverTrains: 'MTL0902',
+  SamplingWithoutEffect: 'MTL0903',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -19,9 +19,11 @@ import { selectionMetric } from './selection-metric.js';
 import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
 import { tasksThatNeverTrain } from './tasks-that-never-train.js';
+import { samplingHasEffect } from './sampling-has-effect.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
   splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, trainingPlan,
   selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain,
+  samplingHasEffect,
 ];
