@@ -1,6 +1,6 @@
 /**
  * The type language the checker uses to read declarations and constructor calls.
- * Declarations, constructors and their parameters are all described with these types (see catalog.ts),
+ * Declarations, constructors and their parameters are all described with these types (see index.ts and the file of each category),
  * so one elaborator checks names, arity and types for everything.
  */
 export type Category =

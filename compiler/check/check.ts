@@ -7,17 +7,14 @@ import { elaborate } from './elaborate.js';
 import { buildModel, type CheckedProgram } from './model.js';
 import { DiagnosticsContext, DEFAULT_MAX_ERRORS } from './context.js';
 import { rules } from './rules/index.js';
+import type { CheckOptions } from './rule.js';
+export type { CheckOptions } from './rule.js';
 import type { LoadedProgram, Host } from '../syntax/load.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { sortDiagnostics, hasErrors } from '../diagnostics/diagnostic.js';
 import { parseText } from '../syntax/parse.js';
 import { Scope } from './scope.js';
 
-export interface CheckOptions {
-  maxErrors?: number;
-  /** Run only the rules with these names (tests of a single rule); all of them when absent. */
-  only?: string[];
-}
 
 export function checkLoaded(loaded: LoadedProgram, host: Host, parseDiagnostics: readonly Diagnostic[], options: CheckOptions = {}): { value: CheckedProgram; diagnostics: Diagnostic[] } {
   const ctx = new DiagnosticsContext(options.maxErrors ?? DEFAULT_MAX_ERRORS);
@@ -36,7 +33,7 @@ export function checkLoaded(loaded: LoadedProgram, host: Host, parseDiagnostics:
   const entryRead = loaded.sources.has(loaded.entry);
   for (const rule of entryRead ? rules : []) {
     if (options.only && !options.only.includes(rule.name)) continue;
-    rule.run(program, ctx);
+    rule.run(program, ctx, options);
   }
   return { value: program, diagnostics: sortDiagnostics(ctx.diagnostics) };
 }

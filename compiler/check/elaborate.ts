@@ -10,7 +10,8 @@ import type { Span } from '../diagnostics/diagnostic.js';
 import { Codes } from '../diagnostics/codes.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { type Type, type Category, describeType } from '../../stdlib/types.js';
-import { type Param, type Constructor, constructorsOf, findConstructor, declarationFields, assignedCategory } from '../../stdlib/catalog.js';
+import { type Param, type Signature, constructorsOf, findConstructor, declarationFields, assignedCategory } from '../../stdlib/index.js';
+import { walkValue } from './walk.js';
 import type { DiagnosticsContext } from './context.js';
 import type { Scope, Symbol } from './scope.js';
 import type { Value } from './values.js';
@@ -57,7 +58,7 @@ class Elaborator {
   }
 
   /** Matches arguments to parameters (positional first, then named), fills defaults, reports what does not fit. */
-  private bindArguments(args: A.Argument[], params: Param[], rest: Constructor['rest'], at: Span, owner: string, noun: 'argument' | 'field'): { args: Record<string, Value>; rest: Value[] } {
+  private bindArguments(args: A.Argument[], params: Param[], rest: Signature['rest'], at: Span, owner: string, noun: 'argument' | 'field'): { args: Record<string, Value>; rest: Value[] } {
     const bound: Record<string, Value> = {};
     /** Where each bound argument was given: its name, or its value when given by position. */
     const givenAt: Record<string, Span> = {};
@@ -195,7 +196,7 @@ class Elaborator {
     if (category === 'transform' && bound.rest.length === 0) {
       this.ctx.report({
         code: Codes.TransformWithoutColumns, message: `\`${ctor.name}\` needs at least one column`, span: expr.span, label: 'no columns',
-        help: `name the columns it encodes: \`${ctor.name}(${ctor.columns?.accepts.includes('float') ? 'age, income' : 'city'})\``,
+        help: `name the columns it encodes: \`${ctor.name}(${ctor.category === 'transform' && ctor.accepts.includes('float') ? 'age, income' : 'city'})\``,
       });
     }
     return { v: 'call', ctor, args: bound.args, rest: bound.rest, span: expr.span };
@@ -294,12 +295,10 @@ function relocate<T>(node: T, at: Span): T {
   return node;
 }
 
+/** Marks a default and everything in it as filled in (rules never report what the user did not write). */
 function markImplicit(value: Value): Value {
-  const mark = (v: Value): Value => {
-    const out = { ...v, implicit: true } as Value;
-    if (out.v === 'list') out.items = out.items.map(mark);
-    if (out.v === 'call') out.args = Object.fromEntries(Object.entries(out.args).map(([k, a]) => [k, mark(a)]));
-    return out;
-  };
-  return mark(value);
+  walkValue(value, (v) => {
+    v.implicit = true;
+  });
+  return value;
 }

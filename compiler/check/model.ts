@@ -5,11 +5,13 @@
 import type * as A from '../syntax/ast.js';
 import type { Span } from '../diagnostics/diagnostic.js';
 import type { Scope, Symbol } from './scope.js';
-import { type Value, isCall, listOf, numberOf, refName } from './values.js';
-import type { ValueKind } from '../../stdlib/catalog.js';
+import { type Value, type ValueOf, isCall, listOf, numberOf, refName } from './values.js';
+import { type ValueKind, type ConstructorOf, isOf, heads } from '../../stdlib/index.js';
+import type { ColumnType, HeadKind, MetricKind, SharingKind } from '../../job/job.js';
+import { argsOf, readable } from './args.js';
 import type { Host } from '../syntax/load.js';
 
-export type ColumnType = 'float' | 'int' | 'string' | 'bool' | 'list<float>' | 'list<int>' | 'list<string>' | 'list<bool>';
+export type { ColumnType };
 
 export interface DatasetView {
   symbol: Symbol;
@@ -46,8 +48,10 @@ export interface TaskView {
 export interface ShareView {
   symbol: Symbol;
   name: string;
-  scheme: string | null;
+  scheme: SharingKind | null;
   call: Extract<Value, { v: 'call' }> | null;
+  /** The scheme's stdlib entry. */
+  entry: ConstructorOf<'sharing'> | null;
   /** The backbone (or, for mmoe, the expert) value. */
   backbone: Value | null;
   tasks: { name: string; span: Span }[];
@@ -70,12 +74,9 @@ export interface CheckedProgram {
 }
 
 export function columnTypeOf(value: Value): ColumnType | null {
-  if (!isCall(value)) return null;
-  if (value.ctor.name === 'list') {
-    const of = value.args.of;
-    return of?.v === 'enum' ? (`list<${of.name}>` as ColumnType) : null;
-  }
-  return value.ctor.name as ColumnType;
+  if (!isCall(value) || !isOf(value.ctor, 'column_type')) return null;
+  const { ctor } = value;
+  return readable(() => ctor.type(argsOf(value)));
 }
 
 export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain: Record<string, Value>, imports: A.Import[] = []): CheckedProgram {
@@ -110,9 +111,10 @@ export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain
   const shares = new Map<string, ShareView>();
   for (const symbol of scope.ofKind('share')) {
     const call = isCall(symbol.fields.value) ? symbol.fields.value : null;
+    const entry = call && isOf(call.ctor, 'sharing') ? call.ctor : null;
     const tasks = listOf(call?.args.tasks).flatMap((t) => (t.v === 'ref' ? [{ name: t.name, span: t.span }] : []));
-    const backbone = call ? (call.args.backbone ?? call.args.expert ?? null) : null;
-    shares.set(symbol.name, { symbol, name: symbol.name, scheme: call?.ctor.name ?? null, call, backbone, tasks });
+    const backbone = call && entry ? (call.args[entry.backbone] ?? null) : null;
+    shares.set(symbol.name, { symbol, name: symbol.name, scheme: entry?.name ?? null, call, entry, backbone, tasks });
   }
 
   // The first share listing each task (a map, not a scan of every share per task: programs have thousands of tasks).
@@ -138,7 +140,7 @@ export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain
 
 /** What a feature set feeds a backbone: all its transforms must produce one kind. Null when empty or mixed. */
 export function featuresKind(view: FeaturesView): ValueKind | null {
-  const kinds = new Set(view.transforms.map((t) => t.call.ctor.columns?.produces).filter((k): k is ValueKind => !!k));
+  const kinds = new Set(view.transforms.flatMap((t) => (isOf(t.call.ctor, 'transform') ? [t.call.ctor.produces] : [])));
   return kinds.size === 1 ? [...kinds][0]! : null;
 }
 
@@ -148,8 +150,16 @@ export function taskDataset(program: CheckedProgram, task: TaskView): DatasetVie
   return features?.dataset ? program.datasets.get(features.dataset) ?? null : null;
 }
 
-export function headKind(task: TaskView): string | null {
-  return task.head?.ctor.name ?? null;
+export function headKind(task: TaskView): HeadKind | null {
+  return task.head && isOf(task.head.ctor, 'head') ? task.head.ctor.name : null;
+}
+
+/** The metrics a task reports: its `metrics`, or its head's defaults. */
+export function taskMetrics(task: TaskView): MetricKind[] {
+  const metrics = task.fields.metrics;
+  if (metrics?.v === 'list') return metrics.items.flatMap((m) => (m.v === 'call' && isOf(m.ctor, 'metric') ? [m.ctor.name] : []));
+  const kind = headKind(task);
+  return kind ? [...heads[kind].metrics.default] : [];
 }
 
 /** The backbone value a task's head sits on: its share's backbone, else its private one, else none. */
@@ -161,4 +171,21 @@ export function taskBackbone(task: TaskView): Value | null {
 
 export function numberField(fields: Record<string, Value>, name: string): number | null {
   return numberOf(fields[name]);
+}
+
+/**
+ * Why a task can never receive a gradient, so the compiler leaves it out of the job (eliminate-dead-tasks): weight 0
+ * under static weighting, probability 0 under explicit sampling, or listed in no stage. Null when it trains.
+ */
+export function neverTrains(program: CheckedProgram, task: TaskView): { why: 'weight' | 'probability'; value: ValueOf<'number'> } | { why: 'stage' } | null {
+  const { weighting, sampling, stages } = program.train;
+  const staticWeights = weighting?.v !== 'call' || weighting.ctor.name === 'static';
+  const weight = task.fields.weight;
+  if (staticWeights && weight?.v === 'number' && weight.n === 0) return { why: 'weight', value: weight };
+  const probs = sampling?.v === 'call' && sampling.ctor.name === 'explicit' && sampling.args.probs?.v === 'record' ? sampling.args.probs : null;
+  const prob = probs?.entries.find((e) => e.key === task.name)?.value;
+  if (prob?.v === 'number' && prob.n === 0) return { why: 'probability', value: prob };
+  const staged = listOf(stages).flatMap((s) => (s.v === 'call' ? listOf(s.args.tasks).flatMap((t) => (t.v === 'ref' ? [t.name] : [])) : []));
+  if (listOf(stages).length > 0 && !staged.includes(task.name)) return { why: 'stage' };
+  return null;
 }

@@ -4,5 +4,17 @@ import type { DiagnosticsContext } from './context.js';
 /** A check rule: one file each under rules/, headed by a one-sentence statement of what it enforces. */
 export interface Rule {
   name: string;
-  run(program: CheckedProgram, ctx: DiagnosticsContext): void;
+  run(program: CheckedProgram, ctx: DiagnosticsContext, options: CheckOptions): void;
+}
+
+/** What checking is asked to do (the rules read it too). */
+export interface CheckOptions {
+  maxErrors?: number;
+  /** Run only the rules with these names (tests of a single rule); all of them when absent. */
+  only?: string[];
+  /**
+   * Report constructors this version's runtime does not run (rule runs-today) as warnings, not errors, so such a
+   * program still compiles to a job (for tools and tests; `mtl run` would refuse the job).
+   */
+  allowUnrunnable?: boolean;
 }

@@ -4,7 +4,7 @@
  */
 import type { Span } from '../diagnostics/diagnostic.js';
 import type { Expr } from '../syntax/ast.js';
-import type { Constructor } from '../../stdlib/catalog.js';
+import type { Constructor } from '../../stdlib/index.js';
 import type { RefKind } from '../../stdlib/types.js';
 
 export type Value =

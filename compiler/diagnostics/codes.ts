@@ -1,7 +1,8 @@
 /**
  * Every diagnostic code in one place, so codes stay stable and unique: one code per problem, a new problem gets a
  * new code at the end of its section, and a code is never reused for another meaning.
- * 00xx: syntax and files; 01xx: names and types; 02xx: data and heads; 03xx: model; 04xx: training; 09xx: warnings.
+ * 00xx: syntax and files; 01xx: names and types; 02xx: data and heads; 03xx: model; 04xx: training;
+ * 05xx: what this version runs; 09xx: warnings.
  *
  * Narrowed codes (each once covered several problems; it keeps the first below, the others moved to new codes):
  * - MTL0105 a missing argument or field; a transform with no columns is MTL0112.
@@ -62,8 +63,11 @@ export const Codes = {
   NoTasks: 'MTL0405',
   TrainingLength: 'MTL0406',
 
+  NotRunYet: 'MTL0501',
+
   UnusedDefinition: 'MTL0901',
   TaskNeverTrains: 'MTL0902',
+  SamplingWithoutEffect: 'MTL0903',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -7,20 +7,17 @@
 import * as path from 'node:path';
 import type * as A from '../syntax/ast.js';
 import type { CheckedProgram, TaskView, FeaturesView, DatasetView } from '../check/model.js';
-import { featuresKind, headKind, taskDataset } from '../check/model.js';
-import { backboneParts } from '../check/backbone.js';
-import { taskMetrics } from '../check/rules/selection-metric.js';
+import { featuresKind, headKind, taskDataset, taskMetrics } from '../check/model.js';
+import { backboneParts, type BackbonePart } from '../check/backbone.js';
+import { argsOf, fieldsOf, planOf } from '../check/args.js';
 import { targetType } from '../check/target.js';
 import type { Value } from '../check/values.js';
-import { defaultLoss } from '../../stdlib/catalog.js';
-import type { TransformPlan, Width, SharingPlan, HeadPlan, Expr, LossKind, MetricKind, SplitPlan, ColumnPlan, ColumnType } from '../../job/job.js';
-import { newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
-import { expandPart, kindAfter } from './layers.js';
+import { heads, isOf, type ExpandedLayer, type ShareModules } from '../../stdlib/index.js';
+import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType } from '../../job/job.js';
+import { layerKey, newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
+import { kindAfter } from './layers.js';
 import { trainingPlan } from './training.js';
-import { layerKey } from './passes/merge-identical-layers.js';
 import { compareText } from '../util/compare.js';
-
-const num = (v: Value | undefined, fallback: number): number => (v?.v === 'number' ? v.n : fallback);
 
 /** What building needs at hand: the graph so far, and the layer node made for each parameters-and-input pair. */
 interface Builder {
@@ -46,34 +43,7 @@ function addDataset(graph: IrGraph, program: CheckedProgram, dataset: DatasetVie
   const fileDir = path.dirname(dataset.symbol.decl.span.file);
   const files = dataset.files.flatMap((f) => program.host.glob(f.pattern, fileDir).map((match) => path.relative(root, path.resolve(fileDir, match)).split(path.sep).join('/')));
   const columns: ColumnPlan[] = [...dataset.columns.entries()].map(([name, c]) => ({ name, type: c.type as ColumnType }));
-  graph.setNode(`dataset:${dataset.name}`, { kind: 'dataset', name: dataset.name, files: [...new Set(files)], columns, split: splitPlan(dataset.split), span: dataset.symbol.decl.span });
-}
-
-function splitPlan(value: Value): SplitPlan {
-  if (value.v === 'call' && value.ctor.name === 'by_column') {
-    const s = (v: Value | undefined, d: string) => (v?.v === 'string' ? v.s : d);
-    return { kind: 'column', column: value.args.column?.v === 'column' ? value.args.column.name : '', train: s(value.args.train, 'train'), valid: s(value.args.valid, 'valid'), test: s(value.args.test, 'test') };
-  }
-  const a = value.v === 'call' ? value.args : {};
-  return { kind: 'ratio', train: num(a.train, 0.8), valid: num(a.valid, 0.1), test: num(a.test, 0.1), seed: num(a.seed, 0) };
-}
-
-function transformPlan(name: string, a: Record<string, Value>): { transform: TransformPlan; shape: (id: string) => Width[] } {
-  switch (name) {
-    case 'onehot': return { transform: { kind: 'onehot', maxVocab: num(a.max_vocab, 1000), minCount: num(a.min_count, 1) }, shape: (id) => [{ vocab: id }] };
-    case 'embedding': return { transform: { kind: 'embedding', dim: num(a.dim, 16), maxVocab: num(a.max_vocab, 10000), minCount: num(a.min_count, 1) }, shape: () => [num(a.dim, 16)] };
-    case 'tokens': {
-      const maxLength = num(a.max_length, 64);
-      return { transform: { kind: 'tokens', maxLength, maxVocab: num(a.max_vocab, 20000), minCount: num(a.min_count, 1), lowercase: a.lowercase?.v === 'bool' && a.lowercase.b }, shape: () => [maxLength] };
-    }
-    case 'image': {
-      const shape = a.shape?.v === 'list' ? a.shape.items.flatMap((i) => (i.v === 'number' ? [i.n] : [])) : [];
-      return { transform: { kind: 'image', shape, scale: num(a.scale, 1), mean: num(a.mean, 0), std: num(a.std, 1) }, shape: () => shape };
-    }
-    case 'normalize': return { transform: { kind: 'normalize' }, shape: () => [1] };
-    case 'raw': return { transform: { kind: 'raw' }, shape: () => [1] };
-    default: return { transform: { kind: 'standardize' }, shape: () => [1] };
-  }
+  graph.setNode(`dataset:${dataset.name}`, { kind: 'dataset', name: dataset.name, files: [...new Set(files)], columns, split: planOf(dataset.split, 'split', `dataset \`${dataset.name}\``), span: dataset.symbol.decl.span });
 }
 
 function addFeatures(graph: IrGraph, features: FeaturesView): void {
@@ -83,8 +53,9 @@ function addFeatures(graph: IrGraph, features: FeaturesView): void {
   graph.setNode(inputId, { kind: 'input', name: features.name, dataset: features.dataset, valueKind: kind, shape: null, span: features.symbol.decl.span });
   features.transforms.forEach((t, i) => {
     const id = `transform:${features.name}/${i}`;
-    const { transform, shape } = transformPlan(t.name, t.call.args);
-    graph.setNode(id, { kind: 'transform', dataset: features.dataset!, column: t.column.name, transform, shape: shape(id), span: t.column.span });
+    if (!isOf(t.call.ctor, 'transform')) throw new Error(`features \`${features.name}\`: \`${t.name}\` is not a transform`);
+    const { plan, shape } = t.call.ctor.lower(argsOf(t.call), id);
+    graph.setNode(id, { kind: 'transform', dataset: features.dataset!, column: t.column.name, transform: plan, shape, span: t.column.span });
     graph.setEdge(`dataset:${features.dataset}`, id, {});
     graph.setEdge(id, inputId, { order: i });
   });
@@ -96,16 +67,11 @@ function inputVocab(graph: IrGraph, features: FeaturesView): Width {
   return tokenTransform >= 0 ? { vocab: `transform:${features.name}/${tokenTransform}` } : 0;
 }
 
-function sharingOf(task: TaskView, columns: string[]): SharingPlan {
-  const call = task.share?.call;
-  if (!call) return { kind: 'hard' };
-  const a = call.args;
-  switch (call.ctor.name) {
-    case 'cross_stitch': return { kind: 'cross_stitch', columns, after: a.after?.v === 'list' ? a.after.items.flatMap((i) => (i.v === 'number' ? [i.n] : [])) : [], init: num(a.init, 0.9) };
-    case 'adapters': return { kind: 'adapters', size: num(a.size, 16), tasks: task.share!.tasks.map((t) => t.name).sort() };
-    case 'soft': return { kind: 'soft', columns, l2: num(a.l2, 0.001) };
-    default: return { kind: 'hard' };
-  }
+/** A part's layers as they read `input`: a sequence model reading token ids embeds them first. */
+function partLayers(part: BackbonePart, input: ValueKind, vocab: Width): ExpandedLayer[] {
+  const args = argsOf(part.call);
+  const embed = input === 'ids' && part.entry.embed ? [{ layer: part.entry.embed(args, vocab), visible: false }] : [];
+  return [...embed, ...part.entry.layers(args)];
 }
 
 /**
@@ -125,7 +91,7 @@ function chain(
   let index = 0;
   let visible = 0;
   for (const part of backboneParts(value, b.program)) {
-    for (const expanded of expandPart(part.call, current.kind, vocab)) {
+    for (const expanded of partLayers(part, current.kind, vocab)) {
       if (stopAt !== null && visible > stopAt) return current;
       const params = `${owner}/${index}`;
       const key = layerKey(params, [current.id]);
@@ -157,18 +123,29 @@ function addTask(b: Builder, task: TaskView): void {
   if (!features || !dataset || !kind || !task.target) return;
   let current: { id: string; kind: ValueKind } = { id: `input:${features.name}`, kind: featuresKind(features) ?? 'vector' };
   const vocab = inputVocab(graph, features);
-  const depth = task.fields.depth?.v === 'number' ? task.fields.depth.n : null;
+  const fields = fieldsOf(task.fields, `task \`${task.name}\``);
+  const depth = fields.optionalNumber('depth');
   const share = task.share;
-  const shareTasks = share ? share.tasks.map((t) => t.name).sort() : [task.name];
   const backboneName = (v: Value | null | undefined) => (v?.v === 'ref' ? v.name : null);
 
-  if (share && share.backbone && share.scheme === 'mmoe') {
-    current = addMixture(b, task, share.name, share.backbone, num(share.call?.args.experts, 4), shareTasks, current, vocab);
-  } else if (share && share.backbone) {
-    const perTask = share.scheme === 'soft' || share.scheme === 'cross_stitch';
-    const owner = perTask ? `${share.name}.${task.name}` : share.name;
-    const columns = perTask ? shareTasks.map((t) => `${share.name}.${t}`) : [share.name];
-    current = chain(b, task.name, share.backbone, owner, share.name, sharingOf(task, columns), current, vocab, backboneName(share.backbone), depth);
+  if (share && share.backbone && share.entry && share.call) {
+    const shareTasks = share.tasks.map((t) => t.name).sort();
+    const args = argsOf(share.call);
+    const { layout } = share.entry;
+    switch (layout.kind) {
+      case 'mixture':
+        current = addMixture(b, task, share.name, share.backbone, layout.experts(args), shareTasks, (modules) => share.entry!.plan(args, modules), current, vocab);
+        break;
+      case 'shared':
+      case 'column per task': {
+        const perTask = layout.kind === 'column per task';
+        const owner = perTask ? `${share.name}.${task.name}` : share.name;
+        const columns = perTask ? shareTasks.map((t) => `${share.name}.${t}`) : [share.name];
+        const sharing = share.entry.plan(args, { columns, tasks: shareTasks, experts: [], gates: {} });
+        current = chain(b, task.name, share.backbone, owner, share.name, sharing, current, vocab, backboneName(share.backbone), depth);
+        break;
+      }
+    }
   } else if (task.fields.backbone && task.fields.backbone.v !== 'absent' && task.fields.backbone.v !== 'error') {
     current = chain(b, task.name, task.fields.backbone, `${task.name}.backbone`, null, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
   }
@@ -179,15 +156,12 @@ function addTask(b: Builder, task: TaskView): void {
 
   const columns = dataset.columns;
   const type = (targetType(task.target, columns) ?? 'float') as ColumnType;
-  const classesGiven = task.head!.args.classes?.v === 'number' ? task.head!.args.classes.n : null;
   const stringClasses = type === 'string' || type === 'list<string>';
-  const units: Width = kind === 'multilabel' ? num(task.head!.args.labels, 1)
-    : kind === 'multiclass' || kind === 'tagging' || kind === 'dense' ? (classesGiven ?? { classes: task.name })
-    : kind === 'span' ? 2 : 1;
-  const head: HeadPlan = { kind: kind as HeadPlan['kind'], units, classes: stringClasses ? 'vocab' : 'index' };
-  const loss = (task.fields.loss?.v === 'call' ? task.fields.loss.ctor.name : defaultLoss[kind]) as LossKind;
+  const head: HeadPlan = { kind, units: heads[kind].units(argsOf(task.head!), task.name), classes: stringClasses ? 'vocab' : 'index' };
+  const given = task.fields.loss;
+  const loss = given?.v === 'call' && isOf(given.ctor, 'loss') ? given.ctor.name : heads[kind].losses.default;
   graph.setNode(`head:${task.name}`, {
-    kind: 'head', task: task.name, dataset: dataset.name, head, loss, metrics: taskMetrics(task) as MetricKind[], weight: num(task.fields.weight, 1),
+    kind: 'head', task: task.name, dataset: dataset.name, head, loss, metrics: taskMetrics(task), weight: fields.number('weight'),
     target: toExpr(task.target), targetType: type, span: task.symbol.decl.span,
   });
   // The head reads its features through `current`; its targets come from the same dataset (`dataset` on the node),
@@ -198,11 +172,11 @@ function addTask(b: Builder, task: TaskView): void {
 /** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */
 function addMixture(
   b: Builder, task: TaskView, share: string, expert: Value, experts: number, tasks: string[],
-  from: { id: string; kind: ValueKind }, vocab: Width,
+  plan: (modules: ShareModules) => SharingPlan, from: { id: string; kind: ValueKind }, vocab: Width,
 ): { id: string; kind: ValueKind } {
   const expertOwners = Array.from({ length: experts }, (_, k) => `${share}.expert${k}`);
   const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
-  const sharing: SharingPlan = { kind: 'mmoe', experts: expertOwners, gates };
+  const sharing = plan({ columns: [], tasks, experts: expertOwners, gates });
   const { graph } = b;
   const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, share, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
   const gateOwner = gates[task.name]!;
@@ -234,6 +208,8 @@ export function toExpr(expr: A.Expr): Expr {
     case 'Binary':
       if (expr.op === 'in') return { op: 'in', args: [toExpr(expr.left), expr.right.type === 'List' ? expr.right.items.map(toExpr) : [toExpr(expr.right)]] };
       return { op: expr.op, args: [toExpr(expr.left), toExpr(expr.right)] };
-    default: return { lit: null };
+    // The target rule refuses these in a target, and compiling stops on errors.
+    case 'Member': case 'Call': case 'List': case 'Record': case 'Error':
+      throw new Error(`a ${expr.type} expression reached lowering as a target`);
   }
 }

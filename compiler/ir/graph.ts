@@ -11,8 +11,9 @@ import type {
   ColumnPlan, SplitPlan, TransformPlan, Width, LayerPlan, SharingPlan, HeadPlan, LossKind, MetricKind, Expr, ColumnType, TrainingPlan,
 } from '../../job/job.js';
 import { compareText } from '../util/compare.js';
+import type { ValueKind } from '../../stdlib/index.js';
 
-export type ValueKind = 'vector' | 'ids' | 'sequence' | 'image';
+export type { ValueKind };
 
 export type IrNode =
   | { kind: 'dataset'; name: string; files: string[]; columns: ColumnPlan[]; split: SplitPlan; span: Span }
@@ -48,6 +49,11 @@ export interface IrEdge {
 export type IrGraph = graphlib.Graph<unknown, IrNode, IrEdge>;
 
 export const PLAN_NODE = 'plan';
+
+/** What identifies a layer's value: its parameters and what it reads. Equal keys, equal values (the builder and merge-identical-layers both go by it). */
+export function layerKey(params: string, inputs: readonly string[]): string {
+  return `${params}|${inputs.join(',')}`;
+}
 
 export function newGraph(): IrGraph {
   return new graphlib.Graph<unknown, IrNode, IrEdge>({ directed: true, multigraph: false, compound: false });

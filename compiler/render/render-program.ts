@@ -1,6 +1,6 @@
 /** `mtl render`: the entry file's declarations with every default written out (comments are not kept). */
 import type { CheckedProgram } from '../check/model.js';
-import { declarationFields } from '../../stdlib/catalog.js';
+import { declarationFields } from '../../stdlib/index.js';
 import { printValue } from './print-source.js';
 
 export function renderProgram(program: CheckedProgram): string {

@@ -1,5 +1,9 @@
-/** `mtl stdlib`: every constructor and declaration field, grouped by category, with signatures and docs. */
-import { constructors, declarationFields, type Constructor, type Param } from '../../stdlib/catalog.js';
+/**
+ * `mtl stdlib`: every constructor and declaration field, grouped by category, with signatures, docs, limits, and
+ * whether this version's runtime runs it (the entry's `runs`, the flag rule runs-today reads).
+ */
+import { constructors, declarationFields, describeLimits, type Constructor, type Param } from '../../stdlib/index.js';
+import type { Category } from '../../stdlib/types.js';
 import { typeSignature } from '../../stdlib/types.js';
 
 function param(p: Param): string {
@@ -11,10 +15,20 @@ export function signature(c: Constructor): string {
   return `${c.name}(${parts.join(', ')})`;
 }
 
-const CATEGORY_TITLES: Record<string, string> = {
+/** What a constructor's line says when this version does not run it. */
+export function notRunNote(c: Constructor): string | null {
+  return c.runs ? null : `[does not run in this version: ${c.notRun}]`;
+}
+
+const CATEGORY_TITLES: Record<Category, string> = {
   column_type: 'column types', split: 'splits', transform: 'feature transforms', backbone: 'backbones', sharing: 'sharing schemes',
   head: 'heads', loss: 'losses', metric: 'metrics', optimizer: 'optimizers', schedule: 'learning-rate schedules', sampling: 'task sampling',
   phase: 'sampling phases', weighting: 'loss weighting', aggregation: 'gradient aggregation', stage: 'curriculum stages', selection: 'model selection',
+};
+
+const limitsNote = (p: Param): string => {
+  const range = p.limits ? describeLimits(p.limits) : '';
+  return range ? ` (${range})` : '';
 };
 
 export function stdlibListing(): string {
@@ -24,12 +38,13 @@ export function stdlibListing(): string {
     if (kind === 'backbone') out.push(`  backbone NAME = <backbone>`);
     else if (kind === 'share') out.push(`  share NAME = <sharing scheme>`);
     else out.push(`  ${kind} NAME { ${fields.map((f) => f.name).join(', ')} }`);
-    for (const f of fields) out.push(`      ${param(f).padEnd(56)} ${f.doc}`);
+    for (const f of fields) out.push(`      ${param(f).padEnd(56)} ${f.doc}${limitsNote(f)}`);
   }
   for (const [category, title] of Object.entries(CATEGORY_TITLES)) {
     out.push('', title);
     for (const c of constructors.filter((x) => x.category === category)) {
-      out.push(`  ${signature(c).padEnd(60)} ${c.doc}${c.runs === false ? '  [checks and compiles; the runtime does not run it yet]' : ''}`);
+      const note = notRunNote(c);
+      out.push(`  ${signature(c).padEnd(60)} ${c.doc}${note ? `  ${note}` : ''}`);
     }
   }
   return out.join('\n') + '\n';
@@ -38,6 +53,9 @@ export function stdlibListing(): string {
 export function stdlibJson(): unknown {
   return {
     declarations: declarationFields,
-    constructors: constructors.map((c) => ({ name: c.name, category: c.category, signature: signature(c), doc: c.doc, runs: c.runs !== false })),
+    constructors: constructors.map((c) => ({
+      name: c.name, category: c.category, signature: signature(c), doc: c.doc, runs: c.runs, ...(c.runs ? {} : { notRun: c.notRun }),
+      params: c.params,
+    })),
   };
 }

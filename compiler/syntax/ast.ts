@@ -1,12 +1,14 @@
 /** The typed AST of one `.mtl` file. Every node carries its source span (offsets; lines are computed when printing). */
 import type { Span } from '../diagnostics/diagnostic.js';
+import type { DeclarationKind } from '../../stdlib/declarations.js';
+
+/** Declared in the stdlib beside the fields of each kind. */
+export type { DeclarationKind };
 
 export interface Name {
   text: string;
   span: Span;
 }
-
-export type DeclarationKind = 'dataset' | 'features' | 'backbone' | 'task' | 'share' | 'train';
 
 export interface Import {
   type: 'Import';

@@ -3,7 +3,7 @@
  * runs when its table entry is an implementation rather than `notRunnable`. The compiler accepts more (convolutions,
  * sequences, gradient surgery); a job that uses them fails here, before any data is read.
  */
-import type { InputPlan, Job } from '../../job/job.js';
+import type { InputPlan, Job, TransformKind } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import { listOf, runnableKinds } from '../not-runnable.js';
 import { aggregators } from '../train/aggregators/index.js';
@@ -18,6 +18,17 @@ const inputKinds = {
   image: { runnable: true },
   sequence: { runnable: false, what: 'a token sequence' },
 } satisfies Record<InputPlan['kind'], { runnable: true } | { runnable: false; what: string }>;
+
+/** Feature transforms the loader can feed to a model input; an embedding needs a lookup layer, which does not run yet. */
+const transformKinds = {
+  standardize: { runnable: true },
+  normalize: { runnable: true },
+  raw: { runnable: true },
+  onehot: { runnable: true },
+  tokens: { runnable: true },
+  image: { runnable: true },
+  embedding: { runnable: false, what: 'a learned embedding' },
+} satisfies Record<TransformKind, { runnable: true } | { runnable: false; what: string }>;
 
 export function assertRunnable(job: Job): void {
   for (const module of job.modules) {
@@ -39,6 +50,13 @@ export function assertRunnable(job: Job): void {
     const kind = inputKinds[input.kind];
     if (read && !kind.runnable) {
       throw new UserError(`input '${input.id}' is ${kind.what}, which the runtime does not run yet (the compiler accepts it)`);
+    }
+    for (const id of read ? input.features : []) {
+      const transform = job.features.find((f) => f.id === id)?.transform.kind;
+      const entry = transform ? transformKinds[transform] : null;
+      if (entry && !entry.runnable) {
+        throw new UserError(`input '${input.id}' reads feature '${id}', ${entry.what}, which the runtime does not run yet (the compiler accepts it)`);
+      }
     }
   }
   for (const task of job.tasks) {

@@ -5,6 +5,7 @@
  *   //~^ error MTL0201 ...      the line above (one `^` per line up)
  *   //~| warning MTL0901 ...    the same line as the annotation before it
  *   //@ max-errors: 3           a compile option for the whole fixture
+ *   //@ allow-unrunnable        what this version does not run is a warning (MTL0501), so the fixture compiles
  *
  * An annotation expects one diagnostic whose primary span starts on that line, with that severity and code, whose
  * message contains the text (the text may be empty). Anything after `//~` that does not parse is an error in the
@@ -22,10 +23,11 @@ export interface Expectation {
 
 export interface FixtureOptions {
   maxErrors?: number;
+  allowUnrunnable?: boolean;
 }
 
 const ANNOTATION = /^\/\/~(\^+|\|)?\s+(error|warning)\s+(MTL\d{4})(?:\s+(.*))?$/;
-const DIRECTIVE = /^\/\/@\s+([a-z-]+):\s*(.*)$/;
+const DIRECTIVE = /^\/\/@\s+([a-z-]+)(?::\s*(.*))?$/;
 
 export function parseAnnotations(file: string, text: string): { expectations: Expectation[]; options: FixtureOptions; problems: string[] } {
   const expectations: Expectation[] = [];
@@ -37,8 +39,9 @@ export function parseAnnotations(file: string, text: string): { expectations: Ex
     const line = raw.replace(/\r$/, '');
     const directive = line.trimStart().startsWith('//@') ? DIRECTIVE.exec(line.trim()) : null;
     if (line.trimStart().startsWith('//@')) {
-      if (directive?.[1] === 'max-errors' && /^\d+$/.test(directive[2]!.trim())) options.maxErrors = Number(directive[2]);
-      else problems.push(`${file}:${lineNumber}: unknown directive \`${line.trim()}\` (known: \`//@ max-errors: N\`)`);
+      if (directive?.[1] === 'max-errors' && /^\d+$/.test(directive[2]?.trim() ?? '')) options.maxErrors = Number(directive[2]);
+      else if (directive?.[1] === 'allow-unrunnable' && directive[2] === undefined) options.allowUnrunnable = true;
+      else problems.push(`${file}:${lineNumber}: unknown directive \`${line.trim()}\` (known: \`//@ max-errors: N\`, \`//@ allow-unrunnable\`)`);
       return;
     }
     const at = line.indexOf('//~');

@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileProgram, nodeHost } from '../../compiler/index.js';
+import { parseAnnotations } from './annotations.js';
+import { fixtureCompileOptions } from './fixture-runner.js';
 
 /** The fixture's text without its `//~` annotations (lines holding only an annotation are dropped). */
 export function stripAnnotations(text: string): string {
@@ -22,11 +24,11 @@ export function stripAnnotations(text: string): string {
   }).join('\n');
 }
 
-/** The fixture's text annotated with the diagnostics it compiles to (directives such as `//@ max-errors` kept). */
+/** The fixture's text annotated with the diagnostics it compiles to (directives such as `//@ max-errors` kept and obeyed). */
 export function bless(file: string): string {
   const stripped = stripAnnotations(fs.readFileSync(file, 'utf8'));
-  const maxErrors = /^\/\/@ max-errors:\s*(\d+)/m.exec(stripped)?.[1];
-  const c = compileProgram({ file, text: stripped, host: nodeHost() }, { verifyIr: true, ...(maxErrors ? { maxErrors: Number(maxErrors) } : {}) });
+  const { options } = parseAnnotations(file, stripped);
+  const c = compileProgram({ file, text: stripped, host: nodeHost() }, { verifyIr: true, ...fixtureCompileOptions(options) });
   const source = c.loaded.sources.get(file)!;
   const byLine = new Map<number, string[]>();
   for (const d of c.diagnostics) {

@@ -10,9 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { compileProgram, nodeHost, type Host } from '../../compiler/index.js';
-import { constructors } from '../../stdlib/catalog.js';
+import { constructors } from '../../stdlib/index.js';
 import { passNames } from '../../compiler/ir/pipeline.js';
 import { signature } from '../../compiler/render/stdlib-listing.js';
+import { renderProgram } from '../../compiler/render/render-program.js';
 import { repoRoot } from './harness.js';
 
 const mtlBin = path.join(repoRoot, 'dist', 'cli', 'main.js');
@@ -134,16 +135,28 @@ describe('mtl stdlib', () => {
     for (const c of constructors) assert.ok(r.stdout.includes(signature(c)) && r.stdout.includes(c.doc), `${c.category} ${c.name}`);
   });
 
+  it('marks what this version does not run, from the entries\' own flag, and nothing else', () => {
+    const r = mtl(['stdlib']);
+    const lines = r.stdout.split('\n');
+    for (const c of constructors) {
+      const line = lines.find((l) => l.startsWith(`  ${signature(c)}`))!;
+      assert.equal(line.includes('[does not run in this version'), !c.runs, line);
+      if (!c.runs) assert.ok(line.endsWith(`[does not run in this version: ${c.notRun}]`), line);
+    }
+    assert.match(r.stdout, /batch_size: int = 256 +rows per batch \(at least 1\)/);
+  });
+
   it('as JSON, has every constructor once', () => {
     const r = mtl(['stdlib', '--format', 'json']);
-    const listed = (JSON.parse(r.stdout) as { constructors: { name: string; category: string }[] }).constructors.map((c) => `${c.category}:${c.name}`);
-    assert.deepEqual(listed, constructors.map((c) => `${c.category}:${c.name}`));
+    const json = JSON.parse(r.stdout) as { constructors: { name: string; category: string; runs: boolean; notRun?: string }[] };
+    assert.deepEqual(json.constructors.map((c) => `${c.category}:${c.name}`), constructors.map((c) => `${c.category}:${c.name}`));
+    assert.deepEqual(json.constructors.map((c) => [c.runs, c.notRun ?? null]), constructors.map((c) => [c.runs, c.runs ? null : c.notRun]));
   });
 });
 
 describe('mtl render', () => {
   const dataExists: Host = { readFile: nodeHost().readFile, glob: (pattern) => [pattern] };
-  const programs = ['examples/census/census.mtl', 'examples/census/census-cross-stitch.mtl', 'examples/ud/ud.mtl', 'test/fixtures/ok/scheduled-sampling.mtl', 'test/fixtures/ok/sequences-and-images.mtl', 'test/fixtures/imports/import-with-alias.mtl'];
+  const programs = ['examples/census/census.mtl', 'examples/census/census-cross-stitch.mtl', 'test/fixtures/ok/scheduled-sampling.mtl', 'test/fixtures/imports/import-with-alias.mtl'];
   for (const file of programs) {
     it(`writes ${file} out in full, and the result checks and compiles to the same job`, () => {
       const r = mtl(['render', file]);
@@ -154,6 +167,21 @@ describe('mtl render', () => {
       const again = compileProgram({ file: rendered, text: r.stdout, host: dataExists }, { verifyIr: true });
       assert.deepEqual(again.diagnostics.map((d) => d.message), []);
       const original = compileProgram({ file, host: dataExists });
+      const comparable = (job: unknown) => JSON.stringify({ ...(job as object), source: null });
+      assert.equal(comparable(again.job), comparable(original.job));
+    });
+  }
+
+  // What this version does not run is an error of `mtl check`, so `mtl render` refuses it too (until the CLI has a
+  // flag for the compile option); the library renders it with `allowUnrunnable`, and the result means the same.
+  for (const file of ['examples/ud/ud.mtl', 'test/fixtures/ok/sequences-and-images.mtl']) {
+    it(`renders ${file} through the library with allowUnrunnable, to a program that compiles to the same job`, () => {
+      const options = { allowUnrunnable: true };
+      const original = compileProgram({ file, host: dataExists }, options);
+      assert.ok(original.checked && original.job);
+      const rendered = path.join(path.dirname(file), `rendered-${path.basename(file)}`);
+      const again = compileProgram({ file: rendered, text: renderProgram(original.checked), host: dataExists }, { ...options, verifyIr: true });
+      assert.deepEqual(again.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
       const comparable = (job: unknown) => JSON.stringify({ ...(job as object), source: null });
       assert.equal(comparable(again.job), comparable(original.job));
     });

@@ -54,7 +54,7 @@ task a { features: f, target: agee, head: regression, weight: 0 }`;
     const rules = [unusedDefinitions, tasksThatNeverTrain, knownColumns];
     for (const order of [rules, [...rules].reverse()]) {
       const ctx = new DiagnosticsContext();
-      for (const rule of order) rule.run(program, ctx);
+      for (const rule of order) rule.run(program, ctx, {});
       assert.deepEqual(ctx.diagnostics.map((d) => d.code), ['MTL0201'], order.map((r) => r.name).join(', '));
     }
   });

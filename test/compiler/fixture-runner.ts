@@ -4,11 +4,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compileProgram, renderFrames } from '../../compiler/index.js';
+import { compileProgram, renderFrames, type CompileOptions } from '../../compiler/index.js';
 import { validateJob } from '../../job/schema.js';
-import { matchExpectations, parseAnnotations, type ActualDiagnostic, type Expectation } from './annotations.js';
+import { matchExpectations, parseAnnotations, type ActualDiagnostic, type Expectation, type FixtureOptions } from './annotations.js';
 
 export const FIXTURES = path.join('test', 'fixtures');
+
+/** The compile options a fixture's directives ask for. */
+export function fixtureCompileOptions(options: FixtureOptions): CompileOptions {
+  return {
+    ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
+    ...(options.allowUnrunnable ? { allowUnrunnable: true } : {}),
+  };
+}
 
 export function fixtureFiles(dir = FIXTURES): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -21,7 +29,7 @@ export function fixtureFiles(dir = FIXTURES): string[] {
 /** Compiles one fixture and compares its diagnostics with its annotations (and those of the files it imports). */
 export function runFixture(file: string): { problems: string[]; compilation: ReturnType<typeof compileProgram> } {
   const entry = parseAnnotations(file, fs.readFileSync(file, 'utf8'));
-  const compilation = compileProgram({ file }, { verifyIr: true, ...(entry.options.maxErrors !== undefined ? { maxErrors: entry.options.maxErrors } : {}) });
+  const compilation = compileProgram({ file }, { verifyIr: true, ...fixtureCompileOptions(entry.options) });
   const problems = [...entry.problems];
   const expectations: Expectation[] = [...entry.expectations];
   for (const [name, source] of compilation.loaded.sources) {

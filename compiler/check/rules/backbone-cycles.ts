@@ -2,14 +2,14 @@
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
+import { walkValue } from '../walk.js';
 
-function references(value: Value | undefined, out: { name: string; span: Value['span'] }[] = []): { name: string; span: Value['span'] }[] {
-  if (!value) return out;
-  if (value.v === 'ref' && value.to === 'backbone') out.push({ name: value.name, span: value.span });
-  if (value.v === 'call') {
-    value.rest.forEach((r) => references(r, out));
-    Object.values(value.args).forEach((a) => references(a, out));
-  }
+/** The backbones a value names, in order. */
+function references(value: Value | undefined): { name: string; span: Value['span'] }[] {
+  const out: { name: string; span: Value['span'] }[] = [];
+  walkValue(value, (v) => {
+    if (v.v === 'ref' && v.to === 'backbone') out.push({ name: v.name, span: v.span });
+  });
   return out;
 }
 

@@ -6,16 +6,17 @@ import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
 
-const NEEDS_SHARED = new Set(['pcgrad', 'cagrad', 'mgda', 'gradnorm']);
-/** Schemes whose tasks hold parameters in common; cross-stitch and soft sharing give each task its own column. */
-const SHARES_PARAMETERS = new Set(['hard', 'adapters', 'mmoe']);
+/** Whether a training call works on per-task gradients of shared parameters. */
+const perTaskGradients = (v: Value | undefined): v is Extract<Value, { v: 'call' }> =>
+  v?.v === 'call' && (v.ctor.category === 'weighting' || v.ctor.category === 'aggregation') && v.ctor.perTaskGradients;
 
 export const gradientMethodNeedsSharing: Rule = {
   name: 'gradient-method-needs-sharing',
   run(program, ctx) {
-    const methods = [program.train.aggregation, program.train.weighting].filter((v): v is Extract<Value, { v: 'call' }> => v?.v === 'call' && NEEDS_SHARED.has(v.ctor.name));
+    const methods = [program.train.aggregation, program.train.weighting].filter(perTaskGradients);
     if (methods.length === 0) return;
-    const sharing = [...program.shares.values()].filter((s) => s.scheme && SHARES_PARAMETERS.has(s.scheme) && s.tasks.length >= 2);
+    // A column per task (cross-stitch, soft) gives each task parameters of its own.
+    const sharing = [...program.shares.values()].filter((s) => s.entry && s.entry.layout.kind !== 'column per task' && s.tasks.length >= 2);
     if (sharing.length > 0) return;
     const others = [...program.shares.values()].filter((s) => s.call);
     for (const method of methods) {

@@ -2,14 +2,10 @@
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import { featuresKind, headKind, taskBackbone, type TaskView, type CheckedProgram } from '../model.js';
-import { backboneOutput, backboneDepth, backboneParts, kindWords, partDepth, type FlowError } from '../backbone.js';
-import type { ValueKind } from '../../../stdlib/catalog.js';
+import { backboneOutput, backboneDepth, backboneParts, flowThrough, kindWords, partDepth, type BackbonePart, type FlowError } from '../backbone.js';
+import { heads, type ValueKind } from '../../../stdlib/index.js';
 import type { DiagnosticsContext } from '../context.js';
 import type { Value } from '../values.js';
-
-const headInput: Record<string, ValueKind> = {
-  binary: 'vector', multiclass: 'vector', multilabel: 'vector', regression: 'vector', tagging: 'sequence', span: 'sequence', dense: 'image',
-};
 
 const headHelp: Record<ValueKind, string> = {
   vector: 'pool the sequence first, e.g. `sequential(encoder, pool(op: mean))`, or use a tagging head',
@@ -39,10 +35,13 @@ function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsCon
   const backbone = taskBackbone(task);
   const depthValue = task.fields.depth;
   if (backbone) {
-    let flowValue: Value = backbone;
+    let parts = backboneParts(backbone, program);
     if (depthValue?.v === 'number') {
+      // A negative depth is value-limits' to report; a depth not known (a part's arguments did not elaborate)
+      // leaves nothing to judge.
       const depth = backboneDepth(backbone, program);
-      if (depthValue.n < 0 || depthValue.n >= depth) {
+      if (depthValue.n < 0 || depth === null) return null;
+      if (depthValue.n >= depth) {
         ctx.report({
           code: Codes.DepthOutOfRange, message: `depth ${depthValue.n} is outside the backbone's layers`, span: depthValue.span,
           label: `the backbone has ${depth} layer${depth === 1 ? '' : 's'}`, help: depth ? `use a depth from 0 to ${depth - 1}` : 'this backbone has no layers to attach to',
@@ -50,17 +49,16 @@ function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsCon
         return null;
       }
       // Keep the parts up to the chosen layer.
-      const parts = backboneParts(backbone, program);
       let remaining = depthValue.n + 1;
-      const kept = [];
+      const kept: BackbonePart[] = [];
       for (const part of parts) {
         if (remaining <= 0) break;
-        kept.push(part.call);
-        remaining -= partDepth(part.call);
+        kept.push(part);
+        remaining -= partDepth(part) ?? 0;
       }
-      flowValue = { v: 'call', ctor: { name: 'sequential', category: 'backbone', doc: '', params: [] }, args: {}, rest: kept, span: backbone.span };
+      parts = kept;
     }
-    const out = backboneOutput(flowValue, kind, program);
+    const out = flowThrough(parts, kind);
     if (out.error) {
       if (!reported.has(backbone)) reportFlow(ctx, out.error, `features \`${features.name}\``);
       reported.add(backbone);
@@ -83,7 +81,7 @@ function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsCon
   return kind;
 }
 
-const pools = (backbone: Value, program: CheckedProgram) => backboneParts(backbone, program).some((part) => part.call.ctor.name === 'pool');
+const pools = (backbone: Value, program: CheckedProgram) => backboneParts(backbone, program).some((part) => part.entry.name === 'pool');
 
 export const headFitsBackbone: Rule = {
   name: 'head-fits-backbone',
@@ -93,8 +91,8 @@ export const headFitsBackbone: Rule = {
       const kind = headKind(task);
       if (!kind || !task.head) continue;
       const reaching = kindAtHead(program, task, ctx, reported);
-      const needs = headInput[kind];
-      if (!reaching || !needs || reaching === needs) continue;
+      const needs = heads[kind].reads;
+      if (!reaching || reaching === needs) continue;
       const backbone = taskBackbone(task);
       ctx.report({
         code: Codes.HeadBackboneMismatch,

@@ -13,14 +13,17 @@ import { gradientMethodNeedsSharing } from './gradient-method-needs-sharing.js';
 import { backboneCycles } from './backbone-cycles.js';
 import { oneSharePerTask } from './one-share-per-task.js';
 import { trainingPlan } from './training-plan.js';
+import { valueLimits } from './value-limits.js';
+import { runsToday } from './runs-today.js';
 import { selectionMetric } from './selection-metric.js';
 import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
 import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 import { crossStitchOneInput } from './cross-stitch-one-input.js';
+import { samplingHasEffect } from './sampling-has-effect.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
-  splitRatios, taskKeys, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput, trainingPlan,
-  selectionMetric, hasTasks, unusedDefinitions, tasksThatNeverTrain,
+  splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
+  trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
 ];

@@ -44,7 +44,7 @@ export const oneSharePerTask: Rule = {
         layouts.add(inputLayout(features));
         if (!featureSets.has(task.features)) featureSets.set(task.features, { task: t.name, span: t.span });
       }
-      if (layouts.size > 1 && share.scheme !== 'soft' && share.scheme !== 'cross_stitch') {
+      if (layouts.size > 1 && share.entry?.layout.kind !== 'column per task') {
         const [[fa, a], [fb, b]] = [...featureSets.entries()] as [[string, { task: string; span: typeof share.tasks[number]['span'] }], [string, { task: string; span: typeof share.tasks[number]['span'] }]];
         ctx.report({
           code: Codes.SharedAcrossDatasets, message: `tasks sharing \`${share.name}\` read different features (\`${fa}\` and \`${fb}\`)`, span: b.span,

@@ -1,22 +1,18 @@
-/** Explicit sampling probabilities are in [0, 1], cover every trained task, and sum to 1; temperatures and caps are sane. */
+/** Explicit sampling probabilities cover every task and sum to 1, and a temperature's cap leaves room for every task. */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
 import type { DiagnosticsContext } from '../context.js';
 import type { CheckedProgram } from '../model.js';
+import { walkValue } from '../walk.js';
 
-function checkSampling(value: Value | undefined, program: CheckedProgram, ctx: DiagnosticsContext): void {
-  if (value?.v !== 'call') return;
-  if (value.ctor.name === 'scheduled' && value.args.phases?.v === 'list') {
-    for (const phase of value.args.phases.items) if (phase.v === 'call') checkSampling(phase.args.sampling, program, ctx);
-    return;
-  }
+/** One sampling call (a scheduled one's phases are walked to on their own). */
+function checkSampling(value: Extract<Value, { v: 'call' }>, program: CheckedProgram, ctx: DiagnosticsContext): void {
   if (value.ctor.name === 'temperature') {
-    const t = value.args.t;
-    if (t?.v === 'number' && t.n <= 0) ctx.report({ code: Codes.SamplingProbabilities, message: 'the sampling temperature must be above 0', span: t.span, label: `${t.n}`, help: 't = 1 samples in proportion to rows; larger t flattens towards uniform' });
+    // A cap outside (0, 1] is value-limits'; here, one too small for the number of tasks.
     const cap = value.args.cap;
     const tasks = program.tasks.size;
-    if (cap?.v === 'number' && (cap.n <= 0 || cap.n > 1 || cap.n * tasks < 1 - 1e-9)) {
+    if (cap?.v === 'number' && cap.n > 0 && cap.n <= 1 && cap.n * tasks < 1 - 1e-9) {
       ctx.report({
         code: Codes.SamplingProbabilities, message: `a cap of ${cap.n} cannot hold for ${tasks} task${tasks === 1 ? '' : 's'}`, span: cap.span, label: 'impossible cap',
         help: `the cap must be in (0, 1] and at least 1/${tasks} so probabilities can sum to 1`,
@@ -29,7 +25,6 @@ function checkSampling(value: Value | undefined, program: CheckedProgram, ctx: D
   let sum = 0;
   for (const entry of probs.entries) {
     if (entry.value.v !== 'number') continue;
-    if (entry.value.n < 0 || entry.value.n > 1) ctx.report({ code: Codes.SamplingProbabilities, message: `probability ${entry.value.n} for \`${entry.key}\` is outside [0, 1]`, span: entry.value.span, label: 'not a probability' });
     sum += entry.value.n;
   }
   const given = new Set(probs.entries.map((e) => e.key));
@@ -48,6 +43,8 @@ function checkSampling(value: Value | undefined, program: CheckedProgram, ctx: D
 export const samplingProbabilities: Rule = {
   name: 'sampling-probabilities',
   run(program, ctx) {
-    checkSampling(program.train.sampling, program, ctx);
+    walkValue(program.train.sampling, (value) => {
+      if (value.v === 'call' && value.ctor.category === 'sampling') checkSampling(value, program, ctx);
+    });
   },
 };

@@ -1,14 +1,7 @@
 /** The model-selection metric is reported by the task it names (or, for `mean`, by at least one task). */
 import { Codes } from '../../diagnostics/codes.js';
-import { defaultMetrics } from '../../../stdlib/catalog.js';
 import type { Rule } from '../rule.js';
-import { headKind, type TaskView } from '../model.js';
-
-export function taskMetrics(task: TaskView): string[] {
-  const metrics = task.fields.metrics;
-  if (metrics?.v === 'list') return metrics.items.flatMap((m) => (m.v === 'call' ? [m.ctor.name] : []));
-  return defaultMetrics[headKind(task) ?? ''] ?? [];
-}
+import { taskMetrics, type TaskView } from '../model.js';
 
 export const selectionMetric: Rule = {
   name: 'selection-metric',
@@ -19,7 +12,7 @@ export const selectionMetric: Rule = {
     const task = select.args.task;
     if (metric?.v !== 'enum' || metric.name === 'loss') return;
     const candidates = task?.v === 'ref' ? [program.tasks.get(task.name)].filter((t): t is TaskView => !!t) : [...program.tasks.values()];
-    if (candidates.length === 0 || candidates.some((t) => taskMetrics(t).includes(metric.name))) return;
+    if (candidates.length === 0 || candidates.some((t) => (taskMetrics(t) as string[]).includes(metric.name))) return;
     ctx.report({
       code: Codes.SelectionMetric,
       message: task?.v === 'ref' ? `task \`${task.name}\` does not report \`${metric.name}\`` : `no task reports \`${metric.name}\``,

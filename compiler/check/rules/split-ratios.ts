@@ -1,4 +1,4 @@
-/** A ratio split's shares are non-negative, sum to 1, and leave rows for training and validation. */
+/** A ratio split's shares sum to 1 and leave rows for training and validation (each share's range is value-limits'). */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import { numberOf } from '../values.js';
@@ -10,12 +10,7 @@ export const splitRatios: Rule = {
       const split = dataset.split;
       if (split.v !== 'call' || split.ctor.name !== 'ratio') continue;
       const shares = ['train', 'valid', 'test'].map((k) => [k, numberOf(split.args[k])] as const);
-      if (shares.some(([, n]) => n === null)) continue;
-      const negative = shares.find(([, n]) => n! < 0);
-      if (negative) {
-        ctx.report({ code: Codes.SplitRatios, message: `split share \`${negative[0]}\` is negative`, span: split.args[negative[0]]!.span, label: 'below 0' });
-        continue;
-      }
+      if (shares.some(([, n]) => n === null || n < 0 || n > 1)) continue;
       const sum = shares.reduce((s, [, n]) => s + n!, 0);
       if (Math.abs(sum - 1) > 1e-9) {
         ctx.report({

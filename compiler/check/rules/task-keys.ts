@@ -5,18 +5,8 @@ import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
 import type { DiagnosticsContext } from '../context.js';
 import type { CheckedProgram } from '../model.js';
-
-export function taskKeyedRecords(value: Value | undefined, out: Extract<Value, { v: 'record' }>[] = []): Extract<Value, { v: 'record' }>[] {
-  if (!value) return out;
-  if (value.v === 'call') {
-    for (const param of value.ctor.params) {
-      const arg = value.args[param.name];
-      if (param.type.t === 'record' && param.type.keys === 'task' && arg?.v === 'record') out.push(arg);
-      else taskKeyedRecords(arg, out);
-    }
-  } else if (value.v === 'list') value.items.forEach((i) => taskKeyedRecords(i, out));
-  return out;
-}
+import { declarationFields } from '../../../stdlib/index.js';
+import { walkFields } from '../walk.js';
 
 function checkKeys(record: Extract<Value, { v: 'record' }>, program: CheckedProgram, ctx: DiagnosticsContext): void {
   const seen = new Map<string, Extract<Value, { v: 'record' }>['entries'][number]>();
@@ -33,8 +23,8 @@ function checkKeys(record: Extract<Value, { v: 'record' }>, program: CheckedProg
 export const taskKeys: Rule = {
   name: 'task-keys',
   run(program, ctx) {
-    const train = program.train;
-    if (train.task_lr?.v === 'record') checkKeys(train.task_lr, program, ctx);
-    for (const record of taskKeyedRecords(train.sampling)) checkKeys(record, program, ctx);
+    walkFields(program.train, declarationFields.train, (value, place) => {
+      if (value.v === 'record' && place.key === null && place.param?.type.t === 'record' && place.param.type.keys === 'task') checkKeys(value, program, ctx);
+    });
   },
 };

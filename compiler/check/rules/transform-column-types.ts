@@ -1,6 +1,7 @@
 /** A transform takes only columns of the types it can encode, and a feature set produces one kind of value. */
 import { Codes } from '../../diagnostics/codes.js';
-import { constructorsOf } from '../../../stdlib/catalog.js';
+import { constructorsOf, isOf } from '../../../stdlib/index.js';
+import type { ColumnType } from '../model.js';
 import type { Rule } from '../rule.js';
 import { kindWords } from '../backbone.js';
 
@@ -12,9 +13,9 @@ export const transformColumnTypes: Rule = {
       if (!dataset) continue;
       for (const t of features.transforms) {
         const column = dataset.columns.get(t.column.name);
-        const accepts = t.call.ctor.columns?.accepts ?? [];
+        const accepts: ColumnType[] = isOf(t.call.ctor, 'transform') ? t.call.ctor.accepts : [];
         if (!column || accepts.includes(column.type)) continue;
-        const fitting = constructorsOf('transform').filter((c) => c.columns?.accepts.includes(column.type)).map((c) => `\`${c.name}\``);
+        const fitting = constructorsOf('transform').filter((c) => c.accepts.includes(column.type)).map((c) => `\`${c.name}\``);
         ctx.report({
           code: Codes.TransformColumnType,
           message: `\`${t.name}\` cannot encode column \`${t.column.name}\` of type ${column.type}`,
@@ -26,8 +27,9 @@ export const transformColumnTypes: Rule = {
       }
       const kinds = new Map<string, (typeof features.transforms)[number]>();
       for (const t of features.transforms) {
-        const produces = t.call.ctor.columns?.produces;
-        if (produces && !kinds.has(produces)) kinds.set(produces, t);
+        if (!isOf(t.call.ctor, 'transform')) continue;
+        const produces = t.call.ctor.produces;
+        if (!kinds.has(produces)) kinds.set(produces, t);
       }
       if (kinds.size > 1) {
         const [first, second] = [...kinds.entries()];

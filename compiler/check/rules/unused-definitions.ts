@@ -5,24 +5,16 @@
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
-import type { Value } from '../values.js';
 import type { Symbol } from '../scope.js';
-
-function collectRefs(value: Value | undefined, out: Set<string>): void {
-  if (!value) return;
-  if (value.v === 'ref') out.add(`${value.to}:${value.name}`);
-  else if (value.v === 'call') {
-    value.rest.forEach((r) => collectRefs(r, out));
-    Object.values(value.args).forEach((a) => collectRefs(a, out));
-  } else if (value.v === 'list') value.items.forEach((i) => collectRefs(i, out));
-}
+import { walkProgram } from '../walk.js';
 
 export const unusedDefinitions: Rule = {
   name: 'unused-definitions',
   run(program, ctx) {
     const used = new Set<string>();
-    for (const symbol of program.scope.symbols) for (const field of Object.values(symbol.fields)) collectRefs(field, used);
-    for (const field of Object.values(program.train)) collectRefs(field, used);
+    walkProgram(program, (value) => {
+      if (value.v === 'ref') used.add(`${value.to}:${value.name}`);
+    });
     const entryFile = program.entry;
     const check = (symbol: Symbol, noun: string) => {
       // Definitions from imported files are a library's: only the entry file's are flagged.

@@ -1,14 +1,9 @@
-import { orderedPredecessors, topologicalOrder, type IrGraph, type IrNode } from '../graph.js';
+import { layerKey, orderedPredecessors, topologicalOrder, type IrGraph, type IrNode } from '../graph.js';
 import type { Pass } from '../pass.js';
 import { mergeNode } from './rename.js';
 
 /** Layers are compared after the layers they read (the rest of the graph plays no part in merging layers). */
 const layerKind = new Set<IrNode['kind']>(['layer']);
-
-/** What identifies a layer's value: its parameters and what it reads. Equal keys, equal values. */
-export function layerKey(params: string, inputs: readonly string[]): string {
-  return `${params}|${inputs.join(',')}`;
-}
 
 /**
  * Common-subexpression elimination on layers: two layer nodes with the same parameters and the same inputs compute

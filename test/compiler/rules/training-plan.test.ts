@@ -1,4 +1,4 @@
-/** Rule `training-plan`: the training block describes a run that can happen (a length, positive sizes and rates, sane stages). */
+/** Rule `training-plan`: the training block describes a run that can happen (one length, stages that train something and end). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROWS, expectDiagnostics, labelAt, pos, single } from '../harness.js';
@@ -16,49 +16,6 @@ describe('rule training-plan', () => {
     const source = program('epochs: 2, steps: 100');
     const c = expectDiagnostics(source, [{ code: 'MTL0406', ...pos(source, '100'), message: 'give `epochs` or `steps`, not both' }], rule);
     assert.deepEqual(single(c).secondary.map((s) => ({ ...labelAt(c, s.span), message: s.message })), [{ ...pos(source, '2, steps'), message: 'epochs given' }]);
-  });
-
-  it('reports sizes and counts that are not above 0, once each', () => {
-    const source = program('epochs: 0, batch_size: -2, eval_every: 0, shuffle_buffer: 0');
-    expectDiagnostics(source, [
-      { code: 'MTL0111', ...pos(source, '0, batch'), message: '`epochs` must be above 0' },
-      { code: 'MTL0111', ...pos(source, '-2'), message: '`batch_size` must be above 0' },
-      { code: 'MTL0111', ...pos(source, '0, shuffle'), message: '`eval_every` must be above 0' },
-      { code: 'MTL0111', ...pos(source, '0 }'), message: '`shuffle_buffer` must be above 0' },
-    ], rule);
-  });
-
-  it('allows a learning-rate multiplier of 0 but not below', () => {
-    const source = program('task_lr: { a: 0, b: -0.5 }');
-    expectDiagnostics(source, [{ code: 'MTL0111', ...pos(source, '-0.5'), message: 'the learning-rate multiplier of `b` must be at least 0' }], rule);
-  });
-
-  it('reports a learning rate at or below 0, in an optimizer or a schedule, once', () => {
-    const source = program('optimizer: adam(lr: cosine(lr: 0, warmup: 10))');
-    const d = single(expectDiagnostics(source, [{ code: 'MTL0111', ...pos(source, '0, warmup'), message: 'a learning rate must be above 0' }], rule));
-    assert.equal(d.primary.message, '0');
-    const direct = program('optimizer: sgd(lr: -0.1)');
-    expectDiagnostics(direct, [{ code: 'MTL0111', ...pos(direct, '-0.1'), message: 'a learning rate must be above 0' }], rule);
-  });
-
-  it('checks layer sizes and dropout wherever a backbone is written', () => {
-    const source = program('epochs: 1', `
-backbone trunk = mlp(units: [8, 0], dropout: 1)
-task c { features: f, target: label, head: regression, backbone: trunk, tower: transformer_encoder(heads: 0) }
-share s = mmoe(expert: mlp(units: [4]), experts: 0, tasks: [a, b])`);
-    expectDiagnostics(source, [
-      { code: 'MTL0111', ...pos(source, '0]'), message: 'a layer width must be above 0' },
-      { code: 'MTL0111', ...pos(source, 'dropout: 1', 1, '1'), message: '`dropout` must be in [0, 1)' },
-      { code: 'MTL0111', ...pos(source, 'heads: 0', 1, '0'), message: '`heads` must be above 0' },
-      { code: 'MTL0111', ...pos(source, 'experts: 0', 1, '0'), message: '`experts` must be above 0' },
-    ], rule);
-  });
-
-  it('reports an mlp without layers', () => {
-    const source = program('epochs: 1', `
-task c { features: f, target: label, head: regression, backbone: mlp(units: []) }`);
-    const d = single(expectDiagnostics(source, [{ code: 'MTL0111', ...pos(source, '[])'), message: 'an mlp needs at least one layer' }], rule));
-    assert.equal(d.help, 'for no layers at all use `identity()`');
   });
 
   it('reports stages without tasks, with both lengths, or without a length before the last', () => {

@@ -1,0 +1,99 @@
+/** Heads, with what reaches them, the targets they hold, their units, and the losses and metrics that suit them; losses; metrics. */
+import type { ColumnType, HeadKind, LossKind, MetricKind, Width } from '../job/job.js';
+import type { Args } from './args.js';
+import { type Entry, type ValueKind, p, atLeastOne } from './signature.js';
+import { int, optional } from './types.js';
+
+export type HeadEntry = Entry<{
+  /** What must reach it from the backbone. */
+  reads: ValueKind;
+  /** The target types it holds, and what to write instead. */
+  targets: { types: ColumnType[]; help: string };
+  /** Its output units (`task`: the task's name, for a class count learned from the training split). */
+  units(a: Args, task: string): Width;
+  losses: { default: LossKind; allowed: LossKind[] };
+  metrics: { default: MetricKind[]; allowed: MetricKind[] };
+}>;
+
+/** A class count: two or more. */
+const classCount = { min: 2 };
+const learned = (a: Args, task: string): Width => a.optionalNumber('classes') ?? { classes: task };
+
+export const heads = {
+  binary: {
+    doc: 'one sigmoid unit; target true/false or 0/1', params: [], runs: true, reads: 'vector',
+    targets: { types: ['bool', 'int'], help: 'a binary head needs true/false (or 0/1): compare the column, e.g. `target: income == "50000+."`' },
+    units: () => 1,
+    losses: { default: 'bce', allowed: ['bce'] },
+    metrics: { default: ['auc', 'accuracy', 'logloss'], allowed: ['auc', 'accuracy', 'macro_f1', 'logloss'] },
+  },
+  multiclass: {
+    doc: 'softmax over classes; target an integer class id or a string class name', runs: true, reads: 'vector',
+    params: [p('classes', optional(int), 'number of classes (default: the distinct target values in the training split)', undefined, classCount)],
+    targets: { types: ['int', 'string', 'bool'], help: 'a multiclass head needs a class id (int) or a class name (string)' },
+    units: learned,
+    losses: { default: 'ce', allowed: ['ce'] },
+    metrics: { default: ['accuracy', 'macro_f1', 'logloss'], allowed: ['accuracy', 'macro_f1', 'logloss'] },
+  },
+  multilabel: {
+    doc: 'independent sigmoid units; target a list of 0/1', runs: true, reads: 'vector',
+    params: [p('labels', int, 'number of labels', undefined, atLeastOne)],
+    targets: { types: ['list<int>', 'list<bool>', 'list<float>'], help: 'a multilabel head needs a list of 0/1 per row' },
+    units: (a) => a.number('labels'),
+    losses: { default: 'bce', allowed: ['bce'] },
+    metrics: { default: ['auc', 'logloss'], allowed: ['auc', 'logloss', 'accuracy'] },
+  },
+  regression: {
+    doc: 'one linear unit; target a number', params: [], runs: true, reads: 'vector',
+    targets: { types: ['float', 'int', 'bool'], help: 'a regression head needs a number; for classes use `binary` or `multiclass`' },
+    units: () => 1,
+    losses: { default: 'mse', allowed: ['mse', 'mae', 'huber'] },
+    metrics: { default: ['mse', 'mae'], allowed: ['mse', 'mae'] },
+  },
+  tagging: {
+    doc: 'a class per token; target a list aligned with a token sequence', runs: false, notRun: 'the runtime has no per-token heads yet', reads: 'sequence',
+    params: [p('classes', optional(int), 'number of tags (default: from the training split)', undefined, classCount)],
+    targets: { types: ['list<string>', 'list<int>'], help: 'a tagging head needs one label per token: a list column aligned with the tokens' },
+    units: learned,
+    losses: { default: 'ce', allowed: ['ce'] },
+    metrics: { default: ['accuracy', 'macro_f1'], allowed: ['accuracy', 'macro_f1'] },
+  },
+  span: {
+    doc: 'start and end positions of an answer span in a token sequence', params: [], runs: false, notRun: 'the runtime has no span heads yet', reads: 'sequence',
+    targets: { types: ['list<int>'], help: 'a span head needs [start, end] token positions' },
+    units: () => 2,
+    losses: { default: 'ce', allowed: ['ce'] },
+    metrics: { default: ['accuracy'], allowed: ['accuracy'] },
+  },
+  dense: {
+    doc: 'a class per pixel of a feature map', runs: false, notRun: 'the runtime has no per-pixel heads yet', reads: 'image',
+    params: [p('classes', int, 'number of classes', undefined, classCount)],
+    targets: { types: ['list<int>', 'list<float>'], help: 'a dense head needs a label per pixel' },
+    units: learned,
+    losses: { default: 'ce', allowed: ['ce'] },
+    metrics: { default: ['accuracy'], allowed: ['accuracy'] },
+  },
+} satisfies Record<HeadKind, HeadEntry>;
+
+export type LossEntry = Entry<{}>;
+const loss = (doc: string): LossEntry => ({ doc, params: [], runs: true });
+
+export const losses = {
+  bce: loss('binary cross-entropy'),
+  ce: loss('softmax cross-entropy'),
+  mse: loss('mean squared error'),
+  mae: loss('mean absolute error'),
+  huber: loss('Huber loss (delta 1)'),
+} satisfies Record<LossKind, LossEntry>;
+
+export type MetricEntry = Entry<{ lowerIsBetter: boolean }>;
+const metric = (doc: string, lowerIsBetter: boolean): MetricEntry => ({ doc, params: [], runs: true, lowerIsBetter });
+
+export const metrics = {
+  auc: metric('ROC-AUC (exact)', false),
+  accuracy: metric('accuracy', false),
+  macro_f1: metric('F1 averaged over classes', false),
+  logloss: metric('log-loss', true),
+  mse: metric('mean squared error', true),
+  mae: metric('mean absolute error', true),
+} satisfies Record<MetricKind, MetricEntry>;

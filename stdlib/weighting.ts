@@ -1,0 +1,42 @@
+/** Loss weighting and gradient aggregation: how task losses, then task gradients, combine into one update. */
+import type { AggregationKind, AggregationPlan, WeightingKind, WeightingPlan } from '../job/job.js';
+import type { Args } from './args.js';
+import { type Entry, p, notNegative, positive } from './signature.js';
+import { number } from './types.js';
+
+/** `perTaskGradients`: it works on per-task gradients of shared parameters, so it needs tasks that share some. */
+export type WeightingEntry<K extends WeightingKind = WeightingKind> = Entry<{ perTaskGradients: boolean; plan(a: Args): Extract<WeightingPlan, { kind: K }> }>;
+export type AggregationEntry<K extends AggregationKind = AggregationKind> = Entry<{ perTaskGradients: boolean; plan(a: Args): Extract<AggregationPlan, { kind: K }> }>;
+
+export const weightings = {
+  equal: { doc: 'every task loss weighs 1', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'equal' }) },
+  static: { doc: 'each task loss weighs its task\'s `weight`', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'static' }) },
+  uncertainty: { doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018)', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'uncertainty' }) },
+  dwa: {
+    doc: 'dynamic weight average (Liu et al. 2019)', runs: true, perTaskGradients: false,
+    params: [p('t', number, 'temperature', '2', positive)],
+    plan: (a) => ({ kind: 'dwa', t: a.number('t') }),
+  },
+  gradnorm: {
+    doc: 'GradNorm (Chen et al. 2018): weights that balance gradient norms on the shared layers', runs: false, notRun: 'the runtime has no GradNorm yet', perTaskGradients: true,
+    params: [p('alpha', number, 'restoring force', '1.5', notNegative)],
+    plan: (a) => ({ kind: 'gradnorm', alpha: a.number('alpha') }),
+  },
+} satisfies { [K in WeightingKind]: WeightingEntry<K> };
+
+export const aggregations = {
+  sum: { doc: 'sum the weighted task losses, one backward pass', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'sum' }) },
+  pcgrad: {
+    doc: 'project conflicting per-task gradients of shared parameters (Yu et al. 2020)', params: [], runs: false,
+    notRun: 'the runtime only sums task gradients so far', perTaskGradients: true, plan: () => ({ kind: 'pcgrad' }),
+  },
+  cagrad: {
+    doc: 'conflict-averse gradient descent (Liu et al. 2021)', runs: false, notRun: 'the runtime only sums task gradients so far', perTaskGradients: true,
+    params: [p('c', number, 'conflict radius', '0.5', notNegative)],
+    plan: (a) => ({ kind: 'cagrad', c: a.number('c') }),
+  },
+  mgda: {
+    doc: 'multiple-gradient descent, min-norm point (Sener & Koltun 2018)', params: [], runs: false,
+    notRun: 'the runtime only sums task gradients so far', perTaskGradients: true, plan: () => ({ kind: 'mgda' }),
+  },
+} satisfies { [K in AggregationKind]: AggregationEntry<K> };

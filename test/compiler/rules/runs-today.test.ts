@@ -1,0 +1,60 @@
+/** Rule `runs-today`: a call of a constructor whose stdlib entry says `runs: false` is an error (a warning with `allowUnrunnable`). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ROWS, compileSource, expectDiagnostics, pos, single } from '../harness.js';
+import { constructors } from '../../../stdlib/index.js';
+
+const rule = { options: { only: ['runs-today'] } };
+const sequences = `${ROWS}
+features text { dataset: rows, transforms: [tokens(words)] }
+backbone encoder = lstm(units: 8)
+task tagger { features: text, target: tags, head: tagging, backbone: encoder }
+task other { features: text, target: tags, head: tagging, backbone: encoder }`;
+
+describe('rule runs-today', () => {
+  it('reports each call once, at the call, with the reason from the stdlib', () => {
+    const c = expectDiagnostics(sequences, [
+      { code: 'MTL0501', ...pos(sequences, 'tokens(words)'), message: '`tokens` does not run in this version of mtl (the compiler understands it; the runtime has no token-sequence inputs yet)' },
+      { code: 'MTL0501', ...pos(sequences, 'lstm('), message: '`lstm` does not run in this version of mtl (the compiler understands it; the runtime has no LSTM layer yet)' },
+      { code: 'MTL0501', ...pos(sequences, 'tagging'), message: '`tagging` does not run in this version of mtl (the compiler understands it; the runtime has no per-token heads yet)' },
+      { code: 'MTL0501', ...pos(sequences, 'tagging', 2), message: '`tagging` does not run in this version of mtl (the compiler understands it; the runtime has no per-token heads yet)' },
+    ], rule);
+    const lstm = c.diagnostics.find((d) => d.message.startsWith('`lstm`'))!;
+    assert.equal(lstm.primary.span.end - lstm.primary.span.start, 'lstm(units: 8)'.length);
+    assert.equal(lstm.help, 'the backbones this version runs: `mlp`, `sequential`, `identity`');
+  });
+
+  it('refuses the gradient methods the runtime does not run, naming the ones it does', () => {
+    const source = `${ROWS}
+features f { dataset: rows, transforms: [standardize(age)] }
+task a { features: f, target: age, head: regression }
+train { weighting: gradnorm(), aggregation: mgda() }`;
+    const c = expectDiagnostics(source, [
+      { code: 'MTL0501', ...pos(source, 'gradnorm()'), message: '`gradnorm` does not run in this version of mtl (the compiler understands it; the runtime has no GradNorm yet)' },
+      { code: 'MTL0501', ...pos(source, 'mgda()'), message: '`mgda` does not run in this version of mtl (the compiler understands it; the runtime only sums task gradients so far)' },
+    ], rule);
+    assert.equal(c.diagnostics[1]!.help, 'the aggregations this version runs: `sum`');
+  });
+
+  it('with allowUnrunnable, warns instead and compiles to a job', () => {
+    const c = compileSource(sequences, { options: { allowUnrunnable: true } });
+    assert.deepEqual([...new Set(c.diagnostics.map((d) => `${d.severity} ${d.code}`))], ['warning MTL0501']);
+    assert.ok(c.job);
+    assert.deepEqual(c.job.tasks.map((t) => t.head.kind), ['tagging', 'tagging']);
+  });
+
+  it('says nothing of a program that runs', () => {
+    expectDiagnostics(`${ROWS}
+features f { dataset: rows, transforms: [standardize(age), onehot(color)] }
+task a { features: f, target: age, head: regression, backbone: sequential(mlp(units: [4]), identity()) }`, [], rule);
+  });
+
+  it('has a reason for every constructor that does not run', () => {
+    for (const c of constructors) if (!c.runs) assert.match(c.notRun, /^the runtime /, `${c.category} ${c.name}`);
+    const single_ = single(compileSource(`${ROWS}
+features f { dataset: rows, transforms: [standardize(age)] }
+task a { features: f, target: age, head: regression }
+train { aggregation: pcgrad() }`, rule));
+    assert.equal(single_.severity, 'error');
+  });
+});
