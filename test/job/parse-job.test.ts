@@ -78,4 +78,10 @@ describe('parseJob', () => {
     job.batchGroups[0]!.tasks = ['a'];
     assert.deepEqual(problemsOf(job), ["has two modules named 'b.tower'", "task 'b' is in no batch group"]);
   });
+
+  it('is what the package exports as mtl/job', async () => {
+    const published = await import('mtl/job');
+    assert.equal(published.parseJob, parseJob);
+    assert.equal(published.JobError, JobError);
+  });
 });
