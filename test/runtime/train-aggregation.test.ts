@@ -13,19 +13,14 @@ import { buildModel } from '../../runtime/model/build.js';
 import type { MtlModel } from '../../runtime/model/types.js';
 import { makeAggregator, type Aggregator, type TaskGradients } from '../../runtime/train/aggregators/index.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
-import { makeTrainStep, type TrainStepOptions } from '../../runtime/train/step.js';
+import { makeTrainStep } from '../../runtime/train/step.js';
 import { makeWeighting } from '../../runtime/train/weightings/index.js';
 import { fakeJobData, syntheticDataset, type SyntheticTask } from './helpers/fakeData.js';
 import { adaptedModule, columnModules, denseModule, makeJob, mmoeModules, task, vectorInput, type TestModule } from './helpers/jobs.js';
 import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
+import { perTaskSum, trainWith } from './helpers/train.js';
 
 const width = (w: unknown) => w as number;
-
-/** A test-only aggregator: Σ_t g_t, from the per-task gradients (what `sum` computes in one backward pass). */
-const perTaskSum: Aggregator = {
-  perTask: true,
-  aggregate: ({ gradients }) => gradients[0]!.map((_, i) => tf.addN(gradients.map((row) => row[i]!))),
-};
 
 /** Every dense layer of the job's modules with dropout `rate` (masks must agree between the two paths). */
 function withDropout(modules: TestModule[], rate: number): TestModule[] {
@@ -59,22 +54,6 @@ const jobs: [string, () => Job][] = [
   ['soft sharing (its penalty apart from the tasks)', () => twoTasks(columnModules('t', 'x', [6], ['a', 'b'], { kind: 'soft', l2: 0.1 }), { a: 't.a', b: 't.b' })],
   ['uncertainty weighting (each task’s log-variance its own)', () => twoTasks([denseModule('trunk', 'x', [8], ['a', 'b'])], { a: 'trunk', b: 'trunk' }, { weighting: { kind: 'uncertainty' } })],
 ];
-
-/** Trains a fresh model of `job` (seed 3) on `steps` and returns its weights, the step losses and the weighting's parameters. */
-function trainWith(job: Job, steps: Batch[], plan: OptimizerPlan, aggregator?: Aggregator) {
-  const model = buildModel(job, width, 3);
-  const optimizer = makeOptimizer(plan);
-  const weighting = makeWeighting(job);
-  const taskLosses: Record<string, number>[] = [];
-  const options: TrainStepOptions = { weighting, learningRate: () => plan.lr.lr, onTaskLosses: (l) => taskLosses.push({ ...l }), ...(aggregator ? { aggregator } : {}) };
-  const step = makeTrainStep(model, optimizer, options);
-  const totals = steps.map((batch) => step(batch));
-  const result = { weights: weightsOf(model), totals, taskLosses, weighting: weighting.params.map((p) => Array.from(p.variable.dataSync())) };
-  optimizer.dispose();
-  weighting.dispose();
-  model.dispose();
-  return result;
-}
 
 describe('per-task gradients summed by a test aggregator give the one-pass sum step', () => {
   before(useCpu);

@@ -21,4 +21,36 @@ export const binary: HeadRuntime = {
     mse: null,
     mae: null,
   },
+  examples: [
+    // -log σ(-0.25) = log(1 + e^0.25), -log(1 - σ(2)) = log(1 + e^2), meaned; both rows wrong: accuracy and auc 0
+    {
+      loss: 'bce',
+      logits: [[-0.25], [2]],
+      labels: [1, 0],
+      taskLoss: (Math.log(1 + Math.exp(0.25)) + Math.log(1 + Math.exp(2))) / 2,
+      predictions: [1 / (1 + Math.exp(0.25)), 1 / (1 + Math.exp(-2))],
+      metrics: { accuracy: 0, auc: 0, logloss: (Math.log(1 + Math.exp(0.25)) + Math.log(1 + Math.exp(2))) / 2 },
+    },
+    // the masked row is left out of the mean: log(1 + e^0.25); one class left: auc undefined
+    {
+      loss: 'bce',
+      logits: [[-0.25], [2]],
+      labels: [1, 0],
+      mask: [1, 0],
+      taskLoss: Math.log(1 + Math.exp(0.25)),
+      predictions: [1 / (1 + Math.exp(0.25)), 1 / (1 + Math.exp(-2))],
+      metrics: { accuracy: 0, auc: null },
+    },
+    // no labelled row: 0, not NaN (the divisor is max(1, Σ mask))
+    { loss: 'bce', logits: [[-0.25], [2]], labels: [1, 0], mask: [0, 0], taskLoss: 0, predictions: [1 / (1 + Math.exp(0.25)), 1 / (1 + Math.exp(-2))], metrics: {} },
+    // σ(0) = ½ is not > ½: row 1 predicts 0 (right), row 2 σ(3) → 1 (right); loss (log 2 + log(1 + e^-3)) / 2
+    {
+      loss: 'bce',
+      logits: [[0], [3]],
+      labels: [0, 1],
+      taskLoss: (Math.LN2 + Math.log(1 + Math.exp(-3))) / 2,
+      predictions: [0.5, 1 / (1 + Math.exp(-3))],
+      metrics: { accuracy: 1, auc: 1 },
+    },
+  ],
 };

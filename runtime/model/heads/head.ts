@@ -1,7 +1,8 @@
 /**
  * What the runtime knows of a head kind: the losses it trains with, how a batch's labels become tensors, how the loss
  * reads its logits, what its predictions are (the metrics read them), and what each metric means for it. One file per
- * kind, looked up by `TaskPlan.head.kind` in heads/index.ts.
+ * kind, looked up by `TaskPlan.head.kind` in heads/index.ts. Each kind states hand-worked `examples`, which
+ * test/runtime/kinds/heads.test.ts runs through the task loss, the predictions and the metrics.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { LossKind, MetricKind } from '../../../job/job.js';
@@ -34,6 +35,25 @@ export interface HeadRuntime {
   readonly labels: 'float32' | 'int32';
   /** Every metric the job may ask for: null where the metric does not apply to the head (it reports null). */
   readonly metrics: Readonly<Record<MetricKind, SplitMetric | null>>;
+  /** At least one hand-worked case, each with a one-line comment of its arithmetic. */
+  readonly examples: readonly [HeadExample, ...HeadExample[]];
+}
+
+/** A case worked by hand, stated beside the implementation: logits and labels → the task's loss, predictions, metrics. */
+export interface HeadExample {
+  readonly loss: LossKind;
+  /** [n][units]. */
+  readonly logits: readonly (readonly number[])[];
+  /** As the loader gives them, row-major: floats, or class indices for int32 labels. */
+  readonly labels: readonly number[];
+  /** 1 for a labelled row (or label entry); every row labelled when absent. */
+  readonly mask?: readonly number[];
+  /** The masked mean loss (train/loss.ts). */
+  readonly taskLoss: number;
+  /** `predictions(logits)`, row-major. */
+  readonly predictions: readonly number[];
+  /** Metrics over these rows; null where a metric is undefined on them. */
+  readonly metrics: Partial<Readonly<Record<MetricKind, number | null>>>;
 }
 
 export type HeadEntry = HeadRuntime | NotRunnable;

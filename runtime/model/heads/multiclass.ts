@@ -24,4 +24,24 @@ export const multiclass: HeadRuntime = {
     mse: null,
     mae: null,
   },
+  examples: [
+    // -log softmax([1, 2, 3])_0 = log(e + e² + e³) - 1
+    {
+      loss: 'ce',
+      logits: [[1, 2, 3]],
+      labels: [0],
+      taskLoss: Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)) - 1,
+      predictions: [1, 2, 3].map((z) => Math.exp(z) / (Math.exp(1) + Math.exp(2) + Math.exp(3))),
+      metrics: { accuracy: 0 },
+    },
+    // softmax([0, 0, ln 2]) = [¼, ¼, ½], class 2: -log ½ = log 2; the argmax is right
+    {
+      loss: 'ce',
+      logits: [[0, 0, Math.LN2]],
+      labels: [2],
+      taskLoss: Math.LN2,
+      predictions: [0.25, 0.25, 0.5],
+      metrics: { accuracy: 1, logloss: Math.LN2 },
+    },
+  ],
 };

@@ -31,6 +31,17 @@ export const multilabel: HeadRuntime = {
     mse: null,
     mae: null,
   },
+  examples: [
+    // the mean of the per-label sigmoid cross-entropies: (-log σ(0) - log(1 - σ(1))) / 2 = (log 2 + log(1 + e)) / 2
+    {
+      loss: 'bce',
+      logits: [[0, 1]],
+      labels: [1, 0],
+      taskLoss: (Math.LN2 + Math.log(1 + Math.E)) / 2,
+      predictions: [0.5, 1 / (1 + Math.exp(-1))],
+      metrics: { logloss: (Math.LN2 + Math.log(1 + Math.E)) / 2, accuracy: 0 },
+    },
+  ],
 };
 
 /** F1 of the positive class at p > 0.5; null when the label is never positive nor predicted positive. */

@@ -21,4 +21,13 @@ export const regression: HeadRuntime = {
     macro_f1: null,
     logloss: null,
   },
+  examples: [
+    // errors [0.5, 3]: mse (0.25 + 9) / 2, mae (0.5 + 3) / 2
+    { loss: 'mse', logits: [[0.5], [3]], labels: [0, 0], taskLoss: (0.25 + 9) / 2, predictions: [0.5, 3], metrics: { mse: 4.625, mae: 1.75 } },
+    { loss: 'mae', logits: [[0.5], [3]], labels: [0, 0], taskLoss: (0.5 + 3) / 2, predictions: [0.5, 3], metrics: { mae: 1.75 } },
+    // huber (δ = 1): ½·0.5² within 1, 3 - ½ beyond
+    { loss: 'huber', logits: [[0.5], [3]], labels: [0, 0], taskLoss: (0.5 * 0.25 + (3 - 0.5)) / 2, predictions: [0.5, 3], metrics: {} },
+    // two outputs: the row's loss is their mean, (1 + 4) / 2; mse over every output the same
+    { loss: 'mse', logits: [[1, 2]], labels: [0, 0], taskLoss: 2.5, predictions: [1, 2], metrics: { mse: 2.5, mae: 1.5 } },
+  ],
 };

@@ -22,4 +22,34 @@ export const dense: LayerRuntime<DenseLayer> = {
       return tf.dropout(y, layer.dropout, undefined, call.dropoutSeed());
     };
   },
+  examples: [
+    // relu([1·1 + 2·0.5, 1·(-1) + 2·1 + 0.5]) = [2, 1.5]; relu([-1, 1 + 0.5]) = [0, 1.5]
+    {
+      layer: { kind: 'dense', units: 2, activation: 'relu', dropout: 0 },
+      params: { kernel: [1, -1, 0.5, 1], bias: [0, 0.5] },
+      inputs: [{ shape: [2, 2], values: [1, 2, -1, 0] }],
+      output: { shape: [2, 2], values: [2, 1.5, 0, 1.5] },
+    },
+    // σ(1 + 2 - 1) = σ(2), σ(0 + 0 - 1) = σ(-1); dropout applies in training only
+    {
+      layer: { kind: 'dense', units: 1, activation: 'sigmoid', dropout: 0.5 },
+      params: { kernel: [1, 1], bias: [-1] },
+      inputs: [{ shape: [2, 2], values: [1, 2, 0, 0] }],
+      output: { shape: [2, 1], values: [1 / (1 + Math.exp(-2)), 1 / (1 + Math.exp(1))] },
+    },
+    // softmax([0, ln 3]) = [1/4, 3/4]
+    {
+      layer: { kind: 'dense', units: 2, activation: 'softmax', dropout: 0 },
+      params: { kernel: [1, 0, 0, 1], bias: [0, 0] },
+      inputs: [{ shape: [1, 2], values: [0, Math.log(3)] }],
+      output: { shape: [1, 2], values: [0.25, 0.75] },
+    },
+    // tanh([0.5·1 + 0, 0.5·2 - 1]) = [tanh 0.5, 0]
+    {
+      layer: { kind: 'dense', units: 2, activation: 'tanh', dropout: 0 },
+      params: { kernel: [1, 2], bias: [0, -1] },
+      inputs: [{ shape: [1, 1], values: [0.5] }],
+      output: { shape: [1, 2], values: [Math.tanh(0.5), Math.tanh(0)] },
+    },
+  ],
 };

@@ -8,4 +8,8 @@ export const flatten: LayerRuntime<FlattenLayer> = {
   runnable: true,
   outputShape: (_layer, [input]) => [input!.reduce((a, b) => a * b, 1)],
   build: () => ([x]) => x!.reshape([x!.shape[0]!, -1]),
+  examples: [
+    // each row's [2, 2] becomes [4], values in row-major order
+    { layer: { kind: 'flatten' }, params: {}, inputs: [{ shape: [2, 2, 2], values: [1, 2, 3, 4, 5, 6, 7, 8] }], output: { shape: [2, 4], values: [1, 2, 3, 4, 5, 6, 7, 8] } },
+  ],
 };

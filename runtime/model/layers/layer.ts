@@ -1,6 +1,7 @@
 /**
  * What the runtime knows of a layer kind: what it reads, the shape it makes of what it reads, its parameters and its
- * computation. One file per kind, looked up by `layer.kind` in layers/index.ts.
+ * computation. One file per kind, looked up by `layer.kind` in layers/index.ts. Each kind states hand-worked
+ * `examples`, which test/runtime/kinds/layers.test.ts runs through `outputShape`, `build` and the computation.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Job, LayerPlan } from '../../../job/job.js';
@@ -45,6 +46,25 @@ export interface LayerRuntime<L extends LayerPlan = LayerPlan> {
   outputShape(layer: L, inputs: readonly (readonly number[])[], where: string): number[];
   /** Creates its parameters (in build order) and returns its computation. */
   build(layer: L, inputs: readonly (readonly number[])[], site: LayerSite): LayerFn;
+  /** At least one hand-worked case, each with a one-line comment of its arithmetic. */
+  readonly examples: readonly [LayerExample<L>, ...LayerExample<L>[]];
+}
+
+/** A batch of values, row-major, with its shape (batch first). */
+export interface ExampleTensor {
+  readonly shape: readonly number[];
+  readonly values: readonly number[];
+}
+
+/** A case worked by hand, stated beside the implementation: the layer, its parameters' values, what it reads → its output. */
+export interface LayerExample<L extends LayerPlan = LayerPlan> {
+  readonly layer: L;
+  /** Every parameter it creates, by name under its prefix (`kernel` for `trunk/0/kernel`), row-major. */
+  readonly params: Readonly<Record<string, readonly number[]>>;
+  /** What it reads, in the order `sources` (or the module) gives them. */
+  readonly inputs: readonly ExampleTensor[];
+  /** Its output, not training (no dropout). */
+  readonly output: ExampleTensor;
 }
 
 export type LayerEntry<L extends LayerPlan> = LayerRuntime<L> | NotRunnable;

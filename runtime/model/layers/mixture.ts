@@ -18,6 +18,15 @@ export const mixture: LayerRuntime<MixtureLayer> = {
   sources: (layer, job, readBy) => [...layer.experts.map((e) => moduleOutput(job, e, readBy)), moduleOutput(job, layer.gate, readBy)],
   outputShape: (layer, shapes, where) => mixtureShape(where, layer, shapes.slice(0, -1), shapes[shapes.length - 1]!),
   build: () => (inputs) => mixExperts(inputs.slice(0, -1) as tf.Tensor2D[], inputs[inputs.length - 1] as tf.Tensor2D),
+  examples: [
+    // row 1: ¼·[1, 2] + ¾·[2, 2] = [1.75, 2]; row 2: ½·[0, 0] + ½·[0, 1] = [0, 0.5]
+    {
+      layer: { kind: 'mixture', experts: ['e0', 'e1'], gate: 'g' },
+      params: {},
+      inputs: [{ shape: [2, 2], values: [1, 2, 0, 0] }, { shape: [2, 2], values: [2, 2, 0, 1] }, { shape: [2, 2], values: [0.25, 0.75, 0.5, 0.5] }],
+      output: { shape: [2, 2], values: [1.75, 2, 0, 0.5] },
+    },
+  ],
 };
 
 /** `experts`: K tensors [batch, units]; `gate`: [batch, K], each row summing to 1. Returns [batch, units]. */

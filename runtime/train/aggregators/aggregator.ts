@@ -8,6 +8,10 @@
  * parameter two or more of the step's tasks depend on, and returns the gradient to apply to each. What only one task
  * depends on (its head, its tower, its adapters, its weighting parameter) gets that task's gradient; penalty terms
  * (soft sharing's tie) are differentiated apart and added to whatever the aggregator returns.
+ *
+ * The contract every aggregator meets: given ONE task's gradients it returns them unchanged (with one task there is
+ * nothing to reconcile). A method that rescales even then says why in `changesOneTask`; test/runtime/kinds/
+ * aggregators.test.ts checks the rule, and each entry's `examples`, for every runnable entry of the table.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { AggregationPlan } from '../../../job/job.js';
@@ -32,9 +36,25 @@ export type Aggregator =
    */
   | { readonly perTask: true; aggregate(gradients: TaskGradients): tf.Tensor[] };
 
+/**
+ * A case worked by hand, stated beside the implementation (as torchjd tests each aggregator on small matrices): each
+ * task's gradient of each shared parameter (vectors) and the gradient the aggregator applies to each.
+ */
+export interface AggregatorExample<P extends AggregationPlan = AggregationPlan> {
+  readonly plan: P;
+  /** `gradients[k][i]`: task k's gradient of shared parameter i. */
+  readonly gradients: readonly (readonly (readonly number[])[])[];
+  /** The gradient to apply to shared parameter i. */
+  readonly aggregated: readonly (readonly number[])[];
+}
+
 export interface AggregatorRuntime<P extends AggregationPlan = AggregationPlan> {
   readonly runnable: true;
   create(plan: P): Aggregator;
+  /** At least one hand-worked case, each with a one-line comment of its arithmetic. */
+  readonly examples: readonly [AggregatorExample<P>, ...AggregatorExample<P>[]];
+  /** Why one task's gradient does not come back unchanged (a method that rescales it even alone); absent for the rest. */
+  readonly changesOneTask?: string;
 }
 
 export type AggregatorEntry<P extends AggregationPlan> = AggregatorRuntime<P> | NotRunnable;

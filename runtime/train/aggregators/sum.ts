@@ -5,4 +5,10 @@ import type { AggregatorRuntime } from './aggregator.js';
 export const sum: AggregatorRuntime<Extract<AggregationPlan, { kind: 'sum' }>> = {
   runnable: true,
   create: () => ({ perTask: false }),
+  examples: [
+    // [1, 2] + [3, -1] = [4, 1]
+    { plan: { kind: 'sum' }, gradients: [[[1, 2]], [[3, -1]]], aggregated: [[4, 1]] },
+    // three tasks, two parameters: [1, 0] + [0, 1] + [2, 2] = [3, 3]; 2 - 1 + 0.5 = 1.5
+    { plan: { kind: 'sum' }, gradients: [[[1, 0], [2]], [[0, 1], [-1]], [[2, 2], [0.5]]], aggregated: [[3, 3], [1.5]] },
+  ],
 };

@@ -27,4 +27,17 @@ export const dwa: WeightingRuntime<Extract<WeightingPlan, { kind: 'dwa' }>> = {
       dispose: () => {},
     };
   },
+  examples: [
+    // one epoch ended: λ = 1, total 0.5·2 + 2·3 = 7
+    { plan: { kind: 'dwa', t: 2 }, weights: { a: 0.5, b: 2 }, history: [{ a: 1, b: 1 }], losses: { a: 2, b: 3 }, total: 7, current: { a: 0.5, b: 2 } },
+    // r = [0.5/1, 1/1], λ = 2·softmax([0.25, 0.5]); total λ_a·2 + λ_b·1
+    {
+      plan: { kind: 'dwa', t: 2 },
+      weights: { a: 1, b: 1 },
+      history: [{ a: 1, b: 1 }, { a: 0.5, b: 1 }],
+      losses: { a: 2, b: 1 },
+      total: (2 * 2 * Math.exp(0.25) + 2 * Math.exp(0.5)) / (Math.exp(0.25) + Math.exp(0.5)),
+      current: { a: (2 * Math.exp(0.25)) / (Math.exp(0.25) + Math.exp(0.5)), b: (2 * Math.exp(0.5)) / (Math.exp(0.25) + Math.exp(0.5)) },
+    },
+  ],
 };

@@ -5,6 +5,12 @@ import { staticWeights, weighted, type LossWeighting, type WeightingRuntime } fr
 export const staticWeighting: WeightingRuntime<Extract<WeightingPlan, { kind: 'static' }>> = {
   runnable: true,
   create: (_plan, job) => fixedWeighting(staticWeights(job)),
+  examples: [
+    // 0.5·2 + 2·3 = 7
+    { plan: { kind: 'static' }, weights: { a: 0.5, b: 2 }, losses: { a: 2, b: 3 }, total: 7, current: { a: 0.5, b: 2 } },
+    // one task: 3·4 = 12
+    { plan: { kind: 'static' }, weights: { a: 3 }, losses: { a: 4 }, total: 12, current: { a: 3 } },
+  ],
 };
 
 /** Fixed weights for the whole run (a task without one weighs 1). */

@@ -28,4 +28,17 @@ export const uncertainty: WeightingRuntime<Extract<WeightingPlan, { kind: 'uncer
       dispose: () => params.forEach((p) => p.variable.dispose()),
     };
   },
+  examples: [
+    // s = 0 as created: e⁰·1·2 + 0 + e⁰·2·3 + 0 = 8; weights e⁰·w = [1, 2]
+    { plan: { kind: 'uncertainty' }, weights: { a: 1, b: 2 }, losses: { a: 2, b: 3 }, total: 8, current: { a: 1, b: 2 } },
+    // s_a = ln 4, s_b = -ln 2: ¼·1·2 + ln 4 + 2·2·3 - ln 2 = 12.5 + ln 2; weights [¼·1, 2·2]
+    {
+      plan: { kind: 'uncertainty' },
+      weights: { a: 1, b: 2 },
+      params: { 'weighting/log_variance/a': Math.log(4), 'weighting/log_variance/b': -Math.LN2 },
+      losses: { a: 2, b: 3 },
+      total: 12.5 + Math.LN2,
+      current: { a: 0.25, b: 4 },
+    },
+  ],
 };

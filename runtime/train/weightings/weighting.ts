@@ -4,6 +4,10 @@
  *
  * A weighting gives each task's term of the total; the total is their sum (weightedTotal). The summed step
  * differentiates the total once; a step that needs per-task gradients differentiates each task's term on its own.
+ *
+ * What holds for every weighting, checked for every runnable entry with its `examples` by
+ * test/runtime/kinds/weightings.test.ts: as created (its parameters at their initial values), non-negative task losses
+ * give a non-negative total. (A learned parameter may take it below zero: uncertainty's + s_t.)
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Job, WeightingPlan } from '../../../job/job.js';
@@ -22,9 +26,27 @@ export interface LossWeighting {
   dispose(): void;
 }
 
+/** A case worked by hand, stated beside the implementation. */
+export interface WeightingExample<P extends WeightingPlan = WeightingPlan> {
+  readonly plan: P;
+  /** Each task's static weight (TaskPlan.weight), in task order. */
+  readonly weights: Readonly<Record<string, number>>;
+  /** The weighting's parameters set by name before the step (uncertainty's `weighting/log_variance/<task>`); the rest keep their initial values. */
+  readonly params?: Readonly<Record<string, number>>;
+  /** The mean task losses of the epochs already ended, oldest first (what `endEpoch` got). */
+  readonly history?: readonly Readonly<Record<string, number>>[];
+  /** The step's task losses. */
+  readonly losses: Readonly<Record<string, number>>;
+  /** The total loss (weightedTotal) and every task's current weight. */
+  readonly total: number;
+  readonly current: Readonly<Record<string, number>>;
+}
+
 export interface WeightingRuntime<P extends WeightingPlan = WeightingPlan> {
   readonly runnable: true;
   create(plan: P, job: Job): LossWeighting;
+  /** At least one hand-worked case, each with a one-line comment of its arithmetic. */
+  readonly examples: readonly [WeightingExample<P>, ...WeightingExample<P>[]];
 }
 
 export type WeightingEntry<P extends WeightingPlan> = WeightingRuntime<P> | NotRunnable;

@@ -1,0 +1,87 @@
+/**
+ * Every runnable weighting of the table, generically: its hand-worked examples (weightings/<kind>.ts) through
+ * `create` → `endEpoch` → `weightedTotal` and `current`, a non-negative total for non-negative losses as created, and
+ * no tensor left behind. A new weighting is checked here as soon as it is in the table.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { Job, WeightingPlan } from '../../../job/job.js';
+import { weightedTotal, weightings, type LossWeighting } from '../../../runtime/train/weightings/index.js';
+import type { WeightingEntry, WeightingExample, WeightingRuntime } from '../../../runtime/train/weightings/weighting.js';
+import { makeJob, task, vectorInput } from '../helpers/jobs.js';
+import { assertAllClose, useCpu } from '../helpers/tf.js';
+
+const TOLERANCE = 1e-6;
+
+/** A job with the example's tasks and static weights: what a weighting reads of it. */
+function jobOf(example: WeightingExample): Job {
+  return makeJob({
+    inputs: [vectorInput('x', 'd', 2)],
+    tasks: Object.entries(example.weights).map(([name, weight]) => task(name, 'regression', { from: null, weight })),
+    training: { weighting: example.plan },
+  });
+}
+
+/** The weighting of the example after its epochs, with its parameters set when `withParams`. */
+function weightingOf(entry: WeightingRuntime, example: WeightingExample, withParams: boolean): LossWeighting {
+  const weighting = entry.create(example.plan, jobOf(example));
+  if (withParams) {
+    for (const [name, value] of Object.entries(example.params ?? {})) {
+      const param = weighting.params.find((p) => p.name === name);
+      if (!param) throw new Error(`the weighting has no parameter '${name}' (it has ${weighting.params.map((p) => p.name).join(', ') || 'none'})`);
+      tf.tidy(() => param.variable.assign(tf.scalar(value)));
+    }
+  }
+  for (const epoch of example.history ?? []) weighting.endEpoch(epoch);
+  return weighting;
+}
+
+function totalOf(weighting: LossWeighting, losses: Readonly<Record<string, number>>): number {
+  return tf.tidy(() => weightedTotal(weighting, new Map(Object.entries(losses).map(([t, l]) => [t, tf.scalar(l)]))).dataSync()[0]!);
+}
+
+const table: Readonly<Record<string, WeightingEntry<WeightingPlan>>> = weightings;
+const runnable = Object.entries(table).filter((e): e is [string, WeightingRuntime] => e[1].runnable);
+
+describe('every runnable weighting', () => {
+  before(useCpu);
+
+  it('the table has runnable weightings to check', () => assert.ok(runnable.length > 0));
+
+  for (const [kind, entry] of runnable) {
+    describe(kind, () => {
+      entry.examples.forEach((example, n) => {
+        it(`example ${n + 1}: losses ${JSON.stringify(example.losses)} → total ${example.total}`, () => {
+          const weighting = weightingOf(entry, example, true);
+          assertAllClose([totalOf(weighting, example.losses)], [example.total], TOLERANCE, 'total');
+          const current = weighting.current();
+          assert.deepEqual(Object.keys(current).sort(), Object.keys(example.current).sort(), 'a weight per task');
+          for (const [t, w] of Object.entries(example.current)) assertAllClose([current[t]!], [w], TOLERANCE, `weight of ${t}`);
+          weighting.dispose();
+        });
+
+        it(`example ${n + 1}: as created, non-negative losses give a non-negative total`, () => {
+          const weighting = weightingOf(entry, example, false);
+          const tasks = Object.keys(example.weights);
+          for (const losses of [example.losses, Object.fromEntries(tasks.map((t) => [t, 0])), Object.fromEntries(tasks.map((t, i) => [t, 10 ** i / 7]))]) {
+            const total = totalOf(weighting, losses);
+            assert.ok(total >= 0, `total ${total} for losses ${JSON.stringify(losses)}`);
+          }
+          weighting.dispose();
+        });
+
+        it(`example ${n + 1}: leaves no tensor behind`, () => {
+          const weighting = weightingOf(entry, example, true);
+          const before = tf.memory().numTensors;
+          tf.tidy(() => {
+            weightedTotal(weighting, new Map(Object.entries(example.losses).map(([t, l]) => [t, tf.scalar(l)])));
+          });
+          weighting.current();
+          assert.equal(tf.memory().numTensors, before);
+          weighting.dispose();
+        });
+      });
+    });
+  }
+});
