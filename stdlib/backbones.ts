@@ -1,8 +1,9 @@
 /**
  * Backbones: what each reads and makes, its layers in the job, and which of them `depth:` counts. `sequential` is the
- * one backbone made of other backbones: its parts are its positional arguments.
+ * one backbone made of other backbones: its parts are its positional arguments. Below them, `layerKinds`: what each
+ * kind of layer in the job makes of what it reads.
  */
-import type { LayerPlan, Width, Activation } from '../job/job.js';
+import type { LayerKind, LayerPlan, Width, Activation } from '../job/job.js';
 import type { Args } from './args.js';
 import { type Entry, type ValueKind, p, atLeastOne, rate, sizes } from './signature.js';
 import { number, int, bool, list, oneOf, union, ref, ctor } from './types.js';
@@ -91,3 +92,55 @@ export const backbones = {
     layers: () => [],
   },
 } satisfies Record<string, BackboneEntry>;
+
+/**
+ * Each kind of layer a job's module can hold, by `LayerPlan` kind: the value kind after it (the IR builder follows
+ * kinds through a chain of layers) and its per-row output shape from its input's (the infer-shapes pass). A backbone
+ * made of a new kind of layer adds the kind to `LayerPlanSchema` in job/job.ts and its entry here; the `satisfies`
+ * refuses a kind without one.
+ */
+export interface LayerKindEntry<K extends LayerKind = LayerKind> {
+  kindAfter(layer: Extract<LayerPlan, { kind: K }>, input: ValueKind): ValueKind;
+  /** Widths may stay symbolic (a vocabulary, a sum); the batch axis is not in them. */
+  shape(layer: Extract<LayerPlan, { kind: K }>, input: Width[]): Width[];
+}
+
+const allButLast = (shape: Width[]) => shape.slice(0, -1);
+
+export const layerKinds = {
+  dense: { kindAfter: (_, input) => input, shape: (l, input) => [...allButLast(input), l.units] },
+  embedding: { kindAfter: () => 'sequence', shape: (l, input) => [...input, l.dim] },
+  conv2d: { kindAfter: (_, input) => input, shape: (l, input) => [...allButLast(input), l.filters] },
+  pool: {
+    kindAfter: (l, input) => (l.size === 0 ? 'vector' : input),
+    shape: (l, input) => (l.size === 0
+      ? input.slice(-1)
+      : [...allButLast(input).map((w) => (typeof w === 'number' ? Math.floor(w / l.size) : w)), ...input.slice(-1)]),
+  },
+  flatten: { kindAfter: () => 'vector', shape: (_, input) => [flatWidth(input)] },
+  lstm: { kindAfter: () => 'sequence', shape: (l, input) => [...allButLast(input), l.bidirectional ? 2 * l.units : l.units] },
+  transformer: { kindAfter: () => 'sequence', shape: (l, input) => [...allButLast(input), l.dim] },
+  /** Made by the mixture layout (stdlib/sharing.ts), not by a backbone: it mixes its experts' outputs. */
+  mixture: { kindAfter: (_, input) => input, shape: (_, input) => input },
+} satisfies { [K in LayerKind]: LayerKindEntry<K> };
+
+const entryOf = (layer: LayerPlan) => layerKinds[layer.kind] as unknown as LayerKindEntry;
+
+/** The value kind after a layer. */
+export const kindAfterLayer = (layer: LayerPlan, input: ValueKind): ValueKind => entryOf(layer).kindAfter(layer, input);
+
+/** A layer's per-row output shape, from its input's. */
+export const layerShape = (layer: LayerPlan, input: Width[]): Width[] => entryOf(layer).shape(layer, input);
+
+/**
+ * The width of a flattened shape. A `Width` has sums but no products, so a shape with a symbolic width flattens only
+ * when the other widths multiply to 1; no backbone flattens such a shape (`cnn` reads images, whose shapes are
+ * numbers), so anything else is a compiler bug, not a program error.
+ */
+export function flatWidth(shape: Width[]): Width {
+  const symbolic = shape.filter((w) => typeof w !== 'number');
+  const known = (shape.filter((w) => typeof w === 'number') as number[]).reduce((a, b) => a * b, 1);
+  if (symbolic.length === 0) return known;
+  if (symbolic.length === 1 && known === 1) return symbolic[0]!;
+  throw new Error(`internal error: cannot flatten shape ${JSON.stringify(shape)}: a width has no product of a symbolic width by another width`);
+}

@@ -9,7 +9,16 @@ export type TransformEntry<K extends TransformKind = TransformKind> = Entry<{
   /** The column types it encodes. */
   accepts: ColumnType[];
   produces: ValueKind;
-  /** Its plan, and the per-row shape of the feature it makes (`feature`: the feature's id, which names its vocabulary). */
+  /**
+   * Its feature has one width in every dataset, fixed by the program (no vocabulary learned from the data): tasks of
+   * several datasets whose features are such transforms of the same columns can feed one shared layer
+   * (rule one-share-per-task).
+   */
+  widthWithoutData: boolean;
+  /**
+   * Its plan, and the per-row shape of the feature it makes (`feature`: the feature's id, which names its vocabulary;
+   * a transform that produces `ids` indexes that vocabulary, which sizes a sequence model's embedding).
+   */
   lower(a: Args, feature: string): { plan: Extract<TransformPlan, { kind: K }>; shape: Width[] };
 }>;
 
@@ -18,27 +27,27 @@ const NUMERIC: ColumnType[] = ['float', 'int'];
 
 export const transforms = {
   standardize: {
-    doc: 'numeric columns to zero mean, unit variance', params: [], rest: columns('numeric columns'), accepts: NUMERIC, produces: 'vector', runs: true,
+    doc: 'numeric columns to zero mean, unit variance', params: [], rest: columns('numeric columns'), accepts: NUMERIC, produces: 'vector', widthWithoutData: true, runs: true,
     lower: () => ({ plan: { kind: 'standardize' }, shape: [1] }),
   },
   normalize: {
-    doc: 'numeric columns scaled to [0, 1] by their min and max', params: [], rest: columns('numeric columns'), accepts: NUMERIC, produces: 'vector', runs: true,
+    doc: 'numeric columns scaled to [0, 1] by their min and max', params: [], rest: columns('numeric columns'), accepts: NUMERIC, produces: 'vector', widthWithoutData: true, runs: true,
     lower: () => ({ plan: { kind: 'normalize' }, shape: [1] }),
   },
   raw: {
-    doc: 'numeric columns as they are', params: [], rest: columns('numeric columns'), accepts: ['float', 'int', 'bool'], produces: 'vector', runs: true,
+    doc: 'numeric columns as they are', params: [], rest: columns('numeric columns'), accepts: ['float', 'int', 'bool'], produces: 'vector', widthWithoutData: true, runs: true,
     lower: () => ({ plan: { kind: 'raw' }, shape: [1] }),
   },
   onehot: {
     doc: 'categorical columns one-hot encoded; unseen values encode as zeros', rest: columns('categorical columns'),
     params: [p('max_vocab', int, 'keep at most this many most frequent values', '1000', atLeastOne), p('min_count', int, 'drop values seen fewer times', '1', atLeastOne)],
-    accepts: ['string', 'int', 'bool'], produces: 'vector', runs: true,
+    accepts: ['string', 'int', 'bool'], produces: 'vector', widthWithoutData: false, runs: true,
     lower: (a, feature) => ({ plan: { kind: 'onehot', maxVocab: a.number('max_vocab'), minCount: a.number('min_count') }, shape: [{ vocab: feature }] }),
   },
   embedding: {
     doc: 'categorical columns as learned embeddings', rest: columns('categorical columns'),
     params: [p('dim', int, 'embedding size', '16', atLeastOne), p('max_vocab', int, 'vocabulary cap', '10000', atLeastOne), p('min_count', int, 'drop rarer values', '1', atLeastOne)],
-    accepts: ['string', 'int'], produces: 'vector', runs: false, notRun: 'the runtime cannot feed learned embeddings to a model yet',
+    accepts: ['string', 'int'], produces: 'vector', widthWithoutData: false, runs: false, notRun: 'the runtime cannot feed learned embeddings to a model yet',
     lower: (a) => ({ plan: { kind: 'embedding', dim: a.number('dim'), maxVocab: a.number('max_vocab'), minCount: a.number('min_count') }, shape: [a.number('dim')] }),
   },
   tokens: {
@@ -47,7 +56,7 @@ export const transforms = {
       p('max_length', int, 'pad or cut sequences to this length', '64', atLeastOne), p('max_vocab', int, 'vocabulary cap', '20000', atLeastOne),
       p('min_count', int, 'drop rarer tokens', '1', atLeastOne), p('lowercase', bool, 'lowercase tokens first', 'false'),
     ],
-    accepts: ['list<string>'], produces: 'ids', runs: false, notRun: 'the runtime has no token-sequence inputs yet',
+    accepts: ['list<string>'], produces: 'ids', widthWithoutData: false, runs: false, notRun: 'the runtime has no token-sequence inputs yet',
     lower: (a) => ({
       plan: { kind: 'tokens', maxLength: a.number('max_length'), maxVocab: a.number('max_vocab'), minCount: a.number('min_count'), lowercase: a.bool('lowercase') },
       shape: [a.number('max_length')],
@@ -59,7 +68,7 @@ export const transforms = {
       p('shape', list(int), 'height, width, channels', undefined, sizes), p('scale', number, 'multiply pixels by this first', '1'),
       p('mean', number, 'then subtract this', '0'), p('std', number, 'then divide by this', '1', positive),
     ],
-    accepts: ['list<float>'], produces: 'image', runs: false, notRun: 'the runtime has no image inputs yet',
+    accepts: ['list<float>'], produces: 'image', widthWithoutData: true, runs: false, notRun: 'the runtime has no image inputs yet',
     lower: (a) => ({ plan: { kind: 'image', shape: a.numbers('shape'), scale: a.number('scale'), mean: a.number('mean'), std: a.number('std') }, shape: a.numbers('shape') }),
   },
 } satisfies { [K in TransformKind]: TransformEntry<K> };

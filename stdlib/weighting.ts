@@ -4,21 +4,27 @@ import type { Args } from './args.js';
 import { type Entry, p, notNegative, positive } from './signature.js';
 import { number } from './types.js';
 
-/** `perTaskGradients`: it works on per-task gradients of shared parameters, so it needs tasks that share some. */
-export type WeightingEntry<K extends WeightingKind = WeightingKind> = Entry<{ perTaskGradients: boolean; plan(a: Args): Extract<WeightingPlan, { kind: K }> }>;
+/**
+ * `perTaskGradients`: it works on per-task gradients of shared parameters, so it needs tasks that share some.
+ * `scalesByWeight`: it multiplies each task's loss by the task's `weight`, so a task of weight 0 never trains and
+ * the compiler leaves it out of the job (rule tasks-that-never-train, pass eliminate-dead-tasks).
+ */
+export type WeightingEntry<K extends WeightingKind = WeightingKind> = Entry<{
+  perTaskGradients: boolean; scalesByWeight: boolean; plan(a: Args): Extract<WeightingPlan, { kind: K }>;
+}>;
 export type AggregationEntry<K extends AggregationKind = AggregationKind> = Entry<{ perTaskGradients: boolean; plan(a: Args): Extract<AggregationPlan, { kind: K }> }>;
 
 export const weightings = {
-  equal: { doc: 'every task loss weighs 1', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'equal' }) },
-  static: { doc: 'each task loss weighs its task\'s `weight`', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'static' }) },
-  uncertainty: { doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018)', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'uncertainty' }) },
+  equal: { doc: 'every task loss weighs 1', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'equal' }) },
+  static: { doc: 'each task loss weighs its task\'s `weight`', params: [], runs: true, perTaskGradients: false, scalesByWeight: true, plan: () => ({ kind: 'static' }) },
+  uncertainty: { doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018)', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'uncertainty' }) },
   dwa: {
-    doc: 'dynamic weight average (Liu et al. 2019)', runs: true, perTaskGradients: false,
+    doc: 'dynamic weight average (Liu et al. 2019)', runs: true, perTaskGradients: false, scalesByWeight: false,
     params: [p('t', number, 'temperature', '2', positive)],
     plan: (a) => ({ kind: 'dwa', t: a.number('t') }),
   },
   gradnorm: {
-    doc: 'GradNorm (Chen et al. 2018): weights that balance gradient norms on the shared layers', runs: false, notRun: 'the runtime has no GradNorm yet', perTaskGradients: true,
+    doc: 'GradNorm (Chen et al. 2018): weights that balance gradient norms on the shared layers', runs: false, notRun: 'the runtime has no GradNorm yet', perTaskGradients: true, scalesByWeight: false,
     params: [p('alpha', number, 'restoring force', '1.5', notNegative)],
     plan: (a) => ({ kind: 'gradnorm', alpha: a.number('alpha') }),
   },

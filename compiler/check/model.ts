@@ -175,13 +175,13 @@ export function numberField(fields: Record<string, Value>, name: string): number
 
 /**
  * Why a task can never receive a gradient, so the compiler leaves it out of the job (eliminate-dead-tasks): weight 0
- * under static weighting, probability 0 under explicit sampling, or listed in no stage. Null when it trains.
+ * under a weighting that scales by it (static), probability 0 under explicit sampling, or listed in no stage. Null when it trains.
  */
 export function neverTrains(program: CheckedProgram, task: TaskView): { why: 'weight' | 'probability'; value: ValueOf<'number'> } | { why: 'stage' } | null {
   const { weighting, sampling, stages } = program.train;
-  const staticWeights = weighting?.v !== 'call' || weighting.ctor.name === 'static';
+  const scalesByWeight = weighting?.v !== 'call' || (isOf(weighting.ctor, 'weighting') && weighting.ctor.scalesByWeight);
   const weight = task.fields.weight;
-  if (staticWeights && weight?.v === 'number' && weight.n === 0) return { why: 'weight', value: weight };
+  if (scalesByWeight && weight?.v === 'number' && weight.n === 0) return { why: 'weight', value: weight };
   const probs = sampling?.v === 'call' && sampling.ctor.name === 'explicit' && sampling.args.probs?.v === 'record' ? sampling.args.probs : null;
   const prob = probs?.entries.find((e) => e.key === task.name)?.value;
   if (prob?.v === 'number' && prob.n === 0) return { why: 'probability', value: prob };

@@ -12,10 +12,9 @@ import { backboneParts, type BackbonePart } from '../check/backbone.js';
 import { argsOf, fieldsOf, planOf } from '../check/args.js';
 import { targetType } from '../check/target.js';
 import type { Value } from '../check/values.js';
-import { heads, isOf, type ExpandedLayer, type ShareModules } from '../../stdlib/index.js';
+import { heads, isOf, kindAfterLayer, type ExpandedLayer, type ShareModules } from '../../stdlib/index.js';
 import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType } from '../../job/job.js';
 import { layerKey, newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
-import { kindAfter } from './layers.js';
 import { trainingPlan } from './training.js';
 import { compareText } from '../util/compare.js';
 
@@ -61,9 +60,9 @@ function addFeatures(graph: IrGraph, features: FeaturesView): void {
   });
 }
 
-/** The vocabulary width of a token input (what a sequence model's embedding is sized by). */
+/** The vocabulary width of a token input (what a sequence model's embedding is sized by): its transform producing ids. */
 function inputVocab(graph: IrGraph, features: FeaturesView): Width {
-  const tokenTransform = features.transforms.findIndex((t) => t.name === 'tokens');
+  const tokenTransform = features.transforms.findIndex((t) => isOf(t.call.ctor, 'transform') && t.call.ctor.produces === 'ids');
   return tokenTransform >= 0 ? { vocab: `transform:${features.name}/${tokenTransform}` } : 0;
 }
 
@@ -107,7 +106,7 @@ function chain(
         graph.setEdge(current.id, id, {});
         b.layerAt.set(key, id);
       }
-      current = { id, kind: kindAfter(expanded.layer, current.kind) };
+      current = { id, kind: kindAfterLayer(expanded.layer, current.kind) };
       index++;
       if (expanded.visible) visible++;
     }

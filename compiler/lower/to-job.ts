@@ -9,8 +9,9 @@ import { renameFeatureRefs } from '../ir/passes/rename.js';
 import { recordOf } from '../util/record-of.js';
 import {
   JOB_FORMAT, JOB_VERSION, type Job, type DatasetPlan, type FeaturePlan, type InputPlan, type ModulePlan, type TaskPlan,
-  type BatchGroupPlan, type TrainingPlan, type SourceRef, type SharingPlan,
+  type BatchGroupPlan, type TrainingPlan, type SourceRef,
 } from '../../job/job.js';
+import { liveSharing } from '../../stdlib/index.js';
 import { compareText } from '../util/compare.js';
 
 type LayerNode = Extract<IrNode, { kind: 'layer' }>;
@@ -121,7 +122,7 @@ export function lowerToJob(graph: IrGraph, options: LowerOptions): Job {
 
   const liveTasks = new Set(tasks.map((t) => t.name));
   const moduleIds = new Set(modules.map((m) => m.id));
-  for (const module of modules) module.sharing = liveSharing(module.sharing, moduleIds, liveTasks);
+  for (const module of modules) module.sharing = liveSharing(module.sharing, { modules: moduleIds, tasks: liveTasks });
 
   const plan = graph.node(PLAN_NODE) as Extract<IrNode, { kind: 'plan' }>;
   const entry = path.resolve(options.entry);
@@ -147,16 +148,6 @@ function liveTraining(training: TrainingPlan, live: Set<string>, modules: Module
     sampling,
     stages: training.stages.map((s) => ({ ...s, tasks: s.tasks.filter((t) => live.has(t)), frozen: [...new Set(s.frozen.flatMap(modulesFor))].sort() })),
   };
-}
-
-/** A sharing plan naming only the modules and tasks the job still has (the passes drop dead tasks and their columns). */
-function liveSharing(sharing: SharingPlan, modules: Set<string>, tasks: Set<string>): SharingPlan {
-  switch (sharing.kind) {
-    case 'hard': return sharing;
-    case 'cross_stitch': case 'soft': return { ...sharing, columns: sharing.columns.filter((c) => modules.has(c)) };
-    case 'adapters': return { ...sharing, tasks: sharing.tasks.filter((t) => tasks.has(t)) };
-    case 'mmoe': return { ...sharing, experts: sharing.experts.filter((e) => modules.has(e)), gates: recordOf(Object.entries(sharing.gates).filter(([t, g]) => tasks.has(t) && modules.has(g))) };
-  }
 }
 
 /** The tasks reading any layer of a module, sorted. */

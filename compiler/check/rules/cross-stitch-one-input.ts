@@ -1,15 +1,22 @@
 /**
- * The tasks of a `cross_stitch` share read one feature set: its units mix every column's activations for the same
- * rows, so every column must run on each batch, and a batch carries one dataset's input.
+ * The tasks of a share whose scheme mixes rows (`mixesRows`: cross_stitch's units mix every column's activations for
+ * the same rows) read one feature set: every column must run on each batch, and a batch carries one dataset's input.
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
+import { sharing } from '../../../stdlib/index.js';
+
+/** The schemes a user can fall back on, as help lists them: "`hard`, `adapters` or `soft`". */
+const notMixingRows = (() => {
+  const names = Object.entries(sharing).filter(([, e]) => !e.mixesRows).map(([name]) => `\`${name}\``);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
+})();
 
 export const crossStitchOneInput: Rule = {
   name: 'cross-stitch-one-input',
   run(program, ctx) {
     for (const share of program.shares.values()) {
-      if (share.scheme !== 'cross_stitch') continue;
+      if (!share.entry?.mixesRows) continue;
       let first: { task: string; features: string; span: (typeof share.tasks)[number]['span'] } | null = null;
       for (const t of share.tasks) {
         const features = program.tasks.get(t.name)?.features;
@@ -17,9 +24,9 @@ export const crossStitchOneInput: Rule = {
         if (!first) first = { task: t.name, features, span: t.span };
         else if (features !== first.features) {
           ctx.report({
-            code: Codes.CrossStitchInputs, message: `the tasks of cross-stitch share \`${share.name}\` read different features (\`${first.features}\` and \`${features}\`)`,
+            code: Codes.CrossStitchInputs, message: `the tasks of \`${share.scheme}\` share \`${share.name}\` read different features (\`${first.features}\` and \`${features}\`)`,
             span: t.span, label: `\`${t.name}\` reads \`${features}\``, secondary: [{ span: first.span, message: `\`${first.task}\` reads \`${first.features}\`` }],
-            help: 'cross-stitch units mix the columns on the same rows: give these tasks one feature set, or share them with `hard`, `adapters`, `mmoe` or `soft`',
+            help: `\`${share.scheme}\` mixes the columns on the same rows: give these tasks one feature set, or share them with ${notMixingRows}`,
           });
           break;
         }

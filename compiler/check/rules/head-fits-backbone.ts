@@ -6,6 +6,7 @@ import { backboneOutput, backboneDepth, backboneParts, flowThrough, kindWords, p
 import { heads, type ValueKind } from '../../../stdlib/index.js';
 import type { DiagnosticsContext } from '../context.js';
 import type { Value } from '../values.js';
+import { argsOf, readable } from '../args.js';
 
 const headHelp: Record<ValueKind, string> = {
   vector: 'pool the sequence first, e.g. `sequential(encoder, pool(op: mean))`, or use a tagging head',
@@ -81,7 +82,9 @@ function kindAtHead(program: CheckedProgram, task: TaskView, ctx: DiagnosticsCon
   return kind;
 }
 
-const pools = (backbone: Value, program: CheckedProgram) => backboneParts(backbone, program).some((part) => part.entry.name === 'pool');
+/** The first part of a backbone that pools a sequence to a vector (by its entry's `flow`), for the help. */
+const poolingPart = (backbone: Value, program: CheckedProgram): BackbonePart | undefined =>
+  backboneParts(backbone, program).find((part) => readable(() => part.entry.flow(argsOf(part.call)))?.sequence === 'vector');
 
 export const headFitsBackbone: Rule = {
   name: 'head-fits-backbone',
@@ -94,14 +97,15 @@ export const headFitsBackbone: Rule = {
       const needs = heads[kind].reads;
       if (!reaching || reaching === needs) continue;
       const backbone = taskBackbone(task);
+      const pooling = needs === 'sequence' && backbone ? poolingPart(backbone, program) : undefined;
       ctx.report({
         code: Codes.HeadBackboneMismatch,
         message: `a ${kind} head needs ${kindWords[needs]}, but task \`${task.name}\` gives it ${kindWords[reaching]}`,
         span: task.head.span,
         label: `needs ${kindWords[needs]}`,
         secondary: backbone ? [{ span: backbone.span, message: `produces ${kindWords[reaching]}` }] : [],
-        help: needs === 'sequence' && backbone && pools(backbone, program)
-          ? 'a per-token head needs the sequence before pooling: attach it at a depth before `pool`, or drop the pooling'
+        help: pooling
+          ? `a per-token head needs the sequence before pooling: attach it at a depth before \`${pooling.entry.name}\`, or drop the pooling`
           : headHelp[needs],
       });
     }

@@ -5,14 +5,16 @@
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import type { FeaturesView } from '../model.js';
+import { isOf } from '../../../stdlib/index.js';
 
 /**
- * Feature sets of different datasets can feed one shared layer when their widths are known without data:
- * the same numeric transforms of the same columns. Vocabulary-based ones are only compatible with themselves.
+ * Feature sets of different datasets can feed one shared layer when their widths are known without data (the
+ * transforms' `widthWithoutData`): the same such transforms of the same columns. Vocabulary-based ones are only
+ * compatible with themselves.
  */
 function inputLayout(features: FeaturesView): string {
-  const numeric = features.transforms.every((t) => ['standardize', 'normalize', 'raw', 'image'].includes(t.name));
-  return numeric ? features.transforms.map((t) => `${t.name}:${t.column.name}`).join(',') : `features:${features.name}`;
+  const knownWidth = features.transforms.every((t) => isOf(t.call.ctor, 'transform') && t.call.ctor.widthWithoutData);
+  return knownWidth ? features.transforms.map((t) => `${t.name}:${t.column.name}`).join(',') : `features:${features.name}`;
 }
 
 export const oneSharePerTask: Rule = {

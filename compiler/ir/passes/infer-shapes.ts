@@ -1,6 +1,7 @@
 import { orderedPredecessors, topologicalOrder, type IrNode } from '../graph.js';
 import type { Pass } from '../pass.js';
-import type { Width, LayerPlan } from '../../../job/job.js';
+import type { Width } from '../../../job/job.js';
+import { layerShape } from '../../../stdlib/index.js';
 
 /** Sums widths, folding the known numbers: `{ sum: [7, {vocab: a}] }`, or a plain number when all are known. */
 export function sumWidths(widths: Width[]): Width {
@@ -18,30 +19,13 @@ export function sumWidths(widths: Width[]): Width {
   return { sum: known ? [known, ...flat] : flat };
 }
 
-function product(widths: Width[]): Width {
-  return widths.every((w) => typeof w === 'number') ? (widths as number[]).reduce((a, b) => a * b, 1) : { sum: [] };
-}
-
-function layerShape(layer: LayerPlan, input: Width[]): Width[] {
-  const lead = input.slice(0, -1);
-  switch (layer.kind) {
-    case 'dense': return [...lead, layer.units];
-    case 'embedding': return [...input, layer.dim];
-    case 'transformer': return [...lead, layer.dim];
-    case 'lstm': return [...lead, layer.bidirectional ? 2 * layer.units : layer.units];
-    case 'conv2d': return [...input.slice(0, -1), layer.filters];
-    case 'pool':
-      if (layer.size === 0) return input.slice(-1);
-      return [...input.slice(0, -1).map((w) => (typeof w === 'number' ? Math.floor(w / layer.size) : w)), ...input.slice(-1)];
-    case 'flatten': return [product(input)];
-    case 'mixture': return input;
-  }
-}
-
 /** Transforms get their shapes when the graph is built; inputs and layers derive theirs from what they read. */
 const shaped = new Set<IrNode['kind']>(['input', 'layer']);
 
-/** Computes the per-row output shape of every input and layer, in topological order (widths may stay symbolic). */
+/**
+ * Computes the per-row output shape of every input and layer, in topological order (widths may stay symbolic). A
+ * layer's shape comes from its kind's entry in `layerKinds` (stdlib/backbones.ts).
+ */
 export const inferShapes: Pass = {
   name: 'infer-shapes',
   doc: 'every input and layer gets its per-row output shape, so the runtime allocates without re-deriving anything',

@@ -35,10 +35,19 @@ function renameWidths(widths: Width[], rename: RenameRef): Width[] {
 
 const renameShape = (shape: Width[] | null, rename: RenameRef) => (shape ? renameWidths(shape, rename) : shape);
 
+/** A symbolic width among a layer's fields (numbers name nothing; `experts`, `gate` are module ids, not widths). */
+const isSymbolicWidth = (value: unknown): value is Width =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && ('vocab' in value || 'classes' in value || 'sum' in value);
+
+/** A layer with the references in its width-valued fields renamed (an embedding's `vocab`), whatever its kind. */
 function renameLayer(layer: LayerPlan, rename: RenameRef): LayerPlan {
-  if (layer.kind !== 'embedding') return layer;
-  const vocab = renameWidth(layer.vocab, rename);
-  return vocab === layer.vocab ? layer : { ...layer, vocab };
+  let out: Record<string, unknown> | null = null;
+  for (const [field, value] of Object.entries(layer)) {
+    if (!isSymbolicWidth(value)) continue;
+    const renamed = renameWidth(value, rename);
+    if (renamed !== value) (out ??= { ...layer })[field] = renamed;
+  }
+  return (out as LayerPlan | null) ?? layer;
 }
 
 function renameHead(head: HeadPlan, rename: RenameRef): HeadPlan {
@@ -47,8 +56,8 @@ function renameHead(head: HeadPlan, rename: RenameRef): HeadPlan {
 }
 
 /**
- * A node with the references in its widths renamed: shapes, an embedding's vocabulary, a head's units are the only
- * places a node names a feature. Copies only what changes, and returns the node itself when nothing does (most
+ * A node with the references in its widths renamed: shapes, a layer's width-valued fields (an embedding's
+ * vocabulary), a head's units are the only places a node names a feature. Copies only what changes, and returns the node itself when nothing does (most
  * nodes of a large graph name no feature).
  */
 export function renameFeatureRefs(node: IrNode, rename: RenameRef): IrNode {

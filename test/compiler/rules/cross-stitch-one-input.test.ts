@@ -1,4 +1,4 @@
-/** Rule `cross-stitch-one-input`: the tasks of a cross-stitch share read one feature set. */
+/** Rule `cross-stitch-one-input`: the tasks of a share whose scheme mixes rows (cross-stitch) read one feature set. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROWS, expectDiagnostics, labelAt, pos, single } from '../harness.js';
@@ -15,8 +15,9 @@ describe('rule cross-stitch-one-input', () => {
   it('reports the first task reading other features, with the first task as secondary span', () => {
     const source = `${prelude}
 share cs = cross_stitch(backbone: mlp(units: [4]), tasks: [a, b, c])`;
-    const c = expectDiagnostics(source, [{ code: 'MTL0310', ...pos(source, 'b, c]', 1, 'c'), message: 'the tasks of cross-stitch share `cs` read different features (`f` and `g`)' }], rule);
+    const c = expectDiagnostics(source, [{ code: 'MTL0310', ...pos(source, 'b, c]', 1, 'c'), message: 'the tasks of `cross_stitch` share `cs` read different features (`f` and `g`)' }], rule);
     const d = single(c);
+    assert.equal(d.help, '`cross_stitch` mixes the columns on the same rows: give these tasks one feature set, or share them with `hard`, `adapters`, `soft` or `mmoe`');
     assert.deepEqual(d.secondary.map((s) => ({ ...labelAt(c, s.span), message: s.message })), [{ ...pos(source, '[a, b', 1, 'a'), message: '`a` reads `f`' }]);
   });
 
