@@ -4,7 +4,7 @@
  * module graph with shapes, tasks with their label expressions, and the training plan.
  *
  * Defined once, as TypeBox schemas: the TypeScript types are derived from them (`Static`), and the JSON Schema
- * published at `docs/job.schema.json` is the same objects written out (`npm run schema`). Every reference between
+ * written to `docs/job.schema.json` by `npm run build` is the same objects written out. Every reference between
  * parts of a job is a typed field (`SourceRef`, `Width`), never a string with a naming convention.
  * Bump JOB_VERSION on any incompatible change; `parseJob` says what to do with an older job.
  */

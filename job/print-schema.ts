@@ -1,4 +1,11 @@
-/** Prints the job JSON Schema; `npm run schema` writes it to docs/job.schema.json (a test keeps the two equal). */
+/**
+ * Writes the job JSON Schema to the file given (standard output without one). `npm run build` writes it to
+ * docs/job.schema.json: a build product of job.ts, never edited, so it is not kept in git.
+ */
+import { writeFileSync } from 'node:fs';
 import { jobSchema } from './schema.js';
 
-process.stdout.write(JSON.stringify(jobSchema, null, 2) + '\n');
+const text = JSON.stringify(jobSchema, null, 2) + '\n';
+const out = process.argv[2];
+if (out) writeFileSync(out, text);
+else process.stdout.write(text);

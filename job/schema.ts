@@ -1,6 +1,6 @@
 /**
  * The published JSON Schema of a job — the TypeBox definitions of job.ts written out, with the schemas they reach by
- * `$ref` under `$defs` — and its validator. `npm run schema` writes it to docs/job.schema.json; a test keeps the two equal.
+ * `$ref` under `$defs` — and its validator. `npm run build` writes it to docs/job.schema.json.
  */
 import AjvModule from 'ajv';
 import Ajv2020Module from 'ajv/dist/2020.js';
