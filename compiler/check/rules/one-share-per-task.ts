@@ -1,6 +1,6 @@
 /**
- * A task belongs to at most one share and then has no private backbone; tasks that share parameters read the
- * same features (a shared first layer has one input width).
+ * A task belongs to at most one share and then has no private backbone; tasks that share a backbone read feature
+ * sets of one layout (a shared first layer has one input width, and soft sharing ties columns of one shape).
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
@@ -46,12 +46,16 @@ export const oneSharePerTask: Rule = {
         layouts.add(inputLayout(features));
         if (!featureSets.has(task.features)) featureSets.set(task.features, { task: t.name, span: t.span });
       }
-      if (layouts.size > 1 && share.entry?.layout.kind !== 'column per task') {
+      // Column-per-task schemes need it too: soft sharing ties the columns' parameters, which needs their shapes equal.
+      // A scheme that mixes rows (cross-stitch) needs one feature set, which its own rule says (MTL0310).
+      if (layouts.size > 1 && !share.entry?.mixesRows) {
         const [[fa, a], [fb, b]] = [...featureSets.entries()] as [[string, { task: string; span: typeof share.tasks[number]['span'] }], [string, { task: string; span: typeof share.tasks[number]['span'] }]];
         ctx.report({
           code: Codes.SharedAcrossDatasets, message: `tasks sharing \`${share.name}\` read different features (\`${fa}\` and \`${fb}\`)`, span: b.span,
           label: `\`${b.task}\` reads \`${fb}\``, secondary: [{ span: a.span, message: `\`${a.task}\` reads \`${fa}\`` }],
-          help: 'shared parameters need one input layout: give these tasks the same `features`, or feature sets with the same numeric transforms of the same columns',
+          help: share.entry?.layout.kind === 'column per task'
+            ? 'tied columns need one input layout: give these tasks the same `features`, or feature sets with the same numeric transforms of the same columns'
+            : 'shared parameters need one input layout: give these tasks the same `features`, or feature sets with the same numeric transforms of the same columns',
         });
       }
     }

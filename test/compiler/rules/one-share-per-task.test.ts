@@ -60,12 +60,27 @@ task b { features: g, target: hours, head: regression }
 share one = hard(backbone: trunk, tasks: [a, b])`, [], rule);
   });
 
-  it('accepts different features under soft sharing and cross-stitch (each task has its own column)', () => {
-    expectDiagnostics(`${prelude}
+  it('reports soft sharing over feature sets of different layouts: the tie needs columns of one shape', () => {
+    const source = `${prelude}
 features g { dataset: rows, transforms: [onehot(color)] }
 task c { features: g, target: label, head: regression }
-task d { features: g, target: label, head: regression }
-share one = soft(backbone: trunk, tasks: [a, c])
-share two = cross_stitch(backbone: trunk, tasks: [b, d])`, [], rule);
+share one = soft(backbone: trunk, tasks: [a, c])`;
+    const c = expectDiagnostics(source, [{ code: 'MTL0306', ...pos(source, '[a, c]', 1, 'c'), message: 'tasks sharing `one` read different features (`f` and `g`)' }], rule);
+    assert.match(single(c).help ?? '', /^tied columns need one input layout/);
+  });
+
+  it('leaves cross-stitch over different features to its own rule (MTL0310), and accepts soft sharing of one layout', () => {
+    expectDiagnostics(`${ROWS}
+dataset more { files: "data/rows.arrow", columns: { age: float, hours: int } }
+features f { dataset: rows, transforms: [standardize(age, hours)] }
+features g { dataset: more, transforms: [standardize(age, hours)] }
+features h { dataset: rows, transforms: [onehot(color)] }
+backbone trunk = mlp(units: [4])
+task a { features: f, target: age, head: regression }
+task b { features: g, target: hours, head: regression }
+task c { features: f, target: age, head: regression }
+task d { features: h, target: label, head: regression }
+share one = soft(backbone: trunk, tasks: [a, b])
+share two = cross_stitch(backbone: trunk, tasks: [c, d])`, [], rule);
   });
 });
