@@ -5,6 +5,13 @@
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
+import { sharing as schemes } from '../../../stdlib/index.js';
+
+/** The schemes whose tasks hold parameters in common, as help lists them: "`hard(...)`, `adapters(...)` or `mmoe(...)`". */
+const sharingParameters = (() => {
+  const names = Object.entries(schemes).filter(([, e]) => e.layout.kind !== 'column per task').map(([name]) => `\`${name}(...)\``);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
+})();
 
 /** Whether a training call works on per-task gradients of shared parameters. */
 const perTaskGradients = (v: Value | undefined): v is Extract<Value, { v: 'call' }> =>
@@ -26,7 +33,7 @@ export const gradientMethodNeedsSharing: Rule = {
         span: method.span,
         label: 'needs shared parameters',
         secondary: others.map((s) => ({ span: s.call!.span, message: `\`${s.scheme}\` gives each task its own parameters` })),
-        help: 'share a backbone with `hard(...)`, `adapters(...)` or `mmoe(...)`, or use `aggregation: sum()`',
+        help: `share a backbone with ${sharingParameters}, or use \`aggregation: sum()\``,
       });
     }
   },
