@@ -33,8 +33,8 @@ export const weightings = {
 export const aggregations = {
   sum: { doc: 'sum the weighted task losses, one backward pass', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'sum' }) },
   pcgrad: {
-    doc: 'project conflicting per-task gradients of shared parameters (Yu et al. 2020)', params: [], runs: false,
-    notRun: 'the runtime only sums task gradients so far', perTaskGradients: true, plan: () => ({ kind: 'pcgrad' }),
+    doc: 'PCGrad (Yu et al. 2020): project each task gradient off the others it conflicts with, in a seeded random order, and sum',
+    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'pcgrad' }),
   },
   cagrad: {
     doc: 'conflict-averse gradient descent (Liu et al. 2021)', runs: false, notRun: 'the runtime only sums task gradients so far', perTaskGradients: true,

@@ -5,20 +5,21 @@
 import type { AggregationKind, AggregationPlan } from '../../../job/job.js';
 import { notRunnable } from '../../not-runnable.js';
 import type { Aggregator, AggregatorEntry } from './aggregator.js';
+import { pcgrad } from './pcgrad.js';
 import { sum } from './sum.js';
 
 export type { Aggregator, TaskGradients } from './aggregator.js';
 
 export const aggregators = {
   sum,
-  pcgrad: notRunnable,
+  pcgrad,
   cagrad: notRunnable,
   mgda: notRunnable,
 } satisfies { [K in AggregationKind]: AggregatorEntry<Extract<AggregationPlan, { kind: K }>> };
 
 /** The aggregator of a plan; assertRunnable refuses one that does not run. */
-export function makeAggregator(plan: AggregationPlan): Aggregator {
+export function makeAggregator(plan: AggregationPlan, seed: number): Aggregator {
   const entry: AggregatorEntry<AggregationPlan> = aggregators[plan.kind];
   if (!entry.runnable) throw new Error(`${plan.kind} aggregation reached the training step; assertRunnable refuses it`);
-  return entry.create(plan);
+  return entry.create(plan, seed);
 }
