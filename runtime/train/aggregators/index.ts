@@ -3,9 +3,13 @@
  * compile until it has one: an implementation (one file here), or `notRunnable` until the runtime runs it.
  */
 import type { AggregationKind, AggregationPlan } from '../../../job/job.js';
-import { notRunnable } from '../../not-runnable.js';
 import type { Aggregator, AggregatorEntry } from './aggregator.js';
+import { alignedMtl } from './aligned-mtl.js';
+import { cagrad } from './cagrad.js';
+import { imtlG } from './imtl-g.js';
+import { mgda } from './mgda.js';
 import { pcgrad } from './pcgrad.js';
+import { upgrad } from './upgrad.js';
 import { sum } from './sum.js';
 
 export type { Aggregator, TaskGradients } from './aggregator.js';
@@ -13,8 +17,11 @@ export type { Aggregator, TaskGradients } from './aggregator.js';
 export const aggregators = {
   sum,
   pcgrad,
-  cagrad: notRunnable,
-  mgda: notRunnable,
+  cagrad,
+  mgda,
+  imtl_g: imtlG,
+  upgrad,
+  aligned_mtl: alignedMtl,
 } satisfies { [K in AggregationKind]: AggregatorEntry<Extract<AggregationPlan, { kind: K }>> };
 
 /** The aggregator of a plan; assertRunnable refuses one that does not run. */
