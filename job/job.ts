@@ -254,6 +254,9 @@ export const AggregationPlanSchema = Type.Union([
   kind('pcgrad'),
   kind('cagrad', { c: num() }),
   kind('mgda'),
+  kind('imtl_g'),
+  kind('upgrad'),
+  kind('aligned_mtl'),
 ]);
 export type AggregationPlan = Static<typeof AggregationPlanSchema>;
 export type AggregationKind = AggregationPlan['kind'];

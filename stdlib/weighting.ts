@@ -33,16 +33,29 @@ export const weightings = {
 export const aggregations = {
   sum: { doc: 'sum the weighted task losses, one backward pass', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'sum' }) },
   pcgrad: {
-    doc: 'project conflicting per-task gradients of shared parameters (Yu et al. 2020)', params: [], runs: false,
-    notRun: 'the runtime only sums task gradients so far', perTaskGradients: true, plan: () => ({ kind: 'pcgrad' }),
+    doc: 'PCGrad (Yu et al. 2020): project each task gradient off the others it conflicts with, in a seeded random order, and sum',
+    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'pcgrad' }),
   },
   cagrad: {
-    doc: 'conflict-averse gradient descent (Liu et al. 2021)', runs: false, notRun: 'the runtime only sums task gradients so far', perTaskGradients: true,
-    params: [p('c', number, 'conflict radius', '0.5', notNegative)],
+    doc: 'CAGrad, conflict-averse gradient descent (Liu et al. 2021): the average gradient moved, within radius c·‖g0‖, towards the worst task; divided by 1 + c² as in the authors\' code',
+    runs: true, perTaskGradients: true,
+    params: [p('c', number, 'conflict radius, relative to the average gradient\'s norm; 0 is the average gradient', '0.5', notNegative)],
     plan: (a) => ({ kind: 'cagrad', c: a.number('c') }),
   },
   mgda: {
-    doc: 'multiple-gradient descent, min-norm point (Sener & Koltun 2018)', params: [], runs: false,
-    notRun: 'the runtime only sums task gradients so far', perTaskGradients: true, plan: () => ({ kind: 'mgda' }),
+    doc: 'MGDA (Sener & Koltun 2018): the min-norm point of the convex hull of the task gradients (Frank-Wolfe)', params: [], runs: true,
+    perTaskGradients: true, plan: () => ({ kind: 'mgda' }),
+  },
+  imtl_g: {
+    doc: 'IMTL-G (Liu et al. 2021, impartial MTL): weights summing to 1 that give the update equal projections on every task gradient\'s direction',
+    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'imtl_g' }),
+  },
+  upgrad: {
+    doc: 'UPGrad (Quinton & Rey 2024, torchjd): the average of each task gradient projected onto the dual cone of all of them, so no task\'s loss goes up to first order',
+    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'upgrad' }),
+  },
+  aligned_mtl: {
+    doc: 'Aligned-MTL (Senushkin et al. 2023): the task gradients aligned to condition number 1 through the Gram matrix\'s eigendecomposition, scaled by the smallest singular value, summed',
+    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'aligned_mtl' }),
   },
 } satisfies { [K in AggregationKind]: AggregationEntry<K> };

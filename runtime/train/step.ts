@@ -55,7 +55,7 @@ interface StepPlan {
 export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: TrainStepOptions = {}): TrainStep {
   const allowed = new Set(options.tasks ?? model.heads.keys());
   const weighting = options.weighting ?? makeWeighting({ ...model.job, training: { ...model.job.training, weighting: { kind: 'static' } } });
-  const aggregator = options.aggregator ?? makeAggregator(model.job.training.aggregation);
+  const aggregator = options.aggregator ?? makeAggregator(model.job.training.aggregation, model.job.training.seed);
   const learningRate = options.learningRate ?? (() => 0.001);
   let step = options.firstStep ?? 0;
 

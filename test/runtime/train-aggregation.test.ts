@@ -207,7 +207,7 @@ describe('the step’s path', () => {
 
   it('sum, the job’s default, runs one forward and one backward pass for all tasks; a per-task aggregator one per task', async () => {
     const job = jobs[0]![1]();
-    assert.equal(makeAggregator(job.training.aggregation).perTask, false);
+    assert.equal(makeAggregator(job.training.aggregation, job.training.seed).perTask, false);
     const [batch] = await batches(job, 1);
     const model = buildModel(job, width, 1);
     const summed = counting(model);

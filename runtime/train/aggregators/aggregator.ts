@@ -42,6 +42,8 @@ export type Aggregator =
  */
 export interface AggregatorExample<P extends AggregationPlan = AggregationPlan> {
   readonly plan: P;
+  /** The training seed handed to `create` (default 0): what a method that draws (PCGrad's task order) draws from. */
+  readonly seed?: number;
   /** `gradients[k][i]`: task k's gradient of shared parameter i. */
   readonly gradients: readonly (readonly (readonly number[])[])[];
   /** The gradient to apply to shared parameter i. */
@@ -50,7 +52,8 @@ export interface AggregatorExample<P extends AggregationPlan = AggregationPlan> 
 
 export interface AggregatorRuntime<P extends AggregationPlan = AggregationPlan> {
   readonly runnable: true;
-  create(plan: P): Aggregator;
+  /** `seed` is the job's training seed: a method that draws (PCGrad's task order) draws from it, deterministically. */
+  create(plan: P, seed: number): Aggregator;
   /** At least one hand-worked case, each with a one-line comment of its arithmetic. */
   readonly examples: readonly [AggregatorExample<P>, ...AggregatorExample<P>[]];
   /** Why one task's gradient does not come back unchanged (a method that rescales it even alone); absent for the rest. */

@@ -3,22 +3,30 @@
  * compile until it has one: an implementation (one file here), or `notRunnable` until the runtime runs it.
  */
 import type { AggregationKind, AggregationPlan } from '../../../job/job.js';
-import { notRunnable } from '../../not-runnable.js';
 import type { Aggregator, AggregatorEntry } from './aggregator.js';
+import { alignedMtl } from './aligned-mtl.js';
+import { cagrad } from './cagrad.js';
+import { imtlG } from './imtl-g.js';
+import { mgda } from './mgda.js';
+import { pcgrad } from './pcgrad.js';
+import { upgrad } from './upgrad.js';
 import { sum } from './sum.js';
 
 export type { Aggregator, TaskGradients } from './aggregator.js';
 
 export const aggregators = {
   sum,
-  pcgrad: notRunnable,
-  cagrad: notRunnable,
-  mgda: notRunnable,
+  pcgrad,
+  cagrad,
+  mgda,
+  imtl_g: imtlG,
+  upgrad,
+  aligned_mtl: alignedMtl,
 } satisfies { [K in AggregationKind]: AggregatorEntry<Extract<AggregationPlan, { kind: K }>> };
 
 /** The aggregator of a plan; assertRunnable refuses one that does not run. */
-export function makeAggregator(plan: AggregationPlan): Aggregator {
+export function makeAggregator(plan: AggregationPlan, seed: number): Aggregator {
   const entry: AggregatorEntry<AggregationPlan> = aggregators[plan.kind];
   if (!entry.runnable) throw new Error(`${plan.kind} aggregation reached the training step; assertRunnable refuses it`);
-  return entry.create(plan);
+  return entry.create(plan, seed);
 }

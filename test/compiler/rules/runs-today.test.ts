@@ -28,12 +28,11 @@ describe('rule runs-today', () => {
     const source = `${ROWS}
 features f { dataset: rows, transforms: [standardize(age)] }
 task a { features: f, target: age, head: regression }
-train { weighting: gradnorm(), aggregation: mgda() }`;
+train { weighting: gradnorm(), aggregation: pcgrad() }`;
     const c = expectDiagnostics(source, [
       { code: 'MTL0501', ...pos(source, 'gradnorm()'), message: '`gradnorm` does not run in this version of mtl (the compiler understands it; the runtime has no GradNorm yet)' },
-      { code: 'MTL0501', ...pos(source, 'mgda()'), message: '`mgda` does not run in this version of mtl (the compiler understands it; the runtime only sums task gradients so far)' },
     ], rule);
-    assert.equal(c.diagnostics[1]!.help, 'the aggregations this version runs: `sum`');
+    assert.equal(c.diagnostics[0]!.help, 'the weightings this version runs: `equal`, `static`, `uncertainty`, `dwa`');
   });
 
   it('with allowUnrunnable, warns instead and compiles to a job', () => {
@@ -54,7 +53,7 @@ task a { features: f, target: age, head: regression, backbone: sequential(mlp(un
     const single_ = single(compileSource(`${ROWS}
 features f { dataset: rows, transforms: [standardize(age)] }
 task a { features: f, target: age, head: regression }
-train { aggregation: pcgrad() }`, rule));
+train { weighting: gradnorm() }`, rule));
     assert.equal(single_.severity, 'error');
   });
 });

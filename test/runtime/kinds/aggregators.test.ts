@@ -53,7 +53,7 @@ describe('every runnable aggregator', () => {
     describe(kind, () => {
       entry.examples.forEach((example, n) => {
         it(`example ${n + 1}: ${JSON.stringify(example.gradients)} → ${JSON.stringify(example.aggregated)}`, () => {
-          const got = valuesOf(entry.create(example.plan), example.gradients);
+          const got = valuesOf(entry.create(example.plan, example.seed ?? 0), example.gradients);
           assert.equal(got.length, example.aggregated.length, 'one gradient per shared parameter');
           got.forEach((g, i) => assertAllClose(g, example.aggregated[i]!, TOLERANCE, `parameter ${i}`));
         });
@@ -61,7 +61,7 @@ describe('every runnable aggregator', () => {
         const oneTask = example.gradients.slice(0, 1);
         if (entry.changesOneTask === undefined) {
           it(`example ${n + 1}: one task’s gradients alone come back unchanged`, () => {
-            const got = valuesOf(entry.create(example.plan), oneTask);
+            const got = valuesOf(entry.create(example.plan, example.seed ?? 0), oneTask);
             got.forEach((g, i) => assertAllClose(g, oneTask[0]![i]!, TOLERANCE, `parameter ${i}`));
           });
         } else {
@@ -69,7 +69,7 @@ describe('every runnable aggregator', () => {
         }
 
         it(`example ${n + 1}: leaves no tensor behind`, () => {
-          const aggregator = entry.create(example.plan);
+          const aggregator = entry.create(example.plan, example.seed ?? 0);
           const before = tf.memory().numTensors;
           tf.tidy(() => {
             aggregated(aggregator, example.gradients);
