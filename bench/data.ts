@@ -96,6 +96,7 @@ function baseJob(root: string, files: string[], columns: Job['datasets'][number]
       stages: [{ tasks: tasks.map((t) => t.name), frozen: [], epochs: 1, steps: null }],
       selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
       evalEvery: 1,
+      conflictsEvery: 0,
       shuffleBuffer: 10_000,
     },
   };

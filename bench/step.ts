@@ -85,6 +85,7 @@ function benchJob(): Job {
       stages: [{ tasks: ['a', 'b'], frozen: [], epochs: 1, steps: null }],
       selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
       evalEvery: 1,
+      conflictsEvery: 0,
       shuffleBuffer: 1,
     },
   };

@@ -141,6 +141,12 @@ async function runCompiledJob(job: import('../job/job.js').Job, name: string, op
       process.stdout.write(`  ${task.padEnd(20)} ${Object.entries(scores).map(([k, v]) => `${k} ${v === null ? '-' : (v as number).toFixed(4)}`).join('  ')}\n`);
     }
   }
+  if (summary.conflicts.length > 0) {
+    process.stdout.write('gradient conflicts (cosine on the shared parameters, sampled steps):\n');
+    for (const c of summary.conflicts) {
+      process.stdout.write(`  ${`${c.tasks[0]} × ${c.tasks[1]}`.padEnd(20)} mean ${c.meanCosine.toFixed(4)}  negative ${(100 * c.negativeShare).toFixed(0)}% of ${c.samples} steps\n`);
+    }
+  }
   process.stdout.write(`run directory: ${out}\n`);
 }
 

@@ -290,6 +290,7 @@ export const TrainingPlanSchema = object({
   stages: Type.Array(StagePlanSchema),
   selection: SelectionPlanSchema,
   evalEvery: int('evaluate on the validation split every this many epochs'),
+  conflictsEvery: int('sample the cosine of every pair of task gradients on the shared parameters every this many steps; 0 never samples'),
   shuffleBuffer: int(),
 });
 export type TrainingPlan = Static<typeof TrainingPlanSchema>;

@@ -4,9 +4,11 @@
  * runJob writes the run directory:
  *   job.json        the job as executed
  *   features.json   what the loader fitted on the training split (FittedFeatures)
- *   metrics.jsonl   one line per evaluated epoch and task: { epoch, split: 'valid', task, loss, <metric>... }
+ *   metrics.jsonl   one line per evaluated epoch and task: { epoch, split: 'valid', task, loss, <metric>... }; per sampled
+ *                   step and pair of tasks { kind: 'conflict', step, epoch, tasks: [a, b], cosine }; per epoch of an
+ *                   adaptive weighting { kind: 'weights', epoch, weights: { task: w } }
  *   weights.bin, weights.json   the selected weights, in TensorFlow.js's weights-manifest format
- *   summary.json    best epoch, its validation metrics, backend, steps, seconds
+ *   summary.json    best epoch, its validation metrics, gradient conflicts per pair of tasks, backend, steps, seconds
  *   curves.svg      learning curves: training loss and every validation measure per epoch and task
  * Everything is written to `<out>.partial-<pid>` and renamed to `out` only at the end, so a failed
  * run leaves nothing that looks complete.
@@ -22,6 +24,7 @@ import { loadFitted, openJobData, saveFitted } from './data/loader.js';
 import { UserError } from './errors.js';
 import { curvesSvg, type CurvePoint } from './report/curves.js';
 import type { EpochRecord } from './train/train.js';
+import type { ConflictSummary } from './train/conflicts.js';
 import { buildModel } from './model/build.js';
 import { assertRunnable } from './model/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
@@ -49,6 +52,8 @@ export interface RunSummary {
   epochs: number;
   steps: number;
   stoppedEarly: boolean;
+  /** Per pair of tasks: the sampled steps, their mean gradient cosine and the share of them below 0. */
+  conflicts: ConflictSummary[];
   backend: { name: string; reason: string };
   seconds: number;
 }
@@ -98,6 +103,7 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
       epochs: result.history.length,
       steps: result.steps,
       stoppedEarly: result.stoppedEarly,
+      conflicts: result.conflicts,
       backend,
       seconds: (performance.now() - started) / 1000,
     };

@@ -12,6 +12,13 @@ const backbone = union(ref('backbone'), ctor('backbone'));
 /** How many epochs a run without `epochs`, `steps` or stages trains (the `epochs` field's doc says so). */
 export const EPOCHS_WITHOUT_LENGTH = 1;
 
+/**
+ * How often a run samples gradient conflicts when `conflicts_every` is not given and the aggregation computes per-task
+ * gradients anyway (the cosines then cost one Gram matrix); with `sum()` sampling costs a backward pass per task, so
+ * it is off unless asked for.
+ */
+export const CONFLICTS_EVERY_PER_TASK = 50;
+
 export const declarationFields: Record<DeclarationKind, Param[]> = {
   dataset: [
     p('files', union(string, list(string)), 'Arrow IPC files (file or stream format); globs for shards; relative to this program'),
@@ -48,6 +55,7 @@ export const declarationFields: Record<DeclarationKind, Param[]> = {
     p('stages', list(ctor('stage')), 'a curriculum (default: all tasks for the whole run)', '[]'),
     p('select', ctor('selection'), 'model selection and early stopping', 'best()'),
     p('eval_every', int, 'evaluate on the validation split every this many epochs', '1', atLeastOne),
+    p('conflicts_every', optional(int), `sample the cosine of every pair of task gradients on the shared parameters every this many steps; 0 never (default ${CONFLICTS_EVERY_PER_TASK} when the aggregation computes per-task gradients, 0 with \`sum()\`, where a sampled step costs a backward pass per task)`, undefined, notNegative),
     p('shuffle_buffer', int, 'rows in the shuffle buffer', '8192', atLeastOne),
   ],
 };

@@ -62,7 +62,7 @@ export function isOf<C extends Category>(ctor: Constructor, category: C): ctor i
 export type { Param, Limits, Signature, Runs, ValueKind } from './signature.js';
 export { describeLimits, withinLimits } from './signature.js';
 export type { Args, Plans, PlannedCategory, PhasePlan } from './args.js';
-export { declarationFields, assignedCategory, EPOCHS_WITHOUT_LENGTH, type DeclarationKind } from './declarations.js';
+export { declarationFields, assignedCategory, EPOCHS_WITHOUT_LENGTH, CONFLICTS_EVERY_PER_TASK, type DeclarationKind } from './declarations.js';
 export type { ExpandedLayer, LayerKindEntry } from './backbones.js';
 export { layerKinds, kindAfterLayer, layerShape } from './backbones.js';
 export type { SharingLayout, ShareModules, Survivors } from './sharing.js';

@@ -5,7 +5,7 @@
 import type { TrainingPlan, StagePlan } from '../../job/job.js';
 import type { CheckedProgram } from '../check/model.js';
 import { fieldsOf } from '../check/args.js';
-import { EPOCHS_WITHOUT_LENGTH } from '../../stdlib/index.js';
+import { CONFLICTS_EVERY_PER_TASK, EPOCHS_WITHOUT_LENGTH } from '../../stdlib/index.js';
 
 export function trainingPlan(program: CheckedProgram, liveTasks: string[]): TrainingPlan {
   const t = fieldsOf(program.train, 'the `train` block');
@@ -13,6 +13,9 @@ export function trainingPlan(program: CheckedProgram, liveTasks: string[]): Trai
   // Without stages, one stage trains every task for the run's length: `steps` if given, else `epochs`.
   const steps = t.optionalNumber('steps');
   const whole: StagePlan = { tasks: liveTasks, frozen: [], epochs: steps === null ? t.optionalNumber('epochs') ?? EPOCHS_WITHOUT_LENGTH : null, steps };
+  // Sampling conflicts is cheap only where the aggregation computes per-task gradients anyway.
+  const aggregation = program.train.aggregation;
+  const perTask = aggregation?.v === 'call' && aggregation.ctor.category === 'aggregation' && aggregation.ctor.perTaskGradients;
   return {
     optimizer: t.plan('optimizer', 'optimizer'),
     taskLr: t.numberRecord('task_lr'),
@@ -24,6 +27,7 @@ export function trainingPlan(program: CheckedProgram, liveTasks: string[]): Trai
     stages: given.length ? given : [whole],
     selection: t.plan('select', 'selection'),
     evalEvery: t.number('eval_every'),
+    conflictsEvery: t.optionalNumber('conflicts_every') ?? (perTask ? CONFLICTS_EVERY_PER_TASK : 0),
     shuffleBuffer: t.number('shuffle_buffer'),
   };
 }

@@ -7,15 +7,21 @@
  *   summed    one forward pass for all tasks (one backbone pass), one backward pass of the total loss (sum)
  *   per task  each task's weighted loss differentiated on its own (task-gradients.ts), its gradient of the shared
  *             parameters handed to the aggregator, which returns the update of those
+ *
+ * Every `conflictsEvery` steps the step also samples gradient conflicts (conflicts.ts): the cosines of its task
+ * gradients on the shared parameters. On the per-task path they come from the gradients the aggregator gets; on the
+ * summed path the step differentiates each task apart for that alone, under the summed pass's dropout masks, and
+ * still applies the summed gradient, so a run's weights do not depend on whether it samples.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/api.js';
-import type { MtlModel, Param } from '../model/types.js';
+import type { DropoutSeeds, MtlModel, Param } from '../model/types.js';
 import { makeAggregator, type Aggregator } from './aggregators/index.js';
 import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { Optimizer, ParamGradient } from './optimizer.js';
-import { taskGradients, type StepGradients, type TaskGradientPlan } from './task-gradients.js';
+import { taskConflicts, type TaskConflict } from './conflicts.js';
+import { eachTaskGradients, sharedRows, taskGradients, type StepGradients, type TaskGradientPlan } from './task-gradients.js';
 import { makeWeighting, weightedTotal, type LossWeighting } from './weightings/index.js';
 
 export interface TrainStepOptions {
@@ -33,6 +39,10 @@ export interface TrainStepOptions {
   firstStep?: number;
   /** Receives each step's per-task losses (before weighting). */
   onTaskLosses?: (losses: Readonly<Record<string, number>>) => void;
+  /** Sample the gradient conflicts of every this many steps (the steps whose 1-based index it divides); 0 or absent: never. */
+  conflictsEvery?: number;
+  /** Receives a sampled step's conflicts, with the step's 1-based index (steps count across stages). */
+  onConflicts?: (step: number, conflicts: readonly TaskConflict[]) => void;
 }
 
 /**
@@ -82,6 +92,9 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
       throw new Error(`a batch of dataset '${batch.dataset}' has labels for none of the tasks it should train (${[...(only ?? allowed)].join(', ')})`);
     }
     const wantTaskLosses = options.onTaskLosses !== undefined;
+    const every = options.conflictsEvery ?? 0;
+    const sampled = every > 0 && (step + 1) % every === 0 && plan.tasks.length >= 2;
+    let conflicts: TaskConflict[] = [];
     let kept: tf.Scalar[] = [];
     const losses = tf.tidy(() => {
       const inputs = inputTensors(batch, plan.inputs);
@@ -89,9 +102,16 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
       let result: StepGradients;
       if (aggregator.perTask) {
         plan.perTask ??= planTaskGradients(model, weighting, plan, options.frozen);
-        result = taskGradients(model, weighting, plan.perTask, aggregator, inputs, labels, wantTaskLosses);
+        const observe = sampled ? (gradients: Parameters<typeof taskConflicts>[0]) => (conflicts = taskConflicts(gradients)) : undefined;
+        result = taskGradients(model, weighting, plan.perTask, aggregator, inputs, labels, wantTaskLosses, observe);
       } else {
-        result = summedGradients(model, weighting, plan, inputs, labels, wantTaskLosses);
+        const seeds: DropoutSeeds = new Map();
+        result = summedGradients(model, weighting, plan, inputs, labels, wantTaskLosses, seeds);
+        if (sampled) {
+          plan.perTask ??= planTaskGradients(model, weighting, plan, options.frozen);
+          const { byTask } = eachTaskGradients(model, weighting, plan.perTask, inputs, labels, seeds, false);
+          conflicts = taskConflicts(sharedRows(plan.perTask, byTask));
+        }
       }
       kept = result.taskLosses;
       optimizer.apply(result.gradients, learningRate(step));
@@ -99,6 +119,7 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     });
     kept.forEach((l) => l.dispose());
     step += 1;
+    if (sampled && conflicts.length > 0) options.onConflicts?.(step, conflicts);
     // One read per step: the total and every task's loss come back together.
     const values = losses.dataSync();
     losses.dispose();
@@ -115,10 +136,11 @@ function summedGradients(
   inputs: Record<string, tf.Tensor>,
   labels: ReadonlyMap<string, TaskLabels>,
   keepTaskLosses: boolean,
+  seeds: DropoutSeeds,
 ): StepGradients {
   let taskLosses: tf.Scalar[] = [];
   const { value, grads } = tf.variableGrads(() => {
-    const logits = model.forward(inputs, plan.tasks, true);
+    const logits = model.forward(inputs, plan.tasks, true, seeds);
     const byTask = new Map(plan.tasks.map((t) => [t, taskLoss(model.heads.get(t)!, logits.get(t)!, labels.get(t)!)]));
     // The tape's forward pass frees everything but its result: keep the task losses to read them.
     if (keepTaskLosses) taskLosses = [...byTask.values()].map((l) => tf.keep(l));

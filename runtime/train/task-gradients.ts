@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DropoutSeeds, MtlModel, Param } from '../model/types.js';
 import type { Aggregator } from './aggregators/index.js';
+import type { TaskGradients } from './aggregators/aggregator.js';
 import type { TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { ParamGradient } from './optimizer.js';
@@ -44,28 +45,15 @@ export function taskGradients(
   inputs: Record<string, tf.Tensor>,
   labels: ReadonlyMap<string, TaskLabels>,
   keepTaskLosses: boolean,
+  observe?: (gradients: TaskGradients) => void,
 ): StepGradients {
-  const seeds: DropoutSeeds = new Map();
-  const terms: tf.Scalar[] = [];
-  const taskLosses: tf.Scalar[] = [];
-  const byTask = new Map<string, tf.NamedTensorMap>();
-  for (const task of plan.tasks) {
-    const own = plan.own.get(task)!;
-    const { value, grads } = tf.variableGrads(() => {
-      const head = model.heads.get(task)!;
-      const loss = taskLoss(head, model.forward(inputs, [task], true, seeds).get(task)!, labels.get(task)!);
-      // The tape's forward pass frees everything but its result: keep the task loss to read it.
-      if (keepTaskLosses) taskLosses.push(tf.keep(loss));
-      return weighting.term(task, loss);
-    }, own.map((p) => p.variable));
-    terms.push(value);
-    byTask.set(task, grads);
-  }
+  const { terms, taskLosses, byTask } = eachTaskGradients(model, weighting, plan, inputs, labels, new Map(), keepTaskLosses);
   const penalty = plan.penalized ? tf.variableGrads(() => model.penalty(plan.params)!, plan.params.map((p) => p.variable)) : null;
 
   const { shared } = plan;
-  const gradients = plan.tasks.map((task) => shared.map((p) => byTask.get(task)![p.variable.name] ?? tf.zerosLike(p.variable)));
-  const aggregated = aggregator.aggregate({ tasks: plan.tasks, params: shared, gradients });
+  const sharedGradients = sharedRows(plan, byTask);
+  observe?.(sharedGradients);
+  const aggregated = aggregator.aggregate(sharedGradients);
   if (aggregated.length !== shared.length || aggregated.some((g, i) => !tf.util.arraysEqual(g.shape, shared[i]!.variable.shape))) {
     throw new Error(
       `the aggregator returned ${aggregated.length} gradients shaped ${aggregated.map((g) => `[${g.shape.join(', ')}]`).join(' ')} ` +
@@ -84,4 +72,41 @@ export function taskGradients(
   }
   const total = sumInOrder(terms);
   return { value: penalty ? tf.add(total, penalty.value) : total, taskLosses, gradients: result };
+}
+
+/**
+ * Each task's forward pass and gradient of its weighted loss w_k·L_k, under its own tape, with respect to the parameters
+ * it depends on. Passes given `seeds` a step's drawn dropout masks reuse them and draw nothing new.
+ */
+export function eachTaskGradients(
+  model: MtlModel,
+  weighting: LossWeighting,
+  plan: TaskGradientPlan,
+  inputs: Record<string, tf.Tensor>,
+  labels: ReadonlyMap<string, TaskLabels>,
+  seeds: DropoutSeeds,
+  keepTaskLosses: boolean,
+): { terms: tf.Scalar[]; taskLosses: tf.Scalar[]; byTask: Map<string, tf.NamedTensorMap> } {
+  const terms: tf.Scalar[] = [];
+  const taskLosses: tf.Scalar[] = [];
+  const byTask = new Map<string, tf.NamedTensorMap>();
+  for (const task of plan.tasks) {
+    const own = plan.own.get(task)!;
+    const { value, grads } = tf.variableGrads(() => {
+      const head = model.heads.get(task)!;
+      const loss = taskLoss(head, model.forward(inputs, [task], true, seeds).get(task)!, labels.get(task)!);
+      // The tape's forward pass frees everything but its result: keep the task loss to read it.
+      if (keepTaskLosses) taskLosses.push(tf.keep(loss));
+      return weighting.term(task, loss);
+    }, own.map((p) => p.variable));
+    terms.push(value);
+    byTask.set(task, grads);
+  }
+  return { terms, taskLosses, byTask };
+}
+
+/** Every task's gradient of each shared parameter (zeros where it has none): what an aggregator gets. */
+export function sharedRows(plan: TaskGradientPlan, byTask: ReadonlyMap<string, tf.NamedTensorMap>): TaskGradients {
+  const gradients = plan.tasks.map((task) => plan.shared.map((p) => byTask.get(task)![p.variable.name] ?? tf.zerosLike(p.variable)));
+  return { tasks: plan.tasks, params: plan.shared, gradients };
 }

@@ -4,6 +4,9 @@
  * After every `evalEvery` epochs (and at the end of each stage), all tasks are evaluated on the validation split;
  * the best weights by the selection plan are kept and restored at the end. Early stopping ends the
  * current stage; the next one, if any, starts with fresh patience.
+ *
+ * Besides the validation rows, metrics.jsonl gets the sampled gradient conflicts (`kind: 'conflict'`, every
+ * `conflictsEvery` steps) and, per epoch, an adaptive weighting's current weights (`kind: 'weights'`).
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +23,7 @@ import { makeOptimizer } from './optimizer.js';
 import { makeProgress } from './progress.js';
 import { groupSampler } from './sampling.js';
 import { learningRate } from './schedule.js';
+import { ConflictTally, type ConflictSummary } from './conflicts.js';
 import { BestWeights } from './selection.js';
 import { planStages } from './stages.js';
 import { makeTrainStep } from './step.js';
@@ -62,7 +66,12 @@ export interface TrainResult {
   steps: number;
   stoppedEarly: boolean;
   seconds: number;
+  /** Per pair of tasks, the sampled gradient conflicts of the run (empty when it sampled none). */
+  conflicts: ConflictSummary[];
 }
+
+/** Weightings whose weights never change: their weights are not logged per epoch. */
+const FIXED_WEIGHTINGS: ReadonlySet<string> = new Set(['static', 'equal']);
 
 export async function train(job: Job, data: JobData, options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now();
@@ -93,6 +102,8 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   };
 
   const history: EpochRecord[] = [];
+  const tally = new ConflictTally();
+  let conflictRows: string[] = [];
   let step = 0;
   let epoch = 0;
   let stoppedEarly = false;
@@ -111,6 +122,11 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         weighting,
         learningRate: (s) => learningRate(schedule, s, totalSteps),
         firstStep: step,
+        conflictsEvery: training.conflictsEvery,
+        onConflicts: (at, conflicts) => {
+          tally.add(conflicts);
+          for (const { tasks, cosine } of conflicts) conflictRows.push(JSON.stringify({ kind: 'conflict', step: at, epoch, tasks, cosine }));
+        },
         onTaskLosses: (losses) => {
           for (const [task, loss] of Object.entries(losses)) {
             const entry = taskLoss.get(task) ?? { sum: 0, steps: 0 };
@@ -141,6 +157,12 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         const seconds = (performance.now() - epochStarted) / 1000;
         const taskTrainLoss = Object.fromEntries([...taskLoss].map(([t, e]) => [t, e.sum / e.steps]));
         weighting.endEpoch(taskTrainLoss);
+        if (options.out) {
+          // The weights as the epoch leaves them: what the next epoch starts with.
+          const weightRows = FIXED_WEIGHTINGS.has(training.weighting.kind) ? [] : [JSON.stringify({ kind: 'weights', epoch, weights: weighting.current() })];
+          appendLines(options.out, [...conflictRows, ...weightRows]);
+        }
+        conflictRows = [];
         // Every stage's end is evaluated too: the next stage changes what trains, and the run's end needs a score.
         const evaluated = epoch % Math.max(1, training.evalEvery) === 0 || step >= stageEnd;
         const valid = evaluated ? await evaluate(model, data, 'valid') : null;
@@ -177,7 +199,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
     optimizer.dispose();
     weighting.dispose();
   }
-  return { model, history, best: best.best, steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000 };
+  return { model, history, best: best.best, steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000, conflicts: tally.summary() };
 }
 
 /**
@@ -207,8 +229,11 @@ export function taskLrMultiplier(job: Job): (param: Param) => number {
 }
 
 function appendMetrics(out: string, epoch: number, scores: SplitScores): void {
-  const lines = Object.entries(scores).map(([task, values]) => JSON.stringify({ epoch, split: 'valid', task, ...values }));
-  appendFileSync(join(out, 'metrics.jsonl'), lines.map((l) => `${l}\n`).join(''));
+  appendLines(out, Object.entries(scores).map(([task, values]) => JSON.stringify({ epoch, split: 'valid', task, ...values })));
+}
+
+function appendLines(out: string, lines: readonly string[]): void {
+  if (lines.length > 0) appendFileSync(join(out, 'metrics.jsonl'), lines.map((l) => `${l}\n`).join(''));
 }
 
 function epochLine(record: EpochRecord, totalSteps: number, improved: boolean): string {

@@ -75,6 +75,7 @@ export const defaultTraining: TrainingPlan = {
   stages: [{ tasks: [], frozen: [], epochs: 1, steps: null }],
   selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
   evalEvery: 1,
+  conflictsEvery: 0,
   shuffleBuffer: 16,
 };
 

@@ -81,6 +81,7 @@ export function trainingPlan(overrides: Partial<TrainingPlan> = {}, tasks: strin
     stages: [{ tasks, frozen: [], epochs: 3, steps: null }],
     selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
     evalEvery: 1,
+    conflictsEvery: 0,
     shuffleBuffer: 1000,
     ...overrides,
   };
