@@ -1,7 +1,7 @@
 /**
  * The diagnostics context every check reports through. It caps the errors shown (graphql-js's maxErrors) and keeps
- * warnings aside, showing them only for a program without errors: after an error a warning is usually an echo of it
- * (the definition a misspelled reference meant is "unused"). Rules just report; the policy is here, so it does not
+ * warnings and infos aside, showing them only for a program without errors: after an error a warning is usually an
+ * echo of it (the definition a misspelled reference meant is "unused"), and what a broken program would cost is noise. Rules just report; the policy is here, so it does not
  * depend on the order the rules run in.
  */
 import { diagnostic, sortDiagnostics, type Diagnostic, type DiagnosticInput, type Span } from '../diagnostics/diagnostic.js';
@@ -28,7 +28,7 @@ export class DiagnosticsContext {
     const at = input.span;
     if (this.quiet.some((q) => q.file === at.file && at.start >= q.start && at.end <= q.end && (at.end > at.start || q.end === q.start))) return;
     const d = diagnostic(input);
-    if (d.severity === 'warning') {
+    if (d.severity !== 'error') {
       this.warnings.push(d);
       return;
     }
@@ -41,7 +41,7 @@ export class DiagnosticsContext {
   }
 
   /**
-   * In source order: the warnings when there is no error; otherwise the errors only and, past `maxErrors` of them,
+   * In source order: the warnings and infos when there is no error; otherwise the errors only and, past `maxErrors` of them,
    * the first ones in the source (whichever rule found them), then one MTL0005 where the first error left out is.
    * Every rule runs to the end, so what is shown never depends on the order of the rules.
    */

@@ -2,7 +2,7 @@
  * Every diagnostic code in one place, so codes stay stable and unique: one code per problem, a new problem gets a
  * new code at the end of its section, and a code is never reused for another meaning.
  * 00xx: syntax and files; 01xx: names and types; 02xx: data and heads; 03xx: model; 04xx: training;
- * 05xx: what this version runs; 09xx: warnings.
+ * 05xx: what this version runs; 06xx: costs (info); 09xx: warnings.
  *
  * Narrowed codes (each once covered several problems; it keeps the first below, the others moved to new codes):
  * - MTL0105 a missing argument or field; a transform with no columns is MTL0112.
@@ -64,6 +64,8 @@ export const Codes = {
   TrainingLength: 'MTL0406',
 
   NotRunYet: 'MTL0501',
+
+  BackwardPassesPerStep: 'MTL0601',
 
   UnusedDefinition: 'MTL0901',
   TaskNeverTrains: 'MTL0902',

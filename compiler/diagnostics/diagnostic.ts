@@ -5,7 +5,8 @@
  */
 import { compareText } from '../util/compare.js';
 
-export type Severity = 'error' | 'warning';
+/** `info` says something worth knowing about a correct program (what it costs); it is neither an error nor a warning. */
+export type Severity = 'error' | 'warning' | 'info';
 
 /** A half-open range of character offsets in one source file. */
 export interface Span {

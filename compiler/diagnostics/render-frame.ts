@@ -23,7 +23,7 @@ const paint = (on: boolean, code: string) => (text: string) => (on ? `\x1b[${cod
 export function renderFrame(d: Diagnostic, sources: Sources, options: FrameOptions = {}): string {
   const color = options.color ?? false;
   const bold = paint(color, '1');
-  const severityColor = paint(color, d.severity === 'error' ? '1;31' : '1;33');
+  const severityColor = paint(color, d.severity === 'error' ? '1;31' : d.severity === 'warning' ? '1;33' : '1;36');
   const blue = paint(color, '1;34');
   const labels = [d.primary, ...d.secondary];
   const gutter = Math.max(...labels.map((l) => String(lineOf(l, sources)).length));
@@ -68,8 +68,9 @@ function lineOf(label: Label, sources: Sources): number {
 export function renderFrames(diagnostics: readonly Diagnostic[], sources: Sources, options: FrameOptions = {}): string {
   if (diagnostics.length === 0) return '';
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
+  // Infos are not counted: a program that only has them has nothing to fix.
+  const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
   const summary = [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '']
     .filter(Boolean).join(', ');
-  return diagnostics.map((d) => renderFrame(d, sources, options)).join('\n\n') + `\n\n${summary}\n`;
+  return diagnostics.map((d) => renderFrame(d, sources, options)).join('\n\n') + (summary ? `\n\n${summary}\n` : '\n');
 }

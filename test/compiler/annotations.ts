@@ -14,7 +14,7 @@
 export interface Expectation {
   file: string;
   line: number;
-  severity: 'error' | 'warning';
+  severity: 'error' | 'warning' | 'info';
   code: string;
   text: string;
   /** Where the annotation itself is written (for messages about it). */
@@ -26,7 +26,7 @@ export interface FixtureOptions {
   allowUnrunnable?: boolean;
 }
 
-const ANNOTATION = /^\/\/~(\^+|\|)?\s+(error|warning)\s+(MTL\d{4})(?:\s+(.*))?$/;
+const ANNOTATION = /^\/\/~(\^+|\|)?\s+(error|warning|info)\s+(MTL\d{4})(?:\s+(.*))?$/;
 const DIRECTIVE = /^\/\/@\s+([a-z-]+)(?::\s*(.*))?$/;
 
 export function parseAnnotations(file: string, text: string): { expectations: Expectation[]; options: FixtureOptions; problems: string[] } {
@@ -61,7 +61,7 @@ export function parseAnnotations(file: string, text: string): { expectations: Ex
       target = previousTarget;
     } else if (marker) target = lineNumber - marker.length;
     previousTarget = target;
-    expectations.push({ file, line: target, severity: severity as 'error' | 'warning', code: code!, text: (message ?? '').trim(), writtenAt: lineNumber });
+    expectations.push({ file, line: target, severity: severity as 'error' | 'warning' | 'info', code: code!, text: (message ?? '').trim(), writtenAt: lineNumber });
   });
   return { expectations, options, problems };
 }

@@ -73,7 +73,7 @@ export interface ExpectedDiagnostic {
   /** The whole message, when given. */
   message?: string;
   /** Default: 'error'. */
-  severity?: 'error' | 'warning';
+  severity?: 'error' | 'warning' | 'info';
 }
 
 /** A diagnostic as the tests compare it: where its primary span starts, in the entry file's lines. */

@@ -22,6 +22,7 @@ import { makeWeighting } from '../../runtime/train/weightings/index.js';
 import { fakeJobData, syntheticDataset, type SyntheticTask } from './helpers/fakeData.js';
 import { denseModule, makeJob, task, vectorInput } from './helpers/jobs.js';
 import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
+import { ROWS, compileSource } from '../compiler/harness.js';
 
 const width = (w: unknown) => w as number;
 const sgd: OptimizerPlan = { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0 };
@@ -75,6 +76,23 @@ const dataOf = (job: Job) => fakeJobData(job, { d: syntheticDataset('x', 4, labe
 
 describe('gradient conflict telemetry', () => {
   before(useCpu);
+
+  it('`conflicts_every` lowers as written; by default 50 with an aggregation of per-task gradients, 0 (off) with sum', () => {
+    const lowered = (train: string) => {
+      const compiled = compileSource(`${ROWS}
+features x { dataset: rows, transforms: [standardize(age, hours)] }
+task a { features: x, target: flag, head: binary }
+task b { features: x, target: age, head: regression }
+share s = hard(backbone: mlp(units: [4]), tasks: [a, b])
+train { ${train} }`);
+      assert.deepEqual(compiled.diagnostics.filter((d) => d.severity !== 'info').map((d) => d.message), []);
+      return compiled.job!.training.conflictsEvery;
+    };
+    assert.equal(lowered('aggregation: sum()'), 0);
+    assert.equal(lowered('aggregation: pcgrad()'), 50);
+    assert.equal(lowered('aggregation: sum(), conflicts_every: 10'), 10);
+    assert.equal(lowered('aggregation: mgda(), conflicts_every: 0'), 0);
+  });
 
   for (const aggregation of ['sum', 'pcgrad'] as const) {
     it(`the cosine of the two task gradients on the shared trunk, as worked by hand (${aggregation})`, () => {

@@ -21,9 +21,11 @@ import { unusedDefinitions } from './unused-definitions.js';
 import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 import { crossStitchOneInput } from './cross-stitch-one-input.js';
 import { samplingHasEffect } from './sampling-has-effect.js';
+import { backwardPasses } from './backward-passes.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
   splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
   trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
+  backwardPasses,
 ];
