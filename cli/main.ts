@@ -143,8 +143,10 @@ async function runCompiledJob(job: import('../job/job.js').Job, name: string, op
   }
   if (summary.conflicts.length > 0) {
     process.stdout.write('gradient conflicts (cosine on the shared parameters, sampled steps):\n');
-    for (const c of summary.conflicts) {
-      process.stdout.write(`  ${`${c.tasks[0]} × ${c.tasks[1]}`.padEnd(20)} mean ${c.meanCosine.toFixed(4)}  negative ${(100 * c.negativeShare).toFixed(0)}% of ${c.samples} steps\n`);
+    const pairs = summary.conflicts.map((c) => `${c.tasks[0]} × ${c.tasks[1]}`);
+    const width = Math.max(20, ...pairs.map((p) => p.length));
+    for (const [i, c] of summary.conflicts.entries()) {
+      process.stdout.write(`  ${pairs[i]!.padEnd(width)} mean ${c.meanCosine.toFixed(4)}  negative ${(100 * c.negativeShare).toFixed(0)}% of ${c.samples} steps\n`);
     }
   }
   process.stdout.write(`run directory: ${out}\n`);
