@@ -53,7 +53,8 @@ describe('examples', () => {
 
     it(`${file} compiles with allowUnrunnable, to a job that validates`, () => {
       const c = compileProgram({ file }, { verifyIr: true, allowUnrunnable: true });
-      assert.deepEqual(c.diagnostics.map((d) => `${d.severity} ${d.code}`), notRun[file]!.map(() => 'warning MTL0501'));
+      // Infos (what a per-task aggregation costs, MTL0601) are neither errors nor warnings.
+      assert.deepEqual(c.diagnostics.filter((d) => d.severity !== 'info').map((d) => `${d.severity} ${d.code}`), notRun[file]!.map(() => 'warning MTL0501'));
       assert.ok(c.job, 'a job');
       assert.deepEqual(validateJob(c.job), []);
     });
