@@ -245,6 +245,7 @@ export const WeightingPlanSchema = Type.Union([
   kind('uncertainty'),
   kind('dwa', { t: num() }),
   kind('gradnorm', { alpha: num() }),
+  kind('rlw'),
 ]);
 export type WeightingPlan = Static<typeof WeightingPlanSchema>;
 export type WeightingKind = WeightingPlan['kind'];

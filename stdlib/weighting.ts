@@ -28,6 +28,10 @@ export const weightings = {
     params: [p('alpha', number, 'restoring force', '1.5', notNegative)],
     plan: (a) => ({ kind: 'gradnorm', alpha: a.number('alpha') }),
   },
+  rlw: {
+    doc: 'RLW, random loss weighting (Lin et al. 2022, Reasonable Effectiveness of Random Weighting): each step, the task weights are softmax of a standard normal draw per task (from the training `seed`), times the task\'s `weight`',
+    params: [], runs: true, perTaskGradients: false, scalesByWeight: true, plan: () => ({ kind: 'rlw' }),
+  },
 } satisfies { [K in WeightingKind]: WeightingEntry<K> };
 
 export const aggregations = {

@@ -81,7 +81,8 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     if (plan.tasks.length === 0) {
       throw new Error(`a batch of dataset '${batch.dataset}' has labels for none of the tasks it should train (${[...(only ?? allowed)].join(', ')})`);
     }
-    const wantTaskLosses = options.onTaskLosses !== undefined;
+    const wantTaskLosses = options.onTaskLosses !== undefined || weighting.endStep !== undefined;
+    weighting.beginStep?.(plan.tasks);
     let kept: tf.Scalar[] = [];
     const losses = tf.tidy(() => {
       const inputs = inputTensors(batch, plan.inputs);
@@ -102,7 +103,11 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     // One read per step: the total and every task's loss come back together.
     const values = losses.dataSync();
     losses.dispose();
-    if (options.onTaskLosses) options.onTaskLosses(Object.fromEntries(plan.tasks.map((t, i) => [t, values[i + 1]!])));
+    if (wantTaskLosses) {
+      const taskLoss = Object.fromEntries(plan.tasks.map((t, i) => [t, values[i + 1]!]));
+      weighting.endStep?.(taskLoss);
+      options.onTaskLosses?.(taskLoss);
+    }
     return values[0]!;
   };
 }

@@ -21,6 +21,15 @@ export interface LossWeighting {
   term(task: string, loss: tf.Scalar): tf.Scalar;
   /** Called after each epoch with the mean training loss of every task that trained in it. */
   endEpoch(meanTaskLoss: Readonly<Record<string, number>>): void;
+  /** Called before each step's terms with the tasks the step trains (rlw draws its weights here). */
+  beginStep?(tasks: readonly string[]): void;
+  /** Called after each step's update with the step's (unweighted) task losses (famo updates its logits here). */
+  endStep?(taskLoss: Readonly<Record<string, number>>): void;
+  /**
+   * The summed step's total, for a weighting whose terms are not independent (famo's c needs every task's loss);
+   * without it the total is the sum of the terms. The per-task step always differentiates `term`.
+   */
+  total?(taskLosses: ReadonlyMap<string, tf.Scalar>): tf.Scalar;
   /** The current weight of each task, for logs. */
   current(): Record<string, number>;
   dispose(): void;
@@ -35,7 +44,9 @@ export interface WeightingExample<P extends WeightingPlan = WeightingPlan> {
   readonly params?: Readonly<Record<string, number>>;
   /** The mean task losses of the epochs already ended, oldest first (what `endEpoch` got). */
   readonly history?: readonly Readonly<Record<string, number>>[];
-  /** The step's task losses. */
+  /** The task losses of the steps already taken, oldest first (what `endStep` got); each step calls `beginStep` first. */
+  readonly steps?: readonly Readonly<Record<string, number>>[];
+  /** The step's task losses (its `beginStep` is called with their tasks). */
   readonly losses: Readonly<Record<string, number>>;
   /** The total loss (weightedTotal) and every task's current weight. */
   readonly total: number;
@@ -45,6 +56,8 @@ export interface WeightingExample<P extends WeightingPlan = WeightingPlan> {
 export interface WeightingRuntime<P extends WeightingPlan = WeightingPlan> {
   readonly runnable: true;
   create(plan: P, job: Job): LossWeighting;
+  /** Why non-negative losses may give a negative total as created (famo's log-losses); checked otherwise. */
+  readonly negativeTotal?: string;
   /** At least one hand-worked case, each with a one-line comment of its arithmetic. */
   readonly examples: readonly [WeightingExample<P>, ...WeightingExample<P>[]];
 }
