@@ -246,6 +246,7 @@ export const WeightingPlanSchema = Type.Union([
   kind('dwa', { t: num() }),
   kind('gradnorm', { alpha: num() }),
   kind('rlw'),
+  kind('famo', { lr: num(), gamma: num() }),
 ]);
 export type WeightingPlan = Static<typeof WeightingPlanSchema>;
 export type WeightingKind = WeightingPlan['kind'];

@@ -32,6 +32,15 @@ export const weightings = {
     doc: 'RLW, random loss weighting (Lin et al. 2022, Reasonable Effectiveness of Random Weighting): each step, the task weights are softmax of a standard normal draw per task (from the training `seed`), times the task\'s `weight`',
     params: [], runs: true, perTaskGradients: false, scalesByWeight: true, plan: () => ({ kind: 'rlw' }),
   },
+  famo: {
+    doc: 'FAMO, fast adaptive multitask optimization (Liu et al. 2023): minimises c·Σ z_t log L_t, z = softmax(ξ), c = (Σ z_t/L_t)⁻¹; ξ follows the observed decrease of the log losses (Adam with learning rate `lr` and weight decay `gamma`, as the authors\' code), from the next step\'s losses of the same tasks',
+    runs: true, perTaskGradients: false, scalesByWeight: false,
+    params: [
+      p('lr', number, 'learning rate of the task logits ξ', '0.025', positive),
+      p('gamma', number, 'weight decay of the task logits ξ', '0.001', notNegative),
+    ],
+    plan: (a) => ({ kind: 'famo', lr: a.number('lr'), gamma: a.number('gamma') }),
+  },
 } satisfies { [K in WeightingKind]: WeightingEntry<K> };
 
 export const aggregations = {

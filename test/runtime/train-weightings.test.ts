@@ -15,10 +15,10 @@ import type { Batch } from '../../runtime/data/api.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
-import { makeWeighting, weightings } from '../../runtime/train/weightings/index.js';
+import { makeWeighting, weightedTotal, weightings } from '../../runtime/train/weightings/index.js';
 import { ROWS, compileSource } from '../compiler/harness.js';
 import { fakeJobData, syntheticDataset } from './helpers/fakeData.js';
-import { useCpu, weightsOf } from './helpers/tf.js';
+import { assertAllClose, useCpu, weightsOf } from './helpers/tf.js';
 
 const STEPS = 50;
 const width = (w: unknown) => w as number;
@@ -88,6 +88,21 @@ describe('every runnable weighting, trained end to end on a compiled two-task pr
       assert.deepEqual(again.taskWeights, run.taskWeights, 'a second run with the same seed weighs the tasks differently');
     });
   }
+
+  it('famo: the total differentiates to c·z_t/L_t in each loss, c held constant; its logits move over the steps', async () => {
+    const job = twoTaskJob('famo');
+    const weighting = makeWeighting(job);
+    const grads = tf.tidy(() => {
+      const [a, b] = [tf.scalar(2), tf.scalar(4)];
+      return tf.grads((x: tf.Tensor, y: tf.Tensor) => weightedTotal(weighting, new Map([['a', x as tf.Scalar], ['b', y as tf.Scalar]])))([a, b]).map((g) => g.dataSync()[0]!);
+    });
+    // z = [½, ½], c = (½/2 + ½/4)⁻¹ = 8/3: ∂/∂L_a = c·½/2 = 2/3, ∂/∂L_b = c·½/4 = 1/3
+    assertAllClose(grads, [2 / 3, 1 / 3], 1e-6, 'gradient of the total');
+    weighting.dispose();
+    const steps = await batches(job);
+    const run = train(job, steps);
+    assert.notDeepEqual(run.taskWeights, { a: 0.5, b: 0.5 }, 'ξ never moved');
+  });
 
   it('rlw: another training seed draws other weights', async () => {
     const job = twoTaskJob('rlw');

@@ -7,6 +7,7 @@ import type { Job, WeightingKind, WeightingPlan } from '../../../job/job.js';
 import { notRunnable } from '../../not-runnable.js';
 import { dwa } from './dwa.js';
 import { equal } from './equal.js';
+import { famo } from './famo.js';
 import { staticWeighting } from './static.js';
 import { rlw } from './rlw.js';
 import { uncertainty } from './uncertainty.js';
@@ -21,6 +22,7 @@ export const weightings = {
   dwa,
   gradnorm: notRunnable,
   rlw,
+  famo,
 } satisfies { [K in WeightingKind]: WeightingEntry<Extract<WeightingPlan, { kind: K }>> };
 
 /** The job's weighting; assertRunnable refuses one that does not run. */
