@@ -247,6 +247,7 @@ export const WeightingPlanSchema = Type.Union([
   kind('gradnorm', { alpha: num() }),
   kind('rlw'),
   kind('famo', { lr: num(), gamma: num() }),
+  kind('db_mtl', { beta: num(), betaSigma: num() }),
 ]);
 export type WeightingPlan = Static<typeof WeightingPlanSchema>;
 export type WeightingKind = WeightingPlan['kind'];

@@ -41,6 +41,15 @@ export const weightings = {
     ],
     plan: (a) => ({ kind: 'famo', lr: a.number('lr'), gamma: a.number('gamma') }),
   },
+  db_mtl: {
+    doc: 'DB-MTL, dual-balancing multi-task learning (Lin et al. 2023): each task loss log-transformed (loss-scale balancing), and each task\'s gradient of the shared parameters, averaged over steps (β_k = `beta`/k^`beta_sigma`), scaled to the largest norm (gradient-magnitude balancing) before the aggregation adds them; as LibMTL\'s DB_MTL',
+    runs: true, perTaskGradients: true, scalesByWeight: false,
+    params: [
+      p('beta', number, 'how much of a task\'s averaged gradient carries over to the next step', '0.9', notNegative),
+      p('beta_sigma', number, 'the carry-over decays as step^-beta_sigma; 0 keeps it', '0', notNegative),
+    ],
+    plan: (a) => ({ kind: 'db_mtl', beta: a.number('beta'), betaSigma: a.number('beta_sigma') }),
+  },
 } satisfies { [K in WeightingKind]: WeightingEntry<K> };
 
 export const aggregations = {

@@ -6,12 +6,14 @@
  * How it differentiates is the aggregator's choice (aggregators/):
  *   summed    one forward pass for all tasks (one backbone pass), one backward pass of the total loss (sum)
  *   per task  each task's weighted loss differentiated on its own (task-gradients.ts), its gradient of the shared
- *             parameters handed to the aggregator, which returns the update of those
+ *             parameters handed to the aggregator, which returns the update of those; also for `sum` when the
+ *             weighting balances the task gradients (db_mtl)
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/api.js';
 import type { MtlModel, Param } from '../model/types.js';
 import { makeAggregator, type Aggregator } from './aggregators/index.js';
+import { sumOfTasks } from './aggregators/sum.js';
 import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { Optimizer, ParamGradient } from './optimizer.js';
@@ -88,9 +90,9 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
       const inputs = inputTensors(batch, plan.inputs);
       const labels = new Map(plan.tasks.map((t) => [t, labelTensors(model.heads.get(t)!, batch.labels[t]!, batch.size)]));
       let result: StepGradients;
-      if (aggregator.perTask) {
+      if (aggregator.perTask || weighting.balance) {
         plan.perTask ??= planTaskGradients(model, weighting, plan, options.frozen);
-        result = taskGradients(model, weighting, plan.perTask, aggregator, inputs, labels, wantTaskLosses);
+        result = taskGradients(model, weighting, plan.perTask, aggregator.perTask ? aggregator : sumOfTasks, inputs, labels, wantTaskLosses);
       } else {
         result = summedGradients(model, weighting, plan, inputs, labels, wantTaskLosses);
       }

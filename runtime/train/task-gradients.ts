@@ -64,7 +64,9 @@ export function taskGradients(
   const penalty = plan.penalized ? tf.variableGrads(() => model.penalty(plan.params)!, plan.params.map((p) => p.variable)) : null;
 
   const { shared } = plan;
-  const gradients = plan.tasks.map((task) => shared.map((p) => byTask.get(task)![p.variable.name] ?? tf.zerosLike(p.variable)));
+  const raw = plan.tasks.map((task) => shared.map((p) => byTask.get(task)![p.variable.name] ?? tf.zerosLike(p.variable)));
+  // A weighting that balances the task gradients (db_mtl) rescales them before they are combined.
+  const gradients = weighting.balance ? weighting.balance({ tasks: plan.tasks, params: shared, gradients: raw }) : raw;
   const aggregated = aggregator.aggregate({ tasks: plan.tasks, params: shared, gradients });
   if (aggregated.length !== shared.length || aggregated.some((g, i) => !tf.util.arraysEqual(g.shape, shared[i]!.variable.shape))) {
     throw new Error(

@@ -104,6 +104,26 @@ describe('every runnable weighting, trained end to end on a compiled two-task pr
     assert.notDeepEqual(run.taskWeights, { a: 0.5, b: 0.5 }, 'ξ never moved');
   });
 
+  it('db_mtl: every step, with aggregation sum, goes per task through its balance of the task gradients', async () => {
+    const job = twoTaskJob('db_mtl');
+    assert.equal(job.training.aggregation.kind, 'sum');
+    const steps = await batches(job);
+    const model = buildModel(job, width, 1);
+    const optimizer = makeOptimizer(adam);
+    const weighting = makeWeighting(job);
+    let calls = 0;
+    const balance = weighting.balance!.bind(weighting);
+    const step = makeTrainStep(model, optimizer, { weighting: { ...weighting, balance: (g) => ((calls += 1), balance(g)) }, learningRate: () => 0.01 });
+    for (const batch of steps.slice(0, 3)) step(batch);
+    assert.equal(calls, 3);
+    const alpha = weighting.current();
+    // the larger of the two averaged gradients keeps its norm (α = 1), the other is scaled up to it
+    assert.ok(Math.min(alpha.a!, alpha.b!) > 0.999999 && Math.min(alpha.a!, alpha.b!) < 1.000001 && Math.max(alpha.a!, alpha.b!) >= 1, JSON.stringify(alpha));
+    weighting.dispose();
+    optimizer.dispose();
+    model.dispose();
+  });
+
   it('rlw: another training seed draws other weights', async () => {
     const job = twoTaskJob('rlw');
     const steps = await batches(job);

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Job, WeightingKind, WeightingPlan } from '../../../job/job.js';
 import { notRunnable } from '../../not-runnable.js';
+import { dbMtl } from './db-mtl.js';
 import { dwa } from './dwa.js';
 import { equal } from './equal.js';
 import { famo } from './famo.js';
@@ -23,6 +24,7 @@ export const weightings = {
   gradnorm: notRunnable,
   rlw,
   famo,
+  db_mtl: dbMtl,
 } satisfies { [K in WeightingKind]: WeightingEntry<Extract<WeightingPlan, { kind: K }>> };
 
 /** The job's weighting; assertRunnable refuses one that does not run. */

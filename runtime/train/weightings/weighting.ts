@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Job, WeightingPlan } from '../../../job/job.js';
 import type { NotRunnable } from '../../not-runnable.js';
+import type { TaskGradients } from '../aggregators/aggregator.js';
 import type { Param } from '../../model/types.js';
 
 export interface LossWeighting {
@@ -30,6 +31,12 @@ export interface LossWeighting {
    * without it the total is the sum of the terms. The per-task step always differentiates `term`.
    */
   total?(taskLosses: ReadonlyMap<string, tf.Scalar>): tf.Scalar;
+  /**
+   * For a weighting that balances the task gradients too (db_mtl): each task's gradient of the shared parameters, of its
+   * term, rescaled before the job's aggregation combines them (`sum` adds them). It makes every step per-task. Called
+   * inside the step's tidy scope; state it keeps across steps it keeps and frees itself.
+   */
+  balance?(gradients: TaskGradients): tf.Tensor[][];
   /** The current weight of each task, for logs. */
   current(): Record<string, number>;
   dispose(): void;
@@ -48,6 +55,14 @@ export interface WeightingExample<P extends WeightingPlan = WeightingPlan> {
   readonly steps?: readonly Readonly<Record<string, number>>[];
   /** The step's task losses (its `beginStep` is called with their tasks). */
   readonly losses: Readonly<Record<string, number>>;
+  /**
+   * For a weighting with `balance`: the task gradients of the shared parameters (`[task][param]` vectors) handed to it
+   * at each step, oldest first, and what its last call returns; `current` is read after it.
+   */
+  readonly balance?: {
+    readonly steps: readonly (readonly (readonly (readonly number[])[])[])[];
+    readonly balanced: readonly (readonly (readonly number[])[])[];
+  };
   /** The total loss (weightedTotal) and every task's current weight. */
   readonly total: number;
   readonly current: Readonly<Record<string, number>>;
