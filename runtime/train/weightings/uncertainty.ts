@@ -1,5 +1,8 @@
 /**
  * uncertainty (Kendall et al. 2018): Σ exp(-s_t) w_t L_t + s_t, with s_t = log σ_t² learned per task (starting at 0).
+ * This is the paper's regression form, L/(2σ²) + log σ = ½(e^{-s} L + s), times 2 (the same minimiser, as commonly
+ * implemented), used for every head: the paper's classification form, L/σ² + log σ = e^{-s} L + ½ s, is not in this
+ * version.
  * s_t is a parameter of the weighting, owned by task t: it trains with that task, and is not saved with the model.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -32,7 +32,7 @@ train { weighting: gradnorm(), aggregation: pcgrad() }`;
     const c = expectDiagnostics(source, [
       { code: 'MTL0501', ...pos(source, 'gradnorm()'), message: '`gradnorm` does not run in this version of mtl (the compiler understands it; the runtime has no GradNorm yet)' },
     ], rule);
-    assert.equal(c.diagnostics[0]!.help, 'the weightings this version runs: `equal`, `static`, `uncertainty`, `dwa`');
+    assert.equal(c.diagnostics[0]!.help, 'the weightings this version runs: `equal`, `static`, `uncertainty`, `dwa`, `rlw`, `famo`, `db_mtl`');
   });
 
   it('with allowUnrunnable, warns instead and compiles to a job', () => {
