@@ -24,9 +24,13 @@ export const weightings = {
     plan: (a) => ({ kind: 'dwa', t: a.number('t') }),
   },
   gradnorm: {
-    doc: 'GradNorm (Chen et al. 2018): weights that balance gradient norms on the shared layers', runs: false, notRun: 'the runtime has no GradNorm yet', perTaskGradients: true, scalesByWeight: false,
-    params: [p('alpha', number, 'restoring force', '1.5', notNegative)],
-    plan: (a) => ({ kind: 'gradnorm', alpha: a.number('alpha') }),
+    doc: 'GradNorm (Chen et al. 2018): learned weights w_t of Σ w_t L_t, moved by gradient descent (rate `lr`) on Σ |G_t − Ḡ r_t^α|, G_t the norm of w_t L_t\'s gradient of the last shared layer\'s weights, r_t the loss ratio L_t/L_t(0) over its mean; renormalised to sum to the task count after each step',
+    runs: true, perTaskGradients: true, scalesByWeight: false,
+    params: [
+      p('alpha', number, 'restoring force', '1.5', notNegative),
+      p('lr', number, 'learning rate of the task weights (plain gradient descent)', '0.025', positive),
+    ],
+    plan: (a) => ({ kind: 'gradnorm', alpha: a.number('alpha'), lr: a.number('lr') }),
   },
   rlw: {
     doc: 'RLW, random loss weighting (Lin et al. 2022, Reasonable Effectiveness of Random Weighting): each step, the task weights are softmax of a standard normal draw per task (from the training `seed`), times the task\'s `weight`',

@@ -124,6 +124,14 @@ describe('every runnable weighting, trained end to end on a compiled two-task pr
     model.dispose();
   });
 
+  it('gradnorm: the weights move from 1 and sum to the task count after every step', async () => {
+    const job = twoTaskJob('gradnorm');
+    const steps = await batches(job);
+    const { taskWeights } = train(job, steps);
+    assert.notDeepEqual(taskWeights, { a: 1, b: 1 });
+    assertAllClose([taskWeights.a! + taskWeights.b!], [2], 1e-9, 'Σ w');
+  });
+
   it('rlw: another training seed draws other weights', async () => {
     const job = twoTaskJob('rlw');
     const steps = await batches(job);

@@ -9,6 +9,7 @@ import { dbMtl } from './db-mtl.js';
 import { dwa } from './dwa.js';
 import { equal } from './equal.js';
 import { famo } from './famo.js';
+import { gradnorm } from './gradnorm.js';
 import { staticWeighting } from './static.js';
 import { rlw } from './rlw.js';
 import { uncertainty } from './uncertainty.js';
@@ -21,7 +22,7 @@ export const weightings = {
   static: staticWeighting,
   uncertainty,
   dwa,
-  gradnorm: notRunnable,
+  gradnorm,
   rlw,
   famo,
   db_mtl: dbMtl,

@@ -61,6 +61,8 @@ export interface WeightingExample<P extends WeightingPlan = WeightingPlan> {
    */
   readonly balance?: {
     readonly steps: readonly (readonly (readonly (readonly number[])[])[])[];
+    /** Each step's task losses, handed to `endStep` after its balance (gradnorm moves its weights there). */
+    readonly losses?: readonly Readonly<Record<string, number>>[];
     readonly balanced: readonly (readonly (readonly number[])[])[];
   };
   /** The total loss (weightedTotal) and every task's current weight. */

@@ -76,8 +76,10 @@ describe('every runnable weighting', () => {
             const params = first[0]!.map((g, i) => ({ name: `p${i}`, variable: tf.variable(tf.zeros([g.length])), owner: { kind: 'module' as const, module: 'm' } }));
             const before = tf.memory().numTensors;
             let balanced: number[][][] = [];
-            for (const step of example.balance!.steps) {
+            for (const [n, step] of example.balance!.steps.entries()) {
               balanced = tf.tidy(() => weighting.balance!({ tasks, params, gradients: step.map((row) => row.map((g) => tf.tensor1d([...g]))) }).map((row) => row.map((g) => [...g.dataSync()])));
+              const losses = example.balance!.losses?.[n];
+              if (losses) weighting.endStep?.(losses);
             }
             for (const [k, row] of example.balance!.balanced.entries()) {
               for (const [i, g] of row.entries()) assertAllClose(balanced[k]![i]!, [...g], TOLERANCE, `task ${tasks[k]} parameter ${i}`);
