@@ -132,6 +132,22 @@ describe('every runnable weighting, trained end to end on a compiled two-task pr
     assertAllClose([taskWeights.a! + taskWeights.b!], [2], 1e-9, 'Σ w');
   });
 
+  it('db_mtl and gradnorm: a step of one task (no shared parameter) trains and balances nothing', async () => {
+    for (const kind of ['db_mtl', 'gradnorm'] as const) {
+      const job = twoTaskJob(kind);
+      const steps = await batches(job);
+      const model = buildModel(job, width, 1);
+      const optimizer = makeOptimizer(adam);
+      const weighting = makeWeighting(job);
+      const step = makeTrainStep(model, optimizer, { weighting, tasks: ['a'], learningRate: () => 0.01 });
+      for (const batch of steps.slice(0, 3)) assert.ok(Number.isFinite(step(batch)), kind);
+      assert.deepEqual(weighting.current(), { a: 1, b: 1 }, kind);
+      weighting.dispose();
+      optimizer.dispose();
+      model.dispose();
+    }
+  });
+
   it('rlw: another training seed draws other weights', async () => {
     const job = twoTaskJob('rlw');
     const steps = await batches(job);

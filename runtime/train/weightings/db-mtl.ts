@@ -28,6 +28,8 @@ export const dbMtl: WeightingRuntime<Extract<WeightingPlan, { kind: 'db_mtl' }>>
       term: (_task, loss) => tf.log<tf.Scalar>(tf.add<tf.Scalar>(loss, EPSILON)),
       endEpoch: () => {},
       balance: ({ tasks: stepTasks, params, gradients }) => {
+        // No parameter shared by the step's tasks (a stage of one task): nothing to balance, no step counted.
+        if (params.length === 0) return gradients.map((row) => [...row]);
         steps += 1;
         const beta = plan.beta / steps ** plan.betaSigma;
         const averaged = stepTasks.map((task, k) =>

@@ -26,6 +26,8 @@ export const gradnorm: WeightingRuntime<Extract<WeightingPlan, { kind: 'gradnorm
       term: (task, loss) => weighted(loss, weights.get(task) ?? 1),
       endEpoch: () => {},
       balance: ({ tasks, params, gradients }) => {
+        // No parameter shared by the step's tasks (a stage of one task): no norms, w stays.
+        if (params.length === 0) return gradients.map((row) => [...row]);
         const kernels = params.map((p, i) => [p, i] as const).filter(([p]) => p.variable.rank === 2);
         const last = kernels.length > 0 ? kernels[kernels.length - 1]![1] : params.length - 1;
         norms?.values.dispose();
