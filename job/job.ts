@@ -244,7 +244,10 @@ export const WeightingPlanSchema = Type.Union([
   kind('static'),
   kind('uncertainty'),
   kind('dwa', { t: num() }),
-  kind('gradnorm', { alpha: num() }),
+  kind('gradnorm', { alpha: num(), lr: num() }),
+  kind('rlw'),
+  kind('famo', { lr: num(), gamma: num() }),
+  kind('db_mtl', { beta: num(), betaSigma: num() }),
 ]);
 export type WeightingPlan = Static<typeof WeightingPlanSchema>;
 export type WeightingKind = WeightingPlan['kind'];

@@ -17,16 +17,42 @@ export type AggregationEntry<K extends AggregationKind = AggregationKind> = Entr
 export const weightings = {
   equal: { doc: 'every task loss weighs 1', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'equal' }) },
   static: { doc: 'each task loss weighs its task\'s `weight`', params: [], runs: true, perTaskGradients: false, scalesByWeight: true, plan: () => ({ kind: 'static' }) },
-  uncertainty: { doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018)', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'uncertainty' }) },
+  uncertainty: { doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018), s_t = log σ_t² per task, in the paper\'s form for each head: regression L/(2σ²) + log σ, classification (binary, multiclass, multilabel) L/σ² + log σ', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'uncertainty' }) },
   dwa: {
     doc: 'dynamic weight average (Liu et al. 2019)', runs: true, perTaskGradients: false, scalesByWeight: false,
     params: [p('t', number, 'temperature', '2', positive)],
     plan: (a) => ({ kind: 'dwa', t: a.number('t') }),
   },
   gradnorm: {
-    doc: 'GradNorm (Chen et al. 2018): weights that balance gradient norms on the shared layers', runs: false, notRun: 'the runtime has no GradNorm yet', perTaskGradients: true, scalesByWeight: false,
-    params: [p('alpha', number, 'restoring force', '1.5', notNegative)],
-    plan: (a) => ({ kind: 'gradnorm', alpha: a.number('alpha') }),
+    doc: 'GradNorm (Chen et al. 2018): learned weights w_t of Σ w_t L_t, moved by gradient descent (rate `lr`) on Σ |G_t − Ḡ r_t^α|, G_t the norm of w_t L_t\'s gradient of the last shared layer\'s weights, r_t the loss ratio L_t/L_t(0) over its mean; renormalised to sum to the task count after each step',
+    runs: true, perTaskGradients: true, scalesByWeight: false,
+    params: [
+      p('alpha', number, 'restoring force', '1.5', notNegative),
+      p('lr', number, 'learning rate of the task weights (plain gradient descent)', '0.025', positive),
+    ],
+    plan: (a) => ({ kind: 'gradnorm', alpha: a.number('alpha'), lr: a.number('lr') }),
+  },
+  rlw: {
+    doc: 'RLW, random loss weighting (Lin et al. 2022, Reasonable Effectiveness of Random Weighting): each step, the task weights are softmax of a standard normal draw per task (from the training `seed`), times the task\'s `weight`',
+    params: [], runs: true, perTaskGradients: false, scalesByWeight: true, plan: () => ({ kind: 'rlw' }),
+  },
+  famo: {
+    doc: 'FAMO, fast adaptive multitask optimization (Liu et al. 2023): minimises c·Σ z_t log L_t, z = softmax(ξ), c = (Σ z_t/L_t)⁻¹; ξ follows the observed decrease of the log losses (Adam with learning rate `lr` and weight decay `gamma`, as the authors\' code), from the next step\'s losses of the same tasks',
+    runs: true, perTaskGradients: false, scalesByWeight: false,
+    params: [
+      p('lr', number, 'learning rate of the task logits ξ', '0.025', positive),
+      p('gamma', number, 'weight decay of the task logits ξ', '0.001', notNegative),
+    ],
+    plan: (a) => ({ kind: 'famo', lr: a.number('lr'), gamma: a.number('gamma') }),
+  },
+  db_mtl: {
+    doc: 'DB-MTL, dual-balancing multi-task learning (Lin et al. 2023): each task loss log-transformed (loss-scale balancing), and each task\'s gradient of the shared parameters, averaged over steps (β_k = `beta`/k^`beta_sigma`), scaled to the largest norm (gradient-magnitude balancing) before the aggregation adds them; as LibMTL\'s DB_MTL',
+    runs: true, perTaskGradients: true, scalesByWeight: false,
+    params: [
+      p('beta', number, 'how much of a task\'s averaged gradient carries over to the next step', '0.9', notNegative),
+      p('beta_sigma', number, 'the carry-over decays as step^-beta_sigma; 0 keeps it', '0', notNegative),
+    ],
+    plan: (a) => ({ kind: 'db_mtl', beta: a.number('beta'), betaSigma: a.number('beta_sigma') }),
   },
 } satisfies { [K in WeightingKind]: WeightingEntry<K> };
 

@@ -6,7 +6,8 @@
  * How it differentiates is the aggregator's choice (aggregators/):
  *   summed    one forward pass for all tasks (one backbone pass), one backward pass of the total loss (sum)
  *   per task  each task's weighted loss differentiated on its own (task-gradients.ts), its gradient of the shared
- *             parameters handed to the aggregator, which returns the update of those
+ *             parameters handed to the aggregator, which returns the update of those; also for `sum` when the
+ *             weighting balances the task gradients (db_mtl)
  *
  * Every `conflictsEvery` steps the step also samples gradient conflicts (conflicts.ts): the cosines of its task
  * gradients on the shared parameters. On the per-task path they come from the gradients the aggregator gets; on the
@@ -17,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/api.js';
 import type { DropoutSeeds, MtlModel, Param } from '../model/types.js';
 import { makeAggregator, type Aggregator } from './aggregators/index.js';
+import { sumOfTasks } from './aggregators/sum.js';
 import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { Optimizer, ParamGradient } from './optimizer.js';
@@ -91,7 +93,8 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     if (plan.tasks.length === 0) {
       throw new Error(`a batch of dataset '${batch.dataset}' has labels for none of the tasks it should train (${[...(only ?? allowed)].join(', ')})`);
     }
-    const wantTaskLosses = options.onTaskLosses !== undefined;
+    const wantTaskLosses = options.onTaskLosses !== undefined || weighting.endStep !== undefined;
+    weighting.beginStep?.(plan.tasks);
     const every = options.conflictsEvery ?? 0;
     const sampled = every > 0 && (step + 1) % every === 0 && plan.tasks.length >= 2;
     let conflicts: TaskConflict[] = [];
@@ -100,10 +103,10 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
       const inputs = inputTensors(batch, plan.inputs);
       const labels = new Map(plan.tasks.map((t) => [t, labelTensors(model.heads.get(t)!, batch.labels[t]!, batch.size)]));
       let result: StepGradients;
-      if (aggregator.perTask) {
+      if (aggregator.perTask || weighting.balance) {
         plan.perTask ??= planTaskGradients(model, weighting, plan, options.frozen);
         const observe = sampled ? (gradients: Parameters<typeof taskConflicts>[0]) => (conflicts = taskConflicts(gradients)) : undefined;
-        result = taskGradients(model, weighting, plan.perTask, aggregator, inputs, labels, wantTaskLosses, observe);
+        result = taskGradients(model, weighting, plan.perTask, aggregator.perTask ? aggregator : sumOfTasks, inputs, labels, wantTaskLosses, observe);
       } else {
         const seeds: DropoutSeeds = new Map();
         result = summedGradients(model, weighting, plan, inputs, labels, wantTaskLosses, seeds);
@@ -123,7 +126,11 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     // One read per step: the total and every task's loss come back together.
     const values = losses.dataSync();
     losses.dispose();
-    if (options.onTaskLosses) options.onTaskLosses(Object.fromEntries(plan.tasks.map((t, i) => [t, values[i + 1]!])));
+    if (wantTaskLosses) {
+      const taskLoss = Object.fromEntries(plan.tasks.map((t, i) => [t, values[i + 1]!]));
+      weighting.endStep?.(taskLoss);
+      options.onTaskLosses?.(taskLoss);
+    }
     return values[0]!;
   };
 }

@@ -53,7 +53,8 @@ export function taskGradients(
   const { shared } = plan;
   const sharedGradients = sharedRows(plan, byTask);
   observe?.(sharedGradients);
-  const aggregated = aggregator.aggregate(sharedGradients);
+  // A weighting that balances the task gradients (db_mtl) rescales them before they are combined.
+  const aggregated = aggregator.aggregate(weighting.balance ? { ...sharedGradients, gradients: weighting.balance(sharedGradients) } : sharedGradients);
   if (aggregated.length !== shared.length || aggregated.some((g, i) => !tf.util.arraysEqual(g.shape, shared[i]!.variable.shape))) {
     throw new Error(
       `the aggregator returned ${aggregated.length} gradients shaped ${aggregated.map((g) => `[${g.shape.join(', ')}]`).join(' ')} ` +

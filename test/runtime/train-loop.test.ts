@@ -176,11 +176,4 @@ describe('train', () => {
       result.model.dispose();
     });
   }
-
-  it('refuses a weighting it does not run yet', async () => {
-    for (const training of [{ weighting: { kind: 'gradnorm', alpha: 1.5 } }] as Partial<TrainingPlan>[]) {
-      const job = twoTaskJob(training);
-      await assert.rejects(train(job, twoTaskData(job), quiet), (e: unknown) => e instanceof UserError && /does not run yet/.test(e.message));
-    }
-  });
 });

@@ -101,7 +101,10 @@ describe('runJob and evalRun', () => {
 
   it('a failed run leaves nothing that looks complete', async () => {
     const out = join(root, 'run-failed');
-    await assert.rejects(runJob(runnableJob(root, { weighting: { kind: 'gradnorm', alpha: 1 } }), { ...quiet, out }), UserError);
+    const job = runnableJob(root);
+    // A head this version does not run: the run is refused before anything is written.
+    const refused: Job = { ...job, tasks: job.tasks.map((t, i) => (i === 0 ? { ...t, head: { ...t.head, kind: 'tagging' as const } } : t)) };
+    await assert.rejects(runJob(refused, { ...quiet, out }), UserError);
     assert.equal(existsSync(out), false);
     assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('run-failed')), []);
   });

@@ -1,6 +1,13 @@
 /** sum: the gradient of the summed weighted loss, Σ_t ∇(w_t L_t), from one backward pass of the sum. */
+import * as tf from '@tensorflow/tfjs';
 import type { AggregationPlan } from '../../../job/job.js';
-import type { AggregatorRuntime } from './aggregator.js';
+import type { Aggregator, AggregatorRuntime } from './aggregator.js';
+
+/** sum on the per-task path, for a step that is per-task for its weighting's sake (db_mtl's `balance`): Σ_t g_t. */
+export const sumOfTasks: Extract<Aggregator, { perTask: true }> = {
+  perTask: true,
+  aggregate: ({ params, gradients }) => params.map((_, i) => tf.addN(gradients.map((g) => g[i]!))),
+};
 
 export const sum: AggregatorRuntime<Extract<AggregationPlan, { kind: 'sum' }>> = {
   runnable: true,

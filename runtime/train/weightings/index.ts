@@ -5,9 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Job, WeightingKind, WeightingPlan } from '../../../job/job.js';
 import { notRunnable } from '../../not-runnable.js';
+import { dbMtl } from './db-mtl.js';
 import { dwa } from './dwa.js';
 import { equal } from './equal.js';
+import { famo } from './famo.js';
+import { gradnorm } from './gradnorm.js';
 import { staticWeighting } from './static.js';
+import { rlw } from './rlw.js';
 import { uncertainty } from './uncertainty.js';
 import type { LossWeighting, WeightingEntry } from './weighting.js';
 
@@ -18,7 +22,10 @@ export const weightings = {
   static: staticWeighting,
   uncertainty,
   dwa,
-  gradnorm: notRunnable,
+  gradnorm,
+  rlw,
+  famo,
+  db_mtl: dbMtl,
 } satisfies { [K in WeightingKind]: WeightingEntry<Extract<WeightingPlan, { kind: K }>> };
 
 /** The job's weighting; assertRunnable refuses one that does not run. */
@@ -29,8 +36,9 @@ export function makeWeighting(job: Job): LossWeighting {
   return entry.create(weighting, job);
 }
 
-/** The total loss of one step: the tasks' terms added in order. */
+/** The total loss of one step: the weighting's own total, or the tasks' terms added in order. */
 export function weightedTotal(weighting: LossWeighting, taskLosses: ReadonlyMap<string, tf.Scalar>): tf.Scalar {
+  if (weighting.total) return weighting.total(taskLosses);
   let total: tf.Scalar | null = null;
   for (const [task, loss] of taskLosses) {
     const term = weighting.term(task, loss);

@@ -18,7 +18,7 @@ const TOLERANCE = 1e-6;
 function jobOf(example: WeightingExample): Job {
   return makeJob({
     inputs: [vectorInput('x', 'd', 2)],
-    tasks: Object.entries(example.weights).map(([name, weight]) => task(name, 'regression', { from: null, weight })),
+    tasks: Object.entries(example.weights).map(([name, weight]) => task(name, example.heads?.[name] ?? 'regression', { from: null, weight })),
     training: { weighting: example.plan },
   });
 }
@@ -34,6 +34,12 @@ function weightingOf(entry: WeightingRuntime, example: WeightingExample, withPar
     }
   }
   for (const epoch of example.history ?? []) weighting.endEpoch(epoch);
+  for (const losses of example.steps ?? []) {
+    weighting.beginStep?.(Object.keys(losses));
+    tf.tidy(() => void weightedTotal(weighting, new Map(Object.entries(losses).map(([t, l]) => [t, tf.scalar(l)]))));
+    weighting.endStep?.(losses);
+  }
+  weighting.beginStep?.(Object.keys(example.losses));
   return weighting;
 }
 
@@ -57,11 +63,36 @@ describe('every runnable weighting', () => {
           assertAllClose([totalOf(weighting, example.losses)], [example.total], TOLERANCE, 'total');
           const current = weighting.current();
           assert.deepEqual(Object.keys(current).sort(), Object.keys(example.current).sort(), 'a weight per task');
+          if (example.balance) return weighting.dispose(); // its weights come from the balanced steps, checked apart
           for (const [t, w] of Object.entries(example.current)) assertAllClose([current[t]!], [w], TOLERANCE, `weight of ${t}`);
           weighting.dispose();
         });
 
-        it(`example ${n + 1}: as created, non-negative losses give a non-negative total`, () => {
+        if (example.balance) {
+          it(`example ${n + 1}: balances the task gradients over ${example.balance.steps.length} step(s) as worked`, () => {
+            const weighting = weightingOf(entry, example, true);
+            const tasks = Object.keys(example.weights);
+            const first = example.balance!.steps[0]!;
+            const params = first[0]!.map((g, i) => ({ name: `p${i}`, variable: tf.variable(tf.zeros([g.length])), owner: { kind: 'module' as const, module: 'm' } }));
+            const before = tf.memory().numTensors;
+            let balanced: number[][][] = [];
+            for (const [n, step] of example.balance!.steps.entries()) {
+              balanced = tf.tidy(() => weighting.balance!({ tasks, params, gradients: step.map((row) => row.map((g) => tf.tensor1d([...g]))) }).map((row) => row.map((g) => [...g.dataSync()])));
+              const losses = example.balance!.losses?.[n];
+              if (losses) weighting.endStep?.(losses);
+            }
+            for (const [k, row] of example.balance!.balanced.entries()) {
+              for (const [i, g] of row.entries()) assertAllClose(balanced[k]![i]!, [...g], TOLERANCE, `task ${tasks[k]} parameter ${i}`);
+            }
+            const current = weighting.current();
+            for (const [t, w] of Object.entries(example.current)) assertAllClose([current[t]!], [w], TOLERANCE, `weight of ${t}`);
+            weighting.dispose();
+            params.forEach((p) => p.variable.dispose());
+            assert.ok(tf.memory().numTensors <= before, 'the balance kept tensors after dispose');
+          });
+        }
+
+        it(`example ${n + 1}: as created, non-negative losses give a non-negative total`, { skip: entry.negativeTotal }, () => {
           const weighting = weightingOf(entry, example, false);
           const tasks = Object.keys(example.weights);
           for (const losses of [example.losses, Object.fromEntries(tasks.map((t) => [t, 0])), Object.fromEntries(tasks.map((t, i) => [t, 10 ** i / 7]))]) {

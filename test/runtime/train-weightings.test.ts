@@ -1,0 +1,156 @@
+/**
+ * Every runnable weighting of the table, end to end: a two-task program sharing a backbone with `hard`, written with the
+ * weighting's constructor (every argument at its default) and compiled by the real compiler, trains 50 steps with the
+ * job's own weighting (its per-step hooks called by the step). The tensor count stays flat, the losses stay finite,
+ * the shared and head parameters move, and a second run of the same job (same training seed) gives the same weights
+ * and the same task weights: rlw's draws come from the seed. A new weighting is checked here as soon as it is in the
+ * table and the catalog.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { Job, OptimizerPlan, WeightingKind } from '../../job/job.js';
+import { parseJob } from '../../job/parse.js';
+import type { Batch } from '../../runtime/data/api.js';
+import { buildModel } from '../../runtime/model/build.js';
+import { makeOptimizer } from '../../runtime/train/optimizer.js';
+import { makeTrainStep } from '../../runtime/train/step.js';
+import { makeWeighting, weightedTotal, weightings } from '../../runtime/train/weightings/index.js';
+import { ROWS, compileSource } from '../compiler/harness.js';
+import { fakeJobData, syntheticDataset } from './helpers/fakeData.js';
+import { assertAllClose, useCpu, weightsOf } from './helpers/tf.js';
+
+const STEPS = 50;
+const width = (w: unknown) => w as number;
+const adam: OptimizerPlan = { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
+const runnable = (Object.keys(weightings) as WeightingKind[]).filter((kind) => weightings[kind].runnable);
+
+function twoTaskJob(weighting: WeightingKind, seed = 7): Job {
+  const source = `${ROWS}
+features x { dataset: rows, transforms: [standardize(age, hours, label), raw(flag)] }
+task a { features: x, target: flag, head: binary }
+task b { features: x, target: age, head: regression }
+share s = hard(backbone: mlp(units: [6]), tasks: [a, b])
+train { sampling: proportional(), weighting: ${weighting}(), seed: ${seed} }`;
+  const compiled = compileSource(source);
+  assert.deepEqual(compiled.diagnostics.map((d) => d.message), [], source);
+  return parseJob(JSON.parse(JSON.stringify(compiled.job)));
+}
+
+async function batches(job: Job, size = 8): Promise<Batch[]> {
+  const labels = [{ name: 'a', kind: 'binary' as const, labelled: 0.8 }, { name: 'b', kind: 'regression' as const }];
+  const data = fakeJobData(job, { rows: syntheticDataset('x', 4, labels, { train: size * STEPS, valid: 1, test: 1 }, 5) });
+  const out: Batch[] = [];
+  for await (const batch of data.batches('rows', 'train', { batchSize: size, shuffle: false, seed: 0 })) out.push(batch);
+  return out;
+}
+
+/** Trains a fresh model (seed 1) on every batch with the job's own weighting; weights, task weights, losses, tensor counts. */
+function train(job: Job, steps: Batch[]) {
+  const model = buildModel(job, width, 1);
+  const optimizer = makeOptimizer(adam);
+  const weighting = makeWeighting(job);
+  const step = makeTrainStep(model, optimizer, { weighting, learningRate: () => 0.01 });
+  const initial = weightsOf(model);
+  const losses = [step(steps[0]!)];
+  const afterOne = tf.memory().numTensors;
+  for (const batch of steps.slice(1)) losses.push(step(batch));
+  const afterAll = tf.memory().numTensors;
+  const weights = weightsOf(model);
+  const taskWeights = weighting.current();
+  weighting.dispose();
+  optimizer.dispose();
+  model.dispose();
+  return { initial, weights, taskWeights, losses, afterOne, afterAll };
+}
+
+describe('every runnable weighting, trained end to end on a compiled two-task program', () => {
+  before(useCpu);
+
+  it('has the weightings to check', () => assert.ok(runnable.includes('rlw'), runnable.join(', ')));
+
+  for (const kind of runnable) {
+    it(`${kind}: ${STEPS} steps keep the tensor count flat, move the shared layers and both heads, repeat for a seed`, async () => {
+      const job = twoTaskJob(kind);
+      assert.equal(job.training.weighting.kind, kind);
+      const steps = await batches(job);
+      assert.equal(steps.length, STEPS);
+      const run = train(job, steps);
+      assert.equal(run.afterAll, run.afterOne, 'tensors leaked over the steps');
+      assert.ok(run.losses.every(Number.isFinite), `losses ${run.losses.join(', ')}`);
+      assert.ok(Object.values(run.taskWeights).every(Number.isFinite), `task weights ${JSON.stringify(run.taskWeights)}`);
+      for (const [name, before] of Object.entries(run.initial)) {
+        const after = run.weights[name]!;
+        assert.ok(after.some((x, i) => x !== before[i]), `${name} did not move`);
+      }
+      const again = train(job, steps);
+      assert.deepEqual(again.weights, run.weights, 'a second run with the same seed differs');
+      assert.deepEqual(again.taskWeights, run.taskWeights, 'a second run with the same seed weighs the tasks differently');
+    });
+  }
+
+  it('famo: the total differentiates to c·z_t/L_t in each loss, c held constant; its logits move over the steps', async () => {
+    const job = twoTaskJob('famo');
+    const weighting = makeWeighting(job);
+    const grads = tf.tidy(() => {
+      const [a, b] = [tf.scalar(2), tf.scalar(4)];
+      return tf.grads((x: tf.Tensor, y: tf.Tensor) => weightedTotal(weighting, new Map([['a', x as tf.Scalar], ['b', y as tf.Scalar]])))([a, b]).map((g) => g.dataSync()[0]!);
+    });
+    // z = [½, ½], c = (½/2 + ½/4)⁻¹ = 8/3: ∂/∂L_a = c·½/2 = 2/3, ∂/∂L_b = c·½/4 = 1/3
+    assertAllClose(grads, [2 / 3, 1 / 3], 1e-6, 'gradient of the total');
+    weighting.dispose();
+    const steps = await batches(job);
+    const run = train(job, steps);
+    assert.notDeepEqual(run.taskWeights, { a: 0.5, b: 0.5 }, 'ξ never moved');
+  });
+
+  it('db_mtl: every step, with aggregation sum, goes per task through its balance of the task gradients', async () => {
+    const job = twoTaskJob('db_mtl');
+    assert.equal(job.training.aggregation.kind, 'sum');
+    const steps = await batches(job);
+    const model = buildModel(job, width, 1);
+    const optimizer = makeOptimizer(adam);
+    const weighting = makeWeighting(job);
+    let calls = 0;
+    const balance = weighting.balance!.bind(weighting);
+    const step = makeTrainStep(model, optimizer, { weighting: { ...weighting, balance: (g) => ((calls += 1), balance(g)) }, learningRate: () => 0.01 });
+    for (const batch of steps.slice(0, 3)) step(batch);
+    assert.equal(calls, 3);
+    const alpha = weighting.current();
+    // the larger of the two averaged gradients keeps its norm (α = 1), the other is scaled up to it
+    assert.ok(Math.min(alpha.a!, alpha.b!) > 0.999999 && Math.min(alpha.a!, alpha.b!) < 1.000001 && Math.max(alpha.a!, alpha.b!) >= 1, JSON.stringify(alpha));
+    weighting.dispose();
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('gradnorm: the weights move from 1 and sum to the task count after every step', async () => {
+    const job = twoTaskJob('gradnorm');
+    const steps = await batches(job);
+    const { taskWeights } = train(job, steps);
+    assert.notDeepEqual(taskWeights, { a: 1, b: 1 });
+    assertAllClose([taskWeights.a! + taskWeights.b!], [2], 1e-9, 'Σ w');
+  });
+
+  it('db_mtl and gradnorm: a step of one task (no shared parameter) trains and balances nothing', async () => {
+    for (const kind of ['db_mtl', 'gradnorm'] as const) {
+      const job = twoTaskJob(kind);
+      const steps = await batches(job);
+      const model = buildModel(job, width, 1);
+      const optimizer = makeOptimizer(adam);
+      const weighting = makeWeighting(job);
+      const step = makeTrainStep(model, optimizer, { weighting, tasks: ['a'], learningRate: () => 0.01 });
+      for (const batch of steps.slice(0, 3)) assert.ok(Number.isFinite(step(batch)), kind);
+      assert.deepEqual(weighting.current(), { a: 1, b: 1 }, kind);
+      weighting.dispose();
+      optimizer.dispose();
+      model.dispose();
+    }
+  });
+
+  it('rlw: another training seed draws other weights', async () => {
+    const job = twoTaskJob('rlw');
+    const steps = await batches(job);
+    assert.notDeepEqual(train(twoTaskJob('rlw', 8), steps).taskWeights, train(job, steps).taskWeights);
+  });
+});
