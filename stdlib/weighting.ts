@@ -17,7 +17,7 @@ export type AggregationEntry<K extends AggregationKind = AggregationKind> = Entr
 export const weightings = {
   equal: { doc: 'every task loss weighs 1', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'equal' }) },
   static: { doc: 'each task loss weighs its task\'s `weight`', params: [], runs: true, perTaskGradients: false, scalesByWeight: true, plan: () => ({ kind: 'static' }) },
-  uncertainty: { doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018), s_t = log σ_t² per task, in the paper\'s form for each head: regression L/(2σ²) + log σ, classification (binary, multiclass, multilabel) L/σ² + log σ', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'uncertainty' }) },
+  uncertainty: { doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018): e^{-s_t} L_t + s_t, s_t = log σ_t², the paper\'s regression form L/(2σ²) + log σ times 2, for every head (its classification form L/σ² + log σ is not in this version)', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'uncertainty' }) },
   dwa: {
     doc: 'dynamic weight average (Liu et al. 2019)', runs: true, perTaskGradients: false, scalesByWeight: false,
     params: [p('t', number, 'temperature', '2', positive)],

@@ -1,24 +1,19 @@
 /**
- * uncertainty (Kendall et al. 2018, Multi-Task Learning Using Uncertainty to Weigh Losses for Scene Geometry and
- * Semantics): each task's term in the paper's form for its head, with s_t = log σ_t² learned per task (starting at 0),
- * so log σ_t = s_t / 2:
- *   regression (a Gaussian likelihood, eq. 7)             L/(2σ²) + log σ = ½ e^{-s_t} w_t L_t + ½ s_t
- *   classification (binary, multiclass, multilabel; eq. 10) L/σ² + log σ = e^{-s_t} w_t L_t + ½ s_t
+ * uncertainty (Kendall et al. 2018): Σ exp(-s_t) w_t L_t + s_t, with s_t = log σ_t² learned per task (starting at 0).
+ * This is the paper's regression form, L/(2σ²) + log σ = ½(e^{-s} L + s), times 2 (the same minimiser, as commonly
+ * implemented), used for every head: the paper's classification form, L/σ² + log σ = e^{-s} L + ½ s, is not in this
+ * version.
  * s_t is a parameter of the weighting, owned by task t: it trains with that task, and is not saved with the model.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind, WeightingPlan } from '../../../job/job.js';
+import type { WeightingPlan } from '../../../job/job.js';
 import type { Param } from '../../model/types.js';
 import { staticWeights, weighted, type WeightingRuntime } from './weighting.js';
-
-/** The factor of e^{-s} L in the paper's form for a head: 1/(2σ²) for regression, 1/σ² for classification. */
-const precisionFactor = (head: HeadKind): number => (head === 'regression' ? 0.5 : 1);
 
 export const uncertainty: WeightingRuntime<Extract<WeightingPlan, { kind: 'uncertainty' }>> = {
   runnable: true,
   create(_plan, job) {
     const weights = staticWeights(job);
-    const factor = new Map(job.tasks.map((t) => [t.name, precisionFactor(t.head.kind)]));
     const params: Param[] = [...weights.keys()].map((task) => ({
       name: `weighting/log_variance/${task}`,
       variable: tf.tidy(() => tf.variable(tf.scalar(0), true)),
@@ -29,36 +24,24 @@ export const uncertainty: WeightingRuntime<Extract<WeightingPlan, { kind: 'uncer
       params,
       term: (task, loss) => {
         const s = logVariance.get(task)!;
-        const precision = tf.mul(tf.exp(tf.neg(s)), factor.get(task) ?? 1);
-        return tf.add(tf.mul(precision, weighted(loss, weights.get(task) ?? 1)), tf.mul(s, 0.5)) as tf.Scalar;
+        return tf.add(tf.mul(tf.exp(tf.neg(s)), weighted(loss, weights.get(task) ?? 1)), s) as tf.Scalar;
       },
       endEpoch: () => {},
-      current: () =>
-        Object.fromEntries([...logVariance].map(([t, s]) => [t, (factor.get(t) ?? 1) * Math.exp(-s.dataSync()[0]!) * weights.get(t)!])),
+      current: () => Object.fromEntries([...logVariance].map(([t, s]) => [t, Math.exp(-s.dataSync()[0]!) * weights.get(t)!])),
       dispose: () => params.forEach((p) => p.variable.dispose()),
     };
   },
   examples: [
-    // regression heads, s = 0 as created: ½·1·2 + 0 + ½·2·3 + 0 = 4; weights ½·w = [½, 1]
-    { plan: { kind: 'uncertainty' }, weights: { a: 1, b: 2 }, losses: { a: 2, b: 3 }, total: 4, current: { a: 0.5, b: 1 } },
-    // regression heads, s_a = ln 4, s_b = -ln 2: ½·¼·2 + ½ ln 4 + ½·2·2·3 − ½ ln 2 = 6.25 + ½ ln 2; weights [⅛, 2]
+    // s = 0 as created: e⁰·1·2 + 0 + e⁰·2·3 + 0 = 8; weights e⁰·w = [1, 2]
+    { plan: { kind: 'uncertainty' }, weights: { a: 1, b: 2 }, losses: { a: 2, b: 3 }, total: 8, current: { a: 1, b: 2 } },
+    // s_a = ln 4, s_b = -ln 2: ¼·1·2 + ln 4 + 2·2·3 - ln 2 = 12.5 + ln 2; weights [¼·1, 2·2]
     {
       plan: { kind: 'uncertainty' },
       weights: { a: 1, b: 2 },
       params: { 'weighting/log_variance/a': Math.log(4), 'weighting/log_variance/b': -Math.LN2 },
       losses: { a: 2, b: 3 },
-      total: 6.25 + Math.LN2 / 2,
-      current: { a: 0.125, b: 2 },
-    },
-    // a binary (classification) head and a regression head, s_a = ln 2, s_b = 0: ½·2 + ½ ln 2 + ½·3 = 2.5 + ½ ln 2; weights [½, ½]
-    {
-      plan: { kind: 'uncertainty' },
-      weights: { a: 1, b: 1 },
-      heads: { a: 'binary', b: 'regression' },
-      params: { 'weighting/log_variance/a': Math.LN2 },
-      losses: { a: 2, b: 3 },
-      total: 2.5 + Math.LN2 / 2,
-      current: { a: 0.5, b: 0.5 },
+      total: 12.5 + Math.LN2,
+      current: { a: 0.25, b: 4 },
     },
   ],
 };

@@ -10,7 +10,7 @@
  * give a non-negative total. (A learned parameter may take it below zero: uncertainty's + s_t.)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind, Job, WeightingPlan } from '../../../job/job.js';
+import type { Job, WeightingPlan } from '../../../job/job.js';
 import type { NotRunnable } from '../../not-runnable.js';
 import type { TaskGradients } from '../aggregators/aggregator.js';
 import type { Param } from '../../model/types.js';
@@ -47,8 +47,6 @@ export interface WeightingExample<P extends WeightingPlan = WeightingPlan> {
   readonly plan: P;
   /** Each task's static weight (TaskPlan.weight), in task order. */
   readonly weights: Readonly<Record<string, number>>;
-  /** Each task's head kind when it matters (uncertainty's form); default regression. */
-  readonly heads?: Readonly<Record<string, HeadKind>>;
   /** The weighting's parameters set by name before the step (uncertainty's `weighting/log_variance/<task>`); the rest keep their initial values. */
   readonly params?: Readonly<Record<string, number>>;
   /** The mean task losses of the epochs already ended, oldest first (what `endEpoch` got). */

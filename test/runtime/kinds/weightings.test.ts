@@ -18,7 +18,7 @@ const TOLERANCE = 1e-6;
 function jobOf(example: WeightingExample): Job {
   return makeJob({
     inputs: [vectorInput('x', 'd', 2)],
-    tasks: Object.entries(example.weights).map(([name, weight]) => task(name, example.heads?.[name] ?? 'regression', { from: null, weight })),
+    tasks: Object.entries(example.weights).map(([name, weight]) => task(name, 'regression', { from: null, weight })),
     training: { weighting: example.plan },
   });
 }
