@@ -9,15 +9,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { AggregationKind, Job, OptimizerPlan } from '../../job/job.js';
-import { parseJob } from '../../job/parse.js';
 import type { Batch } from '../../runtime/data/api.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { aggregators } from '../../runtime/train/aggregators/index.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
-import { ROWS, compileSource } from '../compiler/harness.js';
-import { fakeJobData, syntheticDataset } from './helpers/fakeData.js';
 import { useCpu, weightsOf } from './helpers/tf.js';
+import { twoTaskBatches, twoTaskProgram } from './helpers/two-task-program.js';
 
 const STEPS = 50;
 const width = (w: unknown) => w as number;
@@ -28,25 +26,10 @@ const perTask = (Object.keys(aggregators) as AggregationKind[]).filter((kind) =>
 });
 
 function twoTaskJob(aggregation: AggregationKind): Job {
-  const source = `${ROWS}
-features x { dataset: rows, transforms: [standardize(age, hours, label), raw(flag)] }
-task a { features: x, target: flag, head: binary }
-task b { features: x, target: age, head: regression }
-share s = hard(backbone: mlp(units: [6]), tasks: [a, b])
-train { sampling: proportional(), aggregation: ${aggregation}(), seed: 7 }`;
-  const compiled = compileSource(source);
-  // The info saying what a per-task aggregation costs (MTL0601) is expected: no error or warning.
-  assert.deepEqual(compiled.diagnostics.filter((d) => d.severity !== 'info').map((d) => d.message), [], source);
-  return parseJob(JSON.parse(JSON.stringify(compiled.job)));
+  return twoTaskProgram(`aggregation: ${aggregation}(), seed: 7`);
 }
 
-async function batches(job: Job, size = 8): Promise<Batch[]> {
-  const labels = [{ name: 'a', kind: 'binary' as const, labelled: 0.8 }, { name: 'b', kind: 'regression' as const }];
-  const data = fakeJobData(job, { rows: syntheticDataset('x', 4, labels, { train: size * STEPS, valid: 1, test: 1 }, 5) });
-  const out: Batch[] = [];
-  for await (const batch of data.batches('rows', 'train', { batchSize: size, shuffle: false, seed: 0 })) out.push(batch);
-  return out;
-}
+const batches = (job: Job): Promise<Batch[]> => twoTaskBatches(job, STEPS);
 
 /** Trains a fresh model (seed 1) on every batch with the job's own aggregation; the weights, losses and tensor counts. */
 function train(job: Job, steps: Batch[]) {

@@ -10,15 +10,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Job, OptimizerPlan, WeightingKind } from '../../job/job.js';
-import { parseJob } from '../../job/parse.js';
 import type { Batch } from '../../runtime/data/api.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
 import { makeWeighting, weightedTotal, weightings } from '../../runtime/train/weightings/index.js';
-import { ROWS, compileSource } from '../compiler/harness.js';
-import { fakeJobData, syntheticDataset } from './helpers/fakeData.js';
 import { assertAllClose, useCpu, weightsOf } from './helpers/tf.js';
+import { twoTaskBatches, twoTaskProgram } from './helpers/two-task-program.js';
 
 const STEPS = 50;
 const width = (w: unknown) => w as number;
@@ -26,24 +24,10 @@ const adam: OptimizerPlan = { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, 
 const runnable = (Object.keys(weightings) as WeightingKind[]).filter((kind) => weightings[kind].runnable);
 
 function twoTaskJob(weighting: WeightingKind, seed = 7): Job {
-  const source = `${ROWS}
-features x { dataset: rows, transforms: [standardize(age, hours, label), raw(flag)] }
-task a { features: x, target: flag, head: binary }
-task b { features: x, target: age, head: regression }
-share s = hard(backbone: mlp(units: [6]), tasks: [a, b])
-train { sampling: proportional(), weighting: ${weighting}(), seed: ${seed} }`;
-  const compiled = compileSource(source);
-  assert.deepEqual(compiled.diagnostics.map((d) => d.message), [], source);
-  return parseJob(JSON.parse(JSON.stringify(compiled.job)));
+  return twoTaskProgram(`weighting: ${weighting}(), seed: ${seed}`);
 }
 
-async function batches(job: Job, size = 8): Promise<Batch[]> {
-  const labels = [{ name: 'a', kind: 'binary' as const, labelled: 0.8 }, { name: 'b', kind: 'regression' as const }];
-  const data = fakeJobData(job, { rows: syntheticDataset('x', 4, labels, { train: size * STEPS, valid: 1, test: 1 }, 5) });
-  const out: Batch[] = [];
-  for await (const batch of data.batches('rows', 'train', { batchSize: size, shuffle: false, seed: 0 })) out.push(batch);
-  return out;
-}
+const batches = (job: Job): Promise<Batch[]> => twoTaskBatches(job, STEPS);
 
 /** Trains a fresh model (seed 1) on every batch with the job's own weighting; weights, task weights, losses, tensor counts. */
 function train(job: Job, steps: Batch[]) {

@@ -1,0 +1,32 @@
+/**
+ * A two-task program compiled by the real compiler, for tests that run a method end to end: task `a` (binary) and
+ * `b` (regression) on the 4-wide input `x`, sharing one hidden layer of 6; and synthetic batches for it.
+ */
+import assert from 'node:assert/strict';
+import type { Job } from '../../../job/job.js';
+import { parseJob } from '../../../job/parse.js';
+import type { Batch } from '../../../runtime/data/api.js';
+import { ROWS, compileSource } from '../../compiler/harness.js';
+import { fakeJobData, syntheticDataset } from './fakeData.js';
+
+/** `train` holds the train block's fields (`aggregation: pcgrad(), seed: 7`); info diagnostics are expected, nothing else. */
+export function twoTaskProgram(train: string): Job {
+  const source = `${ROWS}
+features x { dataset: rows, transforms: [standardize(age, hours, label), raw(flag)] }
+task a { features: x, target: flag, head: binary }
+task b { features: x, target: age, head: regression }
+share s = hard(backbone: mlp(units: [6]), tasks: [a, b])
+train { sampling: proportional(), ${train} }`;
+  const compiled = compileSource(source);
+  assert.deepEqual(compiled.diagnostics.filter((d) => d.severity !== 'info').map((d) => d.message), [], source);
+  return parseJob(JSON.parse(JSON.stringify(compiled.job)));
+}
+
+/** `count` batches of `size` rows of synthetic data for it (80% of rows labelled for `a`). */
+export async function twoTaskBatches(job: Job, count: number, size = 8): Promise<Batch[]> {
+  const labels = [{ name: 'a', kind: 'binary' as const, labelled: 0.8 }, { name: 'b', kind: 'regression' as const }];
+  const data = fakeJobData(job, { rows: syntheticDataset('x', 4, labels, { train: size * count, valid: 1, test: 1 }, 5) });
+  const out: Batch[] = [];
+  for await (const batch of data.batches('rows', 'train', { batchSize: size, shuffle: false, seed: 0 })) out.push(batch);
+  return out;
+}
