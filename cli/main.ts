@@ -23,6 +23,8 @@ program.name('mtl').description('a declarative language for multi-task learning:
 program.exitOverride();
 program.configureOutput({ outputError: (text, write) => write(text) });
 
+const allowUnrunnableOption = () => new Option('--allow-unrunnable', 'accept constructors the runtime does not run yet (those errors become warnings; `mtl run` still refuses them)');
+
 const formatOption = () => new Option('--format <format>', 'diagnostics as text (code frames) or json').choices(['text', 'json']).default('text');
 
 function compileOrExit(file: string, format: Format, options: CompileOptions = {}, until: 'check' | 'job' = 'job'): Compilation {
@@ -51,8 +53,9 @@ program.command('check')
   .addOption(formatOption())
   .option('--max-errors <n>', 'stop reporting after this many errors', (v) => Number.parseInt(v, 10), 50)
   .option('--time-phases', 'print how long parsing and checking took (to standard error)')
-  .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean }) => {
-    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases }, 'check');
+  .addOption(allowUnrunnableOption())
+  .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean; allowUnrunnable?: boolean }) => {
+    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable }, 'check');
     const tasks = c.checked?.tasks.size ?? 0;
     if (opts.format === 'text') process.stderr.write(`${file}: ok (${tasks} task${tasks === 1 ? '' : 's'})\n`);
   });
@@ -65,7 +68,7 @@ program.command('compile')
   .addOption(new Option('--dump-after <pass>', 'write the IR as it is after this pass').choices(passNames()))
   .option('--verify-ir', 'check the IR invariants after every pass')
   .option('--time-phases', 'print how long each phase and pass took (to standard error)')
-  .option('--allow-unrunnable', 'compile a program the runtime does not run yet (those errors become warnings)')
+  .addOption(allowUnrunnableOption())
   .addOption(formatOption())
   .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format }) => {
     const c = compileOrExit(file, opts.format, {
@@ -85,8 +88,9 @@ program.command('graph')
   .argument('<file>', 'the .mtl program')
   .option('-o, --out <path>', 'write the DOT here (default: standard output)')
   .addOption(formatOption())
-  .action((file: string, opts: { out?: string; format: Format }) => {
-    const c = compileOrExit(file, opts.format);
+  .addOption(allowUnrunnableOption())
+  .action((file: string, opts: { out?: string; format: Format; allowUnrunnable?: boolean }) => {
+    const c = compileOrExit(file, opts.format, { allowUnrunnable: opts.allowUnrunnable });
     const dot = toDot(c.graph!, path.basename(file));
     writeOut(dot, opts.out);
     if (!opts.out) return;
@@ -101,8 +105,9 @@ program.command('render')
   .description('print the program with every default written out')
   .argument('<file>', 'the .mtl program')
   .addOption(formatOption())
-  .action((file: string, opts: { format: Format }) => {
-    const c = compileOrExit(file, opts.format, {}, 'check');
+  .addOption(allowUnrunnableOption())
+  .action((file: string, opts: { format: Format; allowUnrunnable?: boolean }) => {
+    const c = compileOrExit(file, opts.format, { allowUnrunnable: opts.allowUnrunnable }, 'check');
     process.stdout.write(renderProgram(c.checked!));
   });
 

@@ -58,6 +58,15 @@ describe('examples', () => {
       assert.ok(c.job, 'a job');
       assert.deepEqual(validateJob(c.job), []);
     });
+
+    it(`${file} passes mtl check --allow-unrunnable, and mtl graph draws it with the flag`, () => {
+      const checked = mtl(['check', file, '--allow-unrunnable']);
+      assert.equal(checked.status, 0, checked.stderr);
+      assert.equal(checked.stderr.match(/warning\[MTL0501\]/g)?.length, notRun[file]!.length, checked.stderr);
+      const drawn = mtl(['graph', file, '--allow-unrunnable']);
+      assert.equal(drawn.status, 0, drawn.stderr);
+      assert.match(drawn.stdout, /^digraph /);
+    });
   }
 
   for (const file of all.filter((f) => !notRun[f])) {
