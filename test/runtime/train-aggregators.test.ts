@@ -7,19 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
-import type { AggregationKind, Job, OptimizerPlan } from '../../job/job.js';
+import type { AggregationKind, Job } from '../../job/job.js';
 import type { Batch } from '../../runtime/data/api.js';
-import { buildModel } from '../../runtime/model/build.js';
 import { aggregators } from '../../runtime/train/aggregators/index.js';
-import { makeOptimizer } from '../../runtime/train/optimizer.js';
-import { makeTrainStep } from '../../runtime/train/step.js';
-import { useCpu, weightsOf } from './helpers/tf.js';
-import { twoTaskBatches, twoTaskProgram } from './helpers/two-task-program.js';
+import { useCpu } from './helpers/tf.js';
+import { trainTwoTasks, twoTaskBatches, twoTaskProgram } from './helpers/two-task-program.js';
 
 const STEPS = 50;
-const width = (w: unknown) => w as number;
-const adam: OptimizerPlan = { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
 const perTask = (Object.keys(aggregators) as AggregationKind[]).filter((kind) => {
   const entry = aggregators[kind];
   return entry.runnable && entry.create(entry.examples[0].plan as never, 0).perTask;
@@ -31,21 +25,7 @@ function twoTaskJob(aggregation: AggregationKind): Job {
 
 const batches = (job: Job): Promise<Batch[]> => twoTaskBatches(job, STEPS);
 
-/** Trains a fresh model (seed 1) on every batch with the job's own aggregation; the weights, losses and tensor counts. */
-function train(job: Job, steps: Batch[]) {
-  const model = buildModel(job, width, 1);
-  const optimizer = makeOptimizer(adam);
-  const step = makeTrainStep(model, optimizer, { learningRate: () => 0.01 });
-  const initial = weightsOf(model);
-  const losses = [step(steps[0]!)];
-  const afterOne = tf.memory().numTensors;
-  for (const batch of steps.slice(1)) losses.push(step(batch));
-  const afterAll = tf.memory().numTensors;
-  const weights = weightsOf(model);
-  optimizer.dispose();
-  model.dispose();
-  return { initial, weights, losses, afterOne, afterAll };
-}
+const train = trainTwoTasks;
 
 describe('every runnable per-task aggregator, trained end to end on a compiled two-task program', () => {
   before(useCpu);

@@ -15,8 +15,8 @@ import { buildModel } from '../../runtime/model/build.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
 import { makeWeighting, weightedTotal, weightings } from '../../runtime/train/weightings/index.js';
-import { assertAllClose, useCpu, weightsOf } from './helpers/tf.js';
-import { twoTaskBatches, twoTaskProgram } from './helpers/two-task-program.js';
+import { assertAllClose, useCpu } from './helpers/tf.js';
+import { trainTwoTasks, twoTaskBatches, twoTaskProgram } from './helpers/two-task-program.js';
 
 const STEPS = 50;
 const width = (w: unknown) => w as number;
@@ -29,24 +29,7 @@ function twoTaskJob(weighting: WeightingKind, seed = 7): Job {
 
 const batches = (job: Job): Promise<Batch[]> => twoTaskBatches(job, STEPS);
 
-/** Trains a fresh model (seed 1) on every batch with the job's own weighting; weights, task weights, losses, tensor counts. */
-function train(job: Job, steps: Batch[]) {
-  const model = buildModel(job, width, 1);
-  const optimizer = makeOptimizer(adam);
-  const weighting = makeWeighting(job);
-  const step = makeTrainStep(model, optimizer, { weighting, learningRate: () => 0.01 });
-  const initial = weightsOf(model);
-  const losses = [step(steps[0]!)];
-  const afterOne = tf.memory().numTensors;
-  for (const batch of steps.slice(1)) losses.push(step(batch));
-  const afterAll = tf.memory().numTensors;
-  const weights = weightsOf(model);
-  const taskWeights = weighting.current();
-  weighting.dispose();
-  optimizer.dispose();
-  model.dispose();
-  return { initial, weights, taskWeights, losses, afterOne, afterAll };
-}
+const train = trainTwoTasks;
 
 describe('every runnable weighting, trained end to end on a compiled two-task program', () => {
   before(useCpu);

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import type { Job } from '../../../job/job.js';
 import { parseJob } from '../../../job/parse.js';
+import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../../../runtime/data/api.js';
+import { buildModel } from '../../../runtime/model/build.js';
+import { makeOptimizer } from '../../../runtime/train/optimizer.js';
+import { makeTrainStep } from '../../../runtime/train/step.js';
+import { makeWeighting } from '../../../runtime/train/weightings/index.js';
+import { weightsOf } from './tf.js';
 import { ROWS, compileSource } from '../../compiler/harness.js';
 import { fakeJobData, syntheticDataset } from './fakeData.js';
 
@@ -29,4 +35,27 @@ export async function twoTaskBatches(job: Job, count: number, size = 8): Promise
   const out: Batch[] = [];
   for await (const batch of data.batches('rows', 'train', { batchSize: size, shuffle: false, seed: 0 })) out.push(batch);
   return out;
+}
+
+/**
+ * Trains a fresh model (seed 1) on every batch with the job's own weighting and aggregation (Adam at 0.01): the
+ * weights before and after, the weighting's task weights, each step's loss, and the tensor count after the first
+ * step (when every optimizer slot exists) and after the last.
+ */
+export function trainTwoTasks(job: Job, steps: Batch[]) {
+  const model = buildModel(job, (w) => w as number, 1);
+  const optimizer = makeOptimizer({ kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });
+  const weighting = makeWeighting(job);
+  const step = makeTrainStep(model, optimizer, { weighting, learningRate: () => 0.01 });
+  const initial = weightsOf(model);
+  const losses = [step(steps[0]!)];
+  const afterOne = tf.memory().numTensors;
+  for (const batch of steps.slice(1)) losses.push(step(batch));
+  const afterAll = tf.memory().numTensors;
+  const weights = weightsOf(model);
+  const taskWeights = weighting.current();
+  weighting.dispose();
+  optimizer.dispose();
+  model.dispose();
+  return { initial, weights, taskWeights, losses, afterOne, afterAll };
 }
