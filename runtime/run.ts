@@ -8,7 +8,7 @@
  *                   step and pair of tasks { kind: 'conflict', step, epoch, tasks: [a, b], cosine }; per epoch of an
  *                   adaptive weighting { kind: 'weights', epoch, weights: { task: w } }
  *   weights.bin, weights.json   the selected weights, in TensorFlow.js's weights-manifest format
- *   summary.json    best epoch, its validation metrics, gradient conflicts per pair of tasks, backend, steps, seconds
+ *   summary.json    best epoch, its validation metrics, gradient conflicts per pair of tasks, backend, steps, seconds (all, and of training alone)
  *   curves.svg      learning curves: training loss and every validation measure per epoch and task
  * Everything is written to `<out>.partial-<pid>` and renamed to `out` only at the end, so a failed
  * run leaves nothing that looks complete.
@@ -55,7 +55,10 @@ export interface RunSummary {
   /** Per pair of tasks: the sampled steps, their mean gradient cosine and the share of them below 0. */
   conflicts: ConflictSummary[];
   backend: { name: string; reason: string };
+  /** Wall time of the whole run: data, training, evaluation, files. */
   seconds: number;
+  /** Of it, the training steps alone, summed over epochs (what methods differ by). */
+  trainSeconds: number;
 }
 
 /** `parseJob`, with its error as a UserError (the CLI prints it without a stack trace). */
@@ -106,6 +109,7 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
       conflicts: result.conflicts,
       backend,
       seconds: (performance.now() - started) / 1000,
+      trainSeconds: result.history.reduce((sum, h) => sum + h.trainSeconds, 0),
     };
     await writeFile(join(partial, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
     await writeFile(join(partial, 'curves.svg'), await curvesSvg(historyPoints(result.history), `${job.source.file}: learning curves`));

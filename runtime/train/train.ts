@@ -56,6 +56,8 @@ export interface EpochRecord {
   valid: SplitScores | null;
   learningRate: number;
   stepsPerSecond: number;
+  /** Seconds the epoch's training steps took (its evaluation not included). */
+  trainSeconds: number;
 }
 
 export interface TrainResult {
@@ -175,6 +177,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
           valid,
           learningRate: learningRate(schedule, Math.max(0, step - 1), totalSteps),
           stepsPerSecond: seconds > 0 ? epochSteps / seconds : 0,
+          trainSeconds: seconds,
         };
         history.push(record);
         if (options.out && valid) appendMetrics(options.out, epoch, valid);

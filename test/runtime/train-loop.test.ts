@@ -71,7 +71,7 @@ describe('train', () => {
       const result = await train(job, twoTaskData(job), quiet);
       const weights = weightsOf(result.model);
       result.model.dispose();
-      return { history: result.history.map((h) => ({ ...h, stepsPerSecond: 0 })), weights };
+      return { history: result.history.map((h) => ({ ...h, stepsPerSecond: 0, trainSeconds: 0 })), weights };
     };
     const [a, b] = [await run(), await run()];
     assert.deepEqual(a.history, b.history);
