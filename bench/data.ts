@@ -86,7 +86,7 @@ function baseJob(root: string, files: string[], columns: Job['datasets'][number]
     })),
     batchGroups: [{ dataset: 'd', input: 'x', tasks: tasks.map((t) => t.name) }],
     training: {
-      optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.001 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
+      optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.001 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
       taskLr: {},
       batchSize: 512,
       seed: 1,

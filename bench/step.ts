@@ -36,7 +36,7 @@ export interface StepBenchResult {
 }
 
 function benchJob(): Job {
-  const adam = { kind: 'adam', lr: { kind: 'constant', lr: LR }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 } as const;
+  const adam = { kind: 'adam', lr: { kind: 'constant', lr: LR }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false } as const;
   const head = (name: string) => ({
     name,
     dataset: 'd',

@@ -154,6 +154,14 @@ async function runCompiledJob(job: import('../job/job.js').Job, name: string, op
       process.stdout.write(`  ${pairs[i]!.padEnd(width)} mean ${c.meanCosine.toFixed(4)}  negative ${(100 * c.negativeShare).toFixed(0)}% of ${c.samples} steps\n`);
     }
   }
+  if (summary.taskWeights) {
+    const { epoch, weights, learned } = summary.taskWeights;
+    process.stdout.write(`task weights (${job.training.weighting.kind}, after epoch ${epoch}):\n`);
+    for (const [task, w] of Object.entries(weights)) {
+      const more = Object.entries(learned).map(([name, values]) => `  ${name} ${values[task]?.toFixed(4) ?? '-'}`).join('');
+      process.stdout.write(`  ${task.padEnd(20)} ${w.toFixed(4)}${more}\n`);
+    }
+  }
   process.stdout.write(`run directory: ${out}\n`);
 }
 

@@ -222,9 +222,15 @@ export const SchedulePlanSchema = Type.Union([
 export type SchedulePlan = Static<typeof SchedulePlanSchema>;
 export type ScheduleKind = SchedulePlan['kind'];
 
+/** What every optimizer does to the gradients before its update. */
+const gradientOptions = {
+  clipNorm: nullable(num('scale the step\'s gradients by clipNorm/(norm + 1e-6) when their global L2 norm is above it (torch.nn.utils.clip_grad_norm_); null never clips')),
+  normalizeTaskGradients: Type.Boolean({ description: 'divide each task\'s gradient of the shared parameters by its L2 norm before the aggregation combines them (every step per task)' }),
+};
+
 export const OptimizerPlanSchema = Type.Union([
-  kind('adam', { lr: SchedulePlanSchema, beta1: num(), beta2: num(), epsilon: num(), weightDecay: num() }),
-  kind('sgd', { lr: SchedulePlanSchema, momentum: num(), weightDecay: num() }),
+  kind('adam', { lr: SchedulePlanSchema, beta1: num(), beta2: num(), epsilon: num(), weightDecay: num(), ...gradientOptions }),
+  kind('sgd', { lr: SchedulePlanSchema, momentum: num(), weightDecay: num(), ...gradientOptions }),
 ]);
 export type OptimizerPlan = Static<typeof OptimizerPlanSchema>;
 export type OptimizerKind = OptimizerPlan['kind'];
@@ -239,10 +245,12 @@ export const SamplingPlanSchema = Type.Recursive((Self) => Type.Union([
 export type SamplingPlan = Static<typeof SamplingPlanSchema>;
 export type SamplingKind = SamplingPlan['kind'];
 
+export const UNCERTAINTY_FORMS = ['regression', 'classification', 'by_head'] as const;
+
 export const WeightingPlanSchema = Type.Union([
   kind('equal'),
   kind('static'),
-  kind('uncertainty'),
+  kind('uncertainty', { form: enumOf(UNCERTAINTY_FORMS, "Kendall et al.'s term per task: regression e^{-s}L + s (their L/(2σ²) + log σ, times 2), classification e^{-s}L + s/2 (L/σ² + log σ), by_head each head's own") }),
   kind('dwa', { t: num() }),
   kind('gradnorm', { alpha: num(), lr: num() }),
   kind('rlw'),

@@ -6,9 +6,11 @@
  *   features.json   what the loader fitted on the training split (FittedFeatures)
  *   metrics.jsonl   one line per evaluated epoch and task: { epoch, split: 'valid', task, loss, <metric>... }; per sampled
  *                   step and pair of tasks { kind: 'conflict', step, epoch, tasks: [a, b], cosine }; per epoch of an
- *                   adaptive weighting { kind: 'weights', epoch, weights: { task: w } }
+ *                   adaptive weighting { kind: 'weights', epoch, weights: { task: w } } (uncertainty's with
+ *                   log_variance: { task: s })
  *   weights.bin, weights.json   the selected weights, in TensorFlow.js's weights-manifest format
- *   summary.json    best epoch, its validation metrics, gradient conflicts per pair of tasks, backend, steps, seconds (all, and of training alone)
+ *   summary.json    best epoch, its validation metrics, gradient conflicts per pair of tasks, an adaptive weighting's
+ *                   last weights, backend, steps, seconds (all, and of training alone)
  *   curves.svg      learning curves: training loss and every validation measure per epoch and task
  * Everything is written to `<out>.partial-<pid>` and renamed to `out` only at the end, so a failed
  * run leaves nothing that looks complete.
@@ -23,7 +25,7 @@ import type { SplitName } from './data/api.js';
 import { loadFitted, openJobData, saveFitted } from './data/loader.js';
 import { UserError } from './errors.js';
 import { curvesSvg, type CurvePoint } from './report/curves.js';
-import type { EpochRecord } from './train/train.js';
+import type { EpochRecord, WeightsRecord } from './train/train.js';
 import type { ConflictSummary } from './train/conflicts.js';
 import { buildModel } from './model/build.js';
 import { assertRunnable } from './model/support.js';
@@ -54,6 +56,8 @@ export interface RunSummary {
   stoppedEarly: boolean;
   /** Per pair of tasks: the sampled steps, their mean gradient cosine and the share of them below 0. */
   conflicts: ConflictSummary[];
+  /** An adaptive weighting's task weights (and what else it learns) after the last epoch; null for fixed weights. */
+  taskWeights: WeightsRecord | null;
   backend: { name: string; reason: string };
   /** Wall time of the whole run: data, training, evaluation, files. */
   seconds: number;
@@ -107,6 +111,7 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
       steps: result.steps,
       stoppedEarly: result.stoppedEarly,
       conflicts: result.conflicts,
+      taskWeights: result.taskWeights,
       backend,
       seconds: (performance.now() - started) / 1000,
       trainSeconds: result.history.reduce((sum, h) => sum + h.trainSeconds, 0),

@@ -2,7 +2,7 @@
 import type { OptimizerKind, OptimizerPlan, SchedulePlan, ScheduleKind } from '../job/job.js';
 import type { Args } from './args.js';
 import { type Entry, p, atLeastOne, notNegative, positive, rate } from './signature.js';
-import { number, int, union, ctor } from './types.js';
+import { bool, number, int, union, ctor, optional } from './types.js';
 
 export type OptimizerEntry<K extends OptimizerKind = OptimizerKind> = Entry<{ plan(a: Args): Extract<OptimizerPlan, { kind: K }> }>;
 export type ScheduleEntry = Entry<{ plan(a: Args): SchedulePlan }>;
@@ -10,20 +10,29 @@ export type ScheduleEntry = Entry<{ plan(a: Args): SchedulePlan }>;
 const lr = (dflt: string) => p('lr', union(number, ctor('schedule')), 'learning rate or schedule', dflt, positive);
 const schedule = (a: Args): SchedulePlan => (a.isNumber('lr') ? { kind: 'constant', lr: a.number('lr') } : a.plan('lr', 'schedule'));
 const weightDecay = p('weight_decay', number, 'L2 penalty on weights', '0', notNegative);
+/** What either optimizer does to the gradients before its update. */
+const gradientParams = [
+  p('clip_norm', optional(number), 'scale the step\'s gradients down to this global L2 norm when above it (default: no clipping)', undefined, positive),
+  p('normalize_task_gradients', bool, 'divide each task\'s gradient of the shared parameters by its L2 norm before the aggregation combines them (one backward pass per task)', 'false'),
+];
+const gradientPlan = (a: Args) => ({ clipNorm: a.optionalNumber('clip_norm'), normalizeTaskGradients: a.bool('normalize_task_gradients') });
 
 export const optimizers = {
   adam: {
     doc: 'Adam', runs: true,
     params: [
       lr('0.001'), p('beta1', number, 'first-moment decay', '0.9', rate), p('beta2', number, 'second-moment decay', '0.999', rate),
-      p('epsilon', number, 'numerical floor', '1e-7', positive), weightDecay,
+      p('epsilon', number, 'numerical floor', '1e-7', positive), weightDecay, ...gradientParams,
     ],
-    plan: (a) => ({ kind: 'adam', lr: schedule(a), beta1: a.number('beta1'), beta2: a.number('beta2'), epsilon: a.number('epsilon'), weightDecay: a.number('weight_decay') }),
+    plan: (a) => ({
+      kind: 'adam', lr: schedule(a), beta1: a.number('beta1'), beta2: a.number('beta2'), epsilon: a.number('epsilon'), weightDecay: a.number('weight_decay'),
+      ...gradientPlan(a),
+    }),
   },
   sgd: {
     doc: 'stochastic gradient descent', runs: true,
-    params: [lr('0.01'), p('momentum', number, 'momentum', '0', rate), weightDecay],
-    plan: (a) => ({ kind: 'sgd', lr: schedule(a), momentum: a.number('momentum'), weightDecay: a.number('weight_decay') }),
+    params: [lr('0.01'), p('momentum', number, 'momentum', '0', rate), weightDecay, ...gradientParams],
+    plan: (a) => ({ kind: 'sgd', lr: schedule(a), momentum: a.number('momentum'), weightDecay: a.number('weight_decay'), ...gradientPlan(a) }),
   },
 } satisfies { [K in OptimizerKind]: OptimizerEntry<K> };
 

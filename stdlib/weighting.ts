@@ -1,8 +1,8 @@
 /** Loss weighting and gradient aggregation: how task losses, then task gradients, combine into one update. */
-import type { AggregationKind, AggregationPlan, WeightingKind, WeightingPlan } from '../job/job.js';
+import { UNCERTAINTY_FORMS, type AggregationKind, type AggregationPlan, type WeightingKind, type WeightingPlan } from '../job/job.js';
 import type { Args } from './args.js';
 import { type Entry, p, notNegative, positive } from './signature.js';
-import { number } from './types.js';
+import { number, oneOf } from './types.js';
 
 /**
  * `perTaskGradients`: it works on per-task gradients of shared parameters, so it needs tasks that share some.
@@ -17,7 +17,12 @@ export type AggregationEntry<K extends AggregationKind = AggregationKind> = Entr
 export const weightings = {
   equal: { doc: 'every task loss weighs 1', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'equal' }) },
   static: { doc: 'each task loss weighs its task\'s `weight`', params: [], runs: true, perTaskGradients: false, scalesByWeight: true, plan: () => ({ kind: 'static' }) },
-  uncertainty: { doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018): e^{-s_t} L_t + s_t, s_t = log σ_t², the paper\'s regression form L/(2σ²) + log σ times 2, for every head (its classification form L/σ² + log σ is not in this version)', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'uncertainty' }) },
+  uncertainty: {
+    doc: 'learned homoscedastic-uncertainty weights (Kendall et al. 2018), s_t = log σ_t² per task: `form` regression e^{-s_t} L_t + s_t (the paper\'s L/(2σ²) + log σ times 2, for every head), classification e^{-s_t} L_t + s_t/2 (L/σ² + log σ, for every head), by_head the paper\'s combined loss: L/σ² + log σ for a head with a cross-entropy loss (binary, multiclass, multilabel), L/(2σ²) + log σ = ½e^{-s_t} L_t + s_t/2 for a regression head',
+    runs: true, perTaskGradients: false, scalesByWeight: false,
+    params: [p('form', oneOf(...UNCERTAINTY_FORMS), 'which of the paper\'s terms each task takes', 'regression')],
+    plan: (a) => ({ kind: 'uncertainty', form: a.choice('form', UNCERTAINTY_FORMS) }),
+  },
   dwa: {
     doc: 'dynamic weight average (Liu et al. 2019)', runs: true, perTaskGradients: false, scalesByWeight: false,
     params: [p('t', number, 'temperature', '2', positive)],

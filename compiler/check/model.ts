@@ -173,6 +173,37 @@ export function numberField(fields: Record<string, Value>, name: string): number
   return numberOf(fields[name]);
 }
 
+/** Something the training block asks for that differentiates each task apart, with what to say about it. */
+export interface PerTaskMethod {
+  /** How messages name it: the constructor, or the optimizer option. */
+  name: string;
+  span: Span;
+  /** What it does with the task gradients ("combines per-task gradients of shared parameters"). */
+  does: string;
+  /** What to write instead when it cannot work. */
+  instead: string;
+}
+
+/**
+ * What makes every step differentiate each task apart (one backward pass per task over the shared parameters), in
+ * the order messages name them: the aggregation or the weighting when its entry says `perTaskGradients`, then the
+ * optimizer's `normalize_task_gradients: true`. Each needs tasks that share parameters.
+ */
+export function perTaskMethods(program: CheckedProgram): PerTaskMethod[] {
+  const { aggregation, weighting, optimizer } = program.train;
+  const methods: PerTaskMethod[] = [aggregation, weighting]
+    .filter((v): v is ValueOf<'call'> => isCall(v) && (isOf(v.ctor, 'aggregation') || isOf(v.ctor, 'weighting')) && v.ctor.perTaskGradients)
+    .map((v) => ({ name: v.ctor.name, span: v.span, does: 'combines per-task gradients of shared parameters', instead: 'use `aggregation: sum()`' }));
+  const normalize = isCall(optimizer) ? optimizer.args.normalize_task_gradients : undefined;
+  if (normalize?.v === 'bool' && normalize.b) {
+    methods.push({
+      name: 'normalize_task_gradients', span: normalize.span,
+      does: 'divides each task\'s gradient of the shared parameters by its norm', instead: 'leave out `normalize_task_gradients`',
+    });
+  }
+  return methods;
+}
+
 /**
  * Why a task can never receive a gradient, so the compiler leaves it out of the job (eliminate-dead-tasks): weight 0
  * under a weighting that scales by it (static), probability 0 under explicit sampling, or listed in no stage. Null when it trains.

@@ -10,6 +10,10 @@
  * with α_t = lr · √(1-β₂ᵗ) / (1-β₁ᵗ) and ε̂_t = ε · √(1-β₂ᵗ): the same value in five ops instead of seven.
  * Bias correction counts each parameter's own updates. Weight decay is decoupled (AdamW, and the same for SGD):
  * θ ← θ · (1 - lr · λ) before the update.
+ *
+ * With `clipNorm`, every gradient of the step (after aggregation: shared, task-specific, weighting parameters and the
+ * soft-sharing tie alike) is first scaled by min(1, clipNorm / (‖g‖ + 1e-6)), ‖g‖ their global L2 norm, as
+ * torch.nn.utils.clip_grad_norm_ does; the scale stays a tensor, so clipping reads nothing back from the backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerPlan } from '../../job/job.js';
@@ -97,8 +101,10 @@ export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) 
     }
   };
 
+  const update = plan.kind === 'adam' ? applyAdam : applySgd;
+  const clipNorm = plan.clipNorm;
   return {
-    apply: plan.kind === 'adam' ? applyAdam : applySgd,
+    apply: clipNorm === null ? update : (gradients, lr) => update(clippedByGlobalNorm(gradients, clipNorm), lr),
     dispose: () => {
       for (const slot of slots.values()) {
         slot.first.dispose();
@@ -108,4 +114,12 @@ export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) 
       constants.forEach((c) => c.dispose());
     },
   };
+}
+
+/** torch's clip_grad_norm_: the gradients scaled by min(1, clip / (‖g‖ + 1e-6)), ‖g‖ the L2 norm of all of them at once. */
+export function clippedByGlobalNorm(gradients: readonly ParamGradient[], clip: number): ParamGradient[] {
+  if (gradients.length === 0) return [];
+  const norm = tf.sqrt(tf.addN(gradients.map(({ gradient }) => tf.sum(tf.square(gradient)))));
+  const scale = tf.minimum(1, tf.div(clip, tf.add(norm, 1e-6)));
+  return gradients.map(({ param, gradient }) => ({ param, gradient: tf.mul(gradient, scale) }));
 }

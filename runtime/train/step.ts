@@ -7,7 +7,8 @@
  *   summed    one forward pass for all tasks (one backbone pass), one backward pass of the total loss (sum)
  *   per task  each task's weighted loss differentiated on its own (task-gradients.ts), its gradient of the shared
  *             parameters handed to the aggregator, which returns the update of those; also for `sum` when the
- *             weighting balances the task gradients (db_mtl)
+ *             weighting balances the task gradients (db_mtl) or the optimizer normalises them
+ *             (normalize_task_gradients, task-gradients.ts's normalizedFirst)
  *
  * Every `conflictsEvery` steps the step also samples gradient conflicts (conflicts.ts): the cosines of its task
  * gradients on the shared parameters. On the per-task path they come from the gradients the aggregator gets; on the
@@ -23,7 +24,7 @@ import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { Optimizer, ParamGradient } from './optimizer.js';
 import { taskConflicts, type TaskConflict } from './conflicts.js';
-import { eachTaskGradients, sharedRows, taskGradients, type StepGradients, type TaskGradientPlan } from './task-gradients.js';
+import { eachTaskGradients, normalizedFirst, sharedRows, taskGradients, type StepGradients, type TaskGradientPlan } from './task-gradients.js';
 import { makeWeighting, weightedTotal, type LossWeighting } from './weightings/index.js';
 
 export interface TrainStepOptions {
@@ -35,6 +36,8 @@ export interface TrainStepOptions {
   weighting?: LossWeighting;
   /** Default: the job's aggregation. Tests inject their own. */
   aggregator?: Aggregator;
+  /** Divide each task's gradient of the shared parameters by its norm before aggregating; default: the job's optimizer's option. */
+  normalizeTaskGradients?: boolean;
   /** The learning rate at a step; default: 0.001. */
   learningRate?: (step: number) => number;
   /** The first step's index (steps continue counting across stages). */
@@ -67,7 +70,8 @@ interface StepPlan {
 export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: TrainStepOptions = {}): TrainStep {
   const allowed = new Set(options.tasks ?? model.heads.keys());
   const weighting = options.weighting ?? makeWeighting({ ...model.job, training: { ...model.job.training, weighting: { kind: 'static' } } });
-  const aggregator = options.aggregator ?? makeAggregator(model.job.training.aggregation, model.job.training.seed);
+  const chosen = options.aggregator ?? makeAggregator(model.job.training.aggregation, model.job.training.seed);
+  const aggregator = (options.normalizeTaskGradients ?? model.job.training.optimizer.normalizeTaskGradients) ? normalizedFirst(chosen) : chosen;
   const learningRate = options.learningRate ?? (() => 0.001);
   let step = options.firstStep ?? 0;
 

@@ -14,6 +14,7 @@ import type { TaskGradients } from './aggregators/aggregator.js';
 import type { TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
 import type { ParamGradient } from './optimizer.js';
+import { sumOfTasks } from './aggregators/sum.js';
 import { sumInOrder, type LossWeighting } from './weightings/index.js';
 
 /** What a step differentiates to: its total loss, each task's loss (when asked for) and the gradients to apply. */
@@ -110,4 +111,25 @@ export function eachTaskGradients(
 export function sharedRows(plan: TaskGradientPlan, byTask: ReadonlyMap<string, tf.NamedTensorMap>): TaskGradients {
   const gradients = plan.tasks.map((task) => plan.shared.map((p) => byTask.get(task)![p.variable.name] ?? tf.zerosLike(p.variable)));
   return { tasks: plan.tasks, params: plan.shared, gradients };
+}
+
+/**
+ * The optimizer option normalize_task_gradients: each task's gradient of the shared parameters divided by its L2 norm
+ * over all of them (a zero gradient stays zero), then combined by `aggregator` (`sum`: Σ_t g_t/‖g_t‖). It comes after
+ * a weighting's `balance` and is per task even for `sum`.
+ */
+export function normalizedFirst(aggregator: Aggregator): Extract<Aggregator, { perTask: true }> {
+  const combine = aggregator.perTask ? aggregator : sumOfTasks;
+  return {
+    perTask: true,
+    aggregate: (taskGradients) => combine.aggregate({ ...taskGradients, gradients: taskGradients.gradients.map(unitLength) }),
+  };
+}
+
+function unitLength(row: readonly tf.Tensor[]): tf.Tensor[] {
+  if (row.length === 0) return [];
+  const norm = tf.sqrt(tf.addN(row.map((g) => tf.sum(tf.square(g)))));
+  // 1/‖g‖, and 0 for a zero gradient (whose 1/0 `where` discards)
+  const scale = tf.where(tf.greater(norm, 0), tf.div(1, norm), tf.zerosLike(norm));
+  return row.map((g) => tf.mul(g, scale));
 }

@@ -6,7 +6,8 @@
  * current stage; the next one, if any, starts with fresh patience.
  *
  * Besides the validation rows, metrics.jsonl gets the sampled gradient conflicts (`kind: 'conflict'`, every
- * `conflictsEvery` steps) and, per epoch, an adaptive weighting's current weights (`kind: 'weights'`).
+ * `conflictsEvery` steps) and, per epoch, an adaptive weighting's current weights and what else it learns
+ * (`kind: 'weights'`, with uncertainty's `log_variance`; the weightings whose entry says `logsWeights`).
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ import { ConflictTally, type ConflictSummary } from './conflicts.js';
 import { BestWeights } from './selection.js';
 import { planStages } from './stages.js';
 import { makeTrainStep } from './step.js';
-import { makeWeighting } from './weightings/index.js';
+import { logsWeights, makeWeighting } from './weightings/index.js';
 
 export interface TrainOptions {
   /** A run directory: one line per evaluated epoch and task is appended to its metrics.jsonl. */
@@ -70,10 +71,16 @@ export interface TrainResult {
   seconds: number;
   /** Per pair of tasks, the sampled gradient conflicts of the run (empty when it sampled none). */
   conflicts: ConflictSummary[];
+  /** An adaptive weighting's weights as the last epoch left them; null for one whose weights are not logged. */
+  taskWeights: WeightsRecord | null;
 }
 
-/** Weightings whose weights never change: their weights are not logged per epoch. */
-const FIXED_WEIGHTINGS: ReadonlySet<string> = new Set(['static', 'equal']);
+/** An adaptive weighting's task weights after an epoch, and what else it learns per task (uncertainty's `log_variance`). */
+export interface WeightsRecord {
+  epoch: number;
+  weights: Record<string, number>;
+  learned: Record<string, Record<string, number>>;
+}
 
 export async function train(job: Job, data: JobData, options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now();
@@ -106,6 +113,8 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   const history: EpochRecord[] = [];
   const tally = new ConflictTally();
   let conflictRows: string[] = [];
+  const logged = logsWeights(training.weighting);
+  let lastWeights: WeightsRecord | null = null;
   let step = 0;
   let epoch = 0;
   let stoppedEarly = false;
@@ -159,9 +168,11 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         const seconds = (performance.now() - epochStarted) / 1000;
         const taskTrainLoss = Object.fromEntries([...taskLoss].map(([t, e]) => [t, e.sum / e.steps]));
         weighting.endEpoch(taskTrainLoss);
+        // The weights as the epoch leaves them: what the next epoch starts with.
+        const weights = logged ? { epoch, weights: weighting.current(), learned: weighting.learned?.() ?? {} } : null;
+        if (weights) lastWeights = weights;
         if (options.out) {
-          // The weights as the epoch leaves them: what the next epoch starts with.
-          const weightRows = FIXED_WEIGHTINGS.has(training.weighting.kind) ? [] : [JSON.stringify({ kind: 'weights', epoch, weights: weighting.current() })];
+          const weightRows = weights ? [JSON.stringify({ kind: 'weights', epoch, weights: weights.weights, ...weights.learned })] : [];
           appendLines(options.out, [...conflictRows, ...weightRows]);
         }
         conflictRows = [];
@@ -202,7 +213,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
     optimizer.dispose();
     weighting.dispose();
   }
-  return { model, history, best: best.best, steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000, conflicts: tally.summary() };
+  return { model, history, best: best.best, steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000, conflicts: tally.summary(), taskWeights: lastWeights };
 }
 
 /**

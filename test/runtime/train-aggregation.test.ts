@@ -17,6 +17,7 @@ import { makeTrainStep } from '../../runtime/train/step.js';
 import { makeWeighting } from '../../runtime/train/weightings/index.js';
 import { fakeJobData, syntheticDataset, type SyntheticTask } from './helpers/fakeData.js';
 import { adaptedModule, columnModules, denseModule, makeJob, mmoeModules, task, vectorInput, type TestModule } from './helpers/jobs.js';
+import { handBatch, handJob, handWeights as handWeightsWith } from './helpers/hand-model.js';
 import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
 import { perTaskSum, trainWith } from './helpers/train.js';
 
@@ -52,15 +53,15 @@ const jobs: [string, () => Job][] = [
   ['adapters, with dropout', () => twoTasks(withDropout([adaptedModule('ad', 'x', [6, 6], ['a', 'b'], 2)], 0.2), { a: 'ad', b: 'ad' })],
   ['cross-stitch', () => twoTasks(columnModules('s', 'x', [6, 6], ['a', 'b'], { kind: 'cross_stitch', after: [0], init: 0.8 }), { a: 's.a', b: 's.b' })],
   ['soft sharing (its penalty apart from the tasks)', () => twoTasks(columnModules('t', 'x', [6], ['a', 'b'], { kind: 'soft', l2: 0.1 }), { a: 't.a', b: 't.b' })],
-  ['uncertainty weighting (each task’s log-variance its own)', () => twoTasks([denseModule('trunk', 'x', [8], ['a', 'b'])], { a: 'trunk', b: 'trunk' }, { weighting: { kind: 'uncertainty' } })],
+  ['uncertainty weighting (each task’s log-variance its own)', () => twoTasks([denseModule('trunk', 'x', [8], ['a', 'b'])], { a: 'trunk', b: 'trunk' }, { weighting: { kind: 'uncertainty', form: 'regression' } })],
 ];
 
 describe('per-task gradients summed by a test aggregator give the one-pass sum step', () => {
   before(useCpu);
 
   const optimizers: OptimizerPlan[] = [
-    { kind: 'sgd', lr: { kind: 'constant', lr: 0.05 }, momentum: 0.9, weightDecay: 0 },
-    { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
+    { kind: 'sgd', lr: { kind: 'constant', lr: 0.05 }, momentum: 0.9, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
+    { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
   ];
   for (const [name, makeTestJob] of jobs) {
     for (const plan of optimizers) {
@@ -86,32 +87,9 @@ describe('per-task gradients summed by a test aggregator give the one-pass sum s
 describe('what a per-task aggregator receives', () => {
   before(useCpu);
 
-  /**
-   * x → trunk (dense 2 → 2, linear) → heads a and b (dense 2 → 1), mse; weights w_a = 1, w_b = 2.
-   * Trunk W = I, c = 0; u (head a) = [1, 1]; v (head b) = [1, -1]; zero head biases.
-   * Rows x1 = [1, 2], x2 = [3, -1]: h = x. Labels a = [0, 1], b = [1, 0].
-   */
-  function handJob(): Job {
-    return makeJob({
-      inputs: [vectorInput('x', 'd', 2)],
-      modules: [denseModule('trunk', 'x', [2], ['a', 'b'], { activation: 'linear' })],
-      tasks: [task('a', 'regression', { weight: 1 }), task('b', 'regression', { weight: 2 })],
-    });
-  }
-  const batch: Batch = {
-    dataset: 'd',
-    size: 2,
-    inputs: { x: { data: Float32Array.of(1, 2, 3, -1), shape: [2, 2] } },
-    labels: {
-      a: { values: { data: Float32Array.of(0, 1), shape: [2] }, mask: Float32Array.of(1, 1) },
-      b: { values: { data: Float32Array.of(1, 0), shape: [2] }, mask: Float32Array.of(1, 1) },
-    },
-  };
-  const handWeights = {
-    'trunk/0/kernel': [1, 0, 0, 1], 'trunk/0/bias': [0, 0],
-    'head/a/kernel': [1, 1], 'head/a/bias': [0],
-    'head/b/kernel': [1, -1], 'head/b/bias': [0],
-  };
+  // The hand model (helpers/hand-model.ts): trunk W = I, c = 0, u (head a) = [1, 1], v (head b) = [1, -1], so h = x.
+  const batch = handBatch;
+  const handWeights = handWeightsWith([1, -1]);
 
   it('each task’s gradient of its weighted loss with respect to the shared parameters (hand-computed)', () => {
     const job = handJob();
@@ -129,7 +107,7 @@ describe('what a per-task aggregator receives', () => {
         return perTaskSum.perTask ? perTaskSum.aggregate(given) : [];
       },
     };
-    const plan: OptimizerPlan = { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0 };
+    const plan: OptimizerPlan = { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false };
     let taskLosses: Readonly<Record<string, number>> = {};
     const step = makeTrainStep(model, makeOptimizer(plan), { weighting: makeWeighting(job), aggregator: recording, learningRate: () => 0.1, onTaskLosses: (l) => (taskLosses = l) });
     const total = step(batch);

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Job, OptimizerPlan, TrainingPlan } from '../../job/job.js';
-import type { Batch } from '../../runtime/data/api.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { makeAggregator } from '../../runtime/train/aggregators/index.js';
 import type { TaskConflict } from '../../runtime/train/conflicts.js';
@@ -21,38 +20,15 @@ import { train } from '../../runtime/train/train.js';
 import { makeWeighting } from '../../runtime/train/weightings/index.js';
 import { fakeJobData, syntheticDataset, type SyntheticTask } from './helpers/fakeData.js';
 import { denseModule, makeJob, task, vectorInput } from './helpers/jobs.js';
+import { handBatch, handJob, handWeights as handWeightsWith } from './helpers/hand-model.js';
 import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
 import { ROWS, compileSource } from '../compiler/harness.js';
 
 const width = (w: unknown) => w as number;
-const sgd: OptimizerPlan = { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0 };
+const sgd: OptimizerPlan = { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false };
 
-/**
- * x → trunk (dense 2 → 2, linear, W = I, c = 0) → heads a (u = [1, 1]) and b (v = [2, 1]), mse, weights 1 and 2.
- * Rows x1 = [1, 2], x2 = [3, -1], so h = x. Labels a = [0, 1], b = [1, 0].
- */
-function handJob(training: Partial<TrainingPlan> = {}): Job {
-  return makeJob({
-    inputs: [vectorInput('x', 'd', 2)],
-    modules: [denseModule('trunk', 'x', [2], ['a', 'b'], { activation: 'linear' })],
-    tasks: [task('a', 'regression', { weight: 1 }), task('b', 'regression', { weight: 2 })],
-    training,
-  });
-}
-const handBatch: Batch = {
-  dataset: 'd',
-  size: 2,
-  inputs: { x: { data: Float32Array.of(1, 2, 3, -1), shape: [2, 2] } },
-  labels: {
-    a: { values: { data: Float32Array.of(0, 1), shape: [2] }, mask: Float32Array.of(1, 1) },
-    b: { values: { data: Float32Array.of(1, 0), shape: [2] }, mask: Float32Array.of(1, 1) },
-  },
-};
-const handWeights = {
-  'trunk/0/kernel': [1, 0, 0, 1], 'trunk/0/bias': [0, 0],
-  'head/a/kernel': [1, 1], 'head/a/bias': [0],
-  'head/b/kernel': [2, 1], 'head/b/bias': [0],
-};
+/** The hand model (helpers/hand-model.ts), head b's kernel v = [2, 1]: W = I, c = 0, so h = x. */
+const handWeights = handWeightsWith([2, 1]);
 // a: predictions [3, 2], errors [3, 1], ∂(L_a)/∂p = [3, 1]; Σ_r x_r p_r = [6, 5], Σ_r p_r = 4:
 //    ∂W = [6, 5] ⊗ u, ∂c = 4u.
 // b: predictions [4, 5], errors [3, 5], ∂(2 L_b)/∂p = 2e = [6, 10]; Σ_r x_r p_r = [36, 2], Σ_r p_r = 16:
@@ -135,7 +111,7 @@ train { ${train} }`);
   it('a run sampling every 2 steps writes a row per sampled step and pair, summarises them, and ends with the weights of a run that does not sample', async () => {
     const out = mkdtempSync(join(tmpdir(), 'mtl-conflicts-'));
     try {
-      const job = dropoutJob({ conflictsEvery: 2, weighting: { kind: 'uncertainty' } }, 7);
+      const job = dropoutJob({ conflictsEvery: 2, weighting: { kind: 'uncertainty', form: 'regression' } }, 7);
       const result = await train(job, dataOf(job), { out, progress: false, log: () => {} });
       const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       const conflicts = rows.filter((r) => r.kind === 'conflict');
@@ -155,7 +131,7 @@ train { ${train} }`);
       // The validation rows are as they were: no `kind`.
       assert.ok(rows.some((r) => r.split === 'valid' && !('kind' in r)));
 
-      const plain = dropoutJob({ conflictsEvery: 0, weighting: { kind: 'uncertainty' } }, 7);
+      const plain = dropoutJob({ conflictsEvery: 0, weighting: { kind: 'uncertainty', form: 'regression' } }, 7);
       const unsampled = await train(plain, dataOf(plain), { progress: false, log: () => {} });
       assert.deepEqual(weightsOf(result.model), weightsOf(unsampled.model), 'sampling changes no weight');
       assert.deepEqual(unsampled.conflicts, []);

@@ -79,7 +79,7 @@ describe('train', () => {
   });
 
   it('leaves no tensors behind but the model', async () => {
-    const job = twoTaskJob({ weighting: { kind: 'uncertainty' }, stages: [{ tasks: ['ctr', 'kind', 'price'], frozen: [], epochs: 1, steps: null }] });
+    const job = twoTaskJob({ weighting: { kind: 'uncertainty', form: 'regression' }, stages: [{ tasks: ['ctr', 'kind', 'price'], frozen: [], epochs: 1, steps: null }] });
     const data = twoTaskData(job);
     const before = tf.memory().numTensors;
     const result = await train(job, data, quiet);
@@ -106,7 +106,7 @@ describe('train', () => {
   it('stops early after `patience` evaluations without improvement and restores the best weights', async () => {
     // A learning rate this high makes the validation loss get worse after the first epochs.
     const job = twoTaskJob({
-      optimizer: { kind: 'sgd', lr: { kind: 'constant', lr: 3 }, momentum: 0.9, weightDecay: 0 },
+      optimizer: { kind: 'sgd', lr: { kind: 'constant', lr: 3 }, momentum: 0.9, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
       selection: { metric: 'loss', task: 'ctr', mode: 'min', patience: 2 },
       stages: [{ tasks: ['ctr'], frozen: [], epochs: 40, steps: null }],
     });
@@ -166,7 +166,7 @@ describe('train', () => {
     model.dispose();
   });
 
-  for (const weighting of [{ kind: 'uncertainty' }, { kind: 'dwa', t: 2 }] as const) {
+  for (const weighting of [{ kind: 'uncertainty', form: 'regression' }, { kind: 'dwa', t: 2 }] as const) {
     it(`${weighting.kind} weighting trains`, async () => {
       const job = twoTaskJob({ weighting, stages: [{ tasks: ['ctr', 'kind', 'price'], frozen: [], epochs: 4, steps: null }] });
       const result = await train(job, twoTaskData(job), quiet);

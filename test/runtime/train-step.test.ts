@@ -48,8 +48,8 @@ describe('the training step', () => {
   });
 
   for (const plan of [
-    { kind: 'adam', lr: { kind: 'constant', lr: 0.05 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
-    { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0.9, weightDecay: 0 },
+    { kind: 'adam', lr: { kind: 'constant', lr: 0.05 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
+    { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0.9, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
   ] satisfies OptimizerPlan[]) {
     it(`${plan.kind} updates as tf.train's ${plan.kind === 'adam' ? 'adam' : 'momentum'} optimizer does`, async () => {
       const job = makeJob({
@@ -79,7 +79,7 @@ describe('the training step', () => {
 
   it('a task learning-rate multiplier scales that head’s updates', async () => {
     const job = makeJob({ inputs: [vectorInput('x', 'd', 3)], modules: [], tasks: [task('a', 'regression', { from: null })] });
-    const plan: OptimizerPlan = { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0 };
+    const plan: OptimizerPlan = { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false };
     const batch = await firstBatch(job, regressionLabels);
     const delta = (multiplier: number) => {
       const model = buildModel(job, (w) => w as number, 2);

@@ -3,10 +3,14 @@
  * weighting's constructor (every argument at its default) and compiled by the real compiler, trains 50 steps with the
  * job's own weighting (its per-step hooks called by the step). The tensor count stays flat, the losses stay finite,
  * the shared and head parameters move, and a second run of the same job (same training seed) gives the same weights
- * and the same task weights: rlw's draws come from the seed. A new weighting is checked here as soon as it is in the
- * table and the catalog.
+ * and the same task weights: rlw's draws come from the seed. A two-epoch run writes a `weights` row per epoch for a
+ * weighting whose entry logs them (uncertainty's with its log-variances) and none for the others. A new weighting is
+ * checked here as soon as it is in the table and the catalog.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Job, OptimizerPlan, WeightingKind } from '../../job/job.js';
@@ -14,13 +18,15 @@ import type { Batch } from '../../runtime/data/api.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
+import { train as trainJob } from '../../runtime/train/train.js';
 import { makeWeighting, weightedTotal, weightings } from '../../runtime/train/weightings/index.js';
+import type { WeightingRuntime } from '../../runtime/train/weightings/weighting.js';
 import { assertAllClose, useCpu } from './helpers/tf.js';
-import { trainTwoTasks, twoTaskBatches, twoTaskProgram } from './helpers/two-task-program.js';
+import { trainTwoTasks, twoTaskBatches, twoTaskData, twoTaskProgram } from './helpers/two-task-program.js';
 
 const STEPS = 50;
 const width = (w: unknown) => w as number;
-const adam: OptimizerPlan = { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
+const adam: OptimizerPlan = { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false };
 const runnable = (Object.keys(weightings) as WeightingKind[]).filter((kind) => weightings[kind].runnable);
 
 function twoTaskJob(weighting: WeightingKind, seed = 7): Job {
@@ -114,6 +120,38 @@ describe('every runnable weighting, trained end to end on a compiled two-task pr
       model.dispose();
     }
   });
+
+  for (const kind of runnable) {
+    const entry = weightings[kind] as WeightingRuntime;
+    it(`${kind}: a two-epoch run ${entry.logsWeights ? 'writes its weights per epoch and keeps the last' : 'writes no weights'}`, async () => {
+      const out = mkdtempSync(join(tmpdir(), 'mtl-weights-'));
+      try {
+        const job = twoTaskProgram(`weighting: ${kind}(), seed: 7, epochs: 2, batch_size: 8`);
+        const result = await trainJob(job, twoTaskData(job, 24, 8), { out, progress: false, log: () => {} });
+        const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+        const weights = rows.filter((r) => r.kind === 'weights') as unknown as { epoch: number; weights: Record<string, number>; log_variance?: Record<string, number> }[];
+        if (!entry.logsWeights) {
+          assert.deepEqual(weights, []);
+          assert.equal(result.taskWeights, null);
+          return result.model.dispose();
+        }
+        assert.deepEqual(weights.map((r) => r.epoch), [1, 2]);
+        for (const r of weights) assert.deepEqual(Object.keys(r.weights).sort(), ['a', 'b']);
+        const last = weights[1]!;
+        assert.deepEqual(result.taskWeights, { epoch: 2, weights: last.weights, learned: kind === 'uncertainty' ? { log_variance: last.log_variance } : {} });
+        if (kind === 'uncertainty') {
+          // regression form, static weights 1: each weight is e^{-s_t}, s_t the logged log-variance, which has moved from 0
+          for (const r of weights) for (const t of ['a', 'b']) assertAllClose([r.weights[t]!], [Math.exp(-r.log_variance![t]!)], 1e-12, `weight of ${t}`);
+          assert.ok(Object.values(last.log_variance!).every((s) => s !== 0), JSON.stringify(last.log_variance));
+        } else {
+          assert.ok(!('log_variance' in last));
+        }
+        result.model.dispose();
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('rlw: another training seed draws other weights', async () => {
     const job = twoTaskJob('rlw');

@@ -1,10 +1,11 @@
 /**
- * Gradient methods that work on per-task gradients of shared parameters (pcgrad, cagrad, mgda, gradnorm) need
- * at least two tasks that share parameters. LibMTL finds this out at backward time; we say it before training.
+ * Gradient methods that work on per-task gradients of shared parameters (pcgrad, cagrad, mgda, gradnorm, the
+ * optimizer's normalize_task_gradients) need at least two tasks that share parameters. LibMTL finds this out at
+ * backward time; we say it before training.
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
-import type { Value } from '../values.js';
+import { perTaskMethods } from '../model.js';
 import { sharing as schemes } from '../../../stdlib/index.js';
 
 /** The schemes whose tasks hold parameters in common, as help lists them: "`hard(...)`, `adapters(...)` or `mmoe(...)`". */
@@ -13,14 +14,10 @@ const sharingParameters = (() => {
   return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
 })();
 
-/** Whether a training call works on per-task gradients of shared parameters. */
-const perTaskGradients = (v: Value | undefined): v is Extract<Value, { v: 'call' }> =>
-  v?.v === 'call' && (v.ctor.category === 'weighting' || v.ctor.category === 'aggregation') && v.ctor.perTaskGradients;
-
 export const gradientMethodNeedsSharing: Rule = {
   name: 'gradient-method-needs-sharing',
   run(program, ctx) {
-    const methods = [program.train.aggregation, program.train.weighting].filter(perTaskGradients);
+    const methods = perTaskMethods(program);
     if (methods.length === 0) return;
     // A column per task (cross-stitch, soft) gives each task parameters of its own.
     const sharing = [...program.shares.values()].filter((s) => s.entry && s.entry.layout.kind !== 'column per task' && s.tasks.length >= 2);
@@ -29,11 +26,11 @@ export const gradientMethodNeedsSharing: Rule = {
     for (const method of methods) {
       ctx.report({
         code: Codes.GradientMethodNeedsSharing,
-        message: `\`${method.ctor.name}\` combines per-task gradients of shared parameters, but no two tasks share parameters`,
+        message: `\`${method.name}\` ${method.does}, but no two tasks share parameters`,
         span: method.span,
         label: 'needs shared parameters',
         secondary: others.map((s) => ({ span: s.call!.span, message: `\`${s.scheme}\` gives each task its own parameters` })),
-        help: `share a backbone with ${sharingParameters}, or use \`aggregation: sum()\``,
+        help: `share a backbone with ${sharingParameters}, or ${method.instead}`,
       });
     }
   },

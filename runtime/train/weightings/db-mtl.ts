@@ -15,6 +15,7 @@ const EPSILON = 1e-8;
 
 export const dbMtl: WeightingRuntime<Extract<WeightingPlan, { kind: 'db_mtl' }>> = {
   runnable: true,
+  logsWeights: true,
   create(plan, job) {
     const tasks = job.tasks.map((t) => t.name);
     /** ĝ_t of each task and shared parameter, kept across steps. */

@@ -7,6 +7,7 @@ import { staticWeights, weighted, type WeightingRuntime } from './weighting.js';
 
 export const dwa: WeightingRuntime<Extract<WeightingPlan, { kind: 'dwa' }>> = {
   runnable: true,
+  logsWeights: true,
   create(plan, job) {
     const weights = staticWeights(job);
     const history: Record<string, number>[] = [];
@@ -39,5 +40,19 @@ export const dwa: WeightingRuntime<Extract<WeightingPlan, { kind: 'dwa' }>> = {
       total: (2 * 2 * Math.exp(0.25) + 2 * Math.exp(0.5)) / (Math.exp(0.25) + Math.exp(0.5)),
       current: { a: (2 * Math.exp(0.25)) / (Math.exp(0.25) + Math.exp(0.5)), b: (2 * Math.exp(0.5)) / (Math.exp(0.25) + Math.exp(0.5)) },
     },
+    // three epochs, only the last two count: r = [1/2, 1/2, 3/2], T = 1, λ = 3·softmax(r) = 3[e^½, e^½, e^{3/2}]/(2e^½ + e^{3/2});
+    // weights w·λ = [λ_a, 2λ_b, ½λ_c]; total λ_a·1 + 2λ_b·1 + ½λ_c·2 = (9e^½ + 3e^{3/2})/(2e^½ + e^{3/2})
+    (() => {
+      const [e, f] = [Math.exp(0.5), Math.exp(1.5)];
+      const d = 2 * e + f;
+      return {
+        plan: { kind: 'dwa', t: 1 } as const,
+        weights: { a: 1, b: 2, c: 0.5 },
+        history: [{ a: 1, b: 2, c: 4 }, { a: 2, b: 2, c: 2 }, { a: 1, b: 1, c: 3 }],
+        losses: { a: 1, b: 1, c: 2 },
+        total: (9 * e + 3 * f) / d,
+        current: { a: (3 * e) / d, b: (6 * e) / d, c: (1.5 * f) / d },
+      };
+    })(),
   ],
 };

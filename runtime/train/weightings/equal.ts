@@ -5,6 +5,7 @@ import type { WeightingRuntime } from './weighting.js';
 
 export const equal: WeightingRuntime<Extract<WeightingPlan, { kind: 'equal' }>> = {
   runnable: true,
+  logsWeights: false,
   create: (_plan, job) => fixedWeighting(new Map(job.tasks.map((t) => [t.name, 1]))),
   examples: [
     // the static weights are ignored: 2 + 3 = 5

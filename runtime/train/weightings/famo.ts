@@ -34,6 +34,7 @@ function softmax(xs: readonly number[]): number[] {
 
 export const famo: WeightingRuntime<Extract<WeightingPlan, { kind: 'famo' }>> = {
   runnable: true,
+  logsWeights: true,
   create(plan, job) {
     const tasks = job.tasks.map((t) => t.name);
     const index = new Map(tasks.map((t, i) => [t, i]));

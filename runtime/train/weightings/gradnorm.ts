@@ -17,6 +17,7 @@ import { weighted, type WeightingRuntime } from './weighting.js';
 
 export const gradnorm: WeightingRuntime<Extract<WeightingPlan, { kind: 'gradnorm' }>> = {
   runnable: true,
+  logsWeights: true,
   create(plan, job) {
     const weights = new Map(job.tasks.map((t) => [t.name, 1]));
     const initialLoss = new Map<string, number>();

@@ -36,6 +36,12 @@ export function makeWeighting(job: Job): LossWeighting {
   return entry.create(weighting, job);
 }
 
+/** Whether the weighting's weights are logged per epoch and at the end of a run (its entry's `logsWeights`). */
+export function logsWeights(plan: WeightingPlan): boolean {
+  const entry: WeightingEntry<WeightingPlan> = weightings[plan.kind];
+  return entry.runnable && entry.logsWeights;
+}
+
 /** The total loss of one step: the weighting's own total, or the tasks' terms added in order. */
 export function weightedTotal(weighting: LossWeighting, taskLosses: ReadonlyMap<string, tf.Scalar>): tf.Scalar {
   if (weighting.total) return weighting.total(taskLosses);

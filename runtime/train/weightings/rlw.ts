@@ -28,6 +28,8 @@ const [SECOND_A, SECOND_B] = softmax2(boxMuller(4), boxMuller(6));
 
 export const rlw: WeightingRuntime<Extract<WeightingPlan, { kind: 'rlw' }>> = {
   runnable: true,
+  // A fresh draw every step: an epoch's last one says nothing about the epoch.
+  logsWeights: false,
   create(_plan, job) {
     const weights = staticWeights(job);
     const random = new Random(job.training.seed).fork('rlw');

@@ -4,6 +4,7 @@ import { staticWeights, weighted, type LossWeighting, type WeightingRuntime } fr
 
 export const staticWeighting: WeightingRuntime<Extract<WeightingPlan, { kind: 'static' }>> = {
   runnable: true,
+  logsWeights: false,
   create: (_plan, job) => fixedWeighting(staticWeights(job)),
   examples: [
     // 0.5·2 + 2·3 = 7

@@ -10,7 +10,7 @@
  * give a non-negative total. (A learned parameter may take it below zero: uncertainty's + s_t.)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, WeightingPlan } from '../../../job/job.js';
+import type { HeadKind, Job, WeightingPlan } from '../../../job/job.js';
 import type { NotRunnable } from '../../not-runnable.js';
 import type { TaskGradients } from '../aggregators/aggregator.js';
 import type { Param } from '../../model/types.js';
@@ -39,6 +39,8 @@ export interface LossWeighting {
   balance?(gradients: TaskGradients): tf.Tensor[][];
   /** The current weight of each task, for logs. */
   current(): Record<string, number>;
+  /** What it learns besides the weights, per task, by name (uncertainty's `log_variance`): logged beside them. */
+  learned?(): Record<string, Record<string, number>>;
   dispose(): void;
 }
 
@@ -47,6 +49,8 @@ export interface WeightingExample<P extends WeightingPlan = WeightingPlan> {
   readonly plan: P;
   /** Each task's static weight (TaskPlan.weight), in task order. */
   readonly weights: Readonly<Record<string, number>>;
+  /** Each task's head kind (with its default loss) where it matters (uncertainty's by_head form); default regression. */
+  readonly heads?: Readonly<Record<string, HeadKind>>;
   /** The weighting's parameters set by name before the step (uncertainty's `weighting/log_variance/<task>`); the rest keep their initial values. */
   readonly params?: Readonly<Record<string, number>>;
   /** The mean task losses of the epochs already ended, oldest first (what `endEpoch` got). */
@@ -68,11 +72,18 @@ export interface WeightingExample<P extends WeightingPlan = WeightingPlan> {
   /** The total loss (weightedTotal) and every task's current weight. */
   readonly total: number;
   readonly current: Readonly<Record<string, number>>;
+  /** What `learned` gives then, when the weighting has it. */
+  readonly learned?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 export interface WeightingRuntime<P extends WeightingPlan = WeightingPlan> {
   readonly runnable: true;
   create(plan: P, job: Job): LossWeighting;
+  /**
+   * Whether its weights (and `learned` values) change with training and are worth a `weights` row of metrics.jsonl per
+   * epoch and the end of `mtl run`'s output: not for fixed weights, nor for weights drawn afresh every step (rlw).
+   */
+  readonly logsWeights: boolean;
   /** Why non-negative losses may give a negative total as created (famo's log-losses); checked otherwise. */
   readonly negativeTotal?: string;
   /** At least one hand-worked case, each with a one-line comment of its arithmetic. */

@@ -1,4 +1,4 @@
-/** Rule `gradient-method-needs-sharing`: pcgrad, cagrad, mgda and gradnorm need two tasks that share parameters. */
+/** Rule `gradient-method-needs-sharing`: pcgrad, cagrad, mgda, gradnorm and normalize_task_gradients need two tasks that share parameters. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROWS, expectDiagnostics, labelAt, pos, single } from '../harness.js';
@@ -29,6 +29,25 @@ train { aggregation: cagrad(), weighting: gradnorm(alpha: 2) }`;
       { code: 'MTL0402', ...pos(source, 'gradnorm'), message: '`gradnorm` combines per-task gradients of shared parameters, but no two tasks share parameters' },
     ], rule);
     assert.deepEqual(c.diagnostics.map((d) => d.secondary.length), [0, 0]);
+  });
+
+  it('reports the optimizer option normalize_task_gradients, pointing at its value, with its own help', () => {
+    const source = `${tasks}
+share tied = soft(backbone: trunk, tasks: [a, b])
+train { optimizer: adam(normalize_task_gradients: true) }`;
+    const c = expectDiagnostics(source, [{
+      code: 'MTL0402', ...pos(source, 'true'),
+      message: "`normalize_task_gradients` divides each task's gradient of the shared parameters by its norm, but no two tasks share parameters",
+    }], rule);
+    assert.equal(single(c).help, 'share a backbone with `hard(...)`, `adapters(...)` or `mmoe(...)`, or leave out `normalize_task_gradients`');
+  });
+
+  it('says nothing for normalize_task_gradients: false, nor for it with a hard share of two tasks', () => {
+    expectDiagnostics(`${tasks}
+train { optimizer: adam(normalize_task_gradients: false) }`, [], rule);
+    expectDiagnostics(`${tasks}
+share s = hard(backbone: trunk, tasks: [a, b])
+train { optimizer: sgd(normalize_task_gradients: true) }`, [], rule);
   });
 
   it('reports mgda when the only hard share has one task', () => {

@@ -65,7 +65,7 @@ export async function writeArrowInBatches(file: string, columns: Record<string, 
 }
 
 export const defaultTraining: TrainingPlan = {
-  optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.001 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
+  optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.001 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
   taskLr: {},
   batchSize: 4,
   seed: 1,

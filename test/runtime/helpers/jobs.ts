@@ -71,7 +71,7 @@ export function task(
 
 export function trainingPlan(overrides: Partial<TrainingPlan> = {}, tasks: string[] = []): TrainingPlan {
   return {
-    optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
+    optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
     taskLr: {},
     batchSize: 32,
     seed: 7,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Job } from '../../../job/job.js';
 import { parseJob } from '../../../job/parse.js';
 import * as tf from '@tensorflow/tfjs';
-import type { Batch } from '../../../runtime/data/api.js';
+import type { Batch, JobData } from '../../../runtime/data/api.js';
 import { buildModel } from '../../../runtime/model/build.js';
 import { makeOptimizer } from '../../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../../runtime/train/step.js';
@@ -28,23 +28,29 @@ train { sampling: proportional(), ${train} }`;
   return parseJob(JSON.parse(JSON.stringify(compiled.job)));
 }
 
-/** `count` batches of `size` rows of synthetic data for it (80% of rows labelled for `a`). */
-export async function twoTaskBatches(job: Job, count: number, size = 8): Promise<Batch[]> {
+/** Synthetic data for it: `train` training rows (80% of them labelled for `a`), `valid` validation rows, one test row. */
+export function twoTaskData(job: Job, train: number, valid = 1): JobData {
   const labels = [{ name: 'a', kind: 'binary' as const, labelled: 0.8 }, { name: 'b', kind: 'regression' as const }];
-  const data = fakeJobData(job, { rows: syntheticDataset('x', 4, labels, { train: size * count, valid: 1, test: 1 }, 5) });
+  return fakeJobData(job, { rows: syntheticDataset('x', 4, labels, { train, valid, test: 1 }, 5) });
+}
+
+/** `count` batches of `size` rows of synthetic data for it. */
+export async function twoTaskBatches(job: Job, count: number, size = 8): Promise<Batch[]> {
+  const data = twoTaskData(job, size * count);
   const out: Batch[] = [];
   for await (const batch of data.batches('rows', 'train', { batchSize: size, shuffle: false, seed: 0 })) out.push(batch);
   return out;
 }
 
 /**
- * Trains a fresh model (seed 1) on every batch with the job's own weighting and aggregation (Adam at 0.01): the
- * weights before and after, the weighting's task weights, each step's loss, and the tensor count after the first
- * step (when every optimizer slot exists) and after the last.
+ * Trains a fresh model (seed 1) on every batch with the job's own weighting, aggregation and gradient options
+ * (clip_norm, normalize_task_gradients), by Adam at 0.01: the weights before and after, the weighting's task weights,
+ * each step's loss, and the tensor count after the first step (when every optimizer slot exists) and after the last.
  */
-export function trainTwoTasks(job: Job, steps: Batch[]) {
+export function trainTwoTasks(job: Job, steps: readonly Batch[]) {
   const model = buildModel(job, (w) => w as number, 1);
-  const optimizer = makeOptimizer({ kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });
+  const { clipNorm, normalizeTaskGradients } = job.training.optimizer;
+  const optimizer = makeOptimizer({ kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm, normalizeTaskGradients });
   const weighting = makeWeighting(job);
   const step = makeTrainStep(model, optimizer, { weighting, learningRate: () => 0.01 });
   const initial = weightsOf(model);

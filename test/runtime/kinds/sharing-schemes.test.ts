@@ -52,7 +52,7 @@ async function batches(job: Job, count: number, size = 16): Promise<Batch[]> {
   return out;
 }
 
-const adam: OptimizerPlan = { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
+const adam: OptimizerPlan = { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false };
 const runnable = (Object.keys(sharingSchemes) as SharingKind[]).filter((kind) => sharingSchemes[kind].runnable);
 
 describe('every runnable sharing scheme, on a two-task job', () => {

@@ -1,6 +1,6 @@
 /**
  * Every runnable weighting of the table, generically: its hand-worked examples (weightings/<kind>.ts) through
- * `create` → `endEpoch` → `weightedTotal` and `current`, a non-negative total for non-negative losses as created, and
+ * `create` → `endEpoch` → `weightedTotal`, `current` and `learned`, a non-negative total for non-negative losses as created, and
  * no tensor left behind. A new weighting is checked here as soon as it is in the table.
  */
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ const TOLERANCE = 1e-6;
 function jobOf(example: WeightingExample): Job {
   return makeJob({
     inputs: [vectorInput('x', 'd', 2)],
-    tasks: Object.entries(example.weights).map(([name, weight]) => task(name, 'regression', { from: null, weight })),
+    tasks: Object.entries(example.weights).map(([name, weight]) => task(name, example.heads?.[name] ?? 'regression', { from: null, weight })),
     training: { weighting: example.plan },
   });
 }
@@ -65,6 +65,11 @@ describe('every runnable weighting', () => {
           assert.deepEqual(Object.keys(current).sort(), Object.keys(example.current).sort(), 'a weight per task');
           if (example.balance) return weighting.dispose(); // its weights come from the balanced steps, checked apart
           for (const [t, w] of Object.entries(example.current)) assertAllClose([current[t]!], [w], TOLERANCE, `weight of ${t}`);
+          for (const [name, values] of Object.entries(example.learned ?? {})) {
+            const learned = weighting.learned?.()[name];
+            assert.deepEqual(Object.keys(learned ?? {}).sort(), Object.keys(values).sort(), `learned ${name} per task`);
+            for (const [t, v] of Object.entries(values)) assertAllClose([learned![t]!], [v], TOLERANCE, `${name} of ${t}`);
+          }
           weighting.dispose();
         });
 
