@@ -268,6 +268,7 @@ export const AggregationPlanSchema = Type.Union([
   kind('imtl_g'),
   kind('upgrad'),
   kind('aligned_mtl'),
+  kind('nash_mtl', { updateWeightsEvery: int('solve for the weights every this many steps of the same tasks, reusing them between') }),
 ]);
 export type AggregationPlan = Static<typeof AggregationPlanSchema>;
 export type AggregationKind = AggregationPlan['kind'];

@@ -1,8 +1,8 @@
 /** Loss weighting and gradient aggregation: how task losses, then task gradients, combine into one update. */
 import { UNCERTAINTY_FORMS, type AggregationKind, type AggregationPlan, type WeightingKind, type WeightingPlan } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, p, notNegative, positive } from './signature.js';
-import { number, oneOf } from './types.js';
+import { type Entry, p, atLeastOne, notNegative, positive } from './signature.js';
+import { int, number, oneOf } from './types.js';
 
 /**
  * `perTaskGradients`: it works on per-task gradients of shared parameters, so it needs tasks that share some.
@@ -88,5 +88,11 @@ export const aggregations = {
   aligned_mtl: {
     doc: 'Aligned-MTL (Senushkin et al. 2023): the task gradients aligned to condition number 1 through the Gram matrix\'s eigendecomposition, scaled by the smallest singular value, summed',
     params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'aligned_mtl' }),
+  },
+  nash_mtl: {
+    doc: 'Nash-MTL (Navon et al. 2022, Multi-Task Learning as a Bargaining Game): the Nash bargaining solution d = Σ α_t g_t with α_i (Gα)_i = 1 (d·g_i = 1/α_i), solved exactly; ‖d‖² is the task count whatever the gradients\' scale; 0 where no direction improves every task',
+    runs: true, perTaskGradients: true,
+    params: [p('update_weights_every', int, 'solve for the weights every this many steps of the same tasks, reusing them between (the per-task gradients are still computed every step)', '1', atLeastOne)],
+    plan: (a) => ({ kind: 'nash_mtl', updateWeightsEvery: a.number('update_weights_every') }),
   },
 } satisfies { [K in AggregationKind]: AggregationEntry<K> };

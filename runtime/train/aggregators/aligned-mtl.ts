@@ -7,25 +7,31 @@
  */
 import type { AggregationPlan } from '../../../job/job.js';
 import type { AggregatorRuntime } from './aggregator.js';
-import { gramAggregator, symmetricEigen, type Matrix } from './gram.js';
+import { FLOAT32_EPSILON, gramAggregator, symmetricEigen, type Matrix } from './gram.js';
 
-const FLOAT32_EPSILON = 2 ** -23;
-
-export function alignedMtlWeights(gram: Matrix): number[] {
+/**
+ * B, with the aligned task gradients Ĵ = B J: B = √λ_min Σ_k v_k v_kᵀ/√λ_k over the kept eigenpairs of G, so that
+ * Ĵ Ĵᵀ = B G B = λ_min times the projector onto them (every kept singular value of Ĵ is √λ_min).
+ */
+export function alignmentMatrix(gram: Matrix): Matrix {
   const tasks = gram.length;
   const { values, vectors } = symmetricEigen(gram);
   const largest = Math.max(0, ...values);
   const kept = values.flatMap((l, k) => (l > largest * tasks * FLOAT32_EPSILON && l > 0 ? [k] : []));
-  const weights = new Array<number>(tasks).fill(0);
-  if (kept.length === 0) return weights;
+  const b: Matrix = gram.map(() => new Array<number>(tasks).fill(0));
+  if (kept.length === 0) return b;
   const sigmaMin = Math.sqrt(Math.min(...kept.map((k) => values[k]!)));
-  // w = B 1 (B is symmetric): Σ_k v_k (v_k·1) σ_min/√λ_k
   for (const k of kept) {
     const v = vectors[k]!;
-    const along = (v.reduce((s, x) => s + x, 0) * sigmaMin) / Math.sqrt(values[k]!);
-    v.forEach((x, t) => (weights[t]! += x * along));
+    const scale = sigmaMin / Math.sqrt(values[k]!);
+    v.forEach((x, i) => v.forEach((y, j) => (b[i]![j]! += scale * x * y)));
   }
-  return weights;
+  return b;
+}
+
+/** w = B 1 (B is symmetric): the update is the sum of the aligned rows. */
+export function alignedMtlWeights(gram: Matrix): number[] {
+  return alignmentMatrix(gram).map((row) => row.reduce((s, x) => s + x, 0));
 }
 
 export const alignedMtl: AggregatorRuntime<Extract<AggregationPlan, { kind: 'aligned_mtl' }>> = {

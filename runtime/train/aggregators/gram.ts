@@ -11,6 +11,9 @@ import type { Aggregator, TaskGradients } from './aggregator.js';
 
 export type Matrix = number[][];
 
+/** float32's machine epsilon: the gradients and their Gram matrix are float32, so finer differences are rounding. */
+export const FLOAT32_EPSILON = 2 ** -23;
+
 /** The Gram matrix of the task gradients over all shared parameters, read to JS once. */
 export function gramMatrix(gradients: TaskGradients): Matrix {
   const tasks = gradients.gradients.length;
@@ -37,9 +40,12 @@ export function combine(gradients: TaskGradients, weights: readonly number[]): t
   });
 }
 
-/** A per-task aggregator whose update is Σ_t w_t g_t with w computed from the Gram matrix by `weightsOf`. */
-export function gramAggregator(weightsOf: (gram: Matrix) => number[]): Aggregator {
-  return { perTask: true, aggregate: (gradients) => combine(gradients, weightsOf(gramMatrix(gradients))) };
+/**
+ * A per-task aggregator whose update is Σ_t w_t g_t with w computed from the Gram matrix by `weightsOf` (given the
+ * step's tasks too, for a method that keeps weights across steps).
+ */
+export function gramAggregator(weightsOf: (gram: Matrix, tasks: readonly string[]) => number[]): Aggregator {
+  return { perTask: true, aggregate: (gradients) => combine(gradients, weightsOf(gramMatrix(gradients), gradients.tasks)) };
 }
 
 // ---------------------------------------------------------------- small dense linear algebra, float64

@@ -8,6 +8,7 @@ import { alignedMtl } from './aligned-mtl.js';
 import { cagrad } from './cagrad.js';
 import { imtlG } from './imtl-g.js';
 import { mgda } from './mgda.js';
+import { nashMtl } from './nash-mtl.js';
 import { pcgrad } from './pcgrad.js';
 import { upgrad } from './upgrad.js';
 import { sum } from './sum.js';
@@ -22,6 +23,7 @@ export const aggregators = {
   imtl_g: imtlG,
   upgrad,
   aligned_mtl: alignedMtl,
+  nash_mtl: nashMtl,
 } satisfies { [K in AggregationKind]: AggregatorEntry<Extract<AggregationPlan, { kind: K }>> };
 
 /** The aggregator of a plan; assertRunnable refuses one that does not run. */
