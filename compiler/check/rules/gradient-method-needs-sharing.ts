@@ -4,14 +4,12 @@
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
+import { orList } from '../../util/or-list.js';
 import type { Value } from '../values.js';
 import { sharing as schemes } from '../../../stdlib/index.js';
 
 /** The schemes whose tasks hold parameters in common, as help lists them: "`hard(...)`, `adapters(...)` or `mmoe(...)`". */
-const sharingParameters = (() => {
-  const names = Object.entries(schemes).filter(([, e]) => e.layout.kind !== 'column per task').map(([name]) => `\`${name}(...)\``);
-  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
-})();
+const sharingParameters = orList(Object.entries(schemes).filter(([, e]) => e.layout.kind !== 'column per task').map(([name]) => `\`${name}(...)\``));
 
 /** Whether a training call works on per-task gradients of shared parameters. */
 const perTaskGradients = (v: Value | undefined): v is Extract<Value, { v: 'call' }> =>
