@@ -17,6 +17,7 @@ import { stdlibListing, stdlibJson } from '../compiler/render/stdlib-listing.js'
 import { starterProgram } from './init-template.js';
 import { reportDiagnostics, renderTimings, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, type Format } from './output.js';
 import { readJobFile } from './job-file.js';
+import { onRepresentation } from '../job/job.js';
 
 const program = new Command();
 program.name('mtl').description('a declarative language for multi-task learning: check, compile and run .mtl programs').version('0.1.0');
@@ -147,7 +148,8 @@ async function runCompiledJob(job: import('../job/job.js').Job, name: string, op
     }
   }
   if (summary.conflicts.length > 0) {
-    process.stdout.write('gradient conflicts (cosine on the shared parameters, sampled steps):\n');
+    const of = onRepresentation(job.training.aggregation) ? 'representation' : 'parameters';
+    process.stdout.write(`gradient conflicts (cosine on the shared ${of}, sampled steps):\n`);
     const pairs = summary.conflicts.map((c) => `${c.tasks[0]} × ${c.tasks[1]}`);
     const width = Math.max(20, ...pairs.map((p) => p.length));
     for (const [i, c] of summary.conflicts.entries()) {

@@ -260,18 +260,32 @@ export const WeightingPlanSchema = Type.Union([
 export type WeightingPlan = Static<typeof WeightingPlanSchema>;
 export type WeightingKind = WeightingPlan['kind'];
 
+/**
+ * What an aggregation's task gradients are taken of: the shared parameters, or the shared representation (the output of
+ * the one trunk every task reads, on the batch's rows), whose weights then go into one backward pass through the trunk.
+ * Only the kinds whose paper has a representation form carry `on` (MGDA-UB is `mgda` on the representation).
+ */
+export const GRADIENTS_OF = ['parameters', 'representation'] as const;
+// Optional so that version-2 jobs written before it stay valid: absent is 'parameters'. The compiler always writes it.
+const gradientsOf = { on: Type.Optional(enumOf(GRADIENTS_OF, "'representation': the task gradients of the shared trunk's output, weighed, then one backward pass through the trunk")) };
+export type GradientsOf = (typeof GRADIENTS_OF)[number];
+
 export const AggregationPlanSchema = Type.Union([
   kind('sum'),
   kind('pcgrad'),
   kind('cagrad', { c: num() }),
-  kind('mgda'),
-  kind('imtl_g'),
+  kind('mgda', gradientsOf),
+  kind('imtl_g', gradientsOf),
   kind('upgrad'),
-  kind('aligned_mtl'),
+  kind('aligned_mtl', gradientsOf),
   kind('nash_mtl', { updateWeightsEvery: int('solve for the weights every this many steps of the same tasks, reusing them between') }),
 ]);
 export type AggregationPlan = Static<typeof AggregationPlanSchema>;
 export type AggregationKind = AggregationPlan['kind'];
+/** The aggregation kinds that have a representation form: their plan may say `on`. */
+export type RepresentationKind = { [K in AggregationKind]: 'on' extends keyof Extract<AggregationPlan, { kind: K }> ? K : never }[AggregationKind];
+/** Whether an aggregation plan takes the gradients of the shared representation. */
+export const onRepresentation = (plan: AggregationPlan): boolean => 'on' in plan && plan.on === 'representation';
 
 export const StagePlanSchema = object({
   tasks: Type.Array(str()),
@@ -302,7 +316,7 @@ export const TrainingPlanSchema = object({
   stages: Type.Array(StagePlanSchema),
   selection: SelectionPlanSchema,
   evalEvery: int('evaluate on the validation split every this many epochs'),
-  conflictsEvery: int('sample the cosine of every pair of task gradients on the shared parameters every this many steps; 0 never samples'),
+  conflictsEvery: int('sample the cosine of every pair of task gradients on the shared parameters (on the shared representation when the aggregation is `on` it) every this many steps; 0 never samples'),
   shuffleBuffer: int(),
 });
 export type TrainingPlan = Static<typeof TrainingPlanSchema>;

@@ -1,5 +1,5 @@
 /** Loss weighting and gradient aggregation: how task losses, then task gradients, combine into one update. */
-import { UNCERTAINTY_FORMS, type AggregationKind, type AggregationPlan, type WeightingKind, type WeightingPlan } from '../job/job.js';
+import { GRADIENTS_OF, UNCERTAINTY_FORMS, type AggregationKind, type AggregationPlan, type RepresentationKind, type WeightingKind, type WeightingPlan } from '../job/job.js';
 import type { Args } from './args.js';
 import { type Entry, p, atLeastOne, notNegative, positive } from './signature.js';
 import { int, number, oneOf } from './types.js';
@@ -12,7 +12,21 @@ import { int, number, oneOf } from './types.js';
 export type WeightingEntry<K extends WeightingKind = WeightingKind> = Entry<{
   perTaskGradients: boolean; scalesByWeight: boolean; plan(a: Args): Extract<WeightingPlan, { kind: K }>;
 }>;
-export type AggregationEntry<K extends AggregationKind = AggregationKind> = Entry<{ perTaskGradients: boolean; plan(a: Args): Extract<AggregationPlan, { kind: K }> }>;
+/**
+ * `representation`: whether the method has a form on the shared representation (`on: representation`, the gradients of
+ * the shared trunk's output instead of the shared parameters), as its paper or reference code gives it: `form` names
+ * it; `none` says why not (rule representation-form reports it). It follows the job: a kind whose plan carries `on`
+ * has the form, any other has not, so a new entry does not compile until it says which.
+ */
+export type AggregationEntry<K extends AggregationKind = AggregationKind> = Entry<{
+  perTaskGradients: boolean;
+  representation: K extends RepresentationKind ? { form: string } : { none: string };
+  plan(a: Args): Extract<AggregationPlan, { kind: K }>;
+}>;
+
+/** Every aggregation takes `on`, so that one without a representation form is refused by a rule that says why. */
+const on = p('on', oneOf(...GRADIENTS_OF), 'what the task gradients are taken of: the shared `parameters`, or the shared `representation` (the output of the one trunk every task reads) where the method has that form', 'parameters');
+const gradientsOf = (a: Args) => a.choice('on', GRADIENTS_OF);
 
 export const weightings = {
   equal: { doc: 'every task loss weighs 1', params: [], runs: true, perTaskGradients: false, scalesByWeight: false, plan: () => ({ kind: 'equal' }) },
@@ -62,37 +76,52 @@ export const weightings = {
 } satisfies { [K in WeightingKind]: WeightingEntry<K> };
 
 export const aggregations = {
-  sum: { doc: 'sum the weighted task losses, one backward pass', params: [], runs: true, perTaskGradients: false, plan: () => ({ kind: 'sum' }) },
+  sum: {
+    doc: 'sum the weighted task losses, one backward pass', params: [on], runs: true, perTaskGradients: false,
+    representation: { none: 'it makes one backward pass of the summed loss already' }, plan: () => ({ kind: 'sum' }),
+  },
   pcgrad: {
     doc: 'PCGrad (Yu et al. 2020): project each task gradient off the others it conflicts with, in a seeded random order, and sum',
-    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'pcgrad' }),
+    params: [on], runs: true, perTaskGradients: true,
+    representation: { none: 'its projections are defined on the gradients of the shared parameters (Yu et al. 2020; LibMTL refuses it on representation gradients)' },
+    plan: () => ({ kind: 'pcgrad' }),
   },
   cagrad: {
     doc: 'CAGrad, conflict-averse gradient descent (Liu et al. 2021): the average gradient moved, within radius c·‖g0‖, towards the worst task; divided by 1 + c² as in the authors\' code',
     runs: true, perTaskGradients: true,
-    params: [p('c', number, 'conflict radius, relative to the average gradient\'s norm; 0 is the average gradient', '0.5', notNegative)],
+    params: [p('c', number, 'conflict radius, relative to the average gradient\'s norm; 0 is the average gradient', '0.5', notNegative), on],
+    representation: { none: 'its conflict radius bounds the update of the shared parameters (Liu et al. 2021; LibMTL refuses it on representation gradients)' },
     plan: (a) => ({ kind: 'cagrad', c: a.number('c') }),
   },
   mgda: {
-    doc: 'MGDA (Sener & Koltun 2018): the min-norm point of the convex hull of the task gradients (Frank-Wolfe)', params: [], runs: true,
-    perTaskGradients: true, plan: () => ({ kind: 'mgda' }),
+    doc: 'MGDA (Sener & Koltun 2018): the min-norm point of the convex hull of the task gradients (Frank-Wolfe); `on: representation` is MGDA-UB, the paper\'s upper bound on the gradients of the shared representation',
+    params: [on], runs: true, perTaskGradients: true,
+    representation: { form: 'MGDA-UB (Sener & Koltun 2018, section 3.3)' },
+    plan: (a) => ({ kind: 'mgda', on: gradientsOf(a) }),
   },
   imtl_g: {
-    doc: 'IMTL-G (Liu et al. 2021, impartial MTL): weights summing to 1 that give the update equal projections on every task gradient\'s direction',
-    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'imtl_g' }),
+    doc: 'IMTL-G (Liu et al. 2021, impartial MTL): weights summing to 1 that give the update equal projections on every task gradient\'s direction; `on: representation` takes them on the shared features, as the paper does',
+    params: [on], runs: true, perTaskGradients: true,
+    representation: { form: 'IMTL-G on the shared features (Liu et al. 2021)' },
+    plan: (a) => ({ kind: 'imtl_g', on: gradientsOf(a) }),
   },
   upgrad: {
     doc: 'UPGrad (Quinton & Rey 2024, torchjd): the average of each task gradient projected onto the dual cone of all of them, so no task\'s loss goes up to first order',
-    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'upgrad' }),
+    params: [on], runs: true, perTaskGradients: true,
+    representation: { none: 'its guarantee (no task\'s loss rises to first order) is on the Jacobian of the shared parameters (Quinton & Rey 2024; LibMTL refuses it on representation gradients)' },
+    plan: () => ({ kind: 'upgrad' }),
   },
   aligned_mtl: {
-    doc: 'Aligned-MTL (Senushkin et al. 2023): the task gradients aligned to condition number 1 through the Gram matrix\'s eigendecomposition, scaled by the smallest singular value, summed',
-    params: [], runs: true, perTaskGradients: true, plan: () => ({ kind: 'aligned_mtl' }),
+    doc: 'Aligned-MTL (Senushkin et al. 2023): the task gradients aligned to condition number 1 through the Gram matrix\'s eigendecomposition, scaled by the smallest singular value, summed; `on: representation` is the paper\'s Aligned-MTL-UB',
+    params: [on], runs: true, perTaskGradients: true,
+    representation: { form: 'Aligned-MTL-UB (Senushkin et al. 2023)' },
+    plan: (a) => ({ kind: 'aligned_mtl', on: gradientsOf(a) }),
   },
   nash_mtl: {
     doc: 'Nash-MTL (Navon et al. 2022, Multi-Task Learning as a Bargaining Game): the Nash bargaining solution d = Σ α_t g_t with α_i (Gα)_i = 1 (d·g_i = 1/α_i), solved exactly; ‖d‖² is the task count whatever the gradients\' scale; 0 where no direction improves every task',
     runs: true, perTaskGradients: true,
-    params: [p('update_weights_every', int, 'solve for the weights every this many steps of the same tasks, reusing them between (the per-task gradients are still computed every step)', '1', atLeastOne)],
+    params: [p('update_weights_every', int, 'solve for the weights every this many steps of the same tasks, reusing them between (the per-task gradients are still computed every step)', '1', atLeastOne), on],
+    representation: { none: 'its bargaining solution is posed on the gradients of the shared parameters (Navon et al. 2022); LibMTL refuses it on representation gradients' },
     plan: (a) => ({ kind: 'nash_mtl', updateWeightsEvery: a.number('update_weights_every') }),
   },
 } satisfies { [K in AggregationKind]: AggregationEntry<K> };

@@ -220,3 +220,15 @@ export function neverTrains(program: CheckedProgram, task: TaskView): { why: 'we
   if (listOf(stages).length > 0 && !staged.includes(task.name)) return { why: 'stage' };
   return null;
 }
+
+/**
+ * The `on: representation` argument of the training aggregation, with the call, when the program asks for the task
+ * gradients of the shared representation (rules representation-form, one-shared-representation,
+ * representation-weighting, backward-passes); null when it takes them of the parameters.
+ */
+export function aggregationOnRepresentation(program: CheckedProgram): { call: ValueOf<'call'>; entry: ConstructorOf<'aggregation'>; on: ValueOf<'enum'> } | null {
+  const call = program.train.aggregation;
+  if (!isCall(call) || !isOf(call.ctor, 'aggregation')) return null;
+  const on = call.args.on;
+  return on?.v === 'enum' && on.name === 'representation' ? { call, entry: call.ctor, on } : null;
+}

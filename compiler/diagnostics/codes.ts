@@ -62,6 +62,9 @@ export const Codes = {
   StageTasks: 'MTL0404',
   NoTasks: 'MTL0405',
   TrainingLength: 'MTL0406',
+  NoRepresentationForm: 'MTL0407',
+  NoSharedRepresentation: 'MTL0408',
+  WeightingNeedsParameterGradients: 'MTL0409',
 
   NotRunYet: 'MTL0501',
 

@@ -101,7 +101,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
     job,
     params,
     heads,
-    forward: makeForward({ graph, reach, layers, schemeOf, heads: headParams, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
+    ...makeForward({ graph, reach, layers, schemeOf, heads: headParams, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
     paramsFor: paramsForTasks(params, graph, reach),
     penalty: (trained) => {
       const trainedVariables = new Set(trained.map((p) => p.variable));

@@ -5,7 +5,8 @@
  * (one backbone pass for all tasks of a batch, one dropout mask), and a task whose view differs below the layer
  * (adapters) gets its own. A layer's own output is computed once per view of what it reads; the module's sharing scheme
  * may compute it instead (cross-stitch mixes the columns) and may change what a task sees of it (adapters).
- * Dropout applies only in training, with a seed per layer application drawn when first used.
+ * Dropout applies only in training, with a seed per layer application drawn when first used. A pass may be given one
+ * layer's output instead of computing it (the step on the shared representation runs the task branches from it).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { dense } from './dense.js';
@@ -15,7 +16,7 @@ import type { DenseParams } from './params.js';
 import type { Reach } from './reach.js';
 import { refKey, type SourceRef } from './refs.js';
 import type { AttachedScheme, ForwardPass } from './schemes/scheme.js';
-import type { DropoutSeeds, MtlModel, TaskLogits } from './types.js';
+import type { DropoutSeeds, GivenOutput, MtlModel, TaskLogits } from './types.js';
 
 export interface ExecutorParts {
   graph: ModelGraph;
@@ -29,7 +30,8 @@ export interface ExecutorParts {
   drawSeed: () => number;
 }
 
-export function makeForward(parts: ExecutorParts): MtlModel['forward'] {
+/** The forward pass, and the output of one layer (the trunk up to the shared representation). */
+export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'output'> {
   const { graph, reach, layers, schemeOf, heads, drawSeed } = parts;
   /** The view of what a layer reads: a task's own when any of it is. */
   const readView = (ref: LayerRef, task: string): string => {
@@ -37,7 +39,8 @@ export function makeForward(parts: ExecutorParts): MtlModel['forward'] {
     return sources.some((s) => reach.viewOf(s, task) !== '') ? task : '';
   };
 
-  return (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map()) => {
+  /** One pass over a batch: each layer's output computed at most once per view, or taken from `given`. */
+  const passOver = (inputs: Readonly<Record<string, tf.Tensor>>, training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput): ForwardPass => {
     const memo = new Map<string, unknown>();
     const remember = <T>(key: string, compute: () => T): T => {
       if (memo.has(key)) return memo.get(key) as T;
@@ -53,6 +56,7 @@ export function makeForward(parts: ExecutorParts): MtlModel['forward'] {
       }
       return seed;
     };
+    const givenKey = given ? refKey(given.at) : null;
 
     const pass: ForwardPass = {
       /** The output of `ref` as `task` sees it. */
@@ -62,6 +66,7 @@ export function makeForward(parts: ExecutorParts): MtlModel['forward'] {
           if (!tensor) throw new Error(`the batch has no input '${ref.input}'`);
           return tensor;
         }
+        if (given && refKey(ref) === givenKey) return given.value;
         return remember(`${refKey(ref)}@${reach.viewOf(ref, task)}`, () => layerOutput(ref, task));
       },
       applyLayer: (ref, task, key) => {
@@ -79,14 +84,21 @@ export function makeForward(parts: ExecutorParts): MtlModel['forward'] {
       const own = remember(key, () => scheme.layerOutput?.(ref, task, pass) ?? pass.applyLayer(ref, task, key));
       return scheme.taskOutput ? scheme.taskOutput(ref, task, own) : own;
     };
+    return pass;
+  };
 
-    const logits: TaskLogits = new Map();
-    for (const task of tasks) {
-      const head = heads.get(task);
-      if (!head) throw new Error(`forward asked for task '${task}', which the job does not have`);
-      const x = pass.output(graph.headSource(task), task) as tf.Tensor2D;
-      logits.set(task, dense(x, head.kernel, head.bias, 'linear'));
-    }
-    return logits;
+  return {
+    forward: (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map(), given?: GivenOutput) => {
+      const pass = passOver(inputs, training, dropoutSeeds, given);
+      const logits: TaskLogits = new Map();
+      for (const task of tasks) {
+        const head = heads.get(task);
+        if (!head) throw new Error(`forward asked for task '${task}', which the job does not have`);
+        const x = pass.output(graph.headSource(task), task) as tf.Tensor2D;
+        logits.set(task, dense(x, head.kernel, head.bias, 'linear'));
+      }
+      return logits;
+    },
+    output: (inputs, at, task, training, dropoutSeeds: DropoutSeeds = new Map()) => passOver(inputs, training, dropoutSeeds).output(at, task),
   };
 }

@@ -3,7 +3,7 @@
  * runs when its table entry is an implementation rather than `notRunnable`. The compiler accepts more (convolutions,
  * sequences, gradient surgery); a job that uses them fails here, before any data is read.
  */
-import type { InputPlan, Job, TransformKind } from '../../job/job.js';
+import { onRepresentation, type InputPlan, type Job, type TransformKind } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import { listOf, runnableKinds } from '../not-runnable.js';
 import { aggregators } from '../train/aggregators/index.js';
@@ -11,6 +11,8 @@ import { weightings } from '../train/weightings/index.js';
 import { headKinds } from './heads/index.js';
 import { layerKinds } from './layers/index.js';
 import { sharingSchemes } from './schemes/index.js';
+import { moduleGraph } from './graph.js';
+import { sharedRepresentation } from './representation.js';
 
 /** Input kinds the layers can read; a token sequence needs embedding layers, which do not run yet. */
 const inputKinds = {
@@ -83,5 +85,15 @@ export function assertRunnable(job: Job): void {
       `training weights tasks with ${weighting.kind}, which the runtime does not run yet (the compiler accepts it); ` +
         `use ${listOf(runnableKinds(weightings), 'or')}`,
     );
+  }
+  if (onRepresentation(aggregation)) {
+    // Each batch group's tasks train together: each group needs one representation they all read.
+    const graph = moduleGraph(job);
+    for (const group of job.batchGroups.filter((g) => g.tasks.length >= 2)) {
+      const found = sharedRepresentation(graph, group.tasks);
+      if ('why' in found) {
+        throw new UserError(`training aggregates ${aggregation.kind} on the shared representation, but ${found.why}; aggregate on the parameters instead`);
+      }
+    }
   }
 }

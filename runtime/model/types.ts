@@ -1,6 +1,7 @@
 /** The built model: named tf.Variables for the job's module graph and task heads, and its forward pass. */
 import type * as tf from '@tensorflow/tfjs';
 import type { Job, SharingKind, TaskPlan } from '../../job/job.js';
+import type { SourceRef } from './refs.js';
 
 /**
  * Who a parameter belongs to: decides freezing (stages), which steps train it, and per-task learning rates
@@ -41,6 +42,15 @@ export type TaskLogits = Map<string, tf.Tensor2D>;
  */
 export type DropoutSeeds = Map<string, number>;
 
+/**
+ * A layer's output given to a forward pass instead of computed: what reads it reads `value` (the step on the shared
+ * representation differentiates each task's branch with respect to it).
+ */
+export interface GivenOutput {
+  readonly at: Extract<SourceRef, { kind: 'layer' }>;
+  readonly value: tf.Tensor;
+}
+
 export interface MtlModel {
   readonly job: Job;
   /**
@@ -55,7 +65,9 @@ export interface MtlModel {
    * once per task that has adapters in it: their outputs differ).
    * Dropout is applied only when `training` is true, with masks seeded by `dropoutSeeds` (default: fresh ones).
    */
-  forward(inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean, dropoutSeeds?: DropoutSeeds): TaskLogits;
+  forward(inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean, dropoutSeeds?: DropoutSeeds, given?: GivenOutput): TaskLogits;
+  /** The output of layer `at` as `task` sees it, computed as `forward` would (the shared trunk up to the representation). */
+  output(inputs: Readonly<Record<string, tf.Tensor>>, at: Extract<SourceRef, { kind: 'layer' }>, task: string, training: boolean, dropoutSeeds?: DropoutSeeds): tf.Tensor;
   /** The parameters that `tasks` depend on, minus those of `frozenModules`. */
   paramsFor(tasks: readonly string[], frozenModules?: readonly string[]): Param[];
   /**

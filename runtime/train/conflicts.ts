@@ -1,7 +1,9 @@
 /**
  * Gradient conflict telemetry: on a sampled step, the cosine between every pair of the step's task gradients on the
  * parameters two or more of them share, cos_ij = G_ij / √(G_ii G_jj) from their Gram matrix (aggregators/gram.ts),
- * and its summary over a run: per pair, the mean cosine and the share of sampled steps where it was negative.
+ * and its summary over a run: per pair, the mean cosine and the share of sampled steps where it was negative. With an
+ * aggregation on the shared representation the step has no gradients of the shared parameters per task: it samples the
+ * cosines of the tasks' gradients of the representation (over all its rows), and the run marks those rows so.
  */
 import type { TaskGradients } from './aggregators/aggregator.js';
 import { gramMatrix } from './aggregators/gram.js';
@@ -21,15 +23,18 @@ export interface ConflictSummary {
   negativeShare: number;
 }
 
-/** The cosine of every pair (i < j, in the step's task order), read from one Gram matrix. */
-export function taskConflicts(gradients: TaskGradients): TaskConflict[] {
-  if (gradients.tasks.length < 2 || gradients.params.length === 0) return [];
+/**
+ * The cosine of every pair (i < j, in the step's task order), read from one Gram matrix. `gradients[k]` holds task k's
+ * gradients of the shared parameters, or (on the shared representation) its one gradient of the representation.
+ */
+export function taskConflicts({ tasks, gradients }: Pick<TaskGradients, 'tasks' | 'gradients'>): TaskConflict[] {
+  if (tasks.length < 2 || (gradients[0]?.length ?? 0) === 0) return [];
   const gram = gramMatrix(gradients);
   const out: TaskConflict[] = [];
-  for (let i = 0; i < gradients.tasks.length; i++) {
-    for (let j = i + 1; j < gradients.tasks.length; j++) {
+  for (let i = 0; i < tasks.length; i++) {
+    for (let j = i + 1; j < tasks.length; j++) {
       const norms = gram[i]![i]! * gram[j]![j]!;
-      out.push({ tasks: [gradients.tasks[i]!, gradients.tasks[j]!], cosine: norms > 0 ? gram[i]![j]! / Math.sqrt(norms) : null });
+      out.push({ tasks: [tasks[i]!, tasks[j]!], cosine: norms > 0 ? gram[i]![j]! / Math.sqrt(norms) : null });
     }
   }
   return out;

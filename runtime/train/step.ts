@@ -10,15 +10,26 @@
  *             weighting balances the task gradients (db_mtl) or the optimizer normalises them
  *             (normalize_task_gradients, task-gradients.ts's normalizedFirst)
  *
+ *   on the representation   an aggregation `on: representation` (representation-gradients.ts): each task's
+ *             gradient of the shared representation, weighed by the aggregator, then one backward pass through the
+ *             shared trunk; a step of one task takes the per-task path (the same update, nothing to weigh)
+ *
  * Every `conflictsEvery` steps the step also samples gradient conflicts (conflicts.ts): the cosines of its task
  * gradients on the shared parameters. On the per-task path they come from the gradients the aggregator gets; on the
  * summed path the step differentiates each task apart for that alone, under the summed pass's dropout masks, and
- * still applies the summed gradient, so a run's weights do not depend on whether it samples.
+ * still applies the summed gradient, so a run's weights do not depend on whether it samples. On the representation
+ * they are the cosines of the tasks' gradients of the representation, the ones the step weighs.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/api.js';
+import { onRepresentation } from '../../job/job.js';
+import { moduleGraph, type LayerRef } from '../model/graph.js';
+import { sharedRepresentation } from '../model/representation.js';
 import type { DropoutSeeds, MtlModel, Param } from '../model/types.js';
+import { UserError } from '../errors.js';
+import { representationGradients } from './representation-gradients.js';
 import { makeAggregator, type Aggregator } from './aggregators/index.js';
+import type { TaskWeigher } from './aggregators/aggregator.js';
 import { sumOfTasks } from './aggregators/sum.js';
 import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
 import { taskLoss } from './loss.js';
@@ -64,6 +75,8 @@ interface StepPlan {
   inputs: Set<string>;
   /** For the per-task path, worked out when first needed. */
   perTask: TaskGradientPlan | null;
+  /** On the representation, the layer the tasks share, worked out when first needed. */
+  representation: LayerRef | null;
 }
 
 /** What a step's gradient computation gives back: the total loss, kept task losses (when asked for), gradients to apply. */
@@ -74,6 +87,16 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
   const aggregator = (options.normalizeTaskGradients ?? model.job.training.optimizer.normalizeTaskGradients) ? normalizedFirst(chosen) : chosen;
   const learningRate = options.learningRate ?? (() => 0.001);
   let step = options.firstStep ?? 0;
+  const weigh = onRepresentation(model.job.training.aggregation) ? weighOf(aggregator, weighting) : null;
+  const graph = weigh ? moduleGraph(model.job) : null;
+  const representationOf = (plan: StepPlan): LayerRef => {
+    if (!plan.representation) {
+      const found = sharedRepresentation(graph!, plan.tasks);
+      if ('why' in found) throw new Error(`the step aggregates on the shared representation, but ${found.why}; assertRunnable refuses such a job`);
+      plan.representation = found.at;
+    }
+    return plan.representation;
+  };
 
   const plans = new Map<string, StepPlan>();
   const planFor = (batch: Batch, only: readonly string[] | undefined): StepPlan => {
@@ -86,7 +109,7 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
         ...model.paramsFor(tasks, options.frozen),
         ...weighting.params.filter((p) => p.owner.kind === 'weighting' && taskSet.has(p.owner.task)),
       ];
-      plan = { tasks, params, inputs: new Set(tasks.map((t) => model.heads.get(t)!.task.input)), perTask: null };
+      plan = { tasks, params, inputs: new Set(tasks.map((t) => model.heads.get(t)!.task.input)), perTask: null, representation: null };
       plans.set(key, plan);
     }
     return plan;
@@ -107,7 +130,12 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
       const inputs = inputTensors(batch, plan.inputs);
       const labels = new Map(plan.tasks.map((t) => [t, labelTensors(model.heads.get(t)!, batch.labels[t]!, batch.size)]));
       let result: StepGradients;
-      if (aggregator.perTask || weighting.balance) {
+      if (weigh && plan.tasks.length >= 2) {
+        plan.perTask ??= planTaskGradients(model, weighting, plan, options.frozen);
+        const onZ = representationGradients(model, weighting, plan.perTask, representationOf(plan), weigh, inputs, labels, wantTaskLosses);
+        if (sampled) conflicts = taskConflicts({ tasks: plan.tasks, gradients: onZ.representationGradients.map((g) => [g]) });
+        result = onZ;
+      } else if (aggregator.perTask || weighting.balance) {
         plan.perTask ??= planTaskGradients(model, weighting, plan, options.frozen);
         const observe = sampled ? (gradients: Parameters<typeof taskConflicts>[0]) => (conflicts = taskConflicts(gradients)) : undefined;
         result = taskGradients(model, weighting, plan.perTask, aggregator.perTask ? aggregator : sumOfTasks, inputs, labels, wantTaskLosses, observe);
@@ -137,6 +165,16 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     }
     return values[0]!;
   };
+}
+
+/**
+ * The task weights of an aggregation on the representation: its aggregator's `weigh`. A weighting that balances the
+ * task gradients of the shared parameters cannot run there (the compiler refuses it: MTL0409).
+ */
+function weighOf(aggregator: Aggregator, weighting: LossWeighting): TaskWeigher {
+  if (!aggregator.perTask || !aggregator.weigh) throw new Error('the job aggregates on the shared representation, but the step\'s aggregator gives no task weights (`weigh`)');
+  if (weighting.balance) throw new UserError('the weighting balances each task\'s gradient of the shared parameters, which an aggregation on the shared representation does not compute; aggregate on the parameters');
+  return aggregator.weigh;
 }
 
 /** The summed step: one forward pass for all tasks, one backward pass of weighted losses plus penalty. */

@@ -6,12 +6,13 @@
  * current stage; the next one, if any, starts with fresh patience.
  *
  * Besides the validation rows, metrics.jsonl gets the sampled gradient conflicts (`kind: 'conflict'`, every
- * `conflictsEvery` steps) and, per epoch, an adaptive weighting's current weights and what else it learns
- * (`kind: 'weights'`, with uncertainty's `log_variance`; the weightings whose entry says `logsWeights`).
+ * `conflictsEvery` steps; marked `gradients: 'representation'` when they are of the shared representation) and, per
+ * epoch, an adaptive weighting's current weights and what else it learns (`kind: 'weights'`, with uncertainty's
+ * `log_variance`; the weightings whose entry says `logsWeights`).
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../../job/job.js';
+import { onRepresentation, type Job } from '../../job/job.js';
 import type { JobData } from '../data/api.js';
 import { UserError } from '../errors.js';
 import { buildModel } from '../model/build.js';
@@ -112,6 +113,8 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
 
   const history: EpochRecord[] = [];
   const tally = new ConflictTally();
+  // On the shared representation the sampled cosines are of the representation's gradients: the rows say so.
+  const conflictsOf = onRepresentation(training.aggregation) ? { gradients: 'representation' } : {};
   let conflictRows: string[] = [];
   const logged = logsWeights(training.weighting);
   let lastWeights: WeightsRecord | null = null;
@@ -136,7 +139,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         conflictsEvery: training.conflictsEvery,
         onConflicts: (at, conflicts) => {
           tally.add(conflicts);
-          for (const { tasks, cosine } of conflicts) conflictRows.push(JSON.stringify({ kind: 'conflict', step: at, epoch, tasks, cosine }));
+          for (const { tasks, cosine } of conflicts) conflictRows.push(JSON.stringify({ kind: 'conflict', step: at, epoch, tasks, cosine, ...conflictsOf }));
         },
         onTaskLosses: (losses) => {
           for (const [task, loss] of Object.entries(losses)) {

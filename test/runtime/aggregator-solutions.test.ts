@@ -62,7 +62,7 @@ function applied(aggregator: Aggregator, j: Matrix, tasks?: string[]): number[] 
 function float32Gram(j: Matrix): Matrix {
   return tf.tidy(() => {
     const gradients = taskGradients(j);
-    const gram = gramMatrix(gradients);
+    const gram = gramMatrix(gradients.gradients);
     gradients.params[0]!.variable.dispose();
     return gram;
   });

@@ -4,13 +4,11 @@
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
+import { orList } from '../../util/or-list.js';
 import { sharing } from '../../../stdlib/index.js';
 
 /** The schemes a user can fall back on, as help lists them: "`hard`, `adapters` or `soft`". */
-const notMixingRows = (() => {
-  const names = Object.entries(sharing).filter(([, e]) => !e.mixesRows).map(([name]) => `\`${name}\``);
-  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
-})();
+const notMixingRows = orList(Object.entries(sharing).filter(([, e]) => !e.mixesRows).map(([name]) => `\`${name}\``));
 
 export const crossStitchOneInput: Rule = {
   name: 'cross-stitch-one-input',

@@ -6,13 +6,11 @@
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
 import { perTaskMethods } from '../model.js';
+import { orList } from '../../util/or-list.js';
 import { sharing as schemes } from '../../../stdlib/index.js';
 
 /** The schemes whose tasks hold parameters in common, as help lists them: "`hard(...)`, `adapters(...)` or `mmoe(...)`". */
-const sharingParameters = (() => {
-  const names = Object.entries(schemes).filter(([, e]) => e.layout.kind !== 'column per task').map(([name]) => `\`${name}(...)\``);
-  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
-})();
+const sharingParameters = orList(Object.entries(schemes).filter(([, e]) => e.layout.kind !== 'column per task').map(([name]) => `\`${name}(...)\``));
 
 export const gradientMethodNeedsSharing: Rule = {
   name: 'gradient-method-needs-sharing',

@@ -22,10 +22,13 @@ import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 import { crossStitchOneInput } from './cross-stitch-one-input.js';
 import { samplingHasEffect } from './sampling-has-effect.js';
 import { backwardPasses } from './backward-passes.js';
+import { representationForm } from './representation-form.js';
+import { oneSharedRepresentation } from './one-shared-representation.js';
+import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData,
   splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
-  trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
+  representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,
 ];

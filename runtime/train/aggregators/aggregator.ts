@@ -27,6 +27,9 @@ export interface TaskGradients {
   readonly gradients: readonly (readonly tf.Tensor[])[];
 }
 
+/** Task weights from the Gram matrix of the step's task gradients, given the step's tasks (for weights kept across steps). */
+export type TaskWeigher = (gram: number[][], tasks: readonly string[]) => number[];
+
 export type Aggregator =
   /** The step differentiates the summed loss once: one backward pass. */
   | { readonly perTask: false }
@@ -34,7 +37,14 @@ export type Aggregator =
    * The step differentiates each task's loss apart and calls `aggregate` inside its tidy scope: it returns one
    * gradient per shared parameter, shaped like it (what it allocates is freed with the step).
    */
-  | { readonly perTask: true; aggregate(gradients: TaskGradients): tf.Tensor[] };
+  | { readonly perTask: true; aggregate(gradients: TaskGradients): tf.Tensor[]; readonly weigh?: TaskWeigher };
+
+/**
+ * An aggregator whose update is a weighting of the task gradients, d = Σ_t w_t g_t, with w from their Gram matrix
+ * (aggregators/gram.ts): `weigh` gives w, which the step on the shared representation applies to the gradients of the
+ * representation instead (train/representation-gradients.ts). Every kind whose plan carries `on` creates one.
+ */
+export type WeighingAggregator = Extract<Aggregator, { perTask: true }> & { readonly weigh: TaskWeigher };
 
 /**
  * A case worked by hand, stated beside the implementation (as torchjd tests each aggregator on small matrices): each
@@ -53,7 +63,7 @@ export interface AggregatorExample<P extends AggregationPlan = AggregationPlan> 
 export interface AggregatorRuntime<P extends AggregationPlan = AggregationPlan> {
   readonly runnable: true;
   /** `seed` is the job's training seed: a method that draws (PCGrad's task order) draws from it, deterministically. */
-  create(plan: P, seed: number): Aggregator;
+  create(plan: P, seed: number): 'on' extends keyof P ? WeighingAggregator : Aggregator;
   /** At least one hand-worked case, each with a one-line comment of its arithmetic. */
   readonly examples: readonly [AggregatorExample<P>, ...AggregatorExample<P>[]];
   /** Why one task's gradient does not come back unchanged (a method that rescales it even alone); absent for the rest. */

@@ -7,20 +7,23 @@
  * of the task gradients, so tracking its coefficients on G is exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Aggregator, TaskGradients } from './aggregator.js';
+import type { TaskGradients, WeighingAggregator } from './aggregator.js';
 
 export type Matrix = number[][];
 
 /** float32's machine epsilon: the gradients and their Gram matrix are float32, so finer differences are rounding. */
 export const FLOAT32_EPSILON = 2 ** -23;
 
-/** The Gram matrix of the task gradients over all shared parameters, read to JS once. */
-export function gramMatrix(gradients: TaskGradients): Matrix {
-  const tasks = gradients.gradients.length;
+/**
+ * The Gram matrix of the task gradients, read to JS once: `rows[k][i]` is task k's gradient of the i-th thing
+ * differentiated (a shared parameter, or the shared representation), and the products add over all of them.
+ */
+export function gramMatrix(rows: readonly (readonly tf.Tensor[])[]): Matrix {
+  const tasks = rows.length;
   const gram = tf.tidy(() => {
-    const perParam = gradients.params.map((_, i) => {
-      const rows = tf.stack(gradients.gradients.map((row) => tf.reshape(row[i]!, [-1])));
-      return tf.matMul(rows, rows, false, true);
+    const perParam = (rows[0] ?? []).map((_, i) => {
+      const stacked = tf.stack(rows.map((row) => tf.reshape(row[i]!, [-1])));
+      return tf.matMul(stacked, stacked, false, true);
     });
     return perParam.length === 1 ? perParam[0]! : tf.addN(perParam);
   });
@@ -42,10 +45,11 @@ export function combine(gradients: TaskGradients, weights: readonly number[]): t
 
 /**
  * A per-task aggregator whose update is Σ_t w_t g_t with w computed from the Gram matrix by `weightsOf` (given the
- * step's tasks too, for a method that keeps weights across steps).
+ * step's tasks too, for a method that keeps weights across steps); it gives `weightsOf` as its `weigh` too, for the
+ * step on the shared representation.
  */
-export function gramAggregator(weightsOf: (gram: Matrix, tasks: readonly string[]) => number[]): Aggregator {
-  return { perTask: true, aggregate: (gradients) => combine(gradients, weightsOf(gramMatrix(gradients), gradients.tasks)) };
+export function gramAggregator(weightsOf: (gram: Matrix, tasks: readonly string[]) => number[]): WeighingAggregator {
+  return { perTask: true, aggregate: (gradients) => combine(gradients, weightsOf(gramMatrix(gradients.gradients), gradients.tasks)), weigh: weightsOf };
 }
 
 // ---------------------------------------------------------------- small dense linear algebra, float64
