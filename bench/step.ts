@@ -51,7 +51,7 @@ function benchJob(): Job {
   });
   return {
     format: 'mtl-job',
-    version: 2,
+    version: 3,
     source: { file: 'bench.mtl', sha256: '0'.repeat(64) },
     root: '.',
     datasets: [],

@@ -11,7 +11,7 @@
 import { Type, type Static, type TSchema, type TProperties, type TLiteral, type TUnion, type TObject } from '@sinclair/typebox';
 
 export const JOB_FORMAT = 'mtl-job';
-export const JOB_VERSION = 2;
+export const JOB_VERSION = 3;
 
 const object = <T extends TProperties>(properties: T, description?: string): TObject<T> =>
   Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });

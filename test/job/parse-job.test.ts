@@ -32,11 +32,13 @@ describe('parseJob', () => {
     assert.equal(parseJob(job), job);
   });
 
-  it('says what to do with a version 1 job', () => {
-    const error = (() => { try { parseJob({ ...jobOf(), version: 1 }, 'old.json'); } catch (e) { return e as JobError; } return null; })();
-    assert.ok(error instanceof JobError);
-    assert.equal(error.message, 'old.json is a version 1 job; this mtl reads version 2 jobs: compile the program again with this mtl (`mtl compile PROGRAM.mtl -o job.json`)');
-  });
+  for (const version of [1, 2]) {
+    it(`says what to do with a version ${version} job`, () => {
+      const error = (() => { try { parseJob({ ...jobOf(), version }, 'old.json'); } catch (e) { return e as JobError; } return null; })();
+      assert.ok(error instanceof JobError);
+      assert.equal(error.message, `old.json is a version ${version} job; this mtl reads version 3 jobs: compile the program again with this mtl (\`mtl compile PROGRAM.mtl -o job.json\`)`);
+    });
+  }
 
   it('refuses what is not a job at all', () => {
     assert.deepEqual(problemsOf({ hello: 1 }), ['is not an mtl job (its "format" is undefined, expected "mtl-job")']);

@@ -31,7 +31,7 @@ function runnableJob(root: string, training: Partial<Job['training']> = {}): Job
   const resolved = resolveRefs(inputs, [denseModule('trunk', 'x', [8], ['clicked'])], tasks);
   return {
     format: 'mtl-job',
-    version: 2,
+    version: 3,
     source: { file: 'test.mtl', sha256: '0'.repeat(64) },
     root,
     datasets: [

@@ -109,7 +109,7 @@ export function makeJob(spec: {
   const { modules, tasks } = resolveRefs(spec.inputs, spec.modules ?? [], spec.tasks);
   return {
     format: 'mtl-job',
-    version: 2,
+    version: 3,
     source: { file: 'test.mtl', sha256: '0'.repeat(64) },
     root: '/nonexistent',
     datasets: datasets.map((name) => ({ name, files: [], columns: [], split: { kind: 'ratio', train: 0.8, valid: 0.1, test: 0.1, seed: 1 } })),
