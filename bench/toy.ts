@@ -13,7 +13,13 @@
  * The table also gives the norm of the min-norm element of the convex hull of {∇f1, ∇f2} at the end point (0 exactly
  * on the set). Nash-MTL's and CAGrad's plots draw the set as the segment x2 = −8.3552; it bends slightly with x1.
  *
- * Options: --steps N (default: the program's 35,000), --backend NAME (default cpu: faster than wasm on a 2-vector).
+ * Options: --steps N (default: the program's 35,000), --backend NAME (default cpu: faster than wasm on a 2-vector),
+ * --replot (no training: the table and SVG again from the last run's trajectories.json).
+ *
+ * Time: the 30 runs of 35,000 steps took 47 min on the shared 2-core machine (190 to 980 steps/s with the load of
+ * other processes; a step with a per-task aggregation costs two backward passes and the aggregation, each a few dozen
+ * TensorFlow.js kernel calls, which is where the time goes: data, evaluation and metrics are negligible once an
+ * epoch is 100 steps).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -157,23 +163,30 @@ async function runOne(source: string, start: readonly [number, number], method: 
 
 async function trajectoriesSvg(results: readonly RunResult[], pareto: [number, number][]): Promise<string> {
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const rows = results.flatMap((r) => r.trajectory.map(([x1, x2], step) => ({ method: r.method, start: `(${r.start.join(', ')})`, step, x1, x2 })));
-  const front = METHODS.flatMap((method) => pareto.filter((_, i) => i % 20 === 0).map(([x1, x2], step) => ({ method, step, x1, x2 })));
-  const starts = results.map((r) => ({ method: r.method, start: `(${r.start.join(', ')})`, x1: r.start[0], x2: r.start[1] }));
+  // One data set for the facets (a layer's own data would not be faceted), each layer picking its rows by `layer`.
+  const label = (start: readonly number[]) => `(${start.join(', ')})`;
+  const values = [
+    ...METHODS.flatMap((method) => pareto.filter((_, i) => i % 20 === 0).map(([x1, x2], step) => ({ layer: 'front', method, start: '', step, x1, x2 }))),
+    ...results.flatMap((r) => r.trajectory.map(([x1, x2], step) => ({ layer: 'trajectory', method: r.method, start: label(r.start), step, x1, x2 }))),
+    ...results.map((r) => ({ layer: 'start', method: r.method, start: label(r.start), step: 0, x1: r.start[0], x2: r.start[1] })),
+  ];
   const scale = { domain: [-10, 10] };
+  const x = { field: 'x1', type: 'quantitative', scale };
+  const y = { field: 'x2', type: 'quantitative', scale };
+  const only = (layer: string) => [{ filter: `datum.layer === '${layer}'` }];
   const spec = vegaLite.compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'toy problem (CAGrad / Nash-MTL): trajectories of x = (x1, x2); grey: the Pareto set',
+    title: 'toy problem (CAGrad / Nash-MTL): trajectories of x = (x1, x2) by start point; grey: the Pareto set',
+    data: { values },
     facet: { field: 'method', type: 'nominal', title: null, sort: [...METHODS] },
     columns: 3,
-    data: { values: [] },
     spec: {
       width: 220,
       height: 220,
       layer: [
-        { data: { values: front }, mark: { type: 'line', color: '#999', strokeWidth: 6 }, encoding: { x: { field: 'x1', type: 'quantitative', scale }, y: { field: 'x2', type: 'quantitative', scale }, order: { field: 'step' } } },
-        { data: { values: rows }, mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x: { field: 'x1', type: 'quantitative', scale }, y: { field: 'x2', type: 'quantitative', scale }, color: { field: 'start', type: 'nominal', title: 'start point' }, order: { field: 'step' } } },
-        { data: { values: starts }, mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'x1', type: 'quantitative' }, y: { field: 'x2', type: 'quantitative' }, color: { field: 'start', type: 'nominal' } } },
+        { transform: only('front'), mark: { type: 'line', color: '#aaa', strokeWidth: 6 }, encoding: { x, y, order: { field: 'step' } } },
+        { transform: only('trajectory'), mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color: { field: 'start', type: 'nominal', title: 'start point' }, order: { field: 'step' } } },
+        { transform: only('start'), mark: { type: 'point', filled: true, size: 40 }, encoding: { x, y, color: { field: 'start', type: 'nominal' } } },
       ],
     },
   } as unknown as Parameters<typeof vegaLite.compile>[0]).spec;
@@ -205,22 +218,27 @@ async function main(): Promise<void> {
   const stepsArg = argValue('--steps');
   const steps = stepsArg === undefined ? undefined : Number(stepsArg);
   if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new Error(`--steps takes a positive integer, got ${stepsArg}`);
-  const backend = await selectBackend(argValue('--backend') ?? 'cpu');
-  process.stderr.write(`backend: ${backend.name}\n`);
-  const source = fs.readFileSync(PROGRAM, 'utf8');
+  const saved = path.join(OUT, 'trajectories.json');
   const pareto = paretoSet();
   const results: RunResult[] = [];
-  for (const start of START_POINTS) {
-    for (const method of METHODS) {
-      const result = await runOne(source, start, method, steps, pareto);
-      results.push(result);
-      process.stderr.write(`(${start.join(', ')}) ${method}: end (${result.end.map((v) => v.toFixed(3)).join(', ')}), ${result.reached ? 'reached' : 'did not reach'} the Pareto set, ${(result.steps / result.seconds).toFixed(0)} steps/s\n`);
+  if (process.argv.includes('--replot')) {
+    results.push(...(JSON.parse(fs.readFileSync(saved, 'utf8')) as { results: RunResult[] }).results);
+  } else {
+    const backend = await selectBackend(argValue('--backend') ?? 'cpu');
+    process.stderr.write(`backend: ${backend.name}\n`);
+    const source = fs.readFileSync(PROGRAM, 'utf8');
+    for (const start of START_POINTS) {
+      for (const method of METHODS) {
+        const result = await runOne(source, start, method, steps, pareto);
+        results.push(result);
+        process.stderr.write(`(${start.join(', ')}) ${method}: end (${result.end.map((v) => v.toFixed(3)).join(', ')}), ${result.reached ? 'reached' : 'did not reach'} the Pareto set, ${(result.steps / result.seconds).toFixed(0)} steps/s\n`);
+      }
     }
   }
   const text = table(results, results[0]!.steps);
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(path.join(OUT, 'table.txt'), `${text}\n`);
-  fs.writeFileSync(path.join(OUT, 'trajectories.json'), `${JSON.stringify({ pareto, results }, null, 1)}\n`);
+  fs.writeFileSync(saved, `${JSON.stringify({ pareto, results }, null, 1)}\n`);
   fs.writeFileSync(path.join(OUT, 'trajectories.svg'), await trajectoriesSvg(results, pareto));
   process.stdout.write(`${text}\nwritten to ${path.relative(process.cwd(), OUT)}/ (table.txt, trajectories.json, trajectories.svg)\n`);
 }
