@@ -116,6 +116,7 @@ export const LayerPlanSchema = Type.Union([
   kind('lstm', { units: int(), bidirectional: Type.Boolean() }),
   kind('transformer', { dim: int(), heads: int(), ff: int(), dropout: num() }),
   kind('mixture', { experts: Type.Array(str('a module id')), gate: str('a module id') }),
+  kind('point', { init: Type.Array(num(), { description: 'the initial value of the learned point; every row gets the point, whatever its input' }) }),
 ]);
 export type LayerPlan = Static<typeof LayerPlanSchema>;
 export type LayerKind = LayerPlan['kind'];
@@ -180,9 +181,10 @@ export const ExprSchema = Type.Unsafe<Expr>({
   },
 });
 
-export const HEAD_KINDS = ['binary', 'multiclass', 'multilabel', 'regression', 'tagging', 'span', 'dense'] as const;
+export const HEAD_KINDS = ['binary', 'multiclass', 'multilabel', 'regression', 'tagging', 'span', 'dense', 'objective'] as const;
 export type HeadKind = (typeof HEAD_KINDS)[number];
-export const LOSS_KINDS = ['bce', 'ce', 'mse', 'mae', 'huber'] as const;
+/** `toy_f1`, `toy_f2`: analytic objectives of the head's input (an `objective` head), which read no label. */
+export const LOSS_KINDS = ['bce', 'ce', 'mse', 'mae', 'huber', 'toy_f1', 'toy_f2'] as const;
 export type LossKind = (typeof LOSS_KINDS)[number];
 export const METRIC_KINDS = ['auc', 'accuracy', 'macro_f1', 'logloss', 'mse', 'mae'] as const;
 export type MetricKind = (typeof METRIC_KINDS)[number];
@@ -199,7 +201,7 @@ export const TaskPlanSchema = object({
   dataset: str(),
   input: str('the input its batches provide'),
   from: SourceRefSchema,
-  target: Type.Ref(ExprSchema),
+  target: Type.Ref(ExprSchema, { description: 'the label of each row; an objective head reads no label, and its task carries the constant 0 (`{ lit: 0 }`)' }),
   targetType: ColumnTypeSchema,
   head: HeadPlanSchema,
   loss: enumOf(LOSS_KINDS),

@@ -86,6 +86,12 @@ export const backbones = {
     doc: 'backbones applied one after another', runs: true, form: 'parts', params: [],
     rest: { name: 'parts', type: union(ref('backbone'), ctor('backbone')), doc: 'the parts, in order' },
   },
+  point: {
+    doc: 'a learned point: every row gets the same vector, whatever its input (for optimisation benchmarks, with `objective` heads)', runs: true, form: 'layers',
+    params: [p('init', list(number), 'the starting point', undefined, { minItems: 1 })],
+    flow: () => ({ vector: 'vector' }),
+    layers: (a) => [{ layer: { kind: 'point', init: a.numbers('init') }, visible: true }],
+  },
   identity: {
     doc: 'no layers: heads read the features directly (a linear baseline)', runs: true, form: 'layers', params: [],
     flow: () => ({ vector: 'vector', ids: 'ids', sequence: 'sequence', image: 'image' }),
@@ -122,6 +128,7 @@ export const layerKinds = {
   transformer: { kindAfter: () => 'sequence', shape: (l, input) => [...allButLast(input), l.dim] },
   /** Made by the mixture layout (stdlib/sharing.ts), not by a backbone: it mixes its experts' outputs. */
   mixture: { kindAfter: (_, input) => input, shape: (_, input) => input },
+  point: { kindAfter: () => 'vector', shape: (l, input) => [...allButLast(input), l.init.length] },
 } satisfies { [K in LayerKind]: LayerKindEntry<K> };
 
 const entryOf = (layer: LayerPlan) => layerKinds[layer.kind] as unknown as LayerKindEntry;

@@ -32,7 +32,7 @@ export const declarationFields: Record<DeclarationKind, Param[]> = {
   backbone: [],
   task: [
     p('features', ref('features'), 'the model input'),
-    p('target', expr, 'the label: a column, or an expression over columns (null means unlabelled)'),
+    p('target', optional(expr), 'the label: a column, or an expression over columns (null means unlabelled); required except for an `objective` head, which reads none'),
     p('head', ctor('head'), 'the output head'),
     p('loss', optional(ctor('loss')), 'the loss (default: by head)'),
     p('metrics', optional(list(ctor('metric'))), 'validation metrics (default: by head)'),

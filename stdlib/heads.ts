@@ -7,8 +7,8 @@ import { int, optional } from './types.js';
 export type HeadEntry = Entry<{
   /** What must reach it from the backbone. */
   reads: ValueKind;
-  /** The target types it holds, and what to write instead. */
-  targets: { types: ColumnType[]; help: string };
+  /** The target types it holds, and what to write instead; null for a head that reads no target (`objective`). */
+  targets: { types: ColumnType[]; help: string } | null;
   /** Its output units (`task`: the task's name, for a class count learned from the training split). */
   units(a: Args, task: string): Width;
   losses: { default: LossKind; allowed: LossKind[] };
@@ -73,6 +73,15 @@ export const heads = {
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['accuracy'], allowed: ['accuracy'] },
   },
+  objective: {
+    doc: 'no parameters: its loss is an analytic objective of the point that reaches it (`loss: toy_f1`), with no target; for optimisation benchmarks, over a `point` backbone',
+    params: [], runs: true, reads: 'vector',
+    targets: null,
+    // The toy objectives are functions of (x1, x2); the runtime refuses a head whose input has another width.
+    units: () => 2,
+    losses: { default: 'toy_f1', allowed: ['toy_f1', 'toy_f2'] },
+    metrics: { default: [], allowed: [] },
+  },
 } satisfies Record<HeadKind, HeadEntry>;
 
 export type LossEntry = Entry<{}>;
@@ -84,6 +93,9 @@ export const losses = {
   mse: loss('mean squared error'),
   mae: loss('mean absolute error'),
   huber: loss('Huber loss (delta 1)'),
+  // The two objectives of the toy problem of Liu et al. 2021 (CAGrad, toy.py), also used by Navon et al. 2022 (Nash-MTL).
+  toy_f1: loss('the toy problem\'s first objective of (x1, x2) (CAGrad, Liu et al. 2021): c1·(log max(|(−x1 − 7)/2 − tanh(−x2)|, 5e-6) + 6) + c2·(((x1 − 7)² + 0.1·(x2 + 8)²)/10 − 20), c1 = max(tanh(x2/2), 0), c2 = max(tanh(−x2/2), 0)'),
+  toy_f2: loss('the toy problem\'s second objective of (x1, x2) (CAGrad, Liu et al. 2021): c1·(log max(|(−x1 + 3)/2 + tanh(−x2) + 2|, 5e-6) + 6) + c2·(((x1 + 7)² + 0.1·(x2 + 8)²)/10 − 20)'),
 } satisfies Record<LossKind, LossEntry>;
 
 export type MetricEntry = Entry<{ lowerIsBetter: boolean }>;

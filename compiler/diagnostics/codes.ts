@@ -44,6 +44,7 @@ export const Codes = {
   MetricUnsuitedToHead: 'MTL0208',
   DatasetWithoutFiles: 'MTL0209',
   FeaturesWithoutTransforms: 'MTL0210',
+  TargetNotRead: 'MTL0211',
 
   HeadBackboneMismatch: 'MTL0301',
   BackboneInputMismatch: 'MTL0302',

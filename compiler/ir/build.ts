@@ -114,12 +114,17 @@ function chain(
   return current;
 }
 
+/** The job's target of a task whose head reads none: a constant its loss ignores (the job's `target` says so). */
+const NO_TARGET: Expr = { lit: 0 };
+
 function addTask(b: Builder, task: TaskView): void {
   const { graph, program } = b;
   const features = task.features ? program.features.get(task.features) : undefined;
   const dataset = taskDataset(program, task);
   const kind = headKind(task);
-  if (!features || !dataset || !kind || !task.target) return;
+  // A head that reads no target (objective) has none; any other head without one was reported.
+  const readsTarget = kind !== null && heads[kind].targets !== null;
+  if (!features || !dataset || !kind || (readsTarget && !task.target)) return;
   let current: { id: string; kind: ValueKind } = { id: `input:${features.name}`, kind: featuresKind(features) ?? 'vector' };
   const vocab = inputVocab(graph, features);
   const fields = fieldsOf(task.fields, `task \`${task.name}\``);
@@ -154,14 +159,14 @@ function addTask(b: Builder, task: TaskView): void {
   }
 
   const columns = dataset.columns;
-  const type = (targetType(task.target, columns) ?? 'float') as ColumnType;
+  const type = ((task.target && readsTarget ? targetType(task.target, columns) : null) ?? 'float') as ColumnType;
   const stringClasses = type === 'string' || type === 'list<string>';
   const head: HeadPlan = { kind, units: heads[kind].units(argsOf(task.head!), task.name), classes: stringClasses ? 'vocab' : 'index' };
   const given = task.fields.loss;
   const loss = given?.v === 'call' && isOf(given.ctor, 'loss') ? given.ctor.name : heads[kind].losses.default;
   graph.setNode(`head:${task.name}`, {
     kind: 'head', task: task.name, dataset: dataset.name, head, loss, metrics: taskMetrics(task), weight: fields.number('weight'),
-    target: toExpr(task.target), targetType: type, span: task.symbol.decl.span,
+    target: task.target && readsTarget ? toExpr(task.target) : NO_TARGET, targetType: type, span: task.symbol.decl.span,
   });
   // The head reads its features through `current`; its targets come from the same dataset (`dataset` on the node),
   // so no edge from the dataset: it would add a thousand edges to one node of a large program and say nothing new.

@@ -30,7 +30,7 @@ function classRangeExpectation(kind: string, units: number, learned: boolean): s
   return `a ${kind} head with ${count} holds class indices ${indexRange(units)}`;
 }
 
-/** Binary, regression and multiclass heads: one value per row, from the target expression. */
+/** Binary, regression, multiclass and objective heads: one value per row, from the target expression. */
 class ScalarLabelEncoder implements LabelEncoder {
   readonly values: FeatureSlots;
   readonly mask: FeatureSlots;
@@ -250,6 +250,8 @@ export function createLabelEncoder(task: TaskPlan, context: LabelContext, layout
     case 'binary':
     case 'regression':
     case 'multiclass':
+    // An objective head reads no label: its target is the constant 0 (the job's `target`), encoded as a number.
+    case 'objective':
       return new ScalarLabelEncoder(task, context.units, context.unitsLearned, classes, layout);
     case 'multilabel':
       return new VectorLabelEncoder(task, targetColumn(task), context.units, layout);

@@ -12,9 +12,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Job, SharingKind, Width } from '../../job/job.js';
+import { UserError } from '../errors.js';
 import { Random } from '../random.js';
 import { makeForward } from './executor.js';
 import { moduleGraph } from './graph.js';
+import { headRuntime } from './heads/index.js';
 import { layerRuntime } from './layers/index.js';
 import type { LayerFn } from './layers/layer.js';
 import { paramsForTasks } from './ownership.js';
@@ -79,13 +81,19 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
 
   // Heads: a task whose `from` is null reads its input directly (a linear baseline).
   const heads = new Map<string, HeadInfo>();
-  const headParams = new Map<string, DenseParams>();
+  // A head without a projection (objective) has no parameters: its logits are what reaches it, of its units' width.
+  const headParams = new Map<string, DenseParams | null>();
   for (const task of job.tasks) {
     const before = shapeOf(graph.headSource(task.name));
     requireVector(before, `the head of task '${task.name}'`);
     const units = widths(task.head.units);
     heads.set(task.name, { task, units });
-    headParams.set(task.name, denseParams(store, `head/${task.name}`, { kind: 'head', task: task.name }, before[0]!, units));
+    if (headRuntime(heads.get(task.name)!).projection === 'none') {
+      if (before[0] !== units) throw new UserError(`the ${task.head.kind} head of task '${task.name}' reads ${units} values per row, but ${before[0]} reach it`);
+      headParams.set(task.name, null);
+    } else {
+      headParams.set(task.name, denseParams(store, `head/${task.name}`, { kind: 'head', task: task.name }, before[0]!, units));
+    }
   }
 
   const schemes = [...attached.values()];

@@ -25,7 +25,8 @@ export interface ExecutorParts {
   layers: ReadonlyMap<string, LayerFn>;
   /** The attached scheme of each module. */
   schemeOf: (module: string) => AttachedScheme;
-  heads: ReadonlyMap<string, DenseParams>;
+  /** Each task's head projection; null for a head whose logits are its input (objective). */
+  heads: ReadonlyMap<string, DenseParams | null>;
   /** The model's dropout stream: a seed in [0, 2^31 - 1) per draw. */
   drawSeed: () => number;
 }
@@ -93,9 +94,9 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       const logits: TaskLogits = new Map();
       for (const task of tasks) {
         const head = heads.get(task);
-        if (!head) throw new Error(`forward asked for task '${task}', which the job does not have`);
+        if (head === undefined) throw new Error(`forward asked for task '${task}', which the job does not have`);
         const x = pass.output(graph.headSource(task), task) as tf.Tensor2D;
-        logits.set(task, dense(x, head.kernel, head.bias, 'linear'));
+        logits.set(task, head === null ? x : dense(x, head.kernel, head.bias, 'linear'));
       }
       return logits;
     },

@@ -7,6 +7,7 @@ import type { LossKind } from '../../job/job.js';
 import { headRuntime } from '../model/heads/index.js';
 import type { HeadInfo } from '../model/types.js';
 import type { TaskLabels } from './labels.js';
+import { toyObjectives } from './toy-objectives.js';
 
 /** The loss of each label entry, by loss kind, from the logits as the head's loss reads them and the label values. */
 const entryLosses: Record<LossKind, (x: tf.Tensor, values: tf.Tensor) => tf.Tensor> = {
@@ -23,9 +24,12 @@ const entryLosses: Record<LossKind, (x: tf.Tensor, values: tf.Tensor) => tf.Tens
     const quadratic = tf.minimum(error, 1);
     return tf.add(tf.mul(tf.square(quadratic), 0.5), tf.sub(error, quadratic));
   },
+  // Objectives of the point each row reaches (an objective head): no label.
+  toy_f1: (x) => toyObjectives.toy_f1(x),
+  toy_f2: (x) => toyObjectives.toy_f2(x),
 };
 
-/** [n] for binary (whose loss reads [n] logits), [n, k] for multiclass (summed later), multilabel and regression. */
+/** [n] for binary (whose loss reads [n] logits) and objectives, [n, k] for multiclass (summed later), multilabel and regression. */
 function entryLoss(head: HeadInfo, logits: tf.Tensor2D, values: tf.Tensor): tf.Tensor {
   return entryLosses[head.task.loss](headRuntime(head).lossInput(logits), values);
 }

@@ -105,10 +105,13 @@ const TASKS = ['a', 'b'];
 const WITH_THIRD = ['a', 'b', 'c'];
 const hardShare = 'share s = hard(backbone: mlp(units: [2]), tasks: [a, b])';
 
+/** The target field a head holds (none for a head that reads no target: `objective`). */
+const targetOf = (head: ConstructorOf<'head'>) => (head.targets ? `target: ${columnOf(head.targets.types)}, ` : '');
+
 /** A task with the first head that pairs with a loss or metric (running heads first), and a target that head holds. */
 function taskWithHead(pick: (head: ConstructorOf<'head'>) => boolean, field: string): string {
   const head = constructorsOf('head').sort((x, y) => Number(y.runs) - Number(x.runs)).find(pick)!;
-  return `task a { features: f, target: ${columnOf(head.targets.types)}, head: ${callOf(head, TASKS)}, ${field} }`;
+  return `task a { features: f, ${targetOf(head)}head: ${callOf(head, TASKS)}, ${field} }`;
 }
 
 const place: { [C in Category]: (c: ConstructorOf<C>) => Probe } = {
@@ -157,7 +160,7 @@ const place: { [C in Category]: (c: ConstructorOf<C>) => Probe } = {
     const input = INPUTS[c.reads];
     const backbone = c.reads === 'vector' ? '' : c.reads === 'image' ? ', backbone: cnn(filters: [1], flatten: false)' : ', backbone: lstm(units: 2)';
     return {
-      source: program({ features: input.features, tasks: [`task a { features: f, target: ${columnOf(c.targets.types)}, head: ${callOf(c, TASKS)}${backbone} }`] }),
+      source: program({ features: input.features, tasks: [`task a { features: f, ${targetOf(c)}head: ${callOf(c, TASKS)}${backbone} }`] }),
       shows: (job) => job.tasks[0]!.head.kind === c.name,
     };
   },

@@ -1,4 +1,7 @@
-/** A task's head can hold its target's type, and its loss and metrics suit the head. */
+/**
+ * A task's head can hold its target's type, and its loss and metrics suit the head. A task has a target unless its
+ * head reads none (`objective`), and then it has none.
+ */
 import { Codes } from '../../diagnostics/codes.js';
 import { heads } from '../../../stdlib/index.js';
 import type { HeadEntry } from '../../../stdlib/heads.js';
@@ -15,7 +18,21 @@ export const headFitsTarget: Rule = {
       const dataset = taskDataset(program, task);
       if (!kind || !task.head) continue;
       const head: HeadEntry = heads[kind];
-      if (dataset && task.target) {
+      const target = task.fields.target;
+      if (head.targets === null && task.target) {
+        ctx.report({
+          code: Codes.TargetNotRead, message: `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} head reads no target`, span: task.target.span, label: 'never read',
+          secondary: [{ span: task.head.span, message: `${kind} head here` }],
+          help: `its loss is a function of what reaches the head alone: remove \`target\``,
+        });
+      } else if (head.targets !== null && !task.target && target?.v === 'absent') {
+        // The field is optional only for heads that read no target: for the others it is missing, as elaboration says it.
+        ctx.report({
+          code: Codes.MissingArgument, message: `task \`${task.name}\` needs a field \`target\``, span: target.span, label: 'no `target`',
+          help: `add \`target: …\` (a column, or an expression over columns) for its ${kind} head`,
+        });
+      }
+      if (dataset && task.target && head.targets !== null) {
         const problems: TargetProblem[] = [];
         const type = targetType(task.target, dataset.columns, problems);
         for (const p of problems) ctx.report({ code: Codes.TargetExpression, message: p.message, span: p.span, label: p.label });

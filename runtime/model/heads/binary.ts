@@ -8,6 +8,7 @@ import type { HeadRuntime } from './head.js';
 
 export const binary: HeadRuntime = {
   runnable: true,
+  projection: 'dense',
   losses: ['bce'],
   labelValues: (values) => tf.tensor1d(values as Float32Array),
   lossInput: (logits) => logits.reshape([-1]),

@@ -23,6 +23,8 @@ export type SplitMetric = (all: TaskPredictions, units: number) => number | null
 
 export interface HeadRuntime {
   readonly runnable: true;
+  /** How its logits come from what reaches it: a dense layer of its own, or that input itself (no parameters). */
+  readonly projection: 'dense' | 'none';
   /** The losses it trains with; the first is what the others are compared with in messages. */
   readonly losses: readonly LossKind[];
   /** A batch's label values (masked entries already zero) as the loss reads them. */

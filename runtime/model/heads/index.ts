@@ -9,6 +9,7 @@ import { binary } from './binary.js';
 import type { HeadEntry, HeadRuntime } from './head.js';
 import { multiclass } from './multiclass.js';
 import { multilabel } from './multilabel.js';
+import { objective } from './objective.js';
 import { regression } from './regression.js';
 
 export const headKinds = {
@@ -19,6 +20,7 @@ export const headKinds = {
   tagging: notRunnable,
   span: notRunnable,
   dense: notRunnable,
+  objective,
 } satisfies Record<HeadKind, HeadEntry>;
 
 /** The runtime of a task's head, which assertRunnable let through. */

@@ -10,6 +10,7 @@ import { column, meanOf } from './per-label.js';
 
 export const multiclass: HeadRuntime = {
   runnable: true,
+  projection: 'dense',
   losses: ['ce'],
   labelValues: (values, _rows, units) => tf.oneHot(tf.tensor1d(values as Int32Array, 'int32'), units),
   lossInput: (logits) => logits,

@@ -18,6 +18,7 @@ function perLabel(f: (p: Float32Array, y: Float32Array, m: Float32Array) => numb
 
 export const multilabel: HeadRuntime = {
   runnable: true,
+  projection: 'dense',
   losses: ['bce'],
   labelValues: (values, rows, units) => tf.tensor2d(values as Float32Array, [rows, units]),
   lossInput: (logits) => logits,

@@ -8,6 +8,7 @@ import type { HeadRuntime } from './head.js';
 
 export const regression: HeadRuntime = {
   runnable: true,
+  projection: 'dense',
   losses: ['mse', 'mae', 'huber'],
   labelValues: (values, rows, units) => tf.tensor2d(values as Float32Array, [rows, units]),
   lossInput: (logits) => logits,

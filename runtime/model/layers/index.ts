@@ -8,6 +8,7 @@ import { dense } from './dense.js';
 import { flatten } from './flatten.js';
 import type { LayerEntry, LayerRuntime } from './layer.js';
 import { mixture } from './mixture.js';
+import { point } from './point.js';
 
 export const layerKinds = {
   dense,
@@ -18,6 +19,7 @@ export const layerKinds = {
   lstm: notRunnable,
   transformer: notRunnable,
   mixture,
+  point,
 } satisfies { [K in LayerKind]: LayerEntry<Extract<LayerPlan, { kind: K }>> };
 
 /** The runtime of a layer that assertRunnable let through. */

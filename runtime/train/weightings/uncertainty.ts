@@ -15,8 +15,13 @@ import type { Param } from '../../model/types.js';
 import { weighted, type WeightingRuntime } from './weighting.js';
 
 type Likelihood = 'gaussian' | 'softmax';
-/** Which of the paper's likelihoods a task's loss is, for `by_head`. */
-const likelihoodOf = { bce: 'softmax', ce: 'softmax', mse: 'gaussian', mae: 'gaussian', huber: 'gaussian' } as const satisfies Record<LossKind, Likelihood>;
+/**
+ * Which of the paper's likelihoods a task's loss is, for `by_head`. The toy objectives are no likelihood; as real-valued
+ * losses they take the regression form.
+ */
+const likelihoodOf = {
+  bce: 'softmax', ce: 'softmax', mse: 'gaussian', mae: 'gaussian', huber: 'gaussian', toy_f1: 'gaussian', toy_f2: 'gaussian',
+} as const satisfies Record<LossKind, Likelihood>;
 
 /** The factors (a, b) of e^{-s}·L and of s, by form and likelihood. */
 const factors = {

@@ -79,4 +79,18 @@ task c { features: f, target: color in "red", head: binary }`;
     const source = task('log(age)', 'regression');
     expectDiagnostics(source, [{ code: 'MTL0206', ...pos(source, 'log(age)'), message: 'a target is a column or an expression over columns (`==`, `and`, `+`, `in [...]`, ...)' }], rule);
   });
+
+  it('reports a target on a head that reads none, at the target', () => {
+    const source = task('age', 'objective', ', loss: toy_f2');
+    const c = expectDiagnostics(source, [{ code: 'MTL0211', ...pos(source, 'target: age', 1, 'age'), message: 'an objective head reads no target' }], rule);
+    assert.equal(single(c).help, 'its loss is a function of what reaches the head alone: remove `target`');
+  });
+
+  it('accepts an objective head without a target, and reports a missing target on any other head', () => {
+    expectDiagnostics(`${prelude}
+task t { features: f, head: objective, loss: toy_f1 }`, [], rule);
+    const source = `${prelude}
+task t { features: f, head: regression }`;
+    expectDiagnostics(source, [{ code: 'MTL0105', ...pos(source, 'task t', 1, 't'), message: 'task `t` needs a field `target`' }], rule);
+  });
 });

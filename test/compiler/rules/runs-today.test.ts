@@ -21,7 +21,7 @@ describe('rule runs-today', () => {
     ], rule);
     const lstm = c.diagnostics.find((d) => d.message.startsWith('`lstm`'))!;
     assert.equal(lstm.primary.span.end - lstm.primary.span.start, 'lstm(units: 8)'.length);
-    assert.equal(lstm.help, 'the backbones this version runs: `mlp`, `sequential`, `identity`');
+    assert.equal(lstm.help, 'the backbones this version runs: `mlp`, `sequential`, `point`, `identity`');
   });
 
   it('says nothing of the gradient methods: every weighting and aggregation runs', () => {
