@@ -2,7 +2,7 @@
  * `mtl stdlib`: every constructor and declaration field, grouped by category, with signatures, docs, limits, and
  * whether this version's runtime runs it (the entry's `runs`, the flag rule runs-today reads).
  */
-import { constructors, declarationFields, describeLimits, type Constructor, type Param } from '../../stdlib/index.js';
+import { constructors, declarationFields, describeLimits, isOf, type Constructor, type Param } from '../../stdlib/index.js';
 import type { Category } from '../../stdlib/types.js';
 import { typeSignature } from '../../stdlib/types.js';
 
@@ -19,6 +19,13 @@ export function signature(c: Constructor): string {
 export function notRunNote(c: Constructor): string | null {
   return c.runs ? null : `[does not run in this version: ${c.notRun}]`;
 }
+
+/** An aggregation without a form on the shared representation takes `on: parameters` only: its line says so. */
+function representationNote(c: Constructor): string | null {
+  return isOf(c, 'aggregation') && 'none' in c.representation ? `[on: parameters only: ${c.representation.none}]` : null;
+}
+
+const notes = (c: Constructor): string => [notRunNote(c), representationNote(c)].filter((n) => n !== null).map((n) => `  ${n}`).join('');
 
 const CATEGORY_TITLES: Record<Category, string> = {
   column_type: 'column types', split: 'splits', transform: 'feature transforms', backbone: 'backbones', sharing: 'sharing schemes',
@@ -43,8 +50,7 @@ export function stdlibListing(): string {
   for (const [category, title] of Object.entries(CATEGORY_TITLES)) {
     out.push('', title);
     for (const c of constructors.filter((x) => x.category === category)) {
-      const note = notRunNote(c);
-      out.push(`  ${signature(c).padEnd(60)} ${c.doc}${note ? `  ${note}` : ''}`);
+      out.push(`  ${signature(c).padEnd(60)} ${c.doc}${notes(c)}`);
     }
   }
   return out.join('\n') + '\n';
@@ -55,6 +61,7 @@ export function stdlibJson(): unknown {
     declarations: declarationFields,
     constructors: constructors.map((c) => ({
       name: c.name, category: c.category, signature: signature(c), doc: c.doc, runs: c.runs, ...(c.runs ? {} : { notRun: c.notRun }),
+      ...(isOf(c, 'aggregation') ? { representation: c.representation } : {}),
       params: c.params,
     })),
   };
