@@ -51,7 +51,7 @@ function benchJob(): Job {
   });
   return {
     format: 'mtl-job',
-    version: 3,
+    version: 4,
     source: { file: 'bench.mtl', sha256: '0'.repeat(64) },
     root: '.',
     datasets: [],
@@ -83,7 +83,7 @@ function benchJob(): Job {
       weighting: { kind: 'equal' },
       aggregation: { kind: 'sum' },
       stages: [{ tasks: ['a', 'b'], frozen: [], epochs: 1, steps: null }],
-      selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
+      selection: { kind: 'best', metric: 'loss', task: 'mean', mode: 'min', objectives: ['a', 'b'].map((task) => ({ task, metric: 'loss', mode: 'min' })), patience: null },
       evalEvery: 1,
       conflictsEvery: 0,
       shuffleBuffer: 1,

@@ -31,7 +31,7 @@ function runnableJob(root: string, training: Partial<Job['training']> = {}): Job
   const resolved = resolveRefs(inputs, [denseModule('trunk', 'x', [8], ['clicked'])], tasks);
   return {
     format: 'mtl-job',
-    version: 3,
+    version: 4,
     source: { file: 'test.mtl', sha256: '0'.repeat(64) },
     root,
     datasets: [
@@ -47,7 +47,7 @@ function runnableJob(root: string, training: Partial<Job['training']> = {}): Job
     modules: resolved.modules,
     tasks: resolved.tasks,
     batchGroups: [{ dataset: 'd', input: 'x', tasks: ['clicked', 'price'] }],
-    training: trainingPlan({ ...training, stages: [{ tasks: ['clicked', 'price'], frozen: [], epochs: 3, steps: null }] }),
+    training: trainingPlan({ ...training, stages: [{ tasks: ['clicked', 'price'], frozen: [], epochs: 3, steps: null }] }, ['clicked', 'price']),
   };
 }
 
