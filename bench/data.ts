@@ -94,7 +94,7 @@ function baseJob(root: string, files: string[], columns: Job['datasets'][number]
       weighting: { kind: 'equal' },
       aggregation: { kind: 'sum' },
       stages: [{ tasks: tasks.map((t) => t.name), frozen: [], epochs: 1, steps: null }],
-      selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
+      selection: { kind: 'best', metric: 'loss', task: 'mean', mode: 'min', objectives: tasks.map((t) => ({ task: t.name, metric: 'loss', mode: 'min' })), patience: null },
       evalEvery: 1,
       conflictsEvery: 0,
       shuffleBuffer: 10_000,

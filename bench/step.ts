@@ -83,7 +83,7 @@ function benchJob(): Job {
       weighting: { kind: 'equal' },
       aggregation: { kind: 'sum' },
       stages: [{ tasks: ['a', 'b'], frozen: [], epochs: 1, steps: null }],
-      selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
+      selection: { kind: 'best', metric: 'loss', task: 'mean', mode: 'min', objectives: ['a', 'b'].map((task) => ({ task, metric: 'loss', mode: 'min' })), patience: null },
       evalEvery: 1,
       conflictsEvery: 0,
       shuffleBuffer: 1,

@@ -147,6 +147,15 @@ async function runCompiledJob(job: import('../job/job.js').Job, name: string, op
       process.stdout.write(`  ${task.padEnd(20)} ${Object.entries(scores).map(([k, v]) => `${k} ${v === null ? '-' : (v as number).toFixed(4)}`).join('  ')}\n`);
     }
   }
+  if (summary.paretoEpochs.length > 0) {
+    const { objectives } = summary.selection;
+    const axes = objectives.map((o) => `${o.task} ${o.metric} ${o.mode === 'max' ? '↑' : '↓'}`).join(', ');
+    process.stdout.write(`pareto epochs (no other epoch as good on every task and better on one; valid ${axes}):\n`);
+    for (const p of summary.paretoEpochs) {
+      const values = objectives.map((o) => `${o.task} ${p.values[o.task]!.toFixed(4)}`).join('  ');
+      process.stdout.write(`  epoch ${String(p.epoch).padEnd(4)} ${values}${p.epoch === summary.bestEpoch ? '  (selected)' : ''}\n`);
+    }
+  }
   if (summary.conflicts.length > 0) {
     const of = onRepresentation(job.training.aggregation) ? 'representation' : 'parameters';
     process.stdout.write(`gradient conflicts (cosine on the shared ${of}, sampled steps):\n`);

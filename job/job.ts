@@ -297,12 +297,35 @@ export const StagePlanSchema = object({
 });
 export type StagePlan = Static<typeof StagePlanSchema>;
 
-export const SelectionPlanSchema = object({
-  metric: enumOf(['loss', ...METRIC_KINDS] as const),
-  task: str("a task name, or 'mean' over the tasks that report the metric"),
-  mode: enumOf(['max', 'min'] as const),
+export const SELECTION_METRICS = ['loss', ...METRIC_KINDS] as const;
+export type SelectionMetric = (typeof SELECTION_METRICS)[number];
+
+export const SelectionObjectiveSchema = object({
+  task: str(),
+  metric: enumOf(SELECTION_METRICS),
+  mode: enumOf(['max', 'min'] as const, 'whether higher or lower is better'),
+}, "a task's selection metric: an axis of the Pareto set of epochs, and a term of a weighted score");
+export type SelectionObjective = Static<typeof SelectionObjectiveSchema>;
+
+const selectionCommon = {
+  objectives: Type.Array(SelectionObjectiveSchema, { description: 'one per task, in task order' }),
   patience: nullable(int('stop after this many evaluations without improvement; null never stops early')),
-});
+};
+
+export const SelectionPlanSchema = Type.Union([
+  kind('best', {
+    metric: enumOf(SELECTION_METRICS),
+    task: str("a task name, or 'mean' over the tasks that report the metric"),
+    mode: enumOf(['max', 'min'] as const),
+    ...selectionCommon,
+  }),
+  kind('weighted', {
+    weights: Type.Record(Type.String(), num(), {
+      description: "per task, its weight in the score: the weighted mean of the objectives' signed relative changes since the first evaluation where all have a value",
+    }),
+    ...selectionCommon,
+  }),
+], { description: 'which evaluation keeps its weights (the best score; best: one metric, weighted: a weighted score over the objectives), and early stopping' });
 export type SelectionPlan = Static<typeof SelectionPlanSchema>;
 
 export const TrainingPlanSchema = object({

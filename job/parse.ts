@@ -137,7 +137,24 @@ export function referenceProblems(job: Job): string[] {
     stage.frozen.forEach((m) => module(m, `training stage ${i + 1} (frozen)`));
   });
   Object.keys(training.taskLr).forEach((t) => task(t, 'taskLr'));
-  if (training.selection.task !== 'mean') task(training.selection.task, 'the selection');
+  const selection = training.selection;
+  if (selection.kind === 'best' && selection.task !== 'mean') task(selection.task, 'the selection');
+  // The Pareto set and a weighted score read one objective per task, on a metric that task reports.
+  const objectives = new Map(selection.objectives.map((o) => [o.task, o]));
+  for (const o of selection.objectives) {
+    task(o.task, 'a selection objective');
+    const reported = job.tasks.find((t) => t.name === o.task);
+    need(!reported || o.metric === 'loss' || (reported.metrics as string[]).includes(o.metric), () => `the selection objective of task '${o.task}' is '${o.metric}', which the task does not report`);
+  }
+  need(objectives.size === selection.objectives.length, () => 'the selection objectives name a task twice');
+  for (const t of tasks) need(objectives.has(t), () => `task '${t}' has no selection objective`);
+  if (selection.kind === 'weighted') {
+    for (const [t, w] of Object.entries(selection.weights)) {
+      need(objectives.has(t), () => `the selection weights name task '${t}', which has no selection objective`);
+      need(w > 0, () => `the selection weight of task '${t}' is ${w}, not above 0`);
+    }
+    for (const t of objectives.keys()) need(t in selection.weights, () => `task '${t}' has no selection weight`);
+  }
   problems.push(...moduleCycles(job));
   return problems;
 }

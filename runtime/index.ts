@@ -2,6 +2,7 @@
 export { runJob, evalRun, type RunOptions, type RunSummary, type EvalOptions } from './run.js';
 export { train, type TrainOptions, type TrainResult, type EpochRecord } from './train/train.js';
 export { evaluate, type SplitScores, type TaskScores } from './train/evaluate.js';
+export { BestWeights, selectionScore, paretoEpochs, relativeChange, type Evaluation, type ParetoEpoch, type SelectionState } from './train/selection.js';
 export { makeTrainStep, type TrainStep, type TrainStepOptions } from './train/step.js';
 export { makeOptimizer, type Optimizer } from './train/optimizer.js';
 export { makeWeighting, type LossWeighting } from './train/weightings/index.js';

@@ -9,8 +9,9 @@
  *                   adaptive weighting { kind: 'weights', epoch, weights: { task: w } } (uncertainty's with
  *                   log_variance: { task: s })
  *   weights.bin, weights.json   the selected weights, in TensorFlow.js's weights-manifest format
- *   summary.json    best epoch, its validation metrics, gradient conflicts per pair of tasks, an adaptive weighting's
- *                   last weights, backend, steps, seconds (all, and of training alone)
+ *   summary.json    best epoch, its validation metrics, the Pareto epochs on the selection's objectives, gradient
+ *                   conflicts per pair of tasks, an adaptive weighting's last weights, backend, steps, seconds (all,
+ *                   and of training alone)
  *   curves.svg      learning curves: training loss and every validation measure per epoch and task
  * Everything is written to `<out>.partial-<pid>` and renamed to `out` only at the end, so a failed
  * run leaves nothing that looks complete.
@@ -18,7 +19,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Job } from '../job/job.js';
+import type { Job, SelectionPlan } from '../job/job.js';
 import { JobError, parseJob } from '../job/parse.js';
 import { selectBackend } from './backend.js';
 import type { SplitName } from './data/api.js';
@@ -27,6 +28,7 @@ import { UserError } from './errors.js';
 import { curvesSvg, type CurvePoint } from './report/curves.js';
 import type { EpochRecord, WeightsRecord } from './train/train.js';
 import type { ConflictSummary } from './train/conflicts.js';
+import type { ParetoEpoch } from './train/selection.js';
 import { buildModel } from './model/build.js';
 import { assertRunnable } from './model/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
@@ -48,7 +50,10 @@ export interface RunOptions {
 export interface RunSummary {
   /** The epoch whose weights were saved; null when no evaluation produced a selection score. */
   bestEpoch: number | null;
-  selection: { metric: string; task: string; mode: string; score: number | null };
+  /** The job's selection plan, with the best evaluation's score. */
+  selection: SelectionPlan & { score: number | null };
+  /** The evaluated epochs no other epoch beats on every task's selection metric (`selection.objectives`). */
+  paretoEpochs: ParetoEpoch[];
   /** Validation scores of the saved weights, per task. */
   valid: SplitScores | null;
   epochs: number;
@@ -106,6 +111,7 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
     const summary: RunSummary = {
       bestEpoch: result.best.epoch,
       selection: { ...job.training.selection, score: result.best.score },
+      paretoEpochs: result.paretoEpochs,
       valid: result.best.scores ?? lastValid,
       epochs: result.history.length,
       steps: result.steps,

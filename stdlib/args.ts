@@ -5,7 +5,7 @@
  * fallback of their own: the default is written once, in the parameter.
  */
 import type {
-  SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, SelectionPlan,
+  SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan,
 } from '../job/job.js';
 
 export type PhasePlan = Extract<SamplingPlan, { kind: 'scheduled' }>['phases'][number];
@@ -21,7 +21,6 @@ export interface Plans {
   aggregation: AggregationPlan;
   /** `frozen` holds backbone and share names here; lowering to the job turns them into module ids. */
   stage: StagePlan;
-  selection: SelectionPlan;
 }
 export type PlannedCategory = keyof Plans;
 
@@ -45,6 +44,8 @@ export interface Args {
   names(name: string): string[];
   /** A record of numbers, its keys sorted (so the job does not depend on the order they were written in). */
   numberRecord(name: string): Record<string, number>;
+  /** A record of enum names, each one of `values`, its keys sorted. */
+  choiceRecord<const T extends string>(name: string, values: readonly T[]): Record<string, T>;
   /** A nested constructor call, lowered by its own entry. */
   plan<C extends PlannedCategory>(name: string, category: C): Plans[C];
   /** A list of nested constructor calls, each lowered by its own entry. */

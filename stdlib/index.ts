@@ -68,5 +68,6 @@ export { layerKinds, kindAfterLayer, layerShape } from './backbones.js';
 export type { SharingLayout, ShareModules, Survivors } from './sharing.js';
 export { liveSharing } from './sharing.js';
 export { scheduleOfKind } from './optimizers.js';
+export type { ReportedMetrics } from './stages.js';
 export { splitOfKind } from './splits.js';
 export { heads, losses, metrics, transforms, backbones, sharing, weightings, aggregations };

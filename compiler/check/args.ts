@@ -70,6 +70,9 @@ function accessor(values: Record<string, Value>, owner: string): Args {
     numberRecord: (name) => recordOf(get(name, 'record', 'a record').entries
       .map((e) => [e.key, e.value.v === 'number' ? e.value.n : bug(`${name}.${e.key}`, 'a number')] as const)
       .sort(([a], [b]) => compareText(a, b))),
+    choiceRecord: (name, allowed) => recordOf(get(name, 'record', 'a record').entries
+      .map((e) => [e.key, e.value.v === 'enum' && (allowed as readonly string[]).includes(e.value.name) ? (e.value.name as (typeof allowed)[number]) : bug(`${name}.${e.key}`, `one of ${allowed.join(', ')}`)] as const)
+      .sort(([a], [b]) => compareText(a, b))),
     plan: (name, category) => planOf(values[name], category, `${owner} \`${name}\``),
     plans: (name, category) => items(name).map((item) => planOf(item, category, `${owner} \`${name}\``)),
   };

@@ -66,6 +66,7 @@ export const Codes = {
   NoRepresentationForm: 'MTL0407',
   NoSharedRepresentation: 'MTL0408',
   WeightingNeedsParameterGradients: 'MTL0409',
+  SelectionMetricHead: 'MTL0410',
 
   NotRunYet: 'MTL0501',
 

@@ -2,10 +2,11 @@
  * The `train` block's values → the job's TrainingPlan. Each call lowers through its stdlib entry; elaboration has
  * filled in every default, so nothing here has a fallback of its own.
  */
-import type { TrainingPlan, StagePlan } from '../../job/job.js';
-import type { CheckedProgram } from '../check/model.js';
-import { fieldsOf } from '../check/args.js';
-import { CONFLICTS_EVERY_PER_TASK, EPOCHS_WITHOUT_LENGTH } from '../../stdlib/index.js';
+import type { TrainingPlan, StagePlan, SelectionPlan } from '../../job/job.js';
+import { taskMetrics, type CheckedProgram } from '../check/model.js';
+import { UnreadableArgument, argsOf, fieldsOf } from '../check/args.js';
+import { compareText } from '../util/compare.js';
+import { CONFLICTS_EVERY_PER_TASK, EPOCHS_WITHOUT_LENGTH, isOf } from '../../stdlib/index.js';
 
 export function trainingPlan(program: CheckedProgram, liveTasks: string[]): TrainingPlan {
   const t = fieldsOf(program.train, 'the `train` block');
@@ -25,9 +26,17 @@ export function trainingPlan(program: CheckedProgram, liveTasks: string[]): Trai
     weighting: t.plan('weighting', 'weighting'),
     aggregation: t.plan('aggregation', 'aggregation'),
     stages: given.length ? given : [whole],
-    selection: t.plan('select', 'selection'),
+    selection: selectionPlan(program, liveTasks),
     evalEvery: t.number('eval_every'),
     conflictsEvery: t.optionalNumber('conflicts_every') ?? (perTask ? CONFLICTS_EVERY_PER_TASK : 0),
     shuffleBuffer: t.number('shuffle_buffer'),
   };
+}
+
+/** The selection reads what each task reports, so its entry lowers with the tasks' metrics (in task order). */
+function selectionPlan(program: CheckedProgram, liveTasks: string[]): SelectionPlan {
+  const select = program.train.select;
+  if (select?.v !== 'call' || !isOf(select.ctor, 'selection')) throw new UnreadableArgument(`the \`train\` block \`select\`: expected a selection call, found ${select?.v ?? 'nothing'}`);
+  const reported = Object.fromEntries([...liveTasks].sort(compareText).map((t) => [t, taskMetrics(program.tasks.get(t)!)]));
+  return select.ctor.plan(argsOf(select), reported);
 }

@@ -142,10 +142,13 @@ function liveTraining(training: TrainingPlan, live: Set<string>, modules: Module
   const keep = <T>(record: Record<string, T>) => recordOf(Object.entries(record).filter(([k]) => live.has(k)));
   const modulesFor = (name: string) => modules.filter((m) => m.backbone === name || m.share === name).map((m) => m.id);
   const sampling = training.sampling.kind === 'explicit' ? { ...training.sampling, probs: keep(training.sampling.probs) } : training.sampling;
+  const objectives = training.selection.objectives.filter((o) => live.has(o.task));
+  const selection = training.selection.kind === 'weighted' ? { ...training.selection, objectives, weights: keep(training.selection.weights) } : { ...training.selection, objectives };
   return {
     ...training,
     taskLr: keep(training.taskLr),
     sampling,
+    selection,
     stages: training.stages.map((s) => ({ ...s, tasks: s.tasks.filter((t) => live.has(t)), frozen: [...new Set(s.frozen.flatMap(modulesFor))].sort() })),
   };
 }

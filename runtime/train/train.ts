@@ -26,7 +26,7 @@ import { makeProgress } from './progress.js';
 import { groupSampler } from './sampling.js';
 import { learningRate } from './schedule.js';
 import { ConflictTally, type ConflictSummary } from './conflicts.js';
-import { BestWeights } from './selection.js';
+import { BestWeights, describeSelection, type ParetoEpoch } from './selection.js';
 import { planStages } from './stages.js';
 import { makeTrainStep } from './step.js';
 import { logsWeights, makeWeighting } from './weightings/index.js';
@@ -67,6 +67,8 @@ export interface TrainResult {
   history: EpochRecord[];
   /** The evaluation whose weights the model holds at the end; null when no evaluation gave a score. */
   best: { epoch: number | null; score: number | null; scores: SplitScores | null };
+  /** The evaluated epochs no other beats on every task's selection metric. */
+  paretoEpochs: ParetoEpoch[];
   steps: number;
   stoppedEarly: boolean;
   seconds: number;
@@ -201,12 +203,12 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         if (valid && best.exhausted()) {
           stoppedEarly = true;
           const where = stages.length > 1 ? ` (stage ${stage.index + 1})` : '';
-          log(`early stop${where}: no improvement of valid ${training.selection.metric} in ${training.selection.patience} evaluations`);
+          log(`early stop${where}: no improvement of ${describeSelection(training.selection)} in ${training.selection.patience} evaluations`);
           break;
         }
       }
     }
-    if (best.restore()) log(`restored the weights of epoch ${best.best.epoch} (valid ${training.selection.metric} ${format(best.best.score)})`);
+    if (best.restore()) log(`restored the weights of epoch ${best.best.epoch} (${describeSelection(training.selection)} ${format(best.best.score)})`);
   } catch (error) {
     if (!options.model) model.dispose();
     throw error;
@@ -216,7 +218,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
     optimizer.dispose();
     weighting.dispose();
   }
-  return { model, history, best: best.best, steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000, conflicts: tally.summary(), taskWeights: lastWeights };
+  return { model, history, best: best.best, paretoEpochs: best.pareto(), steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000, conflicts: tally.summary(), taskWeights: lastWeights };
 }
 
 /**

@@ -419,7 +419,11 @@ describe('lowering census', () => {
       optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.002 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
       taskLr: {}, batchSize: 512, seed: 7, sampling: { kind: 'proportional' }, weighting: { kind: 'static' }, aggregation: { kind: 'sum' },
       stages: [{ tasks: ['income', 'never_married'], frozen: [], epochs: 4, steps: null }],
-      selection: { metric: 'auc', task: 'mean', mode: 'max', patience: 2 }, evalEvery: 1, conflictsEvery: 0, shuffleBuffer: 8192,
+      selection: {
+        kind: 'best', metric: 'auc', task: 'mean', mode: 'max', patience: 2,
+        objectives: [{ task: 'income', metric: 'auc', mode: 'max' }, { task: 'never_married', metric: 'auc', mode: 'max' }],
+      },
+      evalEvery: 1, conflictsEvery: 0, shuffleBuffer: 8192,
     });
   });
 });

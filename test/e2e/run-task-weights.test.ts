@@ -7,19 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { mtl, repoRoot } from './cli.js';
+import { mtl, tinyTwoTaskProgram } from './cli.js';
 
-const program = (train: string) => `dataset rows {
-  files: ${JSON.stringify(path.join(repoRoot, 'test/fixtures/data/tiny.arrow'))}
-  columns: { age: float, hours: int, label: int, flag: bool, color: string }
-  split: ratio(train: 0.5, valid: 0.5, test: 0)
-}
-features person { dataset: rows, transforms: [standardize(age, hours), onehot(color)] }
-task flagged { features: person, target: flag, head: binary }
-task hours_left { features: person, target: hours, head: regression }
-share both = hard(backbone: mlp(units: [4]), tasks: [flagged, hours_left])
-train { ${train}, epochs: 3, batch_size: 8, optimizer: sgd(lr: 0.05, clip_norm: 1) }
-`;
+const program = (train: string) => tinyTwoTaskProgram(`${train}, epochs: 3, batch_size: 8, optimizer: sgd(lr: 0.05, clip_norm: 1)`);
 
 describe('mtl run: the task weights at the end', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtl-task-weights-'));

@@ -32,6 +32,7 @@ describe('parseJob', () => {
     assert.equal(parseJob(job), job);
   });
 
+  // Version 4: the selection plan became a union by kind (`best`, `weighted`) with an objective per task.
   for (const version of [1, 2]) {
     it(`says what to do with a version ${version} job`, () => {
       const error = (() => { try { parseJob({ ...jobOf(), version }, 'old.json'); } catch (e) { return e as JobError; } return null; })();
@@ -79,6 +80,25 @@ describe('parseJob', () => {
     job.modules.push({ ...job.modules[0]! });
     job.batchGroups[0]!.tasks = ['a'];
     assert.deepEqual(problemsOf(job), ["has two modules named 'b.tower'", "task 'b' is in no batch group"]);
+  });
+
+  it('checks the selection: one objective per task, on a metric it reports, and a weight above 0 for each', () => {
+    const job = jobOf();
+    assert.deepEqual(job.training.selection, {
+      kind: 'best', metric: 'loss', task: 'mean', mode: 'min', patience: null,
+      objectives: [{ task: 'a', metric: 'loss', mode: 'min' }, { task: 'b', metric: 'loss', mode: 'min' }],
+    });
+    job.training.selection = {
+      kind: 'weighted', weights: { a: 0, c: 1 }, patience: null,
+      objectives: [{ task: 'a', metric: 'mse', mode: 'min' }, { task: 'c', metric: 'loss', mode: 'min' }, { task: 'a', metric: 'auc', mode: 'max' }],
+    };
+    assert.deepEqual(problemsOf(job), [
+      "the selection objective of task 'a' is 'mse', which the task does not report",
+      "a selection objective names task 'c', which the job does not have",
+      'the selection objectives name a task twice',
+      "task 'b' has no selection objective",
+      "the selection weight of task 'a' is 0, not above 0",
+    ]);
   });
 
   it('is what the package exports as mtl/job', async () => {

@@ -5,7 +5,7 @@ import type { Job, TrainingPlan } from '../../job/job.js';
 import { UserError } from '../../runtime/errors.js';
 import { train } from '../../runtime/train/train.js';
 import { fakeJobData, syntheticDataset, type SyntheticTask } from './helpers/fakeData.js';
-import { denseModule, makeJob, task, vectorInput } from './helpers/jobs.js';
+import { denseModule, lossSelection, makeJob, task, vectorInput } from './helpers/jobs.js';
 import { useCpu, weightsOf } from './helpers/tf.js';
 
 const sizes = { train: 256, valid: 128, test: 64 };
@@ -107,7 +107,7 @@ describe('train', () => {
     // A learning rate this high makes the validation loss get worse after the first epochs.
     const job = twoTaskJob({
       optimizer: { kind: 'sgd', lr: { kind: 'constant', lr: 3 }, momentum: 0.9, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
-      selection: { metric: 'loss', task: 'ctr', mode: 'min', patience: 2 },
+      selection: { ...lossSelection(['ctr', 'kind', 'price'], 2), task: 'ctr' },
       stages: [{ tasks: ['ctr'], frozen: [], epochs: 40, steps: null }],
     });
     const data = twoTaskData(job);

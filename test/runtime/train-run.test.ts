@@ -47,7 +47,7 @@ function runnableJob(root: string, training: Partial<Job['training']> = {}): Job
     modules: resolved.modules,
     tasks: resolved.tasks,
     batchGroups: [{ dataset: 'd', input: 'x', tasks: ['clicked', 'price'] }],
-    training: trainingPlan({ ...training, stages: [{ tasks: ['clicked', 'price'], frozen: [], epochs: 3, steps: null }] }),
+    training: trainingPlan({ ...training, stages: [{ tasks: ['clicked', 'price'], frozen: [], epochs: 3, steps: null }] }, ['clicked', 'price']),
   };
 }
 

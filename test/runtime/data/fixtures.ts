@@ -73,7 +73,7 @@ export const defaultTraining: TrainingPlan = {
   weighting: { kind: 'equal' },
   aggregation: { kind: 'sum' },
   stages: [{ tasks: [], frozen: [], epochs: 1, steps: null }],
-  selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
+  selection: { kind: 'best', metric: 'loss', task: 'mean', mode: 'min', objectives: [], patience: null },
   evalEvery: 1,
   conflictsEvery: 0,
   shuffleBuffer: 16,

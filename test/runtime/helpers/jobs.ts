@@ -8,6 +8,7 @@ import type {
   LossKind,
   MetricKind,
   ModulePlan,
+  SelectionPlan,
   SourceRef,
   TaskPlan,
   TrainingPlan,
@@ -69,6 +70,11 @@ export function task(
   };
 }
 
+/** Selection on the mean validation loss, each task's loss its objective (what the compiler writes for `best()`). */
+export function lossSelection(tasks: readonly string[], patience: number | null = null): Extract<SelectionPlan, { kind: 'best' }> {
+  return { kind: 'best', metric: 'loss', task: 'mean', mode: 'min', objectives: tasks.map((task) => ({ task, metric: 'loss', mode: 'min' })), patience };
+}
+
 export function trainingPlan(overrides: Partial<TrainingPlan> = {}, tasks: string[] = []): TrainingPlan {
   return {
     optimizer: { kind: 'adam', lr: { kind: 'constant', lr: 0.01 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false },
@@ -79,7 +85,7 @@ export function trainingPlan(overrides: Partial<TrainingPlan> = {}, tasks: strin
     weighting: { kind: 'static' },
     aggregation: { kind: 'sum' },
     stages: [{ tasks, frozen: [], epochs: 3, steps: null }],
-    selection: { metric: 'loss', task: 'mean', mode: 'min', patience: null },
+    selection: lossSelection(tasks),
     evalEvery: 1,
     conflictsEvery: 0,
     shuffleBuffer: 1000,
