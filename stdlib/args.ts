@@ -5,7 +5,7 @@
  * fallback of their own: the default is written once, in the parameter.
  */
 import type {
-  SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, SelectionPlan,
+  SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, SelectionPlan, AcceptancePlan,
 } from '../job/job.js';
 
 export type PhasePlan = Extract<SamplingPlan, { kind: 'scheduled' }>['phases'][number];
@@ -22,6 +22,7 @@ export interface Plans {
   /** `frozen` holds backbone and share names here; lowering to the job turns them into module ids. */
   stage: StagePlan;
   selection: SelectionPlan;
+  acceptance: AcceptancePlan;
 }
 export type PlannedCategory = keyof Plans;
 

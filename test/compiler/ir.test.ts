@@ -420,6 +420,7 @@ describe('lowering census', () => {
       taskLr: {}, batchSize: 512, seed: 7, sampling: { kind: 'proportional' }, weighting: { kind: 'static' }, aggregation: { kind: 'sum' },
       stages: [{ tasks: ['income', 'never_married'], frozen: [], epochs: 4, steps: null }],
       selection: { metric: 'auc', task: 'mean', mode: 'max', patience: 2 }, evalEvery: 1, conflictsEvery: 0, shuffleBuffer: 8192,
+      accept: { kind: 'no_regression', maxDrop: 0.01, split: 'test' },
     });
   });
 });
