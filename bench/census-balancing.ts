@@ -126,7 +126,9 @@ export function table(outcomes: readonly Outcome[], job: Job): string {
       return `${mean(values).toFixed(4)} ± ${std(values).toFixed(4)}`;
     });
     const deltas = runs.map((o) => mean(tasks.map((t) => (t.lower ? -1 : 1) * (o.test[t.name]! - baseMean[t.name]!) / baseMean[t.name]!)));
-    const delta = `${mean(deltas) >= 0 ? '+' : ''}${(100 * mean(deltas)).toFixed(2)}%`;
+    const percent = 100 * mean(deltas);
+    // -0.00% for a rounding of a tiny negative is noise: equal weighting against itself reads +0.00%.
+    const delta = `${percent >= -0.005 ? '+' : '-'}${Math.abs(percent).toFixed(2)}%`;
     const time = `${(mean(runs.map((o) => o.secondsPerEpoch)) / baseEpoch).toFixed(2)}x`;
     const conflictCells = pairs.map((pair) => {
       const found = runs.flatMap((o) => o.conflicts.filter((c) => c.tasks.join(' · ') === pair));

@@ -15,9 +15,11 @@ import { toDot } from '../compiler/render/to-dot.js';
 import { renderProgram } from '../compiler/render/render-program.js';
 import { stdlibListing, stdlibJson } from '../compiler/render/stdlib-listing.js';
 import { starterProgram } from './init-template.js';
-import { reportDiagnostics, renderTimings, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, type Format } from './output.js';
+import { reportDiagnostics, renderTimings, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
 import { readJobFile } from './job-file.js';
 import { onRepresentation } from '../job/job.js';
+import { deriveFromCompilation, type DerivedJob } from '../compiler/derive/derive.js';
+import { parseAblation, type VariantSpec } from '../compiler/derive/variants.js';
 
 const program = new Command();
 program.name('mtl').description('a declarative language for multi-task learning: check, compile and run .mtl programs').version('0.1.0');
@@ -25,6 +27,19 @@ program.exitOverride();
 program.configureOutput({ outputError: (text, write) => write(text) });
 
 const allowUnrunnableOption = () => new Option('--allow-unrunnable', 'accept constructors the runtime does not run yet (those errors become warnings; `mtl run` still refuses them)');
+
+const ablateOption = () => new Option('--ablate <variants>', 'derive variants from the program: single (each task alone), private (nothing shared), shared (as written), scarcity (one task\'s training labels cut: scarcity=0.5,0.25,0.1, scarcity:TASK=0.5); comma-separated');
+
+/** The variants `--ablate` asks for (with `single` and `shared` added when `withBaselines`), derived; a usage error otherwise. */
+function derivedOrExit(c: Compilation, file: string, text: string | undefined, withBaselines: boolean): DerivedJob[] {
+  const parsed = text === undefined ? { specs: [] as VariantSpec[] } : parseAblation(text);
+  if ('error' in parsed) fail(parsed.error, EXIT_USAGE);
+  const specs = [...parsed.specs];
+  for (const kind of ['shared', 'single'] as const) if (withBaselines && !specs.some((s) => s.kind === kind)) specs.unshift({ kind });
+  const { jobs, problems } = deriveFromCompilation(c, file, specs);
+  if (problems.length) fail(problems.join('\n'), EXIT_USAGE);
+  return jobs;
+}
 
 const formatOption = () => new Option('--format <format>', 'diagnostics as text (code frames) or json').choices(['text', 'json']).default('text');
 
@@ -71,10 +86,13 @@ program.command('compile')
   .option('--time-phases', 'print how long each phase and pass took (to standard error)')
   .addOption(allowUnrunnableOption())
   .addOption(formatOption())
-  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format }) => {
+  .addOption(ablateOption())
+  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string }) => {
+    if (opts.ablate !== undefined && (!opts.out || opts.emit !== 'job' || opts.dumpAfter)) fail('--ablate writes one job per variant: give a directory with -o, and no --emit or --dump-after', EXIT_USAGE);
     const c = compileOrExit(file, opts.format, {
       dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable,
     });
+    if (opts.ablate !== undefined) return writeDerivedJobs(derivedOrExit(c, file, opts.ablate, false), opts.out!);
     if (opts.dumpAfter) return writeOut(JSON.stringify(toJson(c.dumped!), null, 2) + '\n', opts.out);
     switch (opts.emit) {
       case 'ast': return writeOut(JSON.stringify(c.loaded.files, null, 2) + '\n', opts.out);
@@ -83,6 +101,15 @@ program.command('compile')
       default: return writeOut(JSON.stringify(c.job, null, 2) + '\n', opts.out);
     }
   });
+
+/** `mtl compile --ablate … -o DIR`: DIR/<variant>.json per derived job, and what each variant changed. */
+function writeDerivedJobs(jobs: DerivedJob[], dir: string): void {
+  for (const derived of jobs) {
+    writeOut(JSON.stringify(derived.job, null, 2) + '\n', path.join(dir, `${derived.name}.json`));
+    for (const note of derived.notes) process.stderr.write(`note: ${derived.name}: ${note}\n`);
+  }
+  process.stderr.write(`wrote ${jobs.length} job${jobs.length === 1 ? '' : 's'} to ${dir}: ${jobs.map((j) => `${j.name}.json`).join(', ')}\n`);
+}
 
 program.command('graph')
   .description('draw the compiled graph: Graphviz DOT, and an SVG beside it when `dot` is installed')
@@ -182,11 +209,28 @@ const runOptions = (command: Command) => command
   .option('--no-progress', 'no progress bar');
 
 runOptions(program.command('run')
-  .description('compile a program and train it')
+  .description('compile a program and train it (with --ablate: its derived variants, into one experiment directory, and a table)')
   .argument('<file>', 'the .mtl program'))
-  .action(async (file: string, opts: RunFlags) => {
+  .addOption(ablateOption())
+  .option('--require-acceptance', `exit ${EXIT_NOT_ACCEPTED} when a task fails the program's acceptance policy (runs the variants single and shared)`)
+  .action(async (file: string, opts: RunFlags & { ablate?: string; requireAcceptance?: boolean }) => {
     const c = compileOrExit(file, 'text');
-    await runCompiledJob(c.job!, path.basename(file, '.mtl'), opts);
+    const job = c.job!;
+    const name = path.basename(file, '.mtl');
+    if (opts.requireAcceptance && !job.training.accept) fail(`${file} declares no acceptance policy; add one to its train block, e.g. \`accept: no_regression(max_drop: 0.01)\``, EXIT_USAGE);
+    if (opts.ablate === undefined && !opts.requireAcceptance) {
+      await runCompiledJob(job, name, opts);
+      if (job.training.accept) process.stdout.write('acceptance: not evaluated (it compares each task with the task trained alone: run with --ablate single,shared or --require-acceptance)\n');
+      return;
+    }
+    const jobs = derivedOrExit(c, file, opts.ablate, opts.requireAcceptance === true);
+    const { runExperiment } = await import('./ablate.js');
+    const { acceptance } = await runExperiment(file, job, jobs, { out: opts.out ?? defaultRunDir(name), backend: opts.backend, progress: opts.progress });
+    const failed = (acceptance ?? []).filter((a) => !a.pass).map((a) => a.task);
+    if (opts.requireAcceptance && failed.length) {
+      process.stderr.write(`error: acceptance failed for ${failed.map((t) => `\`${t}\``).join(', ')}\n`);
+      process.exit(EXIT_NOT_ACCEPTED);
+    }
   });
 
 runOptions(program.command('train')

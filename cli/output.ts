@@ -8,6 +8,8 @@ import type { PhaseTime } from '../compiler/compile.js';
 export const EXIT_OK = 0;
 export const EXIT_PROGRAM_ERROR = 1;
 export const EXIT_USAGE = 2;
+/** `mtl run --require-acceptance`: the program ran, and a task failed its acceptance policy. */
+export const EXIT_NOT_ACCEPTED = 3;
 
 export type Format = 'text' | 'json';
 

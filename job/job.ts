@@ -207,6 +207,11 @@ export const TaskPlanSchema = object({
   loss: enumOf(LOSS_KINDS),
   metrics: Type.Array(enumOf(METRIC_KINDS)),
   weight: num(),
+  // Optional so that jobs written before it stay valid: absent keeps every label. Derived scarcity variants write it.
+  trainLabels: Type.Optional(object({
+    fraction: num('the share of the training split\'s rows whose label this task keeps'),
+    seed: int('the rows kept are those whose seeded hash of (seed, task name, row index) falls below the fraction'),
+  }, 'labels kept on the training split (`mtl run --ablate scarcity`): the rest of its rows are masked for this task')),
 });
 export type TaskPlan = Static<typeof TaskPlanSchema>;
 
@@ -328,6 +333,15 @@ export const SelectionPlanSchema = Type.Union([
 ], { description: 'which evaluation keeps its weights (the best score; best: one metric, weighted: a weighted score over the objectives), and early stopping' });
 export type SelectionPlan = Static<typeof SelectionPlanSchema>;
 
+export const ACCEPTANCE_SPLITS = ['valid', 'test'] as const;
+export const AcceptancePlanSchema = Type.Union([
+  kind('no_regression', {
+    maxDrop: num('the largest relative drop of a task\'s first metric (in the metric\'s own direction) against its single-task baseline'),
+    split: enumOf(ACCEPTANCE_SPLITS),
+  }),
+], { description: 'when a multi-task program is accepted against the single-task baselines derived from it' });
+export type AcceptancePlan = Static<typeof AcceptancePlanSchema>;
+
 export const TrainingPlanSchema = object({
   optimizer: OptimizerPlanSchema,
   taskLr: Type.Record(Type.String(), num(), {
@@ -343,6 +357,8 @@ export const TrainingPlanSchema = object({
   evalEvery: int('evaluate on the validation split every this many epochs'),
   conflictsEvery: int('sample the cosine of every pair of task gradients on the shared parameters (on the shared representation when the aggregation is `on` it) every this many steps; 0 never samples'),
   shuffleBuffer: int(),
+  // Optional so that jobs written before it stay valid: absent is no policy. The compiler always writes it.
+  accept: Type.Optional(nullable(AcceptancePlanSchema)),
 });
 export type TrainingPlan = Static<typeof TrainingPlanSchema>;
 

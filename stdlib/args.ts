@@ -5,7 +5,7 @@
  * fallback of their own: the default is written once, in the parameter.
  */
 import type {
-  SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan,
+  SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, AcceptancePlan,
 } from '../job/job.js';
 
 export type PhasePlan = Extract<SamplingPlan, { kind: 'scheduled' }>['phases'][number];
@@ -21,6 +21,7 @@ export interface Plans {
   aggregation: AggregationPlan;
   /** `frozen` holds backbone and share names here; lowering to the job turns them into module ids. */
   stage: StagePlan;
+  acceptance: AcceptancePlan;
 }
 export type PlannedCategory = keyof Plans;
 

@@ -54,6 +54,7 @@ export const declarationFields: Record<DeclarationKind, Param[]> = {
     p('task_lr', record(number, 'task'), 'learning-rate multiplier per task (its head and tower)', '{}', notNegative),
     p('stages', list(ctor('stage')), 'a curriculum (default: all tasks for the whole run)', '[]'),
     p('select', ctor('selection'), 'model selection and early stopping', 'best()'),
+    p('accept', optional(ctor('acceptance')), 'an acceptance policy against the single-task baselines (`mtl run --ablate single,shared`, `--require-acceptance`)'),
     p('eval_every', int, 'evaluate on the validation split every this many epochs', '1', atLeastOne),
     p('conflicts_every', optional(int), `sample the cosine of every pair of task gradients on the shared parameters every this many steps; 0 never (default ${CONFLICTS_EVERY_PER_TASK} when the aggregation computes per-task gradients, 0 with \`sum()\`, where a sampled step costs a backward pass per task)`, undefined, notNegative),
     p('shuffle_buffer', int, 'rows in the shuffle buffer', '8192', atLeastOne),

@@ -15,19 +15,20 @@ import { optimizers, schedules, type OptimizerEntry, type ScheduleEntry } from '
 import { samplings, phases, type SamplingEntry, type PhaseEntry } from './sampling.js';
 import { weightings, aggregations, type WeightingEntry, type AggregationEntry } from './weighting.js';
 import { stages, selections, type StageEntry, type SelectionEntry } from './stages.js';
+import { acceptances, type AcceptanceEntry } from './acceptance.js';
 
 /** Each category's table of entries, by constructor name. */
 export const tables = {
   column_type: columnTypes, split: splits, transform: transforms, backbone: backbones, sharing, head: heads, loss: losses, metric: metrics,
   optimizer: optimizers, schedule: schedules, sampling: samplings, phase: phases, weighting: weightings, aggregation: aggregations,
-  stage: stages, selection: selections,
+  stage: stages, selection: selections, acceptance: acceptances,
 } satisfies Record<Category, object>;
 
 /** The entry type of each category. */
 interface EntryTypes {
   column_type: ColumnTypeEntry; split: SplitEntry; transform: TransformEntry; backbone: BackboneEntry; sharing: SharingEntry; head: HeadEntry;
   loss: LossEntry; metric: MetricEntry; optimizer: OptimizerEntry; schedule: ScheduleEntry; sampling: SamplingEntry; phase: PhaseEntry;
-  weighting: WeightingEntry; aggregation: AggregationEntry; stage: StageEntry; selection: SelectionEntry;
+  weighting: WeightingEntry; aggregation: AggregationEntry; stage: StageEntry; selection: SelectionEntry; acceptance: AcceptanceEntry;
 }
 
 export type NameOf<C extends Category> = keyof (typeof tables)[C] & string;

@@ -5,7 +5,7 @@
  */
 export type Category =
   | 'transform' | 'head' | 'loss' | 'metric' | 'split' | 'backbone' | 'sharing' | 'optimizer' | 'schedule'
-  | 'sampling' | 'phase' | 'weighting' | 'aggregation' | 'stage' | 'selection' | 'column_type';
+  | 'sampling' | 'phase' | 'weighting' | 'aggregation' | 'stage' | 'selection' | 'acceptance' | 'column_type';
 
 export type RefKind = 'dataset' | 'features' | 'backbone' | 'task' | 'share';
 

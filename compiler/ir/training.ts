@@ -30,6 +30,7 @@ export function trainingPlan(program: CheckedProgram, liveTasks: string[]): Trai
     evalEvery: t.number('eval_every'),
     conflictsEvery: t.optionalNumber('conflicts_every') ?? (perTask ? CONFLICTS_EVERY_PER_TASK : 0),
     shuffleBuffer: t.number('shuffle_buffer'),
+    accept: program.train.accept?.v === 'call' ? t.plan('accept', 'acceptance') : null,
   };
 }
 

@@ -31,6 +31,7 @@ const CATEGORY_TITLES: Record<Category, string> = {
   column_type: 'column types', split: 'splits', transform: 'feature transforms', backbone: 'backbones', sharing: 'sharing schemes',
   head: 'heads', loss: 'losses', metric: 'metrics', optimizer: 'optimizers', schedule: 'learning-rate schedules', sampling: 'task sampling',
   phase: 'sampling phases', weighting: 'loss weighting', aggregation: 'gradient aggregation', stage: 'curriculum stages', selection: 'model selection',
+  acceptance: 'acceptance policies',
 };
 
 const limitsNote = (p: Param): string => {

@@ -9,6 +9,8 @@ import type { FittedFeatures } from './api.js';
 import type { CopyOp, TensorPlan } from './batch-assembler.js';
 import { createFeatureEncoder, TokenEncoder, type FeatureEncoder, type LookupCache } from './feature-encoders.js';
 import { createLabelEncoder } from './label-encoders.js';
+import { KeptLabels } from './train-labels.js';
+import type { SplitName } from './api.js';
 import { RowLayout, type RowEncoder } from './row-layout.js';
 import { resolveWidth } from './width.js';
 
@@ -73,7 +75,8 @@ function inputTensor(input: InputPlan, encoders: readonly FeatureEncoder[], fitt
   return { target: { input: input.id }, dtype: input.kind === 'vector' ? 'float32' : 'int32', rowShape: [width], ops };
 }
 
-export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: DatasetPlan, lookups: LookupCache): DatasetEncoding {
+/** `split` decides whether a task's `trainLabels` apply: they cut the training split alone. */
+export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: DatasetPlan, lookups: LookupCache, split: SplitName): DatasetEncoding {
   const layout = new RowLayout();
   const featuresById = new Map<string, FeaturePlan>(job.features.map((f) => [f.id, f]));
   const featureEncoders = new Map<string, FeatureEncoder>();
@@ -99,7 +102,7 @@ export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: Da
     if (classes === undefined) throw new Error(`task ${task.name}: no fitted classes`);
     const units = resolveWidth(task.head.units, fitted);
     const encoder = createLabelEncoder(task, { units, unitsLearned: typeof task.head.units !== 'number', classes, tokens }, layout);
-    labelEncoders.push(encoder);
+    labelEncoders.push(split === 'train' && task.trainLabels ? new KeptLabels(encoder, task.trainLabels) : encoder);
     const copy = (area: 'float' | 'int', from: number, length: number): CopyOp => ({ kind: area === 'float' ? 'floats' : 'ints', from, to: 0, length });
     tensors.push({
       target: { task: task.name, part: 'values' },

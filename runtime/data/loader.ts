@@ -65,7 +65,7 @@ class ArrowJobData implements JobData {
     const plan = this.job.datasets.find((d) => d.name === dataset);
     if (!plan) throw new Error(`batches: the job has no dataset ${dataset}`);
     if (!(options.batchSize >= 1)) throw new Error(`batches: batch size ${options.batchSize} is not positive`);
-    const encoding = createDatasetEncoding(this.job, this.fitted, plan, this.lookups);
+    const encoding = createDatasetEncoding(this.job, this.fitted, plan, this.lookups, split);
     const encoders = encoding.encoders;
     const assembler = new BatchAssembler(dataset, encoding.tensors, encoding.layout, options.batchSize);
     const shuffle = options.shuffle && this.job.training.shuffleBuffer > 1;

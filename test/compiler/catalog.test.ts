@@ -183,6 +183,7 @@ const place: { [C in Category]: (c: ConstructorOf<C>) => Probe } = {
   aggregation: (c) => ({ source: program({ extra: hardShare, train: `aggregation: ${callOf(c, TASKS)}` }), shows: (job) => job.training.aggregation.kind === c.name }),
   stage: (c) => ({ source: program({ train: `stages: [${callOf(c, TASKS)}]` }), shows: (job) => job.training.stages.length === 1 && job.training.stages[0]!.tasks.join() === 'a,b' }),
   selection: (c) => ({ source: program({ train: `select: ${callOf(c, TASKS)}` }), shows: (job) => job.training.selection.kind === c.name }),
+  acceptance: (c) => ({ source: program({ train: `accept: ${callOf(c, TASKS)}` }), shows: (job) => job.training.accept?.kind === c.name }),
 };
 
 /** A backbone call as elaboration reads it (its defaults filled in). */

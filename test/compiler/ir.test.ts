@@ -424,6 +424,7 @@ describe('lowering census', () => {
         objectives: [{ task: 'income', metric: 'auc', mode: 'max' }, { task: 'never_married', metric: 'auc', mode: 'max' }],
       },
       evalEvery: 1, conflictsEvery: 0, shuffleBuffer: 8192,
+      accept: { kind: 'no_regression', maxDrop: 0.01, split: 'test' },
     });
   });
 });
