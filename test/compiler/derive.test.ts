@@ -88,9 +88,17 @@ describe('derived variants', () => {
     assert.deepEqual(priv!.notes, single!.notes.slice(0, 2));
     // b reports no AUC: its baseline selects on its loss; a's keeps the program's selection.
     const b = derive(source, [{ kind: 'single' }])[1]!;
-    assert.deepEqual(b.job.training.selection, { metric: 'loss', task: 'mean', mode: 'min', patience: null });
+    assert.deepEqual(b.job.training.selection, { kind: 'best', metric: 'loss', task: 'mean', mode: 'min', objectives: [{ task: 'b', metric: 'loss', mode: 'min' }], patience: null });
     assert.ok(b.notes.includes('selection on `auc` falls back to `loss`: task `b` does not report it'));
-    assert.deepEqual(single!.job.training.selection, { metric: 'auc', task: 'a', mode: 'max', patience: null });
+    assert.deepEqual(single!.job.training.selection, { kind: 'best', metric: 'auc', task: 'a', mode: 'max', objectives: [{ task: 'a', metric: 'auc', mode: 'max' }], patience: null });
+  });
+
+  it('a weighted selection: each single variant keeps its own task\'s objective and weight; private keeps them all', () => {
+    const source = program(hard, 'select: weighted(metrics: { a: logloss, b: mse }, weights: { a: 2, b: 3 })');
+    const [a, b, , priv] = derive(source, [{ kind: 'single' }, { kind: 'private' }]);
+    assert.deepEqual(a!.job.training.selection, { kind: 'weighted', objectives: [{ task: 'a', metric: 'logloss', mode: 'min' }], weights: { a: 2 }, patience: null });
+    assert.deepEqual(b!.job.training.selection, { kind: 'weighted', objectives: [{ task: 'b', metric: 'mse', mode: 'min' }], weights: { b: 3 }, patience: null });
+    assert.deepEqual(priv!.job.training.selection, compileSource(source).job!.training.selection);
   });
 
   it('keeps a task\'s stages, for as long, and freezes the private copies of a frozen share', () => {
