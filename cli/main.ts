@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { Command, CommanderError, Option } from 'commander';
 import { compileProgram, type Compilation, type CompileOptions } from '../compiler/compile.js';
 import { passNames } from '../compiler/ir/pipeline.js';
@@ -20,6 +19,7 @@ import { readJobFile } from './job-file.js';
 import { onRepresentation } from '../job/job.js';
 import { deriveFromCompilation, type DerivedJob } from '../compiler/derive/derive.js';
 import { parseAblation, type VariantSpec } from '../compiler/derive/variants.js';
+import { dotToSvg } from '../runtime/report/graphviz.js';
 
 const program = new Command();
 program.name('mtl').description('a declarative language for multi-task learning: check, compile and run .mtl programs').version('0.1.0');
@@ -123,10 +123,13 @@ program.command('graph')
     writeOut(dot, opts.out);
     if (!opts.out) return;
     const svg = opts.out.replace(/\.dot$/, '') + '.svg';
-    const result = spawnSync('dot', ['-Tsvg', '-o', svg], { input: dot });
-    if (result.error) process.stderr.write(`wrote ${opts.out}; install Graphviz (apt-get install graphviz) to get an SVG too\n`);
-    else if (result.status !== 0) fail(`dot failed: ${result.stderr.toString().trim()}`);
-    else process.stderr.write(`wrote ${opts.out} and ${svg}\n`);
+    const drawn = dotToSvg(dot);
+    if ('missing' in drawn) process.stderr.write(`wrote ${opts.out}; install Graphviz (apt-get install graphviz) to get an SVG too\n`);
+    else if ('failed' in drawn) fail(`dot failed: ${drawn.failed}`);
+    else {
+      writeOut(drawn.svg, svg);
+      process.stderr.write(`wrote ${opts.out} and ${svg}\n`);
+    }
   });
 
 program.command('render')
@@ -164,10 +167,11 @@ function defaultRunDir(name: string): string {
 
 interface RunFlags { out?: string; backend?: string; progress: boolean }
 
-async function runCompiledJob(job: import('../job/job.js').Job, name: string, opts: RunFlags): Promise<void> {
+/** `graph`: the program's DOT, kept in the run directory for `mtl report` (a job file alone has none). */
+async function runCompiledJob(job: import('../job/job.js').Job, name: string, opts: RunFlags, graph?: string): Promise<void> {
   const { runJob } = await import('../runtime/run.js');
   const out = opts.out ?? defaultRunDir(name);
-  const summary = await runJob(job, { out, backend: opts.backend, progress: opts.progress });
+  const summary = await runJob(job, { out, backend: opts.backend, progress: opts.progress, ...(graph === undefined ? {} : { graph }) });
   if (summary.valid) {
     process.stdout.write(`validation metrics (best epoch ${summary.bestEpoch ?? '-'}):\n`);
     for (const [task, scores] of Object.entries(summary.valid)) {
@@ -219,7 +223,7 @@ runOptions(program.command('run')
     const name = path.basename(file, '.mtl');
     if (opts.requireAcceptance && !job.training.accept) fail(`${file} declares no acceptance policy; add one to its train block, e.g. \`accept: no_regression(max_drop: 0.01)\``, EXIT_USAGE);
     if (opts.ablate === undefined && !opts.requireAcceptance) {
-      await runCompiledJob(job, name, opts);
+      await runCompiledJob(job, name, opts, toDot(c.graph!, path.basename(file)));
       if (job.training.accept) process.stdout.write('acceptance: not evaluated (it compares each task with the task trained alone: run with --ablate single,shared or --require-acceptance)\n');
       return;
     }
@@ -250,6 +254,16 @@ program.command('eval')
     if (!fs.existsSync(path.join(runDir, 'job.json'))) fail(`${runDir} is not a run directory (no job.json in it)`);
     const { evalRun } = await import('../runtime/run.js');
     await evalRun(runDir, opts.split, { backend: opts.backend });
+  });
+
+program.command('report')
+  .description('one self-contained HTML report over run and experiment directories, side by side; each chart also as an SVG beside it')
+  .argument('<dirs...>', 'run directories (from `mtl run`) and experiment directories (from `mtl run --ablate`)')
+  .option('-o, --out <file>', 'the HTML file to write', 'report.html')
+  .action(async (dirs: string[], opts: { out: string }) => {
+    const { writeReport } = await import('../runtime/report/html.js');
+    const written = await writeReport(dirs, opts.out);
+    process.stderr.write(`wrote ${written.html} (${(written.bytes / 1024).toFixed(0)} KB) and ${written.svgs.length} chart${written.svgs.length === 1 ? '' : 's'} as SVG beside it\n`);
   });
 
 const data = program.command('data').description('data utilities');

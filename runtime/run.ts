@@ -4,8 +4,8 @@
  * runJob writes the run directory:
  *   job.json        the job as executed
  *   features.json   what the loader fitted on the training split (FittedFeatures)
- *   metrics.jsonl   one line per evaluated epoch and task: { epoch, split: 'valid', task, loss, <metric>... }; per sampled
- *                   step and pair of tasks { kind: 'conflict', step, epoch, tasks: [a, b], cosine }; per epoch of an
+ *   metrics.jsonl   one line per evaluated epoch and task: { epoch, split: 'valid', task, loss, <metric>... }; per epoch
+ *                   and task its mean training loss { kind: 'train', epoch, task, loss }; per sampled step and pair of tasks { kind: 'conflict', step, epoch, tasks: [a, b], cosine }; per epoch of an
  *                   adaptive weighting { kind: 'weights', epoch, weights: { task: w } } (uncertainty's with
  *                   log_variance: { task: s })
  *   weights.bin, weights.json   the selected weights, in TensorFlow.js's weights-manifest format
@@ -13,6 +13,7 @@
  *                   conflicts per pair of tasks, an adaptive weighting's last weights, backend, steps, seconds (all,
  *                   and of training alone)
  *   curves.svg      learning curves: training loss and every validation measure per epoch and task
+ *   graph.dot       the compiled program's graph, when the caller gives it (`mtl run` does; `mtl report` draws it)
  * Everything is written to `<out>.partial-<pid>` and renamed to `out` only at the end, so a failed
  * run leaves nothing that looks complete.
  */
@@ -45,6 +46,8 @@ export interface RunOptions {
   progress?: boolean;
   /** Replace an existing run directory at `out` (only once the new run is complete). */
   overwrite?: boolean;
+  /** The program's graph as Graphviz DOT, kept as graph.dot (the runtime cannot draw it: only the compiler knows the IR). */
+  graph?: string;
 }
 
 export interface RunSummary {
@@ -100,6 +103,7 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
   await mkdir(partial);
   try {
     await writeFile(join(partial, 'job.json'), `${JSON.stringify(job, null, 1)}\n`);
+    if (options.graph !== undefined) await writeFile(join(partial, 'graph.dot'), options.graph);
     await saveFitted(join(partial, 'features.json'), data.fitted);
     const result = await train(job, data, { out: partial, log, ...(options.progress === undefined ? {} : { progress: options.progress }) });
     try {

@@ -2,6 +2,8 @@
  * Learning curves: the validation loss and every metric per epoch, one panel per measure, one line per task,
  * rendered to a self-contained SVG with Vega-Lite (headless: no browser, no canvas).
  */
+import { renderSvg } from './vega-svg.js';
+
 export interface CurvePoint {
   epoch: number;
   task: string;
@@ -10,9 +12,7 @@ export interface CurvePoint {
 }
 
 export async function curvesSvg(points: readonly CurvePoint[], title: string): Promise<string> {
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const spec = vegaLite.compile({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return renderSvg({
     title,
     data: { values: points as CurvePoint[] },
     facet: { field: 'measure', type: 'nominal', title: null },
@@ -28,11 +28,5 @@ export async function curvesSvg(points: readonly CurvePoint[], title: string): P
       },
     },
     resolve: { scale: { y: 'independent' } },
-  } as Parameters<typeof vegaLite.compile>[0]).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  });
 }

@@ -5,7 +5,8 @@
  * the best weights by the selection plan are kept and restored at the end. Early stopping ends the
  * current stage; the next one, if any, starts with fresh patience.
  *
- * Besides the validation rows, metrics.jsonl gets the sampled gradient conflicts (`kind: 'conflict'`, every
+ * Besides the validation rows, metrics.jsonl gets each task's mean training loss per epoch (`kind: 'train'`, for the
+ * report's curves), the sampled gradient conflicts (`kind: 'conflict'`, every
  * `conflictsEvery` steps; marked `gradients: 'representation'` when they are of the shared representation) and, per
  * epoch, an adaptive weighting's current weights and what else it learns (`kind: 'weights'`, with uncertainty's
  * `log_variance`; the weightings whose entry says `logsWeights`).
@@ -177,8 +178,9 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         const weights = logged ? { epoch, weights: weighting.current(), learned: weighting.learned?.() ?? {} } : null;
         if (weights) lastWeights = weights;
         if (options.out) {
+          const trainRows = job.tasks.filter((t) => t.name in taskTrainLoss).map(({ name }) => JSON.stringify({ kind: 'train', epoch, task: name, loss: taskTrainLoss[name] }));
           const weightRows = weights ? [JSON.stringify({ kind: 'weights', epoch, weights: weights.weights, ...weights.learned })] : [];
-          appendLines(options.out, [...conflictRows, ...weightRows]);
+          appendLines(options.out, [...conflictRows, ...trainRows, ...weightRows]);
         }
         conflictRows = [];
         // Every stage's end is evaluated too: the next stage changes what trains, and the run's end needs a score.

@@ -87,14 +87,18 @@ describe('train', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
-  it('writes one metrics line per evaluated epoch and task', async () => {
+  it('writes one metrics line per evaluated epoch and task, and a training-loss line per epoch and task', async () => {
     const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const out = mkdtempSync(join(tmpdir(), 'mtl-train-'));
     const job = twoTaskJob({ evalEvery: 2, stages: [{ tasks: ['ctr', 'kind', 'price'], frozen: [], epochs: 3, steps: null }] });
     const result = await train(job, twoTaskData(job), { ...quiet, out });
-    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // Every epoch, evaluated or not: each task's mean loss over the steps that trained it, as the epoch's record has it.
+    const trainRows = rows.filter((l) => l.kind === 'train');
+    assert.deepEqual(trainRows, result.history.flatMap((h) => ['ctr', 'kind', 'price'].map((task) => ({ kind: 'train', epoch: h.epoch, task, loss: h.taskTrainLoss[task] }))));
+    const lines = rows.filter((l) => l.kind === undefined);
     // Epoch 2 (every 2) and epoch 3 (the last), three tasks each.
     assert.deepEqual(lines.map((l) => `${l.epoch}/${l.task}`), ['2/ctr', '2/kind', '2/price', '3/ctr', '3/kind', '3/price']);
     assert.equal(lines[0].split, 'valid');

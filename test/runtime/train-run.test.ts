@@ -73,7 +73,7 @@ describe('runJob and evalRun', () => {
     for (const text of ['clicked', 'price', 'train loss', 'valid loss', 'auc', 'mse']) assert.ok(svg.includes(`>${text}<`), `curves.svg shows ${text}`);
 
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => `${l.epoch} ${l.split} ${l.task}`), ['1 valid clicked', '1 valid price', '2 valid clicked', '2 valid price', '3 valid clicked', '3 valid price']);
+    assert.deepEqual(lines.map((l) => `${l.epoch} ${l.kind ?? l.split} ${l.task}`), [1, 2, 3].flatMap((e) => [`${e} train clicked`, `${e} train price`, `${e} valid clicked`, `${e} valid price`]));
     const onDisk = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.deepEqual(onDisk, JSON.parse(JSON.stringify(summary)));
     assert.equal(summary.backend.name, 'cpu');
