@@ -7,6 +7,7 @@ import type { SelectionPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import type { Param } from '../model/types.js';
 import type { SplitScores } from './evaluate.js';
+import { field, type Checkpointed, type StateValue } from '../checkpoint/state.js';
 
 /** The selection metric of one task, or its mean over the tasks that report it; null when none does. */
 export function selectionScore(plan: SelectionPlan, scores: SplitScores): number | null {
@@ -66,6 +67,25 @@ export class BestWeights {
     }
     return true;
   }
+
+  /** Its state for checkpoints: the best evaluation so far, its weights, and the evaluations since. */
+  readonly state: Checkpointed = {
+    save: () => ({
+      score: this.bestScore,
+      epoch: this.bestEpoch,
+      scores: this.bestScores as StateValue,
+      sinceImprovement: this.sinceImprovement,
+      snapshot: this.snapshot === null ? null : Object.fromEntries([...this.snapshot].map(([p, values]) => [p.name, values])),
+    }),
+    restore: (saved) => {
+      this.bestScore = field<number | null>(saved, 'score');
+      this.bestEpoch = field<number | null>(saved, 'epoch');
+      this.bestScores = field<StateValue>(saved, 'scores') as SplitScores | null;
+      this.sinceImprovement = field<number>(saved, 'sinceImprovement');
+      const snapshot = field<Record<string, Float32Array> | null>(saved, 'snapshot');
+      this.snapshot = snapshot === null ? null : new Map(this.params.map((p) => [p, snapshot[p.name]!]));
+    },
+  };
 
   get best(): { epoch: number | null; score: number | null; scores: SplitScores | null } {
     return { epoch: this.bestEpoch, score: this.bestScore, scores: this.bestScores };
