@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { compileProgram, type Compilation, type CompileOptions } from '../compiler/compile.js';
 import { passNames } from '../compiler/ir/pipeline.js';
 import { toJson } from '../compiler/ir/graph.js';
@@ -165,13 +166,33 @@ function defaultRunDir(name: string): string {
   return path.join('runs', `${name}-${stamp}`);
 }
 
-interface RunFlags { out?: string; backend?: string; progress: boolean }
+interface RunFlags { out?: string; backend?: string; progress: boolean; checkpointEvery?: number; keepCheckpoints?: number; resume?: string }
+
+/**
+ * Ctrl-C asks training to stop at the next step boundary, write a checkpoint and say how to resume; a second Ctrl-C
+ * exits at once (the last checkpoint written stays usable: checkpoints are written atomically).
+ */
+function interruptible(): AbortSignal {
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after this step to write a checkpoint (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  });
+  return controller.signal;
+}
 
 /** `graph`: the program's DOT, kept in the run directory for `mtl report` (a job file alone has none). */
-async function runCompiledJob(job: import('../job/job.js').Job, name: string, opts: RunFlags, graph?: string): Promise<void> {
-  const { runJob } = await import('../runtime/run.js');
-  const out = opts.out ?? defaultRunDir(name);
-  const summary = await runJob(job, { out, backend: opts.backend, progress: opts.progress, ...(graph === undefined ? {} : { graph }) });
+async function runCompiledJob(job: import('../job/job.js').Job | null, name: string, opts: RunFlags, graph?: string): Promise<void> {
+  const { runJob, resumeRun } = await import('../runtime/run.js');
+  const out = opts.resume ?? opts.out ?? defaultRunDir(name);
+  const written: { bytes: number; seconds: number }[] = [];
+  const common = {
+    backend: opts.backend, progress: opts.progress, signal: interruptible(), checkpointEvery: opts.checkpointEvery, keepCheckpoints: opts.keepCheckpoints,
+    onCheckpoint: (w: { bytes: number; seconds: number }) => written.push(w),
+  };
+  const summary = job ? await runJob(job, { out, ...common, ...(graph === undefined ? {} : { graph }) }) : await resumeRun(out, common);
+  const ran = job ?? readJobFile(path.join(out.replace(/\.partial\/?$/, ''), 'job.json'));
   if (summary.valid) {
     process.stdout.write(`validation metrics (best epoch ${summary.bestEpoch ?? '-'}):\n`);
     for (const [task, scores] of Object.entries(summary.valid)) {
@@ -188,7 +209,7 @@ async function runCompiledJob(job: import('../job/job.js').Job, name: string, op
     }
   }
   if (summary.conflicts.length > 0) {
-    const of = onRepresentation(job.training.aggregation) ? 'representation' : 'parameters';
+    const of = onRepresentation(ran.training.aggregation) ? 'representation' : 'parameters';
     process.stdout.write(`gradient conflicts (cosine on the shared ${of}, sampled steps):\n`);
     const pairs = summary.conflicts.map((c) => `${c.tasks[0]} × ${c.tasks[1]}`);
     const width = Math.max(20, ...pairs.map((p) => p.length));
@@ -198,26 +219,46 @@ async function runCompiledJob(job: import('../job/job.js').Job, name: string, op
   }
   if (summary.taskWeights) {
     const { epoch, weights, learned } = summary.taskWeights;
-    process.stdout.write(`task weights (${job.training.weighting.kind}, after epoch ${epoch}):\n`);
+    process.stdout.write(`task weights (${ran.training.weighting.kind}, after epoch ${epoch}):\n`);
     for (const [task, w] of Object.entries(weights)) {
       const more = Object.entries(learned).map(([name, values]) => `  ${name} ${values[task]?.toFixed(4) ?? '-'}`).join('');
       process.stdout.write(`  ${task.padEnd(20)} ${w.toFixed(4)}${more}\n`);
     }
   }
-  process.stdout.write(`run directory: ${out}\n`);
+  if (written.length > 0) {
+    const mean = (f: (w: { bytes: number; seconds: number }) => number) => written.reduce((sum, w) => sum + f(w), 0) / written.length;
+    process.stdout.write(`checkpoints: ${written.length} written, ${(mean((w) => w.bytes) / 1e6).toFixed(2)} MB and ${(1000 * mean((w) => w.seconds)).toFixed(0)} ms each on average\n`);
+  }
+  process.stdout.write(`run directory: ${out.replace(/\.partial\/?$/, '')}\n`);
 }
+
+const positive = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} is a whole number of at least 1, not ${value}`);
+  return n;
+};
 
 const runOptions = (command: Command) => command
   .option('--out <dir>', 'the run directory (default: runs/<name>-<time>)')
-  .option('--backend <name>', 'tensorflow (tfjs-node-gpu), node (tfjs-node), wasm or cpu; default: the fastest that loads')
+  .option('--backend <name>', 'tensorflow (tfjs-node-gpu), node (tfjs-node), wasm or cpu; default: the fastest that loads (on --resume: the run\'s)')
+  .option('--checkpoint-every <steps>', 'write a checkpoint every this many steps (default 1000; each epoch\'s end writes one too)', positive('--checkpoint-every'))
+  .option('--keep-checkpoints <n>', 'keep the newest n checkpoints, and the best epoch\'s (default 2)', positive('--keep-checkpoints'))
   .option('--no-progress', 'no progress bar');
 
 runOptions(program.command('run')
-  .description('compile a program and train it (with --ablate: its derived variants, into one experiment directory, and a table)')
-  .argument('<file>', 'the .mtl program'))
+  .description('compile a program and train it (with --ablate: its derived variants, into one experiment directory, and a table); or continue an interrupted run (--resume)')
+  .argument('[file]', 'the .mtl program (not with --resume)')
+  .option('--resume <run>', 'continue the interrupted run written to this directory (its --out) from its last checkpoint'))
   .addOption(ablateOption())
   .option('--require-acceptance', `exit ${EXIT_NOT_ACCEPTED} when a task fails the program's acceptance policy (runs the variants single and shared)`)
-  .action(async (file: string, opts: RunFlags & { ablate?: string; requireAcceptance?: boolean }) => {
+  .action(async (file: string | undefined, opts: RunFlags & { ablate?: string; requireAcceptance?: boolean }) => {
+    if (opts.resume !== undefined) {
+      if (file !== undefined || opts.out !== undefined || opts.ablate !== undefined || opts.requireAcceptance) {
+        fail('--resume continues a run with its own job and directory: give no program, --out, --ablate or --require-acceptance', EXIT_USAGE);
+      }
+      return runCompiledJob(null, '', opts);
+    }
+    if (file === undefined) fail('give the program to run, or --resume RUN_DIR', EXIT_USAGE);
     const c = compileOrExit(file, 'text');
     const job = c.job!;
     const name = path.basename(file, '.mtl');

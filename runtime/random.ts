@@ -99,6 +99,17 @@ export class Random {
     return items;
   }
 
+  /** The generator's position: four 32-bit words. A checkpoint saves it; `restore` continues the stream from it exactly. */
+  state(): [number, number, number, number] {
+    return [this.a, this.b, this.c, this.d];
+  }
+
+  /** Continues from a position `state` returned (of a stream with the same seed: forks derive from the seed, not the position). */
+  restore(state: readonly number[]): void {
+    if (state.length !== 4 || !state.every((w) => Number.isInteger(w))) throw new RangeError(`Random.restore: a state is four 32-bit integers, got [${state.join(', ')}]`);
+    [this.a, this.b, this.c, this.d] = state.map((w) => w | 0) as [number, number, number, number];
+  }
+
   /** An independent stream named by `label`: same parent seed and label, same stream. */
   fork(label: string): Random {
     return new Random(mix32(this.key, fnv1a32(label)));

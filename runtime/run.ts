@@ -14,18 +14,29 @@
  *                   and of training alone)
  *   curves.svg      learning curves: training loss and every validation measure per epoch and task
  *   graph.dot       the compiled program's graph, when the caller gives it (`mtl run` does; `mtl report` draws it)
- * Everything is written to `<out>.partial-<pid>` and renamed to `out` only at the end, so a failed
- * run leaves nothing that looks complete.
+ *   checkpoints/    the last checkpoints (runtime/checkpoint/): every `checkpointEvery` steps and each epoch's end
+ *
+ * Everything is written to `<out>.partial` and renamed to `out` only at the end, so a failed run leaves nothing that
+ * looks complete. The partial directory's name is fixed, not per process, so that a run killed at any moment (SIGKILL,
+ * a crash, a lost machine) leaves its checkpoints where `mtl run --resume <out>` finds them; `writer.pid` in it names
+ * the process writing it, and a second run refuses it while that process lives. A run that stops with a checkpoint
+ * written (Ctrl-C, divergence, an error) keeps the partial directory; one that stops before its first checkpoint
+ * removes it. A resume truncates metrics.jsonl to the length its checkpoint recorded, so the rows after it are not
+ * written twice, and continues bit for bit on the backend the run used (the checkpoint names it).
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Job, SelectionPlan } from '../job/job.js';
 import { JobError, parseJob } from '../job/parse.js';
 import { selectBackend } from './backend.js';
 import type { SplitName } from './data/api.js';
 import { loadFitted, openJobData, saveFitted } from './data/loader.js';
-import { UserError } from './errors.js';
+import { isUserError, UserError } from './errors.js';
+import { syncPath, type WriteHook } from './checkpoint/file.js';
+import { field, type StateValue } from './checkpoint/state.js';
+import { checkpointWriter, latestCheckpoint, listCheckpoints } from './checkpoint/store.js';
 import { curvesSvg, type CurvePoint } from './report/curves.js';
 import type { EpochRecord, WeightsRecord } from './train/train.js';
 import type { ConflictSummary } from './train/conflicts.js';
@@ -34,7 +45,7 @@ import { buildModel } from './model/build.js';
 import { assertRunnable } from './model/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
 import { evaluate, type SplitScores } from './train/evaluate.js';
-import { train } from './train/train.js';
+import { train, TrainingStopped } from './train/train.js';
 
 export interface RunOptions {
   /** The run directory to create. */
@@ -44,10 +55,20 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** A live progress bar while training (default true; only on a terminal, else one line per epoch). */
   progress?: boolean;
-  /** Replace an existing run directory at `out` (only once the new run is complete). */
+  /** Replace an existing run directory at `out` (only once the new run is complete), and an interrupted one beside it. */
   overwrite?: boolean;
   /** The program's graph as Graphviz DOT, kept as graph.dot (the runtime cannot draw it: only the compiler knows the IR). */
   graph?: string;
+  /** Steps between checkpoints (default CHECKPOINT_EVERY); each epoch's end writes one too. */
+  checkpointEvery?: number;
+  /** How many of the newest checkpoints to keep besides the best epoch's (default KEEP_CHECKPOINTS). */
+  keepCheckpoints?: number;
+  /** Told of every checkpoint written: its file, size and how long the write took. */
+  onCheckpoint?: (written: { file: string; bytes: number; seconds: number }) => void;
+  /** Once aborted (Ctrl-C), training stops after its current step and writes a checkpoint. */
+  signal?: AbortSignal;
+  /** Called half-way through writing each checkpoint's temporary file: tests kill the process there. */
+  checkpointMidWrite?: WriteHook;
 }
 
 export interface RunSummary {
@@ -84,28 +105,99 @@ function readableJob(value: unknown, origin: string): Job {
 }
 
 export async function runJob(given: Job, options: RunOptions): Promise<RunSummary> {
-  const started = performance.now();
   const job = readableJob(given, 'the job');
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const out = resolve(options.out);
   if (!options.overwrite && (await isNonEmptyDirectory(out))) {
     throw new UserError(`${options.out} already exists and is not empty; choose another output directory or overwrite it`);
   }
   // What the runtime cannot run fails now, before the data is read.
   assertRunnable(job);
+  const partial = partialOf(out);
+  if (existsSync(partial)) {
+    refuseIfLive(partial);
+    const last = listCheckpoints(partial).pop();
+    if (last && !options.overwrite) {
+      throw new UserError(`${partial} holds an interrupted run (its last checkpoint is step ${last.step}): resume it with \`mtl run --resume ${options.out}\`, or delete it to start again`);
+    }
+    await rm(partial, { recursive: true, force: true });
+  }
+  return execute(job, options, out, null);
+}
+
+/**
+ * Continues the interrupted run whose directory is `runDir` (the `--out` it was given, or its `.partial` directory)
+ * from its newest whole checkpoint, and finishes it as runJob would have.
+ */
+export async function resumeRun(runDir: string, options: Omit<RunOptions, 'out' | 'overwrite'>): Promise<RunSummary> {
+  const given = resolve(runDir);
+  const out = given.endsWith(PARTIAL) ? given.slice(0, -PARTIAL.length) : given;
+  const partial = partialOf(out);
+  if (!existsSync(partial)) {
+    if (existsSync(join(out, 'summary.json'))) throw new UserError(`${runDir} is a finished run: there is nothing to resume`);
+    throw new UserError(`${runDir} has no interrupted run to resume (no ${basename(partial)} beside it)`);
+  }
+  refuseIfLive(partial);
+  const job = await readJob(partial);
+  const latest = latestCheckpoint(partial);
+  if (!latest) throw new UserError(`${partial} has no checkpoint to resume from (the run stopped before its first); run it again from the start`);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  for (const why of latest.skipped) log(`skipped a checkpoint: ${why}`);
+  const state = latest.checkpoint.state;
+  if (field<string>(state, 'job') !== jobDigest(job)) throw new UserError(`${latest.name.file} was written for another job than ${join(partial, 'job.json')}`);
+  const backend = field<string>(state, 'backend');
+  if (options.backend && options.backend !== backend) log(`the run trained on ${backend}: resuming on ${options.backend} continues it, but not bit for bit`);
+  log(`resuming ${runDir} from ${shown(latest.name.file)}`);
+  return execute(job, { ...options, backend: options.backend ?? backend, log, out }, out, { state, file: latest.name.file });
+}
+
+/** The default number of steps between checkpoints (each epoch's end writes one too). */
+export const CHECKPOINT_EVERY = 1000;
+/** How many of the newest checkpoints rotation keeps, besides the best epoch's. */
+export const KEEP_CHECKPOINTS = 2;
+
+async function execute(job: Job, options: RunOptions, out: string, resume: { state: StateValue; file: string } | null): Promise<RunSummary> {
+  const started = performance.now();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.name} (${backend.reason})`);
-  const data = await openJobData(job);
+  const partial = partialOf(out);
+  const fitted = resume ? await loadFitted(join(partial, 'features.json')) : undefined;
+  const data = await openJobData(job, fitted ? { fitted } : {});
 
   await mkdir(dirname(out), { recursive: true });
-  const partial = join(dirname(out), `${basename(out)}.partial-${process.pid}`);
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial);
+  await mkdir(partial, { recursive: true });
+  const lock = join(partial, LOCK);
+  await writeFile(lock, `${process.pid}\n`);
+  let lastCheckpoint = resume?.file ?? null;
   try {
-    await writeFile(join(partial, 'job.json'), `${JSON.stringify(job, null, 1)}\n`);
-    if (options.graph !== undefined) await writeFile(join(partial, 'graph.dot'), options.graph);
-    await saveFitted(join(partial, 'features.json'), data.fitted);
-    const result = await train(job, data, { out: partial, log, ...(options.progress === undefined ? {} : { progress: options.progress }) });
+    if (!resume) {
+      await writeFile(join(partial, 'job.json'), `${JSON.stringify(job, null, 1)}\n`);
+      if (options.graph !== undefined) await writeFile(join(partial, 'graph.dot'), options.graph);
+      await saveFitted(join(partial, 'features.json'), data.fitted);
+      // The files a resume reads, on disk before the first checkpoint refers to them.
+      for (const file of ['job.json', 'features.json']) syncPath(join(partial, file));
+      syncPath(partial);
+    }
+    const digest = jobDigest(job);
+    const writer = checkpointWriter(partial, options.keepCheckpoints ?? KEEP_CHECKPOINTS, options.checkpointMidWrite);
+    const checkpoints = {
+      every: options.checkpointEvery ?? CHECKPOINT_EVERY,
+      // What resumes it: the job, and the backend whose arithmetic it continues.
+      writer: { write: (state: StateValue, step: number, epoch: number | null, bestEpoch: number | null) => writer.write({ job: digest, backend: backend.name, ...(state as object) }, step, epoch, bestEpoch) },
+      last: () => lastCheckpoint,
+      onWrite: (written: { file: string; bytes: number; seconds: number }) => {
+        lastCheckpoint = written.file;
+        options.onCheckpoint?.(written);
+      },
+    };
+    const result = await train(job, data, {
+      out: partial,
+      log,
+      checkpoints,
+      ...(resume ? { resume: resume.state } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.progress === undefined ? {} : { progress: options.progress }),
+    });
     try {
       await saveWeights(result.model, partial);
     } finally {
@@ -128,13 +220,65 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
     };
     await writeFile(join(partial, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
     await writeFile(join(partial, 'curves.svg'), await curvesSvg(historyPoints(result.history), `${job.source.file}: learning curves`));
+    await rm(lock, { force: true });
     await publish(partial, out);
     log(`run written to ${options.out} (best epoch ${summary.bestEpoch ?? '-'}, ${summary.seconds.toFixed(1)} s)`);
     return summary;
   } catch (error) {
-    await rm(partial, { recursive: true, force: true });
+    await rm(lock, { force: true });
+    // A run with a checkpoint stays where `--resume` finds it; one without has nothing worth keeping.
+    if (lastCheckpoint === null) await rm(partial, { recursive: true, force: true });
+    const where = lastCheckpoint === null ? null : shown(lastCheckpoint);
+    if (error instanceof TrainingStopped && error.reason === 'diverged') {
+      const kept = where === null ? 'it stopped before its first checkpoint' : `the last good checkpoint is ${where}`;
+      throw new UserError(
+        `${error.message}\n${kept}; lower the learning rate or clip the gradients (\`adam(clip_norm: 1.0)\`) and run again: training is deterministic, so resuming would diverge again`,
+        error.exitCode,
+      );
+    }
+    if (where === null) throw error;
+    if (error instanceof TrainingStopped) {
+      throw new UserError(`${error.message}; checkpoint ${where}\nresume with: mtl run --resume ${options.out}`, error.exitCode);
+    }
+    if (isUserError(error)) throw new UserError(`${error.message}\nthe run's last checkpoint is ${where}; resume with: mtl run --resume ${options.out}`, error.exitCode);
     throw error;
   }
+}
+
+const PARTIAL = '.partial';
+/** The file holding the pid of the process writing a partial run directory. */
+const LOCK = 'writer.pid';
+
+/** Where a run is written until it is complete: beside `out`, found again by `--resume`. */
+function partialOf(out: string): string {
+  return `${out}${PARTIAL}`;
+}
+
+/** Refuses a partial run directory that a live process is still writing. */
+function refuseIfLive(partial: string): void {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(join(partial, LOCK), 'utf8'), 10);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid === process.pid) return;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return;
+  }
+  throw new UserError(`${partial} is being written by another mtl process (pid ${pid}); wait for it, or stop it first`);
+}
+
+/** A path as the user can type it: relative to the working directory when below it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+function jobDigest(job: Job): string {
+  return createHash('sha256').update(JSON.stringify(job)).digest('hex');
 }
 
 /** Moves the finished run into place; an old run there is removed only after the new one is in. */

@@ -111,6 +111,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
     heads,
     ...makeForward({ graph, reach, layers, schemeOf, heads: headParams, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
     paramsFor: paramsForTasks(params, graph, reach),
+    dropout: { save: () => dropoutRandom.state(), restore: (state) => dropoutRandom.restore(state as number[]) },
     penalty: (trained) => {
       const trainedVariables = new Set(trained.map((p) => p.variable));
       const terms = schemes.flatMap((scheme) => scheme.penalties?.(trainedVariables) ?? []);

@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Job, SharingKind, TaskPlan } from '../../job/job.js';
 import type { SourceRef } from './refs.js';
+import type { Checkpointed } from '../checkpoint/state.js';
 
 /**
  * Who a parameter belongs to: decides freezing (stages), which steps train it, and per-task learning rates
@@ -75,5 +76,7 @@ export interface MtlModel {
    * `trained`; null when none of them is tied. Added to the step's total loss, inside the gradient tape.
    */
   penalty(trained: readonly Param[]): tf.Scalar | null;
+  /** The position of its dropout stream, for checkpoints (the weights are `params`). */
+  readonly dropout: Checkpointed;
   dispose(): void;
 }

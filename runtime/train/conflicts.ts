@@ -7,6 +7,7 @@
  */
 import type { TaskGradients } from './aggregators/aggregator.js';
 import { gramMatrix } from './aggregators/gram.js';
+import type { Checkpointed } from '../checkpoint/state.js';
 
 /** One pair of tasks at one sampled step; `cosine` is null when either gradient is zero (no direction to compare). */
 export interface TaskConflict {
@@ -55,6 +56,15 @@ export class ConflictTally {
       this.pairs.set(key, entry);
     }
   }
+
+  /** Its sums, for checkpoints. */
+  readonly state: Checkpointed = {
+    save: () => [...this.pairs.values()].map((e) => ({ ...e })),
+    restore: (saved) => {
+      this.pairs.clear();
+      for (const e of saved as { tasks: [string, string]; sum: number; negative: number; samples: number }[]) this.pairs.set(e.tasks.join('\u0000'), { ...e });
+    },
+  };
 
   summary(): ConflictSummary[] {
     return [...this.pairs.values()].map((e) => ({ tasks: e.tasks, samples: e.samples, meanCosine: e.sum / e.samples, negativeShare: e.negative / e.samples }));

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerPlan } from '../../job/job.js';
 import type { Param } from '../model/types.js';
+import { field, type Checkpointed, type StateValue } from '../checkpoint/state.js';
 
 export interface ParamGradient {
   param: Param;
@@ -27,6 +28,8 @@ export interface ParamGradient {
 export interface Optimizer {
   /** One update of the given parameters at learning rate `lr` (times each parameter's multiplier). Call inside tf.tidy. */
   apply(gradients: readonly ParamGradient[], lr: number): void;
+  /** Its moments and update counts, by parameter name, for checkpoints; `params` are those a restore may find there. */
+  checkpoint(params: readonly Param[]): Checkpointed;
   dispose(): void;
 }
 
@@ -105,6 +108,27 @@ export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) 
   const clipNorm = plan.clipNorm;
   return {
     apply: clipNorm === null ? update : (gradients, lr) => update(clippedByGlobalNorm(gradients, clipNorm), lr),
+    checkpoint: (params) => ({
+      // Copies: a backend may hand out its own buffer.
+      save: () => [...slots].map(([param, s]) => ({
+        name: param.name,
+        updates: s.updates,
+        first: (s.first.dataSync() as Float32Array).slice(),
+        second: s.second ? (s.second.dataSync() as Float32Array).slice() : null,
+      })),
+      restore: (saved) => {
+        const byName = new Map(params.map((p) => [p.name, p]));
+        for (const entry of saved as StateValue[]) {
+          const param = byName.get(field<string>(entry, 'name'));
+          if (!param) throw new Error(`a checkpoint holds optimizer state of '${field<string>(entry, 'name')}', which the model does not have`);
+          const slot = slotOf(param);
+          slot.updates = field<number>(entry, 'updates');
+          tf.tidy(() => slot.first.assign(tf.tensor(field<Float32Array>(entry, 'first'), param.variable.shape)));
+          const second = field<Float32Array | null>(entry, 'second');
+          if (second && slot.second) tf.tidy(() => slot.second!.assign(tf.tensor(second, param.variable.shape)));
+        }
+      },
+    }),
     dispose: () => {
       for (const slot of slots.values()) {
         slot.first.dispose();

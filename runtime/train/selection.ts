@@ -12,6 +12,7 @@ import type { SelectionObjective, SelectionPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import type { Param } from '../model/types.js';
 import type { SplitScores } from './evaluate.js';
+import { field, type Checkpointed, type StateValue } from '../checkpoint/state.js';
 
 /** Each objective's value in one evaluation, by task. */
 export type ObjectiveValues = Record<string, number>;
@@ -168,21 +169,18 @@ export class BestWeights {
     return paretoEpochs(this.current.evaluations, this.plan.objectives);
   }
 
-  /** A copy of what selection knows, for a checkpoint. */
-  state(): SelectionState {
-    return structuredClone(this.current);
-  }
-
-  /** The best weights so far, in the order of the model's parameters; null before any improvement. */
-  bestValues(): Float32Array[] | null {
-    return this.snapshot === null ? null : this.params.map((p) => this.snapshot!.get(p)!);
-  }
-
-  /** Continues from a checkpoint's state and best weights (as `state()` and `bestValues()` gave them). */
-  resume(state: SelectionState, bestValues: readonly Float32Array[] | null): void {
-    this.current = structuredClone(state);
-    this.snapshot = bestValues === null ? null : new Map(this.params.map((p, i) => [p, bestValues[i]!]));
-  }
+  /** Its state for checkpoints: what selection knows (evaluations, best score, patience) and the best weights. */
+  readonly state: Checkpointed = {
+    save: () => ({
+      selection: structuredClone(this.current) as unknown as StateValue,
+      snapshot: this.snapshot === null ? null : Object.fromEntries([...this.snapshot].map(([p, values]) => [p.name, values])),
+    }),
+    restore: (saved) => {
+      this.current = structuredClone(field<StateValue>(saved, 'selection')) as unknown as SelectionState;
+      const snapshot = field<Record<string, Float32Array> | null>(saved, 'snapshot');
+      this.snapshot = snapshot === null ? null : new Map(this.params.map((p) => [p, snapshot[p.name]!]));
+    },
+  };
 
   get best(): { epoch: number | null; score: number | null; scores: SplitScores | null } {
     return { epoch: this.current.bestEpoch, score: this.current.bestScore, scores: this.current.bestScores };

@@ -10,8 +10,15 @@
  * `conflictsEvery` steps; marked `gradients: 'representation'` when they are of the shared representation) and, per
  * epoch, an adaptive weighting's current weights and what else it learns (`kind: 'weights'`, with uncertainty's
  * `log_variance`; the weightings whose entry says `logsWeights`).
+ *
+ * Checkpoints (`checkpoints`): every `every` steps and at each epoch's end (after its evaluation), the state of every
+ * part that carries any from step to step, gathered by `snapshot`; `resume` puts it all back and goes on from the
+ * recorded position (stage, epoch of the stage, step of the epoch), so the run continues bit for bit. After each step
+ * the loss is checked for divergence (divergence.ts) and the `signal` for a stop; either ends training with
+ * TrainingStopped, a stop after writing a checkpoint, a divergence without one (the weights are already bad).
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, statSync, truncateSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { onRepresentation, type Job } from '../../job/job.js';
 import type { JobData } from '../data/api.js';
@@ -31,6 +38,12 @@ import { BestWeights, describeSelection, type ParetoEpoch } from './selection.js
 import { planStages } from './stages.js';
 import { makeTrainStep } from './step.js';
 import { logsWeights, makeWeighting } from './weightings/index.js';
+import { makeAggregator } from './aggregators/index.js';
+import type { CheckpointedAggregator } from './aggregators/aggregator.js';
+import { DivergenceWatch } from './divergence.js';
+import { field, type StateValue } from '../checkpoint/state.js';
+import type { CheckpointWriter } from '../checkpoint/store.js';
+import { syncPath } from '../checkpoint/file.js';
 
 export interface TrainOptions {
   /** A run directory: one line per evaluated epoch and task is appended to its metrics.jsonl. */
@@ -43,6 +56,18 @@ export interface TrainOptions {
   onEpoch?: (record: EpochRecord) => void;
   /** Train this model instead of building one from the job (its weights are trained in place). */
   model?: MtlModel;
+  /** Write checkpoints: every `every` steps and at each epoch's end. */
+  checkpoints?: {
+    every: number;
+    writer: CheckpointWriter;
+    /** The last checkpoint written (by this run or the one it resumes); null before any. */
+    last(): string | null;
+    onWrite?: (written: { file: string; bytes: number; seconds: number }) => void;
+  };
+  /** Continue from a checkpoint's state (of the same job and data), as if training had never stopped. */
+  resume?: StateValue;
+  /** Once aborted, training stops after the current step, writes a checkpoint and throws TrainingStopped. */
+  signal?: AbortSignal;
 }
 
 export interface EpochRecord {
@@ -97,16 +122,18 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   const model = options.model ?? buildModel(job, (w) => data.width(w), training.seed);
   const weighting = makeWeighting(job);
   const optimizer = makeOptimizer(training.optimizer, taskLrMultiplier(job));
+  const params = [...model.params, ...weighting.params];
   const best = new BestWeights(training.selection, model.params);
   const progress = makeProgress({ bar: options.progress !== false && process.stderr.isTTY === true, log });
   const random = new Random(training.seed).fork('training');
   const schedule = training.optimizer.lr;
+  const divergence = new DivergenceWatch();
 
   const streams = new Map<string, RestartingBatches>();
-  const streamOf = (dataset: string, input: string) => {
-    const key = `${dataset}\u0000${input}`;
+  const streamOf = (key: string) => {
     let stream = streams.get(key);
     if (!stream) {
+      const [dataset] = key.split('\u0000') as [string];
       const shuffleRandom = random.fork(`shuffle/${key}`);
       stream = new RestartingBatches(data, dataset, training.batchSize, (pass) => shuffleRandom.fork(String(pass)).int(2 ** 31 - 1));
       streams.set(key, stream);
@@ -114,7 +141,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
     return stream;
   };
 
-  const history: EpochRecord[] = [];
+  let history: EpochRecord[] = [];
   const tally = new ConflictTally();
   // On the shared representation the sampled cosines are of the representation's gradients: the rows say so.
   const conflictsOf = onRepresentation(training.aggregation) ? { gradients: 'representation' } : {};
@@ -124,55 +151,145 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   let step = 0;
   let epoch = 0;
   let stoppedEarly = false;
+  /** The step the current stage began at (a stage that stops early ends before its planned steps). */
+  let stageStart = 0;
+  // Where training goes on: the next step's stage, epoch of the stage and step of the epoch.
+  let at: Position = { stage: 0, stageEpoch: 0, epochStep: 0 };
+  let epochSoFar: EpochSoFar | null = null;
+  let resumed: StateValue | null = null;
+  if (options.resume) {
+    const saved = options.resume;
+    restoreParams(params, field(saved, 'params'));
+    optimizer.checkpoint(params).restore(field(saved, 'optimizer'));
+    weighting.state.restore(field(saved, 'weighting'));
+    model.dropout.restore(field(saved, 'dropout'));
+    best.state.restore(field(saved, 'selection'));
+    tally.state.restore(field(saved, 'conflicts'));
+    divergence.state.restore(field(saved, 'divergence'));
+    for (const s of field<{ key: string; passes: number; taken: number }[]>(saved, 'streams')) await streamOf(s.key).resume(s);
+    ({ step, epoch, stoppedEarly, stageStart, at } = field<{ step: number; epoch: number; stoppedEarly: boolean; stageStart: number; at: Position }>(saved, 'counters'));
+    epochSoFar = field<EpochSoFar | null>(saved, 'epochSoFar');
+    conflictRows = [...field<string[]>(saved, 'conflictRows')];
+    lastWeights = field<WeightsRecord | null>(saved, 'lastWeights');
+    history = field<EpochRecord[]>(saved, 'history').map((h) => ({ ...h }));
+    if (options.out) truncateMetrics(options.out, field<number>(saved, 'metricsBytes'));
+    resumed = saved;
+    log(`resumed at step ${step} of ${totalSteps} (epoch ${epoch}${epochSoFar ? ', part-way' : ' done'})`);
+  }
+
+  const checkpointing = options.checkpoints;
+  let sampler: { stage: number; random: Random } | null = null;
+  let aggregator: CheckpointedAggregator | null = null;
+  let epochTaskLoss = new Map<string, { sum: number; steps: number }>();
+  let lossSum = 0;
+  let epochSeconds = 0;
+  /** Everything training carries, at a step boundary. */
+  const snapshot = (): StateValue => {
+    if (options.out) syncMetrics(options.out);
+    return {
+      counters: { step, epoch, stoppedEarly, stageStart, at },
+      epochSoFar: at.epochStep > 0 ? { lossSum, taskLoss: Object.fromEntries(epochTaskLoss), seconds: epochSeconds } : null,
+      params: Object.fromEntries(params.map((p) => [p.name, (p.variable.dataSync() as Float32Array).slice()])),
+      optimizer: optimizer.checkpoint(params).save(),
+      weighting: weighting.state.save(),
+      aggregator: aggregator?.state.save() ?? null,
+      dropout: model.dropout.save(),
+      sampler: sampler ? { stage: sampler.stage, random: sampler.random.state() } : null,
+      streams: [...streams].map(([key, stream]) => ({ key, ...stream.position() })),
+      selection: best.state.save(),
+      conflicts: tally.state.save(),
+      conflictRows,
+      lastWeights: lastWeights as unknown as StateValue,
+      history: history as unknown as StateValue,
+      divergence: divergence.state.save(),
+      metricsBytes: options.out ? metricsSize(options.out) : 0,
+    };
+  };
+  const writeCheckpoint = (atEpochEnd: boolean) => {
+    if (!checkpointing) return null;
+    const written = checkpointing.writer.write(snapshot(), step, atEpochEnd ? epoch : null, best.best.epoch);
+    checkpointing.onWrite?.(written);
+    return written.file;
+  };
+
   try {
-    for (const stage of stages) {
-      best.resetPatience();
-      const sampleGroup = groupSampler(stage.groups, training.sampling, stage.rowsPerTask, (() => {
-        const r = random.fork(`sampling/${stage.index}`);
-        return () => r.next();
-      })());
-      const groupStreams = stage.groups.map((g) => streamOf(g.dataset, g.input));
-      const taskLoss = new Map<string, { sum: number; steps: number }>();
+    for (let s = at.stage; s < stages.length; s++) {
+      const stage = stages[s]!;
+      // Resuming inside this stage: its sampler, aggregator and patience go on; otherwise the stage starts afresh.
+      const inside = resumed !== null && s === at.stage && (at.stageEpoch > 0 || at.epochStep > 0);
+      if (!inside) {
+        best.resetPatience();
+        stageStart = step;
+      }
+      sampler = { stage: s, random: random.fork(`sampling/${stage.index}`) };
+      aggregator = makeAggregator(training.aggregation, training.seed);
+      if (inside) {
+        sampler.random.restore(field<number[]>(field(resumed!, 'sampler'), 'random'));
+        aggregator.state.restore(field(resumed!, 'aggregator'));
+      }
+      const samplerRandom = sampler.random;
+      const sampleGroup = groupSampler(stage.groups, training.sampling, stage.rowsPerTask, () => samplerRandom.next());
+      const groupStreams = stage.groups.map((g) => streamOf(`${g.dataset}\u0000${g.input}`));
+      let stepTaskLosses: Readonly<Record<string, number>> = {};
       const trainStep = makeTrainStep(model, optimizer, {
         tasks: stage.plan.tasks,
         frozen: stage.plan.frozen,
         weighting,
-        learningRate: (s) => learningRate(schedule, s, totalSteps),
+        aggregator,
+        learningRate: (k) => learningRate(schedule, k, totalSteps),
         firstStep: step,
         conflictsEvery: training.conflictsEvery,
-        onConflicts: (at, conflicts) => {
+        onConflicts: (k, conflicts) => {
           tally.add(conflicts);
-          for (const { tasks, cosine } of conflicts) conflictRows.push(JSON.stringify({ kind: 'conflict', step: at, epoch, tasks, cosine, ...conflictsOf }));
+          for (const { tasks, cosine } of conflicts) conflictRows.push(JSON.stringify({ kind: 'conflict', step: k, epoch, tasks, cosine, ...conflictsOf }));
         },
         onTaskLosses: (losses) => {
+          stepTaskLosses = losses;
           for (const [task, loss] of Object.entries(losses)) {
-            const entry = taskLoss.get(task) ?? { sum: 0, steps: 0 };
+            const entry = epochTaskLoss.get(task) ?? { sum: 0, steps: 0 };
             entry.sum += loss;
             entry.steps += 1;
-            taskLoss.set(task, entry);
+            epochTaskLoss.set(task, entry);
           }
         },
       });
-      const stageEnd = step + stage.steps;
-      for (let stageEpoch = 0; stageEpoch < stage.epochs && step < stageEnd; stageEpoch++) {
-        epoch += 1;
-        taskLoss.clear();
-        const epochSteps = Math.min(stage.stepsPerEpoch, stageEnd - step);
-        const epochStarted = performance.now();
+      const stageEnd = stageStart + stage.steps;
+      for (let stageEpoch = s === at.stage ? at.stageEpoch : 0; stageEpoch < stage.epochs && step < stageEnd; stageEpoch++) {
+        const partWay = s === at.stage && stageEpoch === at.stageEpoch && at.epochStep > 0 && epochSoFar !== null;
+        if (partWay) {
+          epochTaskLoss = new Map(Object.entries(epochSoFar!.taskLoss).map(([t, e]) => [t, { ...e }]));
+          lossSum = epochSoFar!.lossSum;
+          epochSeconds = epochSoFar!.seconds;
+        } else {
+          epoch += 1;
+          epochTaskLoss = new Map();
+          lossSum = 0;
+          epochSeconds = 0;
+        }
+        const firstStep = partWay ? at.epochStep : 0;
+        at = { stage: s, stageEpoch, epochStep: firstStep };
+        const epochSteps = Math.min(stage.stepsPerEpoch, stageEnd - step + firstStep);
         progress.startEpoch(epoch, epochSteps);
-        let lossSum = 0;
-        for (let i = 0; i < epochSteps; i++) {
+        for (let i = firstStep; i < epochSteps; i++) {
+          const stepStarted = performance.now();
           const group = sampleGroup(step);
           const loss = trainStep(await groupStreams[group]!.next(), stage.groups[group]!.tasks);
-          if (!Number.isFinite(loss)) {
-            throw new UserError(`training diverged at step ${step + 1} (loss ${loss}); try a lower learning rate`);
+          epochSeconds += (performance.now() - stepStarted) / 1000;
+          const diverged = divergence.check(loss, stepTaskLosses);
+          if (diverged !== null) {
+            throw new TrainingStopped('diverged', `training diverged at step ${step + 1} (epoch ${epoch}): ${diverged}`, step + 1, checkpointing?.last() ?? null);
           }
           lossSum += loss;
           step += 1;
+          at = { stage: s, stageEpoch, epochStep: i + 1 };
           progress.step(loss);
+          if (options.signal?.aborted) {
+            const file = writeCheckpoint(false);
+            throw new TrainingStopped('interrupted', `interrupted after step ${step} of ${totalSteps} (epoch ${epoch})`, step, file);
+          }
+          if (checkpointing && step % checkpointing.every === 0 && i + 1 < epochSteps) writeCheckpoint(false);
         }
-        const seconds = (performance.now() - epochStarted) / 1000;
-        const taskTrainLoss = Object.fromEntries([...taskLoss].map(([t, e]) => [t, e.sum / e.steps]));
+        const taskTrainLoss = Object.fromEntries([...epochTaskLoss].map(([t, e]) => [t, e.sum / e.steps]));
         weighting.endEpoch(taskTrainLoss);
         // The weights as the epoch leaves them: what the next epoch starts with.
         const weights = logged ? { epoch, weights: weighting.current(), learned: weighting.learned?.() ?? {} } : null;
@@ -194,16 +311,20 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
           taskTrainLoss,
           valid,
           learningRate: learningRate(schedule, Math.max(0, step - 1), totalSteps),
-          stepsPerSecond: seconds > 0 ? epochSteps / seconds : 0,
-          trainSeconds: seconds,
+          stepsPerSecond: epochSeconds > 0 ? epochSteps / epochSeconds : 0,
+          trainSeconds: epochSeconds,
         };
         history.push(record);
         if (options.out && valid) appendMetrics(options.out, epoch, valid);
         const improved = valid ? best.offer(epoch, valid) : false;
         progress.endEpoch(epochLine(record, totalSteps, improved));
         options.onEpoch?.(record);
-        if (valid && best.exhausted()) {
-          stoppedEarly = true;
+        const stopping = valid !== null && best.exhausted();
+        if (stopping) stoppedEarly = true;
+        const stageDone = stopping || stageEpoch + 1 >= stage.epochs || step >= stageEnd;
+        at = stageDone ? { stage: s + 1, stageEpoch: 0, epochStep: 0 } : { stage: s, stageEpoch: stageEpoch + 1, epochStep: 0 };
+        writeCheckpoint(true);
+        if (stopping) {
           const where = stages.length > 1 ? ` (stage ${stage.index + 1})` : '';
           log(`early stop${where}: no improvement of ${describeSelection(training.selection)} in ${training.selection.patience} evaluations`);
           break;
@@ -221,6 +342,41 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
     weighting.dispose();
   }
   return { model, history, best: best.best, paretoEpochs: best.pareto(), steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000, conflicts: tally.summary(), taskWeights: lastWeights };
+}
+
+/** Where training goes on: the next step's stage, its epoch within the stage, and its step within the epoch (0-based). */
+type Position = {
+  stage: number;
+  stageEpoch: number;
+  epochStep: number;
+};
+
+/** An epoch's running sums at a checkpoint written part-way through it. */
+type EpochSoFar = {
+  lossSum: number;
+  taskLoss: Record<string, { sum: number; steps: number }>;
+  seconds: number;
+};
+
+/** Why training stopped before its end, at which step, and the checkpoint it can go on from (null: none written). */
+export class TrainingStopped extends UserError {
+  constructor(
+    readonly reason: 'interrupted' | 'diverged',
+    message: string,
+    readonly step: number,
+    readonly checkpoint: string | null,
+  ) {
+    super(message, reason === 'interrupted' ? 130 : 1);
+  }
+}
+
+function restoreParams(params: readonly Param[], saved: StateValue): void {
+  const values = saved as Record<string, Float32Array>;
+  for (const param of params) {
+    const v = values[param.name];
+    if (!v || v.length !== param.variable.size) throw new Error(`the checkpoint has no values of the right size for '${param.name}'`);
+    tf.tidy(() => param.variable.assign(tf.tensor(v, param.variable.shape)));
+  }
 }
 
 /**
@@ -255,6 +411,24 @@ function appendMetrics(out: string, epoch: number, scores: SplitScores): void {
 
 function appendLines(out: string, lines: readonly string[]): void {
   if (lines.length > 0) appendFileSync(join(out, 'metrics.jsonl'), lines.map((l) => `${l}\n`).join(''));
+}
+
+function metricsSize(out: string): number {
+  const file = join(out, 'metrics.jsonl');
+  return existsSync(file) ? statSync(file).size : 0;
+}
+
+/** metrics.jsonl on disk before a checkpoint that records its length. */
+function syncMetrics(out: string): void {
+  const file = join(out, 'metrics.jsonl');
+  if (existsSync(file)) syncPath(file);
+}
+
+/** Back to what it held at a checkpoint: the rows written after it are written again. */
+function truncateMetrics(out: string, bytes: number): void {
+  const file = join(out, 'metrics.jsonl');
+  if (metricsSize(out) < bytes) throw new UserError(`${file} is shorter than its checkpoint recorded (${bytes} bytes): the run directory was changed`);
+  if (existsSync(file)) truncateSync(file, bytes);
 }
 
 function epochLine(record: EpochRecord, totalSteps: number, improved: boolean): string {

@@ -105,12 +105,12 @@ describe('model selection', () => {
     const plan = weighted({ a: 2, b: 1 });
     const whole = select(plan);
     const first = select(plan, 0, 3);
-    const state = JSON.parse(JSON.stringify(first.state()));
+    const state = JSON.parse(JSON.stringify(first.state.save()));
     const resumed = new BestWeights(plan, []);
-    resumed.resume(state, first.bestValues());
+    resumed.state.restore(state);
     select(plan, 3, history.length, resumed);
     assert.deepEqual(resumed.best, whole.best);
     assert.deepEqual(resumed.pareto(), whole.pareto());
-    assert.deepEqual(resumed.state(), whole.state());
+    assert.deepEqual(resumed.state.save(), whole.state.save());
   });
 });

@@ -65,7 +65,11 @@ describe('runJob and evalRun', () => {
     const before = tf.memory().numTensors;
     const summary = await runJob(runnableJob(root), { ...quiet, out });
     assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
-    assert.deepEqual(readdirSync(out).sort(), ['curves.svg', 'features.json', 'job.json', 'metrics.jsonl', 'summary.json', 'weights.bin', 'weights.json']);
+    assert.deepEqual(readdirSync(out).sort(), ['checkpoints', 'curves.svg', 'features.json', 'job.json', 'metrics.jsonl', 'summary.json', 'weights.bin', 'weights.json']);
+    // one at each epoch's end (an epoch is 14 steps, fewer than the default interval); rotation keeps the last two
+    // and the best epoch's
+    const kept = readdirSync(join(out, 'checkpoints')).map((f) => Number(/^step-0*\d+-epoch-(\d+)\.ckpt$/.exec(f)![1]));
+    assert.deepEqual(kept.sort(), [...new Set([2, 3, summary.bestEpoch!])].sort());
     assert.deepEqual(readdirSync(root).sort(), ['d.arrow', 'run1'], 'no partial directory left');
     // The learning curves: one SVG with a panel per measure and a line per task.
     const svg = readFileSync(join(out, 'curves.svg'), 'utf8');

@@ -17,6 +17,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { AggregationPlan } from '../../../job/job.js';
 import type { NotRunnable } from '../../not-runnable.js';
 import type { Param } from '../../model/types.js';
+import type { Checkpointed } from '../../checkpoint/state.js';
 
 export interface TaskGradients {
   /** The step's tasks, in order: row k of `gradients` is task k's. */
@@ -47,6 +48,12 @@ export type Aggregator =
 export type WeighingAggregator = Extract<Aggregator, { perTask: true }> & { readonly weigh: TaskWeigher };
 
 /**
+ * An aggregator as its entry creates it: with what it carries from step to step (PCGrad's random stream, Nash-MTL's
+ * kept weights) for checkpoints, or `stateless(why)`.
+ */
+export type CheckpointedAggregator<A extends Aggregator = Aggregator> = A & { readonly state: Checkpointed };
+
+/**
  * A case worked by hand, stated beside the implementation (as torchjd tests each aggregator on small matrices): each
  * task's gradient of each shared parameter (vectors) and the gradient the aggregator applies to each.
  */
@@ -63,7 +70,7 @@ export interface AggregatorExample<P extends AggregationPlan = AggregationPlan> 
 export interface AggregatorRuntime<P extends AggregationPlan = AggregationPlan> {
   readonly runnable: true;
   /** `seed` is the job's training seed: a method that draws (PCGrad's task order) draws from it, deterministically. */
-  create(plan: P, seed: number): 'on' extends keyof P ? WeighingAggregator : Aggregator;
+  create(plan: P, seed: number): CheckpointedAggregator<'on' extends keyof P ? WeighingAggregator : Aggregator>;
   /** At least one hand-worked case, each with a one-line comment of its arithmetic. */
   readonly examples: readonly [AggregatorExample<P>, ...AggregatorExample<P>[]];
   /** Why one task's gradient does not come back unchanged (a method that rescales it even alone); absent for the rest. */

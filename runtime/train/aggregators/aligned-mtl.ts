@@ -8,6 +8,7 @@
 import type { AggregationPlan } from '../../../job/job.js';
 import type { AggregatorRuntime } from './aggregator.js';
 import { FLOAT32_EPSILON, gramAggregator, symmetricEigen, type Matrix } from './gram.js';
+import { stateless } from '../../checkpoint/state.js';
 
 /**
  * B, with the aligned task gradients Ĵ = B J: B = √λ_min Σ_k v_k v_kᵀ/√λ_k over the kept eigenpairs of G, so that
@@ -36,7 +37,7 @@ export function alignedMtlWeights(gram: Matrix): number[] {
 
 export const alignedMtl: AggregatorRuntime<Extract<AggregationPlan, { kind: 'aligned_mtl' }>> = {
   runnable: true,
-  create: () => gramAggregator(alignedMtlWeights),
+  create: () => gramAggregator(alignedMtlWeights, stateless('its weights are a function of the step\'s gradients alone')),
   examples: [
     // g1 = [1, 0], g2 = [0, 2]: G = diag(1, 4), σ_min = 1, aligned rows [1, 0] and [0, 1], d = [1, 1]
     { plan: { kind: 'aligned_mtl' }, gradients: [[[1, 0]], [[0, 2]]], aggregated: [[1, 1]] },

@@ -8,6 +8,7 @@
 import type { AggregationPlan } from '../../../job/job.js';
 import type { AggregatorRuntime } from './aggregator.js';
 import { dot, gramAggregator, projectOntoSimplex, quadratic, scaleOf, times, type Matrix } from './gram.js';
+import { stateless } from '../../checkpoint/state.js';
 
 /** The weights of d (rescaled by 1/(1 + c²)) for the gradients whose Gram matrix is `gram`. */
 export function cagradWeights(gram: Matrix, c: number, maxSteps = 10000): number[] {
@@ -48,7 +49,7 @@ export function cagradWeights(gram: Matrix, c: number, maxSteps = 10000): number
 
 export const cagrad: AggregatorRuntime<Extract<AggregationPlan, { kind: 'cagrad' }>> = {
   runnable: true,
-  create: (plan) => gramAggregator((gram) => cagradWeights(gram, plan.c)),
+  create: (plan) => gramAggregator((gram) => cagradWeights(gram, plan.c), stateless('its weights are a function of the step\'s gradients alone')),
   changesOneTask: 'alone, g0 = g_w = g and d = (1 + c)g, divided by 1 + c² as in the authors\' code: (1 + c)/(1 + c²) times g',
   examples: [
     // c = 0: d = g0, the mean: ([1, 0] + [-1, 1])/2 = [0, 0.5]

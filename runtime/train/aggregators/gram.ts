@@ -7,7 +7,8 @@
  * of the task gradients, so tracking its coefficients on G is exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { TaskGradients, WeighingAggregator } from './aggregator.js';
+import type { CheckpointedAggregator, TaskGradients, WeighingAggregator } from './aggregator.js';
+import type { Checkpointed } from '../../checkpoint/state.js';
 
 export type Matrix = number[][];
 
@@ -48,8 +49,8 @@ export function combine(gradients: TaskGradients, weights: readonly number[]): t
  * step's tasks too, for a method that keeps weights across steps); it gives `weightsOf` as its `weigh` too, for the
  * step on the shared representation.
  */
-export function gramAggregator(weightsOf: (gram: Matrix, tasks: readonly string[]) => number[]): WeighingAggregator {
-  return { perTask: true, aggregate: (gradients) => combine(gradients, weightsOf(gramMatrix(gradients.gradients), gradients.tasks)), weigh: weightsOf };
+export function gramAggregator(weightsOf: (gram: Matrix, tasks: readonly string[]) => number[], state: Checkpointed): CheckpointedAggregator<WeighingAggregator> {
+  return { perTask: true, aggregate: (gradients) => combine(gradients, weightsOf(gramMatrix(gradients.gradients), gradients.tasks)), weigh: weightsOf, state };
 }
 
 // ---------------------------------------------------------------- small dense linear algebra, float64

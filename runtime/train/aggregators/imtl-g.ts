@@ -9,6 +9,7 @@
 import type { AggregationPlan } from '../../../job/job.js';
 import type { AggregatorRuntime } from './aggregator.js';
 import { gramAggregator, scaleOf, solveLinear, type Matrix } from './gram.js';
+import { stateless } from '../../checkpoint/state.js';
 
 export function imtlGWeights(gram: Matrix): number[] {
   const weights = new Array<number>(gram.length).fill(0);
@@ -33,7 +34,7 @@ export function imtlGWeights(gram: Matrix): number[] {
 
 export const imtlG: AggregatorRuntime<Extract<AggregationPlan, { kind: 'imtl_g' }>> = {
   runnable: true,
-  create: () => gramAggregator(imtlGWeights),
+  create: () => gramAggregator(imtlGWeights, stateless('its weights are a function of the step\'s gradients alone')),
   examples: [
     // g1 = [1, 0], g2 = [0, 2]: d = α g1 + (1 - α) g2 = [α, 2 - 2α]; d·u1 = α = d·u2 = 2 - 2α gives α = 2/3, d = [2/3, 2/3]
     { plan: { kind: 'imtl_g' }, gradients: [[[1, 0]], [[0, 2]]], aggregated: [[2 / 3, 2 / 3]] },

@@ -3,7 +3,7 @@
  * compile until it has one: an implementation (one file here), or `notRunnable` until the runtime runs it.
  */
 import type { AggregationKind, AggregationPlan } from '../../../job/job.js';
-import type { Aggregator, AggregatorEntry } from './aggregator.js';
+import type { AggregatorEntry, CheckpointedAggregator } from './aggregator.js';
 import { alignedMtl } from './aligned-mtl.js';
 import { cagrad } from './cagrad.js';
 import { imtlG } from './imtl-g.js';
@@ -27,7 +27,7 @@ export const aggregators = {
 } satisfies { [K in AggregationKind]: AggregatorEntry<Extract<AggregationPlan, { kind: K }>> };
 
 /** The aggregator of a plan; assertRunnable refuses one that does not run. */
-export function makeAggregator(plan: AggregationPlan, seed: number): Aggregator {
+export function makeAggregator(plan: AggregationPlan, seed: number): CheckpointedAggregator {
   const entry: AggregatorEntry<AggregationPlan> = aggregators[plan.kind];
   if (!entry.runnable) throw new Error(`${plan.kind} aggregation reached the training step; assertRunnable refuses it`);
   return entry.create(plan, seed);

@@ -9,6 +9,7 @@
 import type { AggregationPlan } from '../../../job/job.js';
 import type { AggregatorRuntime } from './aggregator.js';
 import { dot, gramAggregator, scaleOf, times, type Matrix } from './gram.js';
+import { stateless } from '../../checkpoint/state.js';
 
 /** γ minimising ‖γ u + (1 - γ) v‖² over [0, 1], from uu = ‖u‖², uv = u·v, vv = ‖v‖² (Algorithm 1). */
 export function minNormOfTwo(uu: number, uv: number, vv: number): number {
@@ -54,7 +55,7 @@ export function minNormWeights(gram: Matrix, maxSteps = 1000): number[] {
 
 export const mgda: AggregatorRuntime<Extract<AggregationPlan, { kind: 'mgda' }>> = {
   runnable: true,
-  create: () => gramAggregator((gram) => minNormWeights(gram)),
+  create: () => gramAggregator((gram) => minNormWeights(gram), stateless('its weights are a function of the step\'s gradients alone')),
   examples: [
     // g1 = [1, 0], g2 = [0, 2]: γ = (4 - 0)/(1 + 4 - 0) = 0.8, d = 0.8 g1 + 0.2 g2 = [0.8, 0.4] (d ⟂ g1 - g2)
     { plan: { kind: 'mgda' }, gradients: [[[1, 0]], [[0, 2]]], aggregated: [[0.8, 0.4]] },

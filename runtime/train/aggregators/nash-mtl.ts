@@ -75,6 +75,12 @@ export const nashMtl: AggregatorRuntime<Extract<AggregationPlan, { kind: 'nash_m
       const weights = nashMtlWeights(gram);
       kept.set(key, { weights, steps: 1 });
       return weights;
+    }, {
+      save: () => [...kept].map(([key, k]) => ({ key, weights: k.weights, steps: k.steps })),
+      restore: (saved) => {
+        kept.clear();
+        for (const k of saved as { key: string; weights: number[]; steps: number }[]) kept.set(k.key, { weights: [...k.weights], steps: k.steps });
+      },
     });
   },
   changesOneTask: 'alone, α = 1/‖g‖ solves α‖g‖²α = 1: the gradient comes back with length 1 (‖d‖² = T for any T tasks, the paper\'s and the authors\' scale)',

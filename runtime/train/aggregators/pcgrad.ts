@@ -8,6 +8,7 @@
  */
 import type { AggregationPlan } from '../../../job/job.js';
 import { Random } from '../../random.js';
+import { field } from '../../checkpoint/state.js';
 import type { AggregatorRuntime } from './aggregator.js';
 import { gramAggregator, type Matrix } from './gram.js';
 
@@ -30,7 +31,10 @@ export const pcgrad: AggregatorRuntime<Extract<AggregationPlan, { kind: 'pcgrad'
   runnable: true,
   create: (_plan, seed) => {
     const random = new Random(seed).fork('pcgrad');
-    return gramAggregator((gram) => pcgradWeights(gram, (_i, others) => random.shuffle(others)));
+    return gramAggregator((gram) => pcgradWeights(gram, (_i, others) => random.shuffle(others)), {
+      save: () => ({ random: random.state() }),
+      restore: (saved) => random.restore(field<number[]>(saved, 'random')),
+    });
   },
   examples: [
     // g1 = [1 | 0], g2 = [-1 | 1] over two parameters, g1·g2 = -1: g1 - (-1/2)g2 = [0.5 | 0.5], g2 - (-1/1)g1 = [0 | 1];

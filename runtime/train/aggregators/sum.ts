@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AggregationPlan } from '../../../job/job.js';
 import type { Aggregator, AggregatorRuntime } from './aggregator.js';
+import { stateless } from '../../checkpoint/state.js';
 
 /** sum on the per-task path, for a step that is per-task for its weighting's sake (db_mtl's `balance`): Σ_t g_t. */
 export const sumOfTasks: Extract<Aggregator, { perTask: true }> = {
@@ -11,7 +12,7 @@ export const sumOfTasks: Extract<Aggregator, { perTask: true }> = {
 
 export const sum: AggregatorRuntime<Extract<AggregationPlan, { kind: 'sum' }>> = {
   runnable: true,
-  create: () => ({ perTask: false }),
+  create: () => ({ perTask: false, state: stateless('one backward pass of the sum: nothing to carry') }),
   examples: [
     // [1, 2] + [3, -1] = [4, 1]
     { plan: { kind: 'sum' }, gradients: [[[1, 2]], [[3, -1]]], aggregated: [[4, 1]] },

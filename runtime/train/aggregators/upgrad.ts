@@ -11,6 +11,7 @@
 import type { AggregationPlan } from '../../../job/job.js';
 import type { AggregatorRuntime } from './aggregator.js';
 import { gramAggregator, nonNegativeQp, times, type Matrix } from './gram.js';
+import { stateless } from '../../checkpoint/state.js';
 
 const REGULARIZATION = 1e-4;
 
@@ -30,7 +31,7 @@ export function upgradWeights(gram: Matrix): number[] {
 
 export const upgrad: AggregatorRuntime<Extract<AggregationPlan, { kind: 'upgrad' }>> = {
   runnable: true,
-  create: () => gramAggregator(upgradWeights),
+  create: () => gramAggregator(upgradWeights, stateless('its weights are a function of the step\'s gradients alone')),
   examples: [
     // torchjd's documented case J = [[-4, 1, 1], [6, 1, 1]]: G = [[18, -22], [-22, 38]], trace 56, so G' = G/56 + 1e-4 I.
     // Row 1 conflicts with row 2: v = (1/2, λ), λ = (22/56)(1/2)/(38/56 + 1e-4) = 11/38.0056; row 2: v = (λ', 1/2),

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WeightingPlan } from '../../../job/job.js';
+import { field } from '../../checkpoint/state.js';
 import type { WeightingRuntime } from './weighting.js';
 
 const EPSILON = 1e-8;
@@ -24,6 +25,13 @@ export const dbMtl: WeightingRuntime<Extract<WeightingPlan, { kind: 'db_mtl' }>>
     let alpha: Record<string, number> | null = null;
     let alphaTensor: { tasks: readonly string[]; values: tf.Tensor } | null = null;
     const key = (task: string, param: string) => `${task}\u0000${param}`;
+    const currentAlpha = (): Record<string, number> => {
+      if (alphaTensor && alpha === null) {
+        const values = alphaTensor.values.dataSync();
+        alpha = Object.fromEntries(alphaTensor.tasks.map((t, k) => [t, values[k]!]));
+      }
+      return Object.fromEntries(tasks.map((t) => [t, alpha?.[t] ?? 1]));
+    };
     return {
       params: [],
       term: (_task, loss) => tf.log<tf.Scalar>(tf.add<tf.Scalar>(loss, EPSILON)),
@@ -53,13 +61,25 @@ export const dbMtl: WeightingRuntime<Extract<WeightingPlan, { kind: 'db_mtl' }>>
           return row.map((g) => tf.mul(g, scale));
         });
       },
-      current: () => {
-        if (alphaTensor && alpha === null) {
-          const values = alphaTensor.values.dataSync();
-          alpha = Object.fromEntries(alphaTensor.tasks.map((t, k) => [t, values[k]!]));
-        }
-        return Object.fromEntries(tasks.map((t) => [t, alpha?.[t] ?? 1]));
+      state: {
+        save: () => ({
+          steps,
+          alpha: alphaTensor || alpha ? currentAlpha() : null,
+          averages: [...averages].map(([k, g]) => ({ key: k, shape: g.shape, values: (g.dataSync() as Float32Array).slice() })),
+        }),
+        restore: (saved) => {
+          steps = field<number>(saved, 'steps');
+          alpha = field<Record<string, number> | null>(saved, 'alpha');
+          alphaTensor?.values.dispose();
+          alphaTensor = null;
+          averages.forEach((g) => g.dispose());
+          averages.clear();
+          for (const a of field<{ key: string; shape: number[]; values: Float32Array }[]>(saved, 'averages')) {
+            averages.set(a.key, tf.keep(tf.tensor(a.values, a.shape)));
+          }
+        },
       },
+      current: currentAlpha,
       dispose: () => {
         averages.forEach((g) => g.dispose());
         averages.clear();

@@ -3,6 +3,7 @@
  * where L̄ is a task's mean training loss over an epoch; λ = 1 for the first two epochs.
  */
 import type { WeightingPlan } from '../../../job/job.js';
+import { field } from '../../checkpoint/state.js';
 import { staticWeights, weighted, type WeightingRuntime } from './weighting.js';
 
 export const dwa: WeightingRuntime<Extract<WeightingPlan, { kind: 'dwa' }>> = {
@@ -23,6 +24,13 @@ export const dwa: WeightingRuntime<Extract<WeightingPlan, { kind: 'dwa' }>> = {
         const scores = tasks.map((t) => Math.exp(newer[t]! / older[t]! / plan.t));
         const total = scores.reduce((a, b) => a + b, 0);
         lambda = new Map(tasks.map((t, i) => [t, (tasks.length * scores[i]!) / total]));
+      },
+      state: {
+        save: () => ({ history, lambda: Object.fromEntries(lambda) }),
+        restore: (saved) => {
+          history.splice(0, history.length, ...field<Record<string, number>[]>(saved, 'history').map((h) => ({ ...h })));
+          lambda = new Map(Object.entries(field<Record<string, number>>(saved, 'lambda')));
+        },
       },
       current: () => Object.fromEntries([...weights.keys()].map((t) => [t, (lambda.get(t) ?? 1) * weights.get(t)!])),
       dispose: () => {},

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WeightingPlan } from '../../../job/job.js';
+import { field } from '../../checkpoint/state.js';
 import type { WeightingRuntime } from './weighting.js';
 
 const LOSS_EPSILON = 1e-8;
@@ -81,6 +82,17 @@ export const famo: WeightingRuntime<Extract<WeightingPlan, { kind: 'famo' }>> = 
         z = softmax(xi);
       },
       endEpoch: () => {},
+      state: {
+        save: () => ({ xi, m, v, adamSteps, previous, previousC }),
+        restore: (saved) => {
+          for (const [to, key] of [[xi, 'xi'], [m, 'm'], [v, 'v']] as const) to.splice(0, to.length, ...field<number[]>(saved, key));
+          adamSteps = field<number>(saved, 'adamSteps');
+          const before = field<Record<string, number> | null>(saved, 'previous');
+          previous = before === null ? null : { ...before };
+          previousC = field<number>(saved, 'previousC');
+          z = softmax(xi);
+        },
+      },
       current: () => Object.fromEntries(tasks.map((t, i) => [t, z[i]!])),
       dispose: () => {},
     };

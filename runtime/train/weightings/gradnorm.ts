@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WeightingPlan } from '../../../job/job.js';
+import { field } from '../../checkpoint/state.js';
 import { weighted, type WeightingRuntime } from './weighting.js';
 
 export const gradnorm: WeightingRuntime<Extract<WeightingPlan, { kind: 'gradnorm' }>> = {
@@ -26,6 +27,15 @@ export const gradnorm: WeightingRuntime<Extract<WeightingPlan, { kind: 'gradnorm
       params: [],
       term: (task, loss) => weighted(loss, weights.get(task) ?? 1),
       endEpoch: () => {},
+      // Between steps `norms` is empty: endStep has used them.
+      state: {
+        save: () => ({ weights: Object.fromEntries(weights), initialLoss: Object.fromEntries(initialLoss) }),
+        restore: (saved) => {
+          for (const [t, w] of Object.entries(field<Record<string, number>>(saved, 'weights'))) weights.set(t, w);
+          initialLoss.clear();
+          for (const [t, l] of Object.entries(field<Record<string, number>>(saved, 'initialLoss'))) initialLoss.set(t, l);
+        },
+      },
       balance: ({ tasks, params, gradients }) => {
         // No parameter shared by the step's tasks (a stage of one task): no norms, w stays.
         if (params.length === 0) return gradients.map((row) => [...row]);

@@ -6,6 +6,7 @@
  */
 import type { WeightingPlan } from '../../../job/job.js';
 import { Random } from '../../random.js';
+import { field } from '../../checkpoint/state.js';
 import { staticWeights, weighted, type WeightingRuntime } from './weighting.js';
 
 /** One standard normal: Box–Muller's cosine branch on two uniforms (1 - u keeps the log finite). */
@@ -44,6 +45,13 @@ export const rlw: WeightingRuntime<Extract<WeightingPlan, { kind: 'rlw' }>> = {
       },
       term: (task, loss) => weighted(loss, (lambda.get(task) ?? 1) * (weights.get(task) ?? 1)),
       endEpoch: () => {},
+      state: {
+        save: () => ({ random: random.state(), lambda: Object.fromEntries(lambda) }),
+        restore: (saved) => {
+          random.restore(field<number[]>(saved, 'random'));
+          lambda = new Map(Object.entries(field<Record<string, number>>(saved, 'lambda')));
+        },
+      },
       current: () => Object.fromEntries([...weights].map(([t, w]) => [t, (lambda.get(t) ?? 0) * w])),
       dispose: () => {},
     };

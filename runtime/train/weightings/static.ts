@@ -1,5 +1,6 @@
 /** static: Σ w_t L_t, with w_t = TaskPlan.weight. */
 import type { WeightingPlan } from '../../../job/job.js';
+import { stateless } from '../../checkpoint/state.js';
 import { staticWeights, weighted, type LossWeighting, type WeightingRuntime } from './weighting.js';
 
 export const staticWeighting: WeightingRuntime<Extract<WeightingPlan, { kind: 'static' }>> = {
@@ -20,6 +21,7 @@ export function fixedWeighting(weights: ReadonlyMap<string, number>): LossWeight
     params: [],
     term: (task, loss) => weighted(loss, weights.get(task) ?? 1),
     endEpoch: () => {},
+    state: stateless('its weights are fixed'),
     current: () => Object.fromEntries(weights),
     dispose: () => {},
   };

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LossKind, WeightingPlan } from '../../../job/job.js';
 import type { Param } from '../../model/types.js';
+import { stateless } from '../../checkpoint/state.js';
 import { weighted, type WeightingRuntime } from './weighting.js';
 
 type Likelihood = 'gaussian' | 'softmax';
@@ -50,6 +51,8 @@ export const uncertainty: WeightingRuntime<Extract<WeightingPlan, { kind: 'uncer
         return tf.add(tf.mul(tf.exp(tf.neg(s)), weighted(loss, a * weight)), b === 1 ? s : tf.mul(s, b)) as tf.Scalar;
       },
       endEpoch: () => {},
+      // s_t is all it learns, and a checkpoint saves it with the model's parameters (and its Adam moments with theirs).
+      state: stateless('its log-variances are parameters, saved with the model\'s'),
       current: () => Object.fromEntries(Object.entries(values()).map(([t, s]) => [t, tasks.get(t)!.factors[0] * Math.exp(-s) * tasks.get(t)!.weight])),
       learned: () => ({ log_variance: values() }),
       dispose: () => params.forEach((p) => p.variable.dispose()),

@@ -14,6 +14,7 @@ import type { HeadKind, Job, WeightingPlan } from '../../../job/job.js';
 import type { NotRunnable } from '../../not-runnable.js';
 import type { TaskGradients } from '../aggregators/aggregator.js';
 import type { Param } from '../../model/types.js';
+import type { Checkpointed } from '../../checkpoint/state.js';
 
 export interface LossWeighting {
   /** Learnable parameters of the weighting itself (uncertainty's log-variances), each owned by one task; trained with the model. */
@@ -37,6 +38,12 @@ export interface LossWeighting {
    * inside the step's tidy scope; state it keeps across steps it keeps and frees itself.
    */
   balance?(gradients: TaskGradients): tf.Tensor[][];
+  /**
+   * What it carries from step to step (histories, running averages, its own optimizer's moments, random streams), for
+   * checkpoints: restored on a weighting created afresh from the same job, it continues exactly. `stateless(why)` for
+   * one that carries nothing; its `params` are saved with the model's.
+   */
+  readonly state: Checkpointed;
   /** The current weight of each task, for logs. */
   current(): Record<string, number>;
   /** What it learns besides the weights, per task, by name (uncertainty's `log_variance`): logged beside them. */

@@ -58,6 +58,18 @@ describe('every runnable aggregator', () => {
           got.forEach((g, i) => assertAllClose(g, example.aggregated[i]!, TOLERANCE, `parameter ${i}`));
         });
 
+        it(`example ${n + 1}: an aggregator restored from its saved state goes on exactly as the one that saved it`, () => {
+          const original = entry.create(example.plan, example.seed ?? 0);
+          // steps that move its state (PCGrad's orders, Nash-MTL's kept weights), the tasks' gradients reversed between
+          valuesOf(original, example.gradients);
+          valuesOf(original, [...example.gradients].reverse());
+          const restored = entry.create(example.plan, example.seed ?? 0);
+          restored.state.restore(structuredClone(original.state.save()));
+          for (const gradients of [example.gradients, [...example.gradients].reverse(), example.gradients]) {
+            assert.deepEqual(valuesOf(restored, gradients), valuesOf(original, gradients));
+          }
+        });
+
         const oneTask = example.gradients.slice(0, 1);
         if (entry.changesOneTask === undefined) {
           it(`example ${n + 1}: one task’s gradients alone come back unchanged`, () => {

@@ -97,6 +97,39 @@ describe('every runnable weighting', () => {
           });
         }
 
+        it(`example ${n + 1}: a weighting restored from its saved state goes on exactly as the one that saved it`, () => {
+          const original = weightingOf(entry, example, true);
+          const tasks = Object.keys(example.weights);
+          const params = example.balance?.steps[0]![0]!.map((g, i) => ({ name: `p${i}`, variable: tf.variable(tf.zeros([g.length])), owner: { kind: 'module' as const, module: 'm' } }));
+          const balanceStep = (w: LossWeighting, step: readonly (readonly (readonly number[])[])[]) =>
+            tf.tidy(() => w.balance!({ tasks, params: params!, gradients: step.map((row) => row.map((g) => tf.tensor1d([...g]))) }).map((row) => row.map((g) => [...g.dataSync()])));
+          // whole steps, as training takes them: a checkpoint is written between steps
+          for (const [k, step] of (example.balance?.steps ?? []).entries()) {
+            balanceStep(original, step);
+            original.endStep?.(example.balance!.losses?.[k] ?? example.losses);
+          }
+          // its parameters are saved with the model's; the rest is its state (through a copy, as a checkpoint makes one)
+          const restored = entry.create(example.plan, jobOf(example));
+          original.params.forEach((p, i) => tf.tidy(() => restored.params[i]!.variable.assign(p.variable)));
+          restored.state.restore(structuredClone(original.state.save()));
+          const next = Object.fromEntries(tasks.map((t, i) => [t, 0.5 + i / 3]));
+          // two more steps and an epoch's end on both
+          for (let k = 0; k < 2; k++) {
+            for (const w of [original, restored]) {
+              w.beginStep?.(tasks);
+              if (example.balance) balanceStep(w, example.balance.steps[0]!);
+              w.endStep?.(k === 0 ? example.losses : next);
+            }
+          }
+          for (const w of [original, restored]) w.endEpoch(next);
+          assert.equal(totalOf(restored, next), totalOf(original, next), 'the next total');
+          if (example.balance) assert.deepEqual(balanceStep(restored, example.balance.steps[0]!), balanceStep(original, example.balance.steps[0]!));
+          assert.deepEqual(restored.current(), original.current());
+          original.dispose();
+          restored.dispose();
+          params?.forEach((p) => p.variable.dispose());
+        });
+
         it(`example ${n + 1}: as created, non-negative losses give a non-negative total`, { skip: entry.negativeTotal }, () => {
           const weighting = weightingOf(entry, example, false);
           const tasks = Object.keys(example.weights);
