@@ -70,7 +70,10 @@ export function readReportInputs(dirs: readonly string[]): ReportInputs {
   const inputs: ReportInputs = { runs: [], experiments: [] };
   for (const dir of dirs) {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir} is not a directory`);
-    const label = relative(process.cwd(), resolve(dir)) || basename(resolve(dir));
+    // A directory under the working directory reads as its relative path; one elsewhere by its name (a legend has no
+    // room for ../../tmp/…).
+    const fromHere = relative(process.cwd(), resolve(dir));
+    const label = fromHere && !fromHere.startsWith('..') ? fromHere : basename(resolve(dir));
     if (existsSync(join(dir, 'experiment.json'))) inputs.experiments.push(readExperiment(dir, label));
     else if (existsSync(join(dir, 'job.json'))) inputs.runs.push(readRun(dir, label));
     else throw new UserError(`${dir} is neither a run directory (it has no job.json) nor an experiment directory (no experiment.json)`);
