@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `mtl` command line. Compiler commands (check, compile, graph, render, stdlib, init) never load TensorFlow.js;
+ * The `mtl` command line. Compiler commands (check, compile, graph, render, fmt, stdlib, init) never load TensorFlow.js;
  * runtime commands (run, train, eval, data import) load it on demand. Exit codes: 0 ok, 1 program or data errors,
  * 2 usage errors.
  */
@@ -15,6 +15,8 @@ import { toDot } from '../compiler/render/to-dot.js';
 import { renderProgram } from '../compiler/render/render-program.js';
 import { stdlibListing, stdlibJson } from '../compiler/render/stdlib-listing.js';
 import { starterProgram } from './init-template.js';
+import { format } from '../compiler/format/format.js';
+import { SourceFile } from '../compiler/diagnostics/source.js';
 import { reportDiagnostics, renderTimings, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
 import { readJobFile } from './job-file.js';
 import { onRepresentation } from '../job/job.js';
@@ -53,14 +55,15 @@ function compileOrExit(file: string, format: Format, options: CompileOptions = {
   return c;
 }
 
-function writeOut(text: string, out: string | undefined): void {
+/** To stdout, or to `out` atomically (written beside it, then renamed over it), with `mode` if given. */
+function writeOut(text: string, out: string | undefined, mode?: number): void {
   if (!out) {
     process.stdout.write(text);
     return;
   }
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   const partial = `${out}.partial-${process.pid}`;
-  fs.writeFileSync(partial, text);
+  fs.writeFileSync(partial, text, mode === undefined ? {} : { mode });
   fs.renameSync(partial, out);
 }
 
@@ -141,6 +144,40 @@ program.command('render')
   .action((file: string, opts: { format: Format; allowUnrunnable?: boolean }) => {
     const c = compileOrExit(file, opts.format, { allowUnrunnable: opts.allowUnrunnable }, 'check');
     process.stdout.write(renderProgram(c.checked!));
+  });
+
+program.command('fmt')
+  .description('rewrite programs in the canonical layout (in place); with --check, list those that are not and exit 1')
+  .argument('<files...>', '.mtl programs')
+  .option('--check', 'change nothing: list the files that would change, and exit 1 if there are any')
+  .action((files: string[], opts: { check?: boolean }) => {
+    let code = EXIT_OK;
+    for (const file of files) {
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (e) {
+        process.stderr.write(`error: cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+        code = EXIT_PROGRAM_ERROR;
+        continue;
+      }
+      const formatted = format(text, { file });
+      if (formatted.value === null) {
+        reportDiagnostics(formatted.diagnostics, new Map([[file, new SourceFile(file, text)]]), 'text');
+        code = EXIT_PROGRAM_ERROR;
+      } else if (formatted.value !== text) {
+        if (opts.check) {
+          process.stdout.write(`${file}\n`);
+          code = EXIT_PROGRAM_ERROR;
+        } else {
+          // Through a symlink to the file it names, which keeps its mode.
+          const target = fs.realpathSync(file);
+          writeOut(formatted.value, target, fs.statSync(target).mode);
+          process.stderr.write(`formatted ${file}\n`);
+        }
+      }
+    }
+    process.exit(code);
   });
 
 program.command('stdlib')

@@ -1,5 +1,5 @@
 /**
- * The library API: `parse`, `check` and `compile`, each returning `{ value, diagnostics }` and never throwing on
+ * The library API: `parse`, `check`, `compile` and `format`, each returning `{ value, diagnostics }` and never throwing on
  * a user's mistake. Render diagnostics with `renderFrames` (terminal) or `renderJson`.
  */
 import { parseText } from './syntax/parse.js';
@@ -51,3 +51,4 @@ export { renderJson, toJsonDiagnostic } from './diagnostics/render-json.js';
 export { SourceFile } from './diagnostics/source.js';
 export { Codes } from './diagnostics/codes.js';
 export { nodeHost, type Host } from './syntax/load.js';
+export { format, FORMAT_WIDTH } from './format/format.js';

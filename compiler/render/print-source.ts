@@ -2,7 +2,8 @@
 import type * as A from '../syntax/ast.js';
 import type { Value } from '../check/values.js';
 
-const PRECEDENCE: Record<string, number> = { or: 1, and: 2, '==': 4, '!=': 4, '<': 4, '<=': 4, '>': 4, '>=': 4, in: 4, '+': 5, '-': 5, '*': 6, '/': 6 };
+/** Binding strength of binary operators, as the AST builder applies it (`mtl fmt` prints with it too). */
+export const PRECEDENCE: Record<string, number> = { or: 1, and: 2, '==': 4, '!=': 4, '<': 4, '<=': 4, '>': 4, '>=': 4, in: 4, '+': 5, '-': 5, '*': 6, '/': 6 };
 
 export function printExpr(expr: A.Expr, parent = 0): string {
   switch (expr.type) {
