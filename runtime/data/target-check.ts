@@ -1,0 +1,97 @@
+/**
+ * Rule: a task's target varies over the training split. A target that is null in every training row, or a comparison
+ * that is always false (`marital_stat == "never married"` against "Never married"), trains nothing or a constant;
+ * the run stops in the fitting pass with the values the columns do have and the closest to each string in the target.
+ */
+import type { Expr, TaskPlan } from '../../job/job.js';
+import { suggest } from '../../compiler/diagnostics/did-you-mean.js';
+import { UserError } from '../errors.js';
+import { cellReader, type CellValue } from './columns.js';
+import type { DatasetChunk } from './dataset-reader.js';
+import { compileExpr, exprColumns } from './expr.js';
+import { describeValue } from './row-errors.js';
+import { splitId } from './split.js';
+
+const TRAIN = splitId('train');
+/** Distinct values counted per column, enough for a message and a suggestion, bounded for high-cardinality columns. */
+const MAX_DISTINCT = 1000;
+const SHOWN = 8;
+
+/** Whether the rule applies: the target reads a column (an objective head's target is the constant 0) and is scalar. */
+export function checksTarget(task: TaskPlan): boolean {
+  return !task.targetType.startsWith('list<') && exprColumns(task.target).length > 0;
+}
+
+function stringLiterals(expr: Expr, out: string[] = []): string[] {
+  if ('lit' in expr) {
+    if (typeof expr.lit === 'string' && !out.includes(expr.lit)) out.push(expr.lit);
+  } else if ('op' in expr) {
+    if (expr.op === 'in') {
+      stringLiterals(expr.args[0], out);
+      for (const e of expr.args[1]) stringLiterals(e, out);
+    } else {
+      for (const e of expr.args) stringLiterals(e, out);
+    }
+  }
+  return out;
+}
+
+export class TargetChecker {
+  private rows = 0;
+  private nulls = 0;
+  private readonly outcomes = new Set<CellValue>();
+  private readonly columns: string[];
+  private readonly values = new Map<string, Map<string, number>>();
+
+  constructor(private readonly task: TaskPlan) {
+    this.columns = exprColumns(task.target);
+    for (const column of this.columns) this.values.set(column, new Map());
+  }
+
+  observe(chunk: DatasetChunk): void {
+    const value = compileExpr(this.task.target, (name) => cellReader(chunk.column(name)));
+    const readers = this.columns.map((name) => [this.values.get(name)!, cellReader(chunk.column(name))] as const);
+    for (let r = 0; r < chunk.length; r++) {
+      if (chunk.split[r] !== TRAIN) continue;
+      this.rows++;
+      const v = value(r);
+      if (v === null) this.nulls++;
+      else if (this.outcomes.size < 2) this.outcomes.add(v);
+      for (const [counts, read] of readers) {
+        const key = describeValue(read(r));
+        if (counts.size < MAX_DISTINCT || counts.has(key)) counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+  }
+
+  finish(): void {
+    if (this.rows === 0) return; // an empty training split is reported on its own
+    const [only] = this.outcomes;
+    let what: string;
+    if (this.nulls === this.rows) what = `is null in all ${this.rows} training rows`;
+    else if (this.outcomes.size === 1 && typeof only === 'boolean') {
+      what = `is ${String(only)} in all ${this.rows - this.nulls} training rows with a value${this.nulls > 0 ? ` (null in ${this.nulls} more)` : ''}`;
+    } else return;
+    throw new UserError(`target of task ${this.task.name} ${what}, so the task would learn nothing; ${this.describeColumns()}`);
+  }
+
+  private describeColumns(): string {
+    const parts: string[] = [];
+    const seen: string[] = [];
+    for (const [column, counts] of this.values) {
+      const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+      seen.push(...sorted.map(([v]) => v));
+      const shown = sorted.slice(0, SHOWN).map(([v, n]) => `${v} (${n})`).join(', ');
+      const more = counts.size >= MAX_DISTINCT ? `, and more` : sorted.length > SHOWN ? `, and ${sorted.length - SHOWN} more` : '';
+      parts.push(`column "${column}" holds ${shown}${more} in the training split`);
+    }
+    let text = parts.join('; ');
+    const candidates = seen.filter((v) => v.startsWith('"')).map((v) => JSON.parse(v) as string);
+    for (const literal of stringLiterals(this.task.target)) {
+      if (candidates.includes(literal)) continue;
+      const [best] = suggest(literal, candidates, 1);
+      if (best !== undefined) text += `; did you mean ${JSON.stringify(best)} for ${JSON.stringify(literal)}?`;
+    }
+    return text;
+  }
+}
