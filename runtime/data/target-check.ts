@@ -1,7 +1,8 @@
 /**
- * Rule: a task's target varies over the training split. A target that is null in every training row, or a comparison
- * that is always false (`marital_stat == "never married"` against "Never married"), trains nothing or a constant;
- * the run stops in the fitting pass with the values the columns do have and the closest to each string in the target.
+ * Rules: a task's target varies over the training split, and a regression target is of a scale float32 can train.
+ * A target that is null in every training row, or a comparison that is always false (`marital_stat == "never married"`
+ * against "Never married"), trains nothing or a constant; the run stops in the fitting pass with the values the
+ * columns do have and the closest to each string in the target. A regression target near 1e20 would only diverge.
  */
 import type { Expr, TaskPlan } from '../../job/job.js';
 import { suggest } from '../../compiler/diagnostics/did-you-mean.js';
@@ -16,6 +17,11 @@ const TRAIN = splitId('train');
 /** Distinct values counted per column, enough for a message and a suggestion, bounded for high-cardinality columns. */
 const MAX_DISTINCT = 1000;
 const SHOWN = 8;
+/**
+ * The largest regression target trained as is. Training runs in float32: a squared error overflows above ~1.8e19, and
+ * well below that no learning rate both moves the output that far and keeps the rest of the model stable.
+ */
+export const MAX_REGRESSION_TARGET = 1e15;
 
 /** Whether the rule applies: the target reads a column (an objective head's target is the constant 0) and is scalar. */
 export function checksTarget(task: TaskPlan): boolean {
@@ -40,6 +46,7 @@ export class TargetChecker {
   private rows = 0;
   private nulls = 0;
   private readonly outcomes = new Set<CellValue>();
+  private largest = 0;
   private readonly columns: string[];
   private readonly values = new Map<string, Map<string, number>>();
 
@@ -57,6 +64,7 @@ export class TargetChecker {
       const v = value(r);
       if (v === null) this.nulls++;
       else if (this.outcomes.size < 2) this.outcomes.add(v);
+      if (typeof v === 'number' && Math.abs(v) > this.largest) this.largest = Math.abs(v);
       for (const [counts, read] of readers) {
         const key = describeValue(read(r));
         if (counts.size < MAX_DISTINCT || counts.has(key)) counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -71,8 +79,16 @@ export class TargetChecker {
     if (this.nulls === this.rows) what = `is null in all ${this.rows} training rows`;
     else if (this.outcomes.size === 1 && typeof only === 'boolean') {
       what = `is ${String(only)} in all ${this.rows - this.nulls} training rows with a value${this.nulls > 0 ? ` (null in ${this.nulls} more)` : ''}`;
+    } else if (this.task.head.kind === 'regression' && this.largest > MAX_REGRESSION_TARGET) {
+      throw new UserError(
+        `target of task ${this.task.name} (${this.describeColumnNames()}) reaches ${this.largest.toPrecision(3)} in magnitude in the training split; a regression target this large cannot be trained in float32 whatever the learning rate (its squared error overflows above ~1.8e19); standardise it first, e.g. divide it by 1e${Math.floor(Math.log10(this.largest))} or take its log`,
+      );
     } else return;
     throw new UserError(`target of task ${this.task.name} ${what}, so the task would learn nothing; ${this.describeColumns()}`);
+  }
+
+  private describeColumnNames(): string {
+    return `${this.columns.length === 1 ? 'column' : 'columns'} ${this.columns.map((c) => `"${c}"`).join(', ')}`;
   }
 
   private describeColumns(): string {

@@ -12,10 +12,9 @@ import { arrowTypes, makeJob, temporaryDirectory, userErrorOf, writeArrow } from
 const byFold: SplitPlan = { kind: 'column', column: 'fold', train: 'train', valid: 'valid', test: 'test' };
 const folds = (n: number) => ({ values: Array.from({ length: n }, (_, i) => (i === n - 1 ? 'valid' : 'train')), type: arrowTypes.string() });
 
-function job(root: string, file: string, options: { columns?: ColumnPlan[]; transform?: TransformPlan; target?: Expr } = {}): Job {
-  const tasks: TaskPlan[] = options.target
-    ? [{ name: 'single', dataset: 'd', input: 'x', from: 'x', target: options.target, targetType: 'bool', head: { kind: 'binary', units: 1, classes: 'index' }, loss: 'bce', metrics: [], weight: 1 } as unknown as TaskPlan]
-    : [];
+function job(root: string, file: string, options: { columns?: ColumnPlan[]; transform?: TransformPlan; target?: Expr; regression?: boolean } = {}): Job {
+  const head: TaskPlan['head'] = { kind: options.regression ? 'regression' : 'binary', units: 1, classes: 'index' };
+  const tasks = options.target ? [{ name: 'single', target: options.target, targetType: options.regression ? ('float' as const) : ('bool' as const), head }] : [];
   return makeJob({
     root,
     files: [file],
@@ -26,7 +25,7 @@ function job(root: string, file: string, options: { columns?: ColumnPlan[]; tran
     split: byFold,
     features: [{ id: 'x.f', column: 'x', transform: options.transform ?? { kind: 'standardize' }, shape: [1] }],
     input: { features: ['x.f'], kind: 'vector', shape: [1] },
-    tasks: tasks.map(({ name, target, targetType, head }) => ({ name, target, targetType, head })),
+    tasks,
   });
 }
 
@@ -73,6 +72,20 @@ describe('loader: faulty files and values', () => {
     assert.equal(
       message,
       'column "x": the training split holds values as large as 1.00e+300 in magnitude, so its mean and standard deviation cannot be computed as finite numbers; feature x.f (standardize) needs values below about 1e150 (rescale the column, e.g. take its log, or drop the outlying rows)',
+    );
+  });
+
+  it('refuses a regression target too large to train, naming the column and its magnitude', async () => {
+    await writeArrow(at('scale.arrow'), { fold: folds(4), x: Float64Array.from([1, 2, 3, 4]), y: Float64Array.from([1e20, -3e20, 2e20, 1]) });
+    const columns: ColumnPlan[] = [
+      { name: 'fold', type: 'string' },
+      { name: 'x', type: 'float' },
+      { name: 'y', type: 'float' },
+    ];
+    const message = await userErrorOf(openJobData(job(tmp.dir, 'scale.arrow', { columns, target: { col: 'y' }, regression: true })));
+    assert.equal(
+      message,
+      'target of task single (column "y") reaches 3.00e+20 in magnitude in the training split; a regression target this large cannot be trained in float32 whatever the learning rate (its squared error overflows above ~1.8e19); standardise it first, e.g. divide it by 1e20 or take its log',
     );
   });
 
