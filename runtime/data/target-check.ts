@@ -48,7 +48,7 @@ export class TargetChecker {
   private readonly outcomes = new Set<CellValue>();
   private largest = 0;
   private readonly columns: string[];
-  private readonly values = new Map<string, Map<string, number>>();
+  private readonly values = new Map<string, Map<CellValue, number>>();
 
   constructor(private readonly task: TaskPlan) {
     this.columns = exprColumns(task.target);
@@ -66,7 +66,7 @@ export class TargetChecker {
       else if (this.outcomes.size < 2) this.outcomes.add(v);
       if (typeof v === 'number' && Math.abs(v) > this.largest) this.largest = Math.abs(v);
       for (const [counts, read] of readers) {
-        const key = describeValue(read(r));
+        const key = read(r); // described only if the rule fails: this runs for every training row
         if (counts.size < MAX_DISTINCT || counts.has(key)) counts.set(key, (counts.get(key) ?? 0) + 1);
       }
     }
@@ -93,16 +93,15 @@ export class TargetChecker {
 
   private describeColumns(): string {
     const parts: string[] = [];
-    const seen: string[] = [];
+    const candidates: string[] = [];
     for (const [column, counts] of this.values) {
       const sorted = [...counts].sort((a, b) => b[1] - a[1]);
-      seen.push(...sorted.map(([v]) => v));
-      const shown = sorted.slice(0, SHOWN).map(([v, n]) => `${v} (${n})`).join(', ');
+      for (const [v] of sorted) if (typeof v === 'string') candidates.push(v);
+      const shown = sorted.slice(0, SHOWN).map(([v, n]) => `${describeValue(v)} (${n})`).join(', ');
       const more = counts.size >= MAX_DISTINCT ? `, and more` : sorted.length > SHOWN ? `, and ${sorted.length - SHOWN} more` : '';
       parts.push(`column "${column}" holds ${shown}${more} in the training split`);
     }
     let text = parts.join('; ');
-    const candidates = seen.filter((v) => v.startsWith('"')).map((v) => JSON.parse(v) as string);
     for (const literal of stringLiterals(this.task.target)) {
       if (candidates.includes(literal)) continue;
       const [best] = suggest(literal, candidates, 1);
