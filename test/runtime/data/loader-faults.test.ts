@@ -58,6 +58,14 @@ describe('loader: faulty files and values', () => {
     assert.equal(message, `${at('cut.arrow')} is truncated or corrupt (it starts like an Arrow IPC file but its footer or schema cannot be read)`);
   });
 
+  it('says a stream cut inside a record batch is truncated or corrupt', async () => {
+    await writeArrow(at('stream.arrow'), { fold: folds(4), x: Float64Array.from([1, 2, 3, 4]) }, 'stream');
+    const bytes = await fs.readFile(at('stream.arrow'));
+    await fs.writeFile(at('stream-cut.arrow'), bytes.subarray(0, bytes.length - 40));
+    const message = await userErrorOf(openJobData(job(tmp.dir, 'stream-cut.arrow')));
+    assert.equal(message, `${at('stream-cut.arrow')} is truncated or corrupt (a record batch cannot be read)`);
+  });
+
   it('names the column whose dictionary indices point past its dictionary', async () => {
     const dictionary = vectorFromArray(['train', 'valid'], new Utf8()) as Vector;
     const fold = makeVector(makeData({ type: new Dictionary(new Utf8(), new Int32()), length: 4, nullCount: 0, data: Int32Array.from([0, 0, 7, 1]), dictionary }));
