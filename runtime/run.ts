@@ -44,7 +44,7 @@ import type { ParetoEpoch } from './train/selection.js';
 import { buildModel } from './model/build.js';
 import { assertRunnable } from './model/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
-import { evaluate, type SplitScores } from './train/evaluate.js';
+import { evaluate, undefinedAucWarnings, type SplitScores } from './train/evaluate.js';
 import { train, TrainingStopped } from './train/train.js';
 
 export interface RunOptions {
@@ -318,6 +318,7 @@ export async function evalRun(runDir: string, split: SplitName = 'test', options
   try {
     await loadWeights(model, runDir);
     const scores = await evaluate(model, data, split);
+    for (const warning of undefinedAucWarnings(scores, split)) log(warning);
     for (const [task, values] of Object.entries(scores)) {
       log(`${split} ${task}: ${Object.entries(values).map(([k, v]) => `${k}=${v === null ? '-' : v.toPrecision(4)}`).join(' ')}`);
     }

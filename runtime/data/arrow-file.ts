@@ -4,6 +4,7 @@
  * (it needs the footer), whereas a FileHandle gives it random access and one record batch at a time.
  * IPC *stream* files are read incrementally either way.
  */
+import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
 import { UserError } from '../errors.js';
@@ -32,6 +33,15 @@ function openError(display: string, e: unknown): UserError {
   return new UserError(`${display} cannot be opened (${(e as Error).message})`);
 }
 
+function nonRegularKind(stat: Stats): string | null {
+  if (stat.isFile()) return null;
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
 /** An open Arrow file: its schema, known before any batch is read, and its record batches in order. */
 export interface ArrowFileReader {
   readonly schema: Schema;
@@ -48,8 +58,12 @@ export interface ArrowFileReader {
 export async function openArrowFile(absolutePath: string, display: string): Promise<ArrowFileReader> {
   let handle: fs.FileHandle;
   try {
+    // Checked before opening: opening a FIFO blocks until a writer comes, and a directory fails deep in the reader.
+    const kind = nonRegularKind(await fs.stat(absolutePath));
+    if (kind !== null) throw new UserError(`${display} is ${kind}, not an Arrow IPC file (a dataset's files must be regular files)`);
     handle = await fs.open(absolutePath, 'r');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw openError(display, e);
   }
   let closed = false;
@@ -67,11 +81,13 @@ export async function openArrowFile(absolutePath: string, display: string): Prom
     try {
       reader = await RecordBatchReader.from(handle);
       await reader.open({ autoDestroy: true });
-    } catch (e) {
-      throw new UserError(`${display} is not an Arrow IPC file (${(e as Error).message})`);
+    } catch {
+      // It starts with Arrow's magic bytes, so what fails is its footer or schema: the reader's own message
+      // ("Cannot read properties of null") would say nothing to the user.
+      throw new UserError(`${display} is truncated or corrupt (it starts like an Arrow IPC ${layout} but its ${layout === 'file' ? 'footer or schema' : 'schema'} cannot be read)`);
     }
     const schema = reader.schema;
-    if (!schema) throw new UserError(`${display} is not an Arrow IPC file (it has no schema)`);
+    if (!schema) throw new UserError(`${display} is truncated or corrupt (it starts like an Arrow IPC ${layout} but has no schema)`);
     const opened = reader;
     async function* batches(): AsyncGenerator<RecordBatch> {
       const iterator = opened[Symbol.asyncIterator]();
@@ -88,8 +104,8 @@ export async function openArrowFile(absolutePath: string, display: string): Prom
           let next: IteratorResult<RecordBatch>;
           try {
             next = await ahead;
-          } catch (e) {
-            throw new UserError(`${display} is truncated or corrupt (${(e as Error).message})`);
+          } catch {
+            throw new UserError(`${display} is truncated or corrupt (a record batch cannot be read)`);
           }
           if (next.done) break;
           ahead = readNext();

@@ -1,6 +1,6 @@
 /** Streaming a dataset's rows, record batch by record batch, across its files, with each row's split. */
 import * as path from 'node:path';
-import type { Data } from 'apache-arrow';
+import { DataType, type Data } from 'apache-arrow';
 import type { DatasetPlan, Job } from '../../job/job.js';
 import { UserError, isUserError } from '../errors.js';
 import { openArrowFile } from './arrow-file.js';
@@ -52,6 +52,21 @@ export async function datasetFileProblems(plan: DatasetPlan, files: readonly Dat
   return problems;
 }
 
+/** A dictionary index past the end of its dictionary: the file is corrupt (the reader would read it as undefined). */
+function checkDictionaryIndices(data: Data, column: string, display: string, fileRowStart: number): void {
+  if (!DataType.isDictionary(data.type) || !data.dictionary) return;
+  const size = data.dictionary.length;
+  const indices = data.values as ArrayLike<number | bigint>;
+  for (let i = 0; i < data.length; i++) {
+    const code = Number(indices[i]!);
+    if ((code < 0 || code >= size) && data.getValid(i)) {
+      throw new UserError(
+        `${display} is corrupt: column "${column}" has dictionary index ${code} at row ${fileRowStart + i} (0-based), but its dictionary holds ${size} ${size === 1 ? 'value' : 'values'} (indices 0 to ${size - 1})`,
+      );
+    }
+  }
+}
+
 /** Every record batch of the dataset, in file order. Stops reading (and closes the file) when the consumer stops. */
 export async function* readDataset(plan: DatasetPlan, files: readonly DatasetFile[]): AsyncGenerator<DatasetChunk> {
   let rowStart = 0;
@@ -64,10 +79,16 @@ export async function* readDataset(plan: DatasetPlan, files: readonly DatasetFil
       const length = batch.numRows;
       if (length === 0) continue;
       const children = batch.data.children;
+      const checked = new Set<string>();
       const column = (name: string): Data => {
         const index = columnIndex.get(name);
         if (index === undefined) throw new UserError(`${file.display} has no column "${name}"`);
-        return children[index]!;
+        const data = children[index]!;
+        if (!checked.has(name)) {
+          checked.add(name);
+          checkDictionaryIndices(data, name, file.display, fileRowStart);
+        }
+        return data;
       };
       const split = new Uint8Array(length);
       if (plan.split.kind === 'ratio') assignByRatio(plan.split, rowStart, split);

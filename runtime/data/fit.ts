@@ -5,12 +5,14 @@
  */
 import type { DatasetPlan, FeaturePlan, Job, TaskPlan, TransformPlan } from '../../job/job.js';
 import type { FittedFeatures, SplitName } from './api.js';
+import { UserError } from '../errors.js';
 import type { Data } from 'apache-arrow';
 import { categoricalView, cellReader, isPresent, listView, numericView, type CellValue } from './columns.js';
 import { readDataset, type DatasetChunk, type DatasetFile } from './dataset-reader.js';
 import { compileExpr } from './expr.js';
 import { featureKind, imageLength, isListColumn, numericFeatureLength } from './feature-kinds.js';
 import { listLengthError, nonFiniteFeatureError, targetError } from './row-errors.js';
+import { checksTarget, TargetChecker } from './target-check.js';
 import { taskOfWidth } from './width.js';
 import { SPLIT_NAMES, splitId } from './split.js';
 import { addCodeCounts, learnedTokenVocabulary, sortedClassNames, splitWords, topValues } from './vocab.js';
@@ -21,7 +23,7 @@ type FittedFeature = FittedFeatures['features'][string];
 
 interface Fitter {
   observe(chunk: DatasetChunk): void;
-  /** Stores what was learned. */
+  /** Stores what was learned (or throws a UserError for what cannot be learned from). */
   finish(fitted: FittedFeatures): void;
 }
 
@@ -116,10 +118,21 @@ class NumericFitter implements Fitter {
     // Population statistics; with no training values, the identity transform.
     if (this.feature.transform.kind === 'standardize') {
       result = m.count > 0 ? { mean: m.mean, std: Math.sqrt(m.m2 / m.count) } : { mean: 0, std: 1 };
+      if (!Number.isFinite(result.mean) || !Number.isFinite(result.std)) throw this.overflow('its mean and standard deviation');
     } else if (this.feature.transform.kind === 'normalize') {
       result = m.count > 0 ? { min: m.min, max: m.max } : { min: 0, max: 1 };
+      if (!Number.isFinite(m.max - m.min)) throw this.overflow('its range (max - min)');
     }
     fitted.features[this.feature.id] = result;
+  }
+
+  /** Statistics that overflow would zero the feature in every row (x / Infinity); refused, naming the magnitude. */
+  private overflow(what: string): UserError {
+    const { column, id, transform } = this.feature;
+    const magnitude = Math.max(Math.abs(this.moments.min), Math.abs(this.moments.max));
+    return new UserError(
+      `column "${column}": the training split holds values as large as ${magnitude.toPrecision(3)} in magnitude, so ${what} cannot be computed as finite numbers; feature ${id} (${transform.kind}) needs values below about 1e150 (rescale the column, e.g. take its log, or drop the outlying rows)`,
+    );
   }
 }
 
@@ -307,6 +320,7 @@ export async function fitJob(job: Job, files: ReadonlyMap<string, readonly Datas
     const fitters: Fitter[] = [
       ...job.features.filter((f) => f.dataset === plan.name).map((f) => featureFitter(f, plan)),
       ...job.tasks.filter((t) => t.dataset === plan.name && learnsClasses(t)).map((t) => new ClassFitter(t)),
+      ...job.tasks.filter((t) => t.dataset === plan.name && checksTarget(t)).map((t) => new TargetChecker(t)),
     ];
     const rows: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
     for await (const chunk of readDataset(plan, files.get(plan.name) ?? [])) {

@@ -33,6 +33,12 @@ export async function loadWeights(model: MtlModel, directory: string): Promise<v
     throw new UserError(`${join(directory, MANIFEST_FILE)} is not a weights manifest written by mtl (one group, one file)`);
   }
   const bytes = await readRunFile(directory, group.paths[0]!);
+  // tfjs decodes past the end of a short buffer and fails with an assertion deep inside; the sizes are checked first.
+  const expectedBytes = manifestBytes(group.weights, join(directory, MANIFEST_FILE));
+  if (bytes.byteLength !== expectedBytes) {
+    const state = bytes.byteLength < expectedBytes ? 'truncated' : 'longer than its manifest says';
+    throw new UserError(`${join(directory, group.paths[0]!)} is ${state}: it holds ${bytes.byteLength} bytes, but ${MANIFEST_FILE} describes ${expectedBytes}`);
+  }
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const named = tf.io.decodeWeights(buffer, group.weights);
   try {
@@ -53,6 +59,21 @@ export async function loadWeights(model: MtlModel, directory: string): Promise<v
   } finally {
     Object.values(named).forEach((t) => t.dispose());
   }
+}
+
+const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
+
+/** The byte length of the weights a manifest group describes; a UserError for an entry mtl does not write. */
+function manifestBytes(weights: readonly tf.io.WeightsManifestEntry[], manifest: string): number {
+  let total = 0;
+  for (const entry of weights) {
+    const size = DTYPE_BYTES[entry.dtype];
+    if (size === undefined || entry.quantization || !Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new UserError(`${manifest}: weight ${String(entry.name)} has a dtype, shape or quantization mtl does not write`);
+    }
+    total += size * entry.shape.reduce((a, b) => a * b, 1);
+  }
+  return total;
 }
 
 async function readRunFile(directory: string, name: string): Promise<Buffer>;

@@ -39,6 +39,20 @@ export async function evaluate(model: MtlModel, data: JobData, split: SplitName,
   return scores;
 }
 
+/**
+ * Why a split's AUC is undefined ("-" in the reports), one line per task: its labelled rows hold one class only
+ * (a split too small to hold both), or it has none. A diverged model's NaN predictions end the run on their own.
+ */
+export function undefinedAucWarnings(scores: SplitScores, split: SplitName): string[] {
+  const warnings: string[] = [];
+  for (const [task, values] of Object.entries(scores)) {
+    if (!('auc' in values) || values.auc !== null) continue;
+    const why = values.loss === null ? 'has no labelled rows' : 'has labelled rows of one class only';
+    warnings.push(`warning: task ${task}'s AUC on the ${split} split is undefined ("-"): the split ${why}; give the ${split} split more rows`);
+  }
+  return warnings;
+}
+
 function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<string>, accumulators: Map<string, Accumulator>): void {
   const present = tasks.filter((t) => batch.labels[t] !== undefined);
   tf.tidy(() => {

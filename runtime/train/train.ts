@@ -28,7 +28,7 @@ import { assertRunnable } from '../model/support.js';
 import type { MtlModel, Param } from '../model/types.js';
 import { Random } from '../random.js';
 import { RestartingBatches } from './batches.js';
-import { evaluate, type SplitScores } from './evaluate.js';
+import { evaluate, undefinedAucWarnings, type SplitScores } from './evaluate.js';
 import { makeOptimizer } from './optimizer.js';
 import { makeProgress } from './progress.js';
 import { groupSampler } from './sampling.js';
@@ -114,6 +114,7 @@ export interface WeightsRecord {
 export async function train(job: Job, data: JobData, options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const warned = new Set<string>(); // each undefined-AUC warning once per run, not once per evaluation
   const { training } = job;
   // A model given by the caller skips buildModel's check: what the runtime cannot run fails before anything trains.
   assertRunnable(job);
@@ -303,6 +304,11 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         // Every stage's end is evaluated too: the next stage changes what trains, and the run's end needs a score.
         const evaluated = epoch % Math.max(1, training.evalEvery) === 0 || step >= stageEnd;
         const valid = evaluated ? await evaluate(model, data, 'valid') : null;
+        for (const warning of valid ? undefinedAucWarnings(valid, 'valid') : []) {
+          if (warned.has(warning)) continue;
+          warned.add(warning);
+          log(warning);
+        }
         const record: EpochRecord = {
           epoch,
           stage: stage.index + 1,

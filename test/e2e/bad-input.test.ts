@@ -3,6 +3,7 @@
  * directory that looks complete. (Each kind of bad data is covered in detail by test/runtime/data.)
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,7 +23,7 @@ describe('bad input through mtl run', () => {
 
   const runIn = (name: string, text: string) => {
     fs.writeFileSync(path.join(dir, `${name}.mtl`), text);
-    return mtl(['run', path.join(dir, `${name}.mtl`), '--out', path.join(dir, `${name}-run`), '--backend', 'cpu', '--no-progress']);
+    return mtl(['run', path.join(dir, `${name}.mtl`), '--out', path.join(dir, `${name}-run`), '--backend', 'cpu', '--no-progress'], { timeoutMs: 60_000 });
   };
 
   it('a file that is not Arrow', () => {
@@ -50,6 +51,17 @@ describe('bad input through mtl run', () => {
     assert.ok(looksLikeUserError(result.stderr), result.stderr);
     assert.match(result.stderr, /rows\.arrow/);
     assert.match(result.stderr, /\by\b/);
+  });
+
+  it('a directory or a named pipe among the files is refused before it is opened', () => {
+    fs.mkdirSync(path.join(dir, 'shard.arrow'));
+    execFileSync('mkfifo', [path.join(dir, 'pipe.arrow')]);
+    for (const [name, what] of [['shard', 'a directory'], ['pipe', 'a named pipe \\(FIFO\\)']] as const) {
+      const run = runIn(name, program(`${name}.arrow`));
+      assert.equal(run.status, 1, run.stderr);
+      assert.ok(looksLikeUserError(run.stderr), run.stderr);
+      assert.match(run.stderr, new RegExp(`${name}\\.arrow is ${what}, not an Arrow IPC file`));
+    }
   });
 
   it('a usage error exits 2', () => {

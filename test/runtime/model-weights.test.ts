@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -32,6 +32,22 @@ describe('saved weights', () => {
     const other = buildModel(job(5), (w) => w as number, 1);
     await assert.rejects(loadWeights(other, directory), (e: unknown) => e instanceof UserError && /trunk\/0\/kernel has shape \[3, 4\], the model needs \[3, 5\]/.test(e.message));
     [saved, loaded, other].forEach((m) => m.dispose());
+    rmSync(directory, { recursive: true });
+  });
+
+  it('says a truncated weights.bin is truncated, before tfjs reads past its end', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mtl-weights-'));
+    const saved = buildModel(job(4), (w) => w as number, 1);
+    await saveWeights(saved, directory);
+    const file = join(directory, 'weights.bin');
+    const size = readFileSync(file).byteLength;
+    truncateSync(file, 10);
+    await assert.rejects(loadWeights(saved, directory), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.equal(e.message, `${file} is truncated: it holds 10 bytes, but weights.json describes ${size}`);
+      return true;
+    });
+    saved.dispose();
     rmSync(directory, { recursive: true });
   });
 });

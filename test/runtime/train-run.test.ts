@@ -8,6 +8,7 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import type { Job } from '../../job/job.js';
 import { UserError } from '../../runtime/errors.js';
 import { evalRun, runJob } from '../../runtime/run.js';
+import { assignByRatio, splitId } from '../../runtime/data/split.js';
 import { uniformStream } from './helpers/fakeData.js';
 import { denseModule, task, trainingPlan, resolveRefs } from './helpers/jobs.js';
 
@@ -101,6 +102,21 @@ describe('runJob and evalRun', () => {
     }
     const test = await evalRun(out, undefined, quiet);
     assert.equal(typeof test['clicked']!['auc'], 'number');
+  });
+
+  it('warns once when the valid split holds one class of a binary task', async () => {
+    // The valid rows' labels are all 0 (the split is recomputed here as the loader assigns it).
+    const split = new Uint8Array(600);
+    assignByRatio({ kind: 'ratio', train: 0.7, valid: 0.15, test: 0.15, seed: 5 }, 0, split);
+    const dir = mkdtempSync(join(tmpdir(), 'mtl-run-'));
+    const x1 = Float32Array.from({ length: 600 }, (_, i) => i % 7);
+    const clicked = Float32Array.from(split, (s, i) => (s === splitId('valid') ? 0 : i % 2));
+    writeFileSync(join(dir, 'd.arrow'), tableToIPC(tableFromArrays({ x1, x2: x1.slice(), clicked, price: x1.slice() }), 'file'));
+    const lines: string[] = [];
+    await runJob(runnableJob(dir), { backend: 'cpu', out: join(dir, 'run'), log: (line) => lines.push(line) });
+    const warnings = lines.filter((l) => l.startsWith('warning:'));
+    assert.deepEqual(warnings, ['warning: task clicked\'s AUC on the valid split is undefined ("-"): the split has labelled rows of one class only; give the valid split more rows']);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a failed run leaves nothing that looks complete', async () => {

@@ -16,7 +16,7 @@ function idJob(root: string, files: string[], split: SplitPlan, shuffleBuffer = 
     split,
     features: [{ id: 'id.raw', column: 'id', transform: { kind: 'raw' }, shape: [1] }],
     input: { features: ['id.raw'], kind: 'vector', shape: [1] },
-    tasks: [{ name: 't', target: { op: '>=', args: [{ col: 'id' }, { lit: 5000 }] }, targetType: 'bool', head: { kind: 'binary', units: 1, classes: 'index' } }],
+    tasks: [{ name: 't', target: { op: '>=', args: [{ col: 'id' }, { lit: 2 }] }, targetType: 'bool', head: { kind: 'binary', units: 1, classes: 'index' } }],
     shuffleBuffer,
   });
 }
