@@ -7,7 +7,7 @@
 import type { Args, Plans, PlannedCategory } from '../../stdlib/index.js';
 import type { Value, ValueOf } from './values.js';
 import { recordOf } from '../util/record-of.js';
-import { compareText } from '../util/compare.js';
+import { compareText } from '../../shared/compare.js';
 
 export class UnreadableArgument extends Error {}
 

@@ -8,7 +8,7 @@ import { qualifiedName } from '../syntax/ast.js';
 import { parseText } from '../syntax/parse.js';
 import type { Span } from '../diagnostics/diagnostic.js';
 import { Codes } from '../diagnostics/codes.js';
-import { didYouMean } from '../diagnostics/did-you-mean.js';
+import { didYouMean } from '../../shared/did-you-mean.js';
 import { type Type, type Category, describeType } from '../../stdlib/types.js';
 import { type Param, type Signature, constructorsOf, findConstructor, declarationFields, assignedCategory } from '../../stdlib/index.js';
 import { walkValue } from './walk.js';

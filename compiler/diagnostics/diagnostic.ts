@@ -3,7 +3,7 @@
  * secondary labelled spans, and help. Rendering (code frame or JSON) lives in separate modules.
  * Messages are lowercase without final punctuation; the headline says what is wrong, `help` says how to fix it.
  */
-import { compareText } from '../util/compare.js';
+import { compareText } from '../../shared/compare.js';
 
 /** `info` says something worth knowing about a correct program (what it costs); it is neither an error nor a warning. */
 export type Severity = 'error' | 'warning' | 'info';

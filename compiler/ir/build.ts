@@ -16,7 +16,7 @@ import { heads, isOf, kindAfterLayer, type ExpandedLayer, type ShareModules } fr
 import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType } from '../../job/job.js';
 import { layerKey, newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
 import { trainingPlan } from './training.js';
-import { compareText } from '../util/compare.js';
+import { compareText } from '../../shared/compare.js';
 
 /** What building needs at hand: the graph so far, and the layer node made for each parameters-and-input pair. */
 interface Builder {

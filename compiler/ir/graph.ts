@@ -10,7 +10,7 @@ import type { Span } from '../diagnostics/diagnostic.js';
 import type {
   ColumnPlan, SplitPlan, TransformPlan, Width, LayerPlan, SharingPlan, HeadPlan, LossKind, MetricKind, Expr, ColumnType, TrainingPlan,
 } from '../../job/job.js';
-import { compareText } from '../util/compare.js';
+import { compareText } from '../../shared/compare.js';
 import type { ValueKind } from '../../stdlib/index.js';
 
 export type { ValueKind };

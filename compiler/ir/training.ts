@@ -5,7 +5,7 @@
 import type { TrainingPlan, StagePlan, SelectionPlan } from '../../job/job.js';
 import { taskMetrics, type CheckedProgram } from '../check/model.js';
 import { UnreadableArgument, argsOf, fieldsOf } from '../check/args.js';
-import { compareText } from '../util/compare.js';
+import { compareText } from '../../shared/compare.js';
 import { CONFLICTS_EVERY_PER_TASK, EPOCHS_WITHOUT_LENGTH, isOf } from '../../stdlib/index.js';
 
 export function trainingPlan(program: CheckedProgram, liveTasks: string[]): TrainingPlan {

@@ -12,7 +12,7 @@ import {
   type BatchGroupPlan, type TrainingPlan, type SourceRef,
 } from '../../job/job.js';
 import { liveSharing } from '../../stdlib/index.js';
-import { compareText } from '../util/compare.js';
+import { compareText } from '../../shared/compare.js';
 
 type LayerNode = Extract<IrNode, { kind: 'layer' }>;
 

@@ -1,7 +1,7 @@
 /** The IR as Graphviz DOT: one shape and colour per node kind, shapes on layers, tasks on heads. */
 import { type IrGraph, type IrNode } from '../ir/graph.js';
 import type { Width } from '../../job/job.js';
-import { compareText } from '../util/compare.js';
+import { compareText } from '../../shared/compare.js';
 
 const STYLE: Record<IrNode['kind'], string> = {
   dataset: 'shape=cylinder, style=filled, fillcolor="#dbeafe"',

@@ -5,7 +5,7 @@
  * columns do have and the closest to each string in the target. A regression target near 1e20 would only diverge.
  */
 import type { Expr, TaskPlan } from '../../job/job.js';
-import { suggest } from '../../compiler/diagnostics/did-you-mean.js';
+import { suggest } from '../../shared/did-you-mean.js';
 import { UserError } from '../errors.js';
 import { cellReader, type CellValue } from './columns.js';
 import type { DatasetChunk } from './dataset-reader.js';

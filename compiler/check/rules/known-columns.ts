@@ -1,6 +1,6 @@
 /** Every column a program reads (transforms, targets, split columns) is declared in its dataset's `columns`. */
 import { Codes } from '../../diagnostics/codes.js';
-import { didYouMean } from '../../diagnostics/did-you-mean.js';
+import { didYouMean } from '../../../shared/did-you-mean.js';
 import type { Span } from '../../diagnostics/diagnostic.js';
 import type { Rule } from '../rule.js';
 import { taskDataset, type DatasetView } from '../model.js';

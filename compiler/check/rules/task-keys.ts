@@ -1,6 +1,6 @@
 /** Records keyed by task name (`explicit(probs: {...})`, `task_lr: {...}`) name only declared tasks, each once. */
 import { Codes } from '../../diagnostics/codes.js';
-import { didYouMean } from '../../diagnostics/did-you-mean.js';
+import { didYouMean } from '../../../shared/did-you-mean.js';
 import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
 import type { DiagnosticsContext } from '../context.js';

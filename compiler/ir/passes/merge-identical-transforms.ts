@@ -1,7 +1,7 @@
 import { nodesOfKind } from '../graph.js';
 import type { Pass } from '../pass.js';
 import { mergeNode, renameFeatureRefs } from './rename.js';
-import { compareText } from '../../util/compare.js';
+import { compareText } from '../../../shared/compare.js';
 
 /**
  * Merges transforms of the same column of the same dataset with the same settings (across feature sets) into one

@@ -1,4 +1,4 @@
-import { compareText } from '../util/compare.js';
+import { compareText } from './compare.js';
 
 /** Up to `max` candidates close to `input` by edit distance, closest first (graphql-js's suggestionList, Elm's cap). */
 export function suggest(input: string, candidates: Iterable<string>, max = 4): string[] {
