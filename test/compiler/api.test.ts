@@ -51,7 +51,7 @@ function survive(text: string, what: string): void {
   const host: Host = memoryHost({ [DATA_FILE]: '', 'lib.mtl': `${ROWS}\n`, [file]: text });
   try {
     const parsed = parse(text, { file });
-    assert.equal(parsed.value.type, 'Program');
+    assert.equal(parsed.value!.type, 'Program');
     assertWellFormed(parsed.diagnostics, file, text, what);
     const checked = check({ file, text, host });
     assert.ok(checked.value, what);
@@ -128,8 +128,8 @@ task t { features: f, target: age, head: regression }`;
 
   it('parse returns the AST and syntax diagnostics only, named after the file given (or <input>)', () => {
     const ok = parse(source);
-    assert.deepEqual([ok.value.declarations.map((d) => `${d.kind} ${d.name?.text}`), ok.diagnostics], [['dataset rows', 'features f', 'task t'], []]);
-    assert.equal(ok.value.file, '<input>');
+    assert.deepEqual([ok.value!.declarations.map((d) => `${d.kind} ${d.name?.text}`), ok.diagnostics], [['dataset rows', 'features f', 'task t'], []]);
+    assert.equal(ok.value!.file, '<input>');
     const broken = parse('task t { head binary }', { file: 'x.mtl' });
     assert.deepEqual(broken.diagnostics.map((d) => [d.code, d.primary.span.file, d.message]), [['MTL0002', 'x.mtl', "expected ':', found a name `binary`"]]);
   });
@@ -147,7 +147,8 @@ task t { features: f, target: age, head: regression }`;
   });
 
   it('parses a valid program one declaration at a time into the same AST as parsing it whole', () => {
-    for (const text of programs) {
+    // A BOM is dropped by `parse` before the grammar sees the text, so those programs are not the grammar's.
+    for (const text of programs.filter((t) => !t.startsWith('\uFEFF'))) {
       const whole = parseCst(text);
       assert.deepEqual([whole.lexErrors, whole.parseErrors], [[], []]);
       assert.deepEqual(parse(text, { file: 'p.mtl' }).value, new AstBuilder('p.mtl', text.length).program(whole.cst));
