@@ -11,18 +11,7 @@ import { parseCst } from '../../grammar/parser.js';
 import { AstBuilder } from '../../compiler/syntax/build-ast.js';
 import { DATA_FILE, ROWS, memoryHost } from './harness.js';
 import { fixtureFiles } from './fixture-runner.js';
-
-/** mulberry32: a small seeded PRNG (the same sequence on every run). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../fuzz/fuzz.js';
 
 const codes = new Set<string>(Object.values(Codes));
 const VOCABULARY = [
