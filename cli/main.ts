@@ -2,13 +2,14 @@
 /**
  * The `mtl` command line. Compiler commands (check, compile, graph, render, fmt, stdlib, init) never load TensorFlow.js;
  * runtime commands (run, train, eval, data import) load it on demand. Exit codes: 0 ok, 1 program or data errors,
- * 2 usage errors.
+ * 2 usage errors, 70 an internal error (a bug in mtl).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { compileProgram, type Compilation, type CompileOptions } from '../compiler/compile.js';
+import { internalError } from '../compiler/diagnostics/diagnostic.js';
 import { passNames } from '../compiler/ir/pipeline.js';
 import { toJson } from '../compiler/ir/graph.js';
 import { toDot } from '../compiler/render/to-dot.js';
@@ -17,7 +18,7 @@ import { stdlibListing, stdlibJson } from '../compiler/render/stdlib-listing.js'
 import { starterProgram } from './init-template.js';
 import { format } from '../compiler/format/format.js';
 import { SourceFile } from '../compiler/diagnostics/source.js';
-import { reportDiagnostics, renderTimings, fail, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
+import { reportDiagnostics, renderTimings, fail, failInternal, exitQuietlyOnClosedPipe, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
 import { readJobFile } from './job-file.js';
 import { onRepresentation } from '../job/job.js';
 import { deriveFromCompilation, type DerivedJob } from '../compiler/derive/derive.js';
@@ -49,6 +50,7 @@ const formatOption = () => new Option('--format <format>', 'diagnostics as text 
 function compileOrExit(file: string, format: Format, options: CompileOptions = {}, until: 'check' | 'job' = 'job'): Compilation {
   if (!fs.existsSync(file)) fail(`cannot read ${file}: no such file`, EXIT_PROGRAM_ERROR);
   const c = compileProgram({ file }, options, until);
+  if (c.internalError) failInternal(c.internalError, file);
   if (options.timePhases) process.stderr.write(renderTimings(c.timings));
   const code = reportDiagnostics(c.diagnostics, c.loaded.sources, format);
   if (code !== EXIT_OK) process.exit(code);
@@ -364,13 +366,14 @@ data.command('import')
   });
 
 async function main(): Promise<void> {
+  exitQuietlyOnClosedPipe();
   try {
     await program.parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
     const { isUserError } = await import('../runtime/errors.js');
     if (isUserError(error)) fail(error.message, error.exitCode);
-    throw error;
+    failInternal(internalError(error));
   }
 }
 

@@ -10,7 +10,7 @@ import { optimize } from './ir/pipeline.js';
 import type { IrGraph } from './ir/graph.js';
 import { lowerToJob } from './lower/to-job.js';
 import type { Job } from '../job/job.js';
-import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.js';
+import { hasErrors, internalError, type Diagnostic, type InternalError } from './diagnostics/diagnostic.js';
 import { performance } from 'node:perf_hooks';
 
 export interface SourceInput {
@@ -47,11 +47,23 @@ export interface Compilation {
   diagnostics: Diagnostic[];
   /** In the order they ran; empty unless `timePhases` was asked for. */
   timings: PhaseTime[];
+  /** The compiler failed on this input: a bug in mtl (see `Result.internalError`). */
+  internalError?: InternalError;
 }
 
+/** Never throws: an exception from a phase is returned as `internalError`, with what was made before it. */
 export function compileProgram(input: SourceInput, options: CompileOptions = {}, until: 'check' | 'job' = 'job'): Compilation {
+  const partial: Compilation = { loaded: { entry: input.file, files: [], sources: new Map() }, checked: null, graph: null, dumped: null, job: null, diagnostics: [], timings: [] };
+  try {
+    return runPhases(input, options, until, partial);
+  } catch (error) {
+    return { ...partial, job: null, internalError: internalError(error) };
+  }
+}
+
+function runPhases(input: SourceInput, options: CompileOptions, until: 'check' | 'job', partial: Compilation): Compilation {
   const host = input.host ?? nodeHost();
-  const timings: PhaseTime[] = [];
+  const timings = partial.timings;
   const timed = <T>(phase: string, run: () => T): T => {
     if (!options.timePhases) return run();
     const start = performance.now();
@@ -60,6 +72,8 @@ export function compileProgram(input: SourceInput, options: CompileOptions = {},
     return value;
   };
   const loaded = timed('parse', () => loadProgram(input.file, host, input.text));
+  partial.loaded = loaded.value;
+  partial.diagnostics = loaded.diagnostics;
   const checked = timed('check', () => checkLoaded(loaded.value, host, loaded.diagnostics, options));
   const result: Compilation = { loaded: loaded.value, checked: checked.value, graph: null, dumped: null, job: null, diagnostics: checked.diagnostics, timings };
   if (until === 'check' || hasErrors(checked.diagnostics)) return result;

@@ -7,22 +7,26 @@ import { compileProgram, type SourceInput, type CompileOptions } from './compile
 import type { Program } from './syntax/ast.js';
 import type { CheckedProgram } from './check/model.js';
 import type { Job } from '../job/job.js';
-import type { Result } from './diagnostics/diagnostic.js';
+import { internalError, type Result } from './diagnostics/diagnostic.js';
 import { deriveFromCompilation, type DerivedJob } from './derive/derive.js';
 import type { VariantSpec } from './derive/variants.js';
 
-export function parse(text: string, options: { file?: string } = {}): Result<Program> {
-  return parseText(text, options.file ?? '<input>');
+export function parse(text: string, options: { file?: string } = {}): Result<Program | null> {
+  try {
+    return parseText(text, options.file ?? '<input>');
+  } catch (error) {
+    return { value: null, diagnostics: [], internalError: internalError(error) };
+  }
 }
 
 export function check(input: SourceInput | string, options: CompileOptions = {}): Result<CheckedProgram | null> {
   const c = compileProgram(typeof input === 'string' ? { file: input } : input, options, 'check');
-  return { value: c.checked, diagnostics: c.diagnostics };
+  return { value: c.checked, diagnostics: c.diagnostics, ...(c.internalError ? { internalError: c.internalError } : {}) };
 }
 
 export function compile(input: SourceInput | string, options: CompileOptions = {}): Result<Job | null> {
   const c = compileProgram(typeof input === 'string' ? { file: input } : input, options, 'job');
-  return { value: c.job, diagnostics: c.diagnostics };
+  return { value: c.job, diagnostics: c.diagnostics, ...(c.internalError ? { internalError: c.internalError } : {}) };
 }
 
 /**
@@ -42,7 +46,7 @@ export type { Program } from './syntax/ast.js';
 export type { CheckedProgram } from './check/model.js';
 export type { Job } from '../job/job.js';
 export * from '../job/job.js';
-export type { Diagnostic, Span, Severity, Label, Result } from './diagnostics/diagnostic.js';
+export type { Diagnostic, Span, Severity, Label, Result, InternalError } from './diagnostics/diagnostic.js';
 export { deriveJobs, deriveFromCompilation, type DerivedJob, type DeriveInput } from './derive/derive.js';
 export { parseAblation, DEFAULT_FRACTIONS, type VariantSpec, type VariantKind } from './derive/variants.js';
 export { hasErrors } from './diagnostics/diagnostic.js';

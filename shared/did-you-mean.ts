@@ -2,6 +2,8 @@ import { compareText } from './compare.js';
 
 /** Up to `max` candidates close to `input` by edit distance, closest first (graphql-js's suggestionList, Elm's cap). */
 export function suggest(input: string, candidates: Iterable<string>, max = 4): string[] {
+  // Recovery can leave a name null (`p(.s)`): there is nothing to suggest for it.
+  if (typeof input !== 'string') return [];
   const threshold = Math.max(1, Math.floor(input.length * 0.4));
   const scored: [string, number][] = [];
   const lower = input.toLowerCase();

@@ -88,7 +88,7 @@ export const sharing = {
   mmoe: {
     doc: 'multi-gate mixture of experts: shared experts, one softmax gate per task (Ma et al. 2018)', runs: true, backbone: 'expert',
     layout: { kind: 'mixture', experts: (a) => a.number('experts') },
-    params: [p('expert', backbone, 'the expert network'), p('experts', int, 'number of experts', '4', atLeastOne), tasks('the tasks')],
+    params: [p('expert', backbone, 'the expert network'), p('experts', int, 'number of experts', '4', { min: 1, max: 256, help: 'number of experts: an integer between 1 and 256 (each is a copy of the expert network)' }), tasks('the tasks')],
     mixesRows: false, perTaskRepresentation: 'mixes the experts by a gate of each task', plan: (_a, m) => ({ kind: 'mmoe', experts: m.experts, gates: m.gates }),
     live: (plan, { modules, tasks }) => {
       const gates: Record<string, string> = {};

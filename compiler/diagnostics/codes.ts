@@ -20,6 +20,9 @@ export const Codes = {
   ImportNotFound: 'MTL0003',
   ImportCycle: 'MTL0004',
   TooManyErrors: 'MTL0005',
+  NestingTooDeep: 'MTL0006',
+  NumberTooLarge: 'MTL0007',
+  NotProgramText: 'MTL0008',
 
   UnknownName: 'MTL0101',
   DuplicateName: 'MTL0102',

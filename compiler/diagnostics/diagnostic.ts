@@ -67,4 +67,17 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
 export interface Result<T> {
   value: T;
   diagnostics: Diagnostic[];
+  /** Set when the compiler itself failed (a bug in mtl, not in the program); `value` is then null or partial. */
+  internalError?: InternalError;
+}
+
+/** An exception the compiler did not expect, caught at the API's edge so no input makes it throw. */
+export interface InternalError {
+  message: string;
+  stack: string;
+}
+
+export function internalError(error: unknown): InternalError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { message: `${e.name}: ${e.message}`, stack: e.stack ?? e.message };
 }

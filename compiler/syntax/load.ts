@@ -49,6 +49,11 @@ export function loadProgram(entry: string, host: Host, entryText?: string): { va
         diagnostics.push(diagnostic({ code: Codes.ImportNotFound, message: `cannot read imported file \`${imp.path}\``, span: imp.pathSpan, label: `looked for ${target}`, help: 'import paths are relative to the file that imports them' }));
         continue;
       }
+      const notText = notProgramText(importedText);
+      if (notText) {
+        diagnostics.push(diagnostic({ code: Codes.NotProgramText, message: `imported file \`${imp.path}\` is not program text: ${notText}`, span: imp.pathSpan, label: 'not parsed', help: 'import `.mtl` files; data files are named in a dataset\'s `files`' }));
+        continue;
+      }
       visit(target, importedText, [...chain, file]);
     }
     state.set(file, 'done');
@@ -60,8 +65,24 @@ export function loadProgram(entry: string, host: Host, entryText?: string): { va
     diagnostics.push(diagnostic({ code: Codes.ImportNotFound, message: `cannot read \`${entry}\``, span: { file: entry, start: 0, end: 0 }, help: 'check the path' }));
     return { value: { entry, files, sources }, diagnostics };
   }
+  const notText = notProgramText(text);
+  if (notText) {
+    diagnostics.push(diagnostic({ code: Codes.NotProgramText, message: `\`${entry}\` is not program text: ${notText}`, span: { file: entry, start: 0, end: 0 }, help: 'give `mtl` a `.mtl` program; data files are named in a dataset\'s `files`' }));
+    return { value: { entry, files, sources }, diagnostics };
+  }
   visit(entry, text, []);
   return { value: { entry, files, sources }, diagnostics };
+}
+
+/** Larger files are refused unparsed: no program is near this size, and a data file read by mistake often is. */
+export const MAX_PROGRAM_CHARS = 4 * 1024 * 1024;
+
+/** Why a file's text is not a program (binary data, too large), or null. Its content is never quoted. */
+function notProgramText(text: string): string | null {
+  if (text.length > MAX_PROGRAM_CHARS) return `it is larger than ${MAX_PROGRAM_CHARS / 1024 / 1024} MB`;
+  if (text.includes('\0')) return 'it holds NUL bytes (binary data)';
+  if (text.includes('\uFFFD')) return 'it is not valid UTF-8 (binary data?)';
+  return null;
 }
 
 /** The file an import names: relative to the importing file, unless absolute. */
@@ -73,10 +94,19 @@ export function importTarget(importer: string, imported: string): string {
 export function nodeHost(): Host {
   return {
     readFile(file) {
+      // Only regular files, and no more than one character past the limit: a FIFO would block, `/dev/zero` never ends.
+      let fd: number | null = null;
       try {
-        return fs.readFileSync(file, 'utf8');
+        fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        const stat = fs.fstatSync(fd);
+        if (!stat.isFile()) return null;
+        const buffer = Buffer.alloc(Math.min(stat.size, MAX_PROGRAM_CHARS * 4) + 4);
+        const size = fs.readSync(fd, buffer, 0, buffer.length, 0);
+        return buffer.toString('utf8', 0, size);
       } catch {
         return null;
+      } finally {
+        if (fd !== null) fs.closeSync(fd);
       }
     },
     glob(pattern, cwd) {

@@ -8,7 +8,7 @@
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { lex, parseCst, parseItems } from '../../grammar/parser.js';
-import { Identifier, binaryOperators } from '../../grammar/tokens.js';
+import { Identifier, binaryOperators, LParen, LBracket, LBrace, RParen, RBracket, RBrace, Minus, Not, NumberLiteral, Slash, Star } from '../../grammar/tokens.js';
 import { AstBuilder } from './build-ast.js';
 import type { Declaration, Import, Program } from './ast.js';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -22,8 +22,68 @@ interface SyntaxError {
   diagnostic: Diagnostic;
 }
 
-export function parseText(text: string, file: string): { value: Program; diagnostics: Diagnostic[] } {
-  const lexed = lex(text);
+/** Brackets and prefix operators nested deeper than this are refused before parsing: the parser recurses on them. */
+export const MAX_NESTING = 64;
+
+export function parseText(source: string, file: string): { value: Program; diagnostics: Diagnostic[] } {
+  // A UTF-8 BOM is an editor's mark, not program text; a space keeps every offset where it was.
+  let text = source.charCodeAt(0) === 0xfeff ? ` ${source.slice(1)}` : source;
+  let lexed = lex(text);
+  const early: Diagnostic[] = [];
+  const unclosed = unclosedComment(lexed.tokens, file);
+  if (unclosed) {
+    // The rest of the file is the comment: parse what comes before it.
+    early.push(unclosed);
+    text = text.slice(0, unclosed.primary.span.start).padEnd(text.length, ' ');
+    lexed = lex(text);
+  }
+  const tooDeep = nestingTooDeep(lexed.tokens, file);
+  if (tooDeep) return { value: { type: 'Program', file, imports: [], declarations: [], span: { file, start: 0, end: text.length } }, diagnostics: [...early, tooDeep] };
+  early.push(...hugeNumbers(lexed.tokens, file));
+  const parsed = parseLexed(text, file, lexed);
+  return early.length ? { value: parsed.value, diagnostics: [...early, ...parsed.diagnostics] } : parsed;
+}
+
+/** `/*` with no `*\/` after it: the lexer read it as a slash and a star, since a closed comment is one token. */
+function unclosedComment(tokens: readonly IToken[], file: string): Diagnostic | null {
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const a = tokens[i]!;
+    const b = tokens[i + 1]!;
+    if (a.tokenType === Slash && b.tokenType === Star && b.startOffset === a.startOffset + 1) {
+      return diagnostic({ code: Codes.LexError, message: 'unclosed block comment', span: { file, start: a.startOffset, end: a.startOffset + 2 }, label: 'this comment never ends', help: 'end it with `*/`' });
+    }
+  }
+  return null;
+}
+
+/** The first bracket or prefix operator past MAX_NESTING levels, found by counting tokens (no recursion). */
+function nestingTooDeep(tokens: readonly IToken[], file: string): Diagnostic | null {
+  let depth = 0;
+  let prefixes = 0;
+  for (const t of tokens) {
+    if (t.tokenType === LParen || t.tokenType === LBracket || t.tokenType === LBrace) depth++;
+    else if (t.tokenType === RParen || t.tokenType === RBracket || t.tokenType === RBrace) depth = Math.max(0, depth - 1);
+    prefixes = t.tokenType === Minus || t.tokenType === Not ? prefixes + 1 : 0;
+    if (depth > MAX_NESTING || prefixes > MAX_NESTING) {
+      const what = depth > MAX_NESTING ? 'brackets' : 'prefix operators';
+      return diagnostic({
+        code: Codes.NestingTooDeep, message: `${what} nested more than ${MAX_NESTING} levels deep`, span: { file, start: t.startOffset, end: t.startOffset + t.image.length },
+        label: `level ${MAX_NESTING + 1}`, help: `a program needs far fewer; the compiler reads at most ${MAX_NESTING} levels, so it stopped here without parsing the file`,
+      });
+    }
+  }
+  return null;
+}
+
+/** Numbers a double cannot hold (`1e309`) would become Infinity, which a job (JSON) cannot carry. */
+function hugeNumbers(tokens: readonly IToken[], file: string): Diagnostic[] {
+  return tokens.filter((t) => t.tokenType === NumberLiteral && !Number.isFinite(Number(t.image))).map((t) => diagnostic({
+    code: Codes.NumberTooLarge, message: `the number \`${t.image}\` is too large to represent`, span: { file, start: t.startOffset, end: t.startOffset + t.image.length },
+    label: 'infinite as a double', help: 'numbers must be below about 1.8e308',
+  }));
+}
+
+function parseLexed(text: string, file: string, lexed: ReturnType<typeof lex>): { value: Program; diagnostics: Diagnostic[] } {
   const builder = new AstBuilder(file, text.length);
   // A program without syntax errors is parsed one declaration at a time (see parseItems); any error, and the whole
   // text is parsed again at once, so recovery and its messages do not depend on where an item was cut.
@@ -54,6 +114,14 @@ export function parseText(text: string, file: string): { value: Program; diagnos
   for (const e of lexErrors) {
     const found = text.slice(e.offset, e.offset + Math.max(1, e.length));
     const owner = itemAt(e.offset);
+    if (found.startsWith('"')) {
+      // The string pattern stops at a line end: a lone quote is a string that never closes.
+      errors.push({
+        start: e.offset, owner: owner && e.offset < owner.span.end ? owner : null,
+        diagnostic: diagnostic({ code: Codes.LexError, message: 'unterminated string', span: { file, start: e.offset, end: e.offset + 1 }, label: 'this string is not closed on its line', help: 'end it with `"` before the line ends' }),
+      });
+      continue;
+    }
     errors.push({
       start: e.offset,
       owner: owner && e.offset < owner.span.end ? owner : null,

@@ -11,18 +11,7 @@ import { parseCst } from '../../grammar/parser.js';
 import { AstBuilder } from '../../compiler/syntax/build-ast.js';
 import { DATA_FILE, ROWS, memoryHost } from './harness.js';
 import { fixtureFiles } from './fixture-runner.js';
-
-/** mulberry32: a small seeded PRNG (the same sequence on every run). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../fuzz/fuzz.js';
 
 const codes = new Set<string>(Object.values(Codes));
 const VOCABULARY = [
@@ -51,7 +40,7 @@ function survive(text: string, what: string): void {
   const host: Host = memoryHost({ [DATA_FILE]: '', 'lib.mtl': `${ROWS}\n`, [file]: text });
   try {
     const parsed = parse(text, { file });
-    assert.equal(parsed.value.type, 'Program');
+    assert.equal(parsed.value!.type, 'Program');
     assertWellFormed(parsed.diagnostics, file, text, what);
     const checked = check({ file, text, host });
     assert.ok(checked.value, what);
@@ -128,8 +117,8 @@ task t { features: f, target: age, head: regression }`;
 
   it('parse returns the AST and syntax diagnostics only, named after the file given (or <input>)', () => {
     const ok = parse(source);
-    assert.deepEqual([ok.value.declarations.map((d) => `${d.kind} ${d.name?.text}`), ok.diagnostics], [['dataset rows', 'features f', 'task t'], []]);
-    assert.equal(ok.value.file, '<input>');
+    assert.deepEqual([ok.value!.declarations.map((d) => `${d.kind} ${d.name?.text}`), ok.diagnostics], [['dataset rows', 'features f', 'task t'], []]);
+    assert.equal(ok.value!.file, '<input>');
     const broken = parse('task t { head binary }', { file: 'x.mtl' });
     assert.deepEqual(broken.diagnostics.map((d) => [d.code, d.primary.span.file, d.message]), [['MTL0002', 'x.mtl', "expected ':', found a name `binary`"]]);
   });
@@ -147,7 +136,8 @@ task t { features: f, target: age, head: regression }`;
   });
 
   it('parses a valid program one declaration at a time into the same AST as parsing it whole', () => {
-    for (const text of programs) {
+    // A BOM is dropped by `parse` before the grammar sees the text, so those programs are not the grammar's.
+    for (const text of programs.filter((t) => !t.startsWith('\uFEFF'))) {
       const whole = parseCst(text);
       assert.deepEqual([whole.lexErrors, whole.parseErrors], [[], []]);
       assert.deepEqual(parse(text, { file: 'p.mtl' }).value, new AstBuilder('p.mtl', text.length).program(whole.cst));
