@@ -54,7 +54,7 @@ share s = mmoe(expert: mlp(units: [4]), experts: 0, tasks: [a, b])`);
       { code: 'MTL0111', ...pos(source, '0]'), message: 'each of `units` must be at least 1, found 0' },
       { code: 'MTL0111', ...pos(source, 'dropout: 1', 1, '1'), message: '`dropout` must be at least 0 and below 1, found 1' },
       { code: 'MTL0111', ...pos(source, 'heads: 0', 1, '0'), message: '`heads` must be at least 1, found 0' },
-      { code: 'MTL0111', ...pos(source, 'experts: 0', 1, '0'), message: '`experts` must be at least 1, found 0' },
+      { code: 'MTL0111', ...pos(source, 'experts: 0', 1, '0'), message: '`experts` must be between 1 and 256, found 0' },
     ], rule);
   });
 
