@@ -31,8 +31,10 @@ export function checkLoaded(loaded: LoadedProgram, host: Host, parseDiagnostics:
   // Rules read what elaboration produced; after syntax errors they still run, over what could be read. Without the
   // entry file there is nothing to read: "cannot read" is the whole story (not also "the program declares no task").
   const entryRead = loaded.sources.has(loaded.entry);
+  const syntaxErrors = hasErrors(parseDiagnostics);
   for (const rule of entryRead ? rules : []) {
     if (options.only && !options.only.includes(rule.name)) continue;
+    if (syntaxErrors && rule.afterSyntaxErrors === false) continue;
     rule.run(program, ctx, options);
   }
   return { value: program, diagnostics: sortDiagnostics(ctx.diagnostics) };

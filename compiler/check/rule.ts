@@ -5,6 +5,11 @@ import type { DiagnosticsContext } from './context.js';
 export interface Rule {
   name: string;
   run(program: CheckedProgram, ctx: DiagnosticsContext, options: CheckOptions): void;
+  /**
+   * Whether the rule also runs after syntax errors. A rule about what the program lacks (no task) would only repeat
+   * them: what a broken declaration held cannot be read.
+   */
+  afterSyntaxErrors?: false;
 }
 
 /** What checking is asked to do (the rules read it too). */

@@ -28,7 +28,7 @@ describe('reduced fuzz findings end in a diagnostic', () => {
   });
 
   it('`lr: 1e309`: refused at the literal', () => {
-    assert.deepEqual(codesOf('train { optimizer: adam(lr: 1e309) }').sort(), [Codes.NumberTooLarge, Codes.NoTasks].sort());
+    assert.deepEqual(codesOf('train { optimizer: adam(lr: 1e309) }'), [Codes.NumberTooLarge]);
   });
 
   it('binary and huge imports are refused at the import, unparsed and unquoted', () => {

@@ -4,6 +4,8 @@ import type { Rule } from '../rule.js';
 
 export const hasTasks: Rule = {
   name: 'has-tasks',
+  // A file refused unparsed (too deep, binary) or a broken declaration may be where the tasks were.
+  afterSyntaxErrors: false,
   run(program, ctx) {
     if (program.tasks.size > 0) return;
     const file = program.entry;
