@@ -1,40 +1,76 @@
 /**
- * The library API: `parse`, `check`, `compile` and `format`, each returning `{ value, diagnostics }` and never throwing on
- * a user's mistake. Render diagnostics with `renderFrames` (terminal) or `renderJson`.
+ * The library API: `parse`, `check`, `compile` and `format`, each returning `{ value, diagnostics, ok, sources }` and
+ * never throwing on a user's mistake. All three take the same input: a path, or `{ file, text?, host? }` for text that
+ * is not (or not yet) on disk. Print a result's diagnostics with `render(result)`, or `renderJson`.
  */
 import { parseText } from './syntax/parse.js';
 import { compileProgram, type SourceInput, type CompileOptions } from './compile.js';
 import type { Program } from './syntax/ast.js';
 import type { CheckedProgram } from './check/model.js';
 import type { Job } from '../job/job.js';
-import { internalError, type Result } from './diagnostics/diagnostic.js';
+import { hasErrors, internalError, type Diagnostic, type Result } from './diagnostics/diagnostic.js';
 import { deriveFromCompilation, type DerivedJob } from './derive/derive.js';
 import type { VariantSpec } from './derive/variants.js';
+import { nodeHost, readEntry } from './syntax/load.js';
+import { SourceFile, type Sources } from './diagnostics/source.js';
+import { renderFrames, type FrameOptions } from './diagnostics/render-frame.js';
 
-export function parse(text: string, options: { file?: string } = {}): Result<Program | null> {
+/** What `parse`, `check` and `compile` take: a program's path (a string is always a path), or its text under a name. */
+export type ProgramInput = SourceInput | string;
+
+/** A result of the library API: `ok` is false when there is an error (or an internal one); `sources` are the files read. */
+export interface ApiResult<T> extends Result<T> {
+  ok: boolean;
+  sources: Sources;
+}
+
+function sourceInput(input: ProgramInput): SourceInput {
+  return typeof input === 'string' ? { file: input } : input;
+}
+
+function apiResult<T>(value: T, diagnostics: Diagnostic[], sources: Sources, error?: Result<T>['internalError']): ApiResult<T> {
+  return { value, diagnostics, ok: !error && !hasErrors(diagnostics), sources, ...(error ? { internalError: error } : {}) };
+}
+
+/** The syntax tree of one file (its imports are not followed); null when it cannot be read or is not program text. */
+export function parse(input: ProgramInput): ApiResult<Program | null> {
+  const { file, text, host } = sourceInput(input);
+  const diagnostics: Diagnostic[] = [];
+  const sources = new Map<string, SourceFile>();
   try {
-    return parseText(text, options.file ?? '<input>');
+    const read = readEntry(file, host ?? nodeHost(), text, diagnostics);
+    if (read === null) return apiResult(null, diagnostics, sources);
+    sources.set(file, new SourceFile(file, read));
+    const parsed = parseText(read, file);
+    return apiResult(parsed.value, parsed.diagnostics, sources);
   } catch (error) {
-    return { value: null, diagnostics: [], internalError: internalError(error) };
+    return apiResult(null, diagnostics, sources, internalError(error));
   }
 }
 
-export function check(input: SourceInput | string, options: CompileOptions = {}): Result<CheckedProgram | null> {
-  const c = compileProgram(typeof input === 'string' ? { file: input } : input, options, 'check');
-  return { value: c.checked, diagnostics: c.diagnostics, ...(c.internalError ? { internalError: c.internalError } : {}) };
+export function check(input: ProgramInput, options: CompileOptions = {}): ApiResult<CheckedProgram | null> {
+  const c = compileProgram(sourceInput(input), options, 'check');
+  return apiResult(c.checked, c.diagnostics, c.loaded.sources, c.internalError);
 }
 
-export function compile(input: SourceInput | string, options: CompileOptions = {}): Result<Job | null> {
-  const c = compileProgram(typeof input === 'string' ? { file: input } : input, options, 'job');
-  return { value: c.job, diagnostics: c.diagnostics, ...(c.internalError ? { internalError: c.internalError } : {}) };
+export function compile(input: ProgramInput, options: CompileOptions = {}): ApiResult<Job | null> {
+  const c = compileProgram(sourceInput(input), options, 'job');
+  return apiResult(c.job, c.diagnostics, c.loaded.sources, c.internalError);
+}
+
+/** A result's diagnostics as code frames over its own sources, ending in a count; an internal error says it is one. */
+export function render(result: ApiResult<unknown>, options: FrameOptions = {}): string {
+  const frames = renderFrames(result.diagnostics, result.sources, options);
+  const bug = result.internalError ? `internal error: ${result.internalError.message} (this is a bug in mtl)\n` : '';
+  return frames + bug;
 }
 
 /**
  * The baselines and ablations of a program (`mtl run --ablate`): its jobs, one per run; null with the diagnostics
  * when the program does not compile, or with `problems` when a variant cannot be derived (a scarcity of an unknown task).
  */
-export function derive(input: SourceInput | string, specs: readonly VariantSpec[], options: CompileOptions = {}): Result<DerivedJob[] | null> & { problems: string[] } {
-  const source = typeof input === 'string' ? { file: input } : input;
+export function derive(input: ProgramInput, specs: readonly VariantSpec[], options: CompileOptions = {}): Result<DerivedJob[] | null> & { problems: string[] } {
+  const source = sourceInput(input);
   const c = compileProgram(source, options, 'job');
   if (!c.job) return { value: null, diagnostics: c.diagnostics, problems: [] };
   const { jobs, problems } = deriveFromCompilation(c, source.file, specs);

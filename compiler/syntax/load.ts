@@ -60,18 +60,24 @@ export function loadProgram(entry: string, host: Host, entryText?: string): { va
     files.push(parsed.value);
   };
 
+  const text = readEntry(entry, host, entryText, diagnostics);
+  if (text !== null) visit(entry, text, []);
+  return { value: { entry, files, sources }, diagnostics };
+}
+
+/** The entry file's text, or null with a diagnostic when it cannot be read or is not program text. */
+export function readEntry(entry: string, host: Host, entryText: string | undefined, diagnostics: Diagnostic[]): string | null {
   const text = entryText ?? host.readFile(entry);
   if (text === null) {
     diagnostics.push(diagnostic({ code: Codes.ImportNotFound, message: `cannot read \`${entry}\``, span: { file: entry, start: 0, end: 0 }, help: 'check the path' }));
-    return { value: { entry, files, sources }, diagnostics };
+    return null;
   }
   const notText = notProgramText(text);
   if (notText) {
     diagnostics.push(diagnostic({ code: Codes.NotProgramText, message: `\`${entry}\` is not program text: ${notText}`, span: { file: entry, start: 0, end: 0 }, help: 'give `mtl` a `.mtl` program; data files are named in a dataset\'s `files`' }));
-    return { value: { entry, files, sources }, diagnostics };
+    return null;
   }
-  visit(entry, text, []);
-  return { value: { entry, files, sources }, diagnostics };
+  return text;
 }
 
 /** Larger files are refused unparsed: no program is near this size, and a data file read by mistake often is. */

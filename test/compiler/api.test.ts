@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
-import { check, compile, parse, Codes, type Diagnostic, type Host } from '../../compiler/index.js';
+import { check, compile, parse, render, Codes, type Diagnostic, type Host } from '../../compiler/index.js';
 import { validateJob } from '../../job/schema.js';
 import { parseCst } from '../../grammar/parser.js';
 import { AstBuilder } from '../../compiler/syntax/build-ast.js';
@@ -39,8 +39,9 @@ function survive(text: string, what: string): void {
   const file = 'fuzz.mtl';
   const host: Host = memoryHost({ [DATA_FILE]: '', 'lib.mtl': `${ROWS}\n`, [file]: text });
   try {
-    const parsed = parse(text, { file });
-    assert.equal(parsed.value!.type, 'Program');
+    const parsed = parse({ file, text });
+    // Only a text refused unparsed (binary, too large) has no tree.
+    assert.equal(parsed.value?.type ?? parsed.diagnostics[0]?.code, parsed.value ? 'Program' : Codes.NotProgramText, what);
     assertWellFormed(parsed.diagnostics, file, text, what);
     const checked = check({ file, text, host });
     assert.ok(checked.value, what);
@@ -115,24 +116,46 @@ features f { dataset: rows, transforms: [standardize(age)] }
 task t { features: f, target: age, head: regression }`;
   const host = memoryHost({ [DATA_FILE]: '', 'main.mtl': source });
 
-  it('parse returns the AST and syntax diagnostics only, named after the file given (or <input>)', () => {
-    const ok = parse(source);
-    assert.deepEqual([ok.value!.declarations.map((d) => `${d.kind} ${d.name?.text}`), ok.diagnostics], [['dataset rows', 'features f', 'task t'], []]);
-    assert.equal(ok.value!.file, '<input>');
-    const broken = parse('task t { head binary }', { file: 'x.mtl' });
+  it('parse returns the AST and syntax diagnostics only, named after the file given', () => {
+    const ok = parse({ file: 'main.mtl', text: source });
+    assert.deepEqual([ok.value!.declarations.map((d) => `${d.kind} ${d.name?.text}`), ok.diagnostics, ok.ok], [['dataset rows', 'features f', 'task t'], [], true]);
+    assert.equal(ok.value!.file, 'main.mtl');
+    const broken = parse({ file: 'x.mtl', text: 'task t { head binary }' });
     assert.deepEqual(broken.diagnostics.map((d) => [d.code, d.primary.span.file, d.message]), [['MTL0002', 'x.mtl', "expected ':', found a name `binary`"]]);
+    assert.equal(broken.ok, false);
+  });
+
+  it('parse, check and compile all read a path given as a string, or through a host', () => {
+    const census = 'examples/census/census.mtl';
+    for (const result of [parse(census), check(census), compile(census)]) {
+      assert.deepEqual([result.ok, result.diagnostics, [...result.sources.keys()].includes(census)], [true, [], true]);
+    }
+    assert.deepEqual(parse({ file: 'main.mtl', host }).value!.declarations.length, 3);
+    const missing = parse('no/such/file.mtl');
+    assert.deepEqual([missing.value, missing.ok, missing.diagnostics.map((d) => [d.code, d.message])], [null, false, [[Codes.ImportNotFound, 'cannot read `no/such/file.mtl`']]]);
+  });
+
+  it('check says plainly whether there were errors, and render shows them over their own sources', () => {
+    const text = 'task t { target: nope, head: binary }\n';
+    const result = check({ file: 'bad.mtl', text, host });
+    assert.equal(result.ok, false);
+    const shown = render(result, { color: false });
+    assert.ok(shown.includes('bad.mtl:1:'), shown);
+    assert.ok(shown.includes(' | task t { target: nope, head: binary }'), shown);
+    assert.match(shown, /\d+ errors?\n$/);
+    assert.equal(check({ file: 'main.mtl', host }).ok, true);
   });
 
   it('puts an expression left unfinished at a line end at its operator, the next field\'s name as secondary', () => {
     const text = 'task t {\n  target: y ==\n  head: binary\n}\n';
-    const [d, ...rest] = parse(text).diagnostics;
+    const [d, ...rest] = parse({ file: 'p.mtl', text }).diagnostics;
     assert.deepEqual(rest, []);
     assert.deepEqual([d!.message, d!.primary.span.start, d!.secondary.map((s) => [s.span.start, s.message]), d!.help], [
       'the expression ends with `==` and nothing after it', text.indexOf('=='),
       [[text.indexOf('head'), "so `head`, the next field's name, was read as it"]], 'finish the expression on this line (e.g. `== 1`), or remove the `==`',
     ]);
     // On one line, the plain message: nothing was read across a line break.
-    assert.equal(parse('task t { target: y == head: binary }').diagnostics[0]!.message, "expected '}', found `:`");
+    assert.equal(parse({ file: 'p.mtl', text: 'task t { target: y == head: binary }' }).diagnostics[0]!.message, "expected '}', found `:`");
   });
 
   it('parses a valid program one declaration at a time into the same AST as parsing it whole', () => {
@@ -140,7 +163,7 @@ task t { features: f, target: age, head: regression }`;
     for (const text of programs.filter((t) => !t.startsWith('\uFEFF'))) {
       const whole = parseCst(text);
       assert.deepEqual([whole.lexErrors, whole.parseErrors], [[], []]);
-      assert.deepEqual(parse(text, { file: 'p.mtl' }).value, new AstBuilder('p.mtl', text.length).program(whole.cst));
+      assert.deepEqual(parse({ file: 'p.mtl', text }).value, new AstBuilder('p.mtl', text.length).program(whole.cst));
     }
   });
 

@@ -44,7 +44,7 @@ describe('mtl fmt on every example and fixture', () => {
   after(() => assert.ok(formatted >= 150, `only ${formatted} programs parsed`));
   for (const file of programs) {
     const text = fs.readFileSync(file, 'utf8');
-    if (hasErrors(parse(text, { file }).diagnostics)) continue;
+    if (hasErrors(parse({ file, text }).diagnostics)) continue;
     it(file, () => {
       const once = format(text, { file });
       assert.ok(once.value !== null);

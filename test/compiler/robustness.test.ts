@@ -20,7 +20,7 @@ describe('reduced fuzz findings end in a diagnostic', () => {
   it('1,000 and 100,000 nested parentheses: a nesting limit, no stack overflow', () => {
     for (const n of [1_000, 100_000]) assert.ok(codesOf(`task t { target: ${'('.repeat(n)}a${')'.repeat(n)} }`).includes(Codes.NestingTooDeep));
     assert.ok(codesOf(`task t { target: ${'-'.repeat(5_000)}a }`).includes(Codes.NestingTooDeep));
-    assert.equal(parse('[' .repeat(10_000)).diagnostics[0]?.code, Codes.NestingTooDeep);
+    assert.equal(parse({ file: 'deep.mtl', text: '['.repeat(10_000) }).diagnostics[0]?.code, Codes.NestingTooDeep);
   });
 
   it('`backbone n = p(.s)`: a syntax error, not a TypeError in did-you-mean', () => {
@@ -43,8 +43,8 @@ describe('reduced fuzz findings end in a diagnostic', () => {
   });
 
   it('a UTF-8 BOM is accepted, offsets unchanged', () => {
-    assert.deepEqual(parse('\uFEFFbackbone b = mlp(units: [4])').diagnostics, []);
-    assert.equal(parse('\uFEFFbackbone b = mlp(units: [4])').value?.declarations[0]?.span.start, 1);
+    assert.deepEqual(parse({ file: 'bom.mtl', text: '\uFEFFbackbone b = mlp(units: [4])' }).diagnostics, []);
+    assert.equal(parse({ file: 'bom.mtl', text: '\uFEFFbackbone b = mlp(units: [4])' }).value?.declarations[0]?.span.start, 1);
   });
 });
 

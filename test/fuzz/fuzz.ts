@@ -111,7 +111,7 @@ export function runOne(input: Seed, index: number): Finding[] {
   const found: Finding[] = [];
   const start = performance.now();
   try {
-    const results = [parse(input.text, { file: input.file }), check({ file: input.file, text: input.text }), compile({ file: input.file, text: input.text })];
+    const results = [parse({ file: input.file, text: input.text }), check({ file: input.file, text: input.text }), compile({ file: input.file, text: input.text })];
     for (const result of results) {
       if (result.internalError) found.push({ index, kind: 'throw', detail: result.internalError.stack, input });
       for (const d of result.diagnostics) {
