@@ -45,7 +45,7 @@ export const heads = {
   },
   regression: {
     doc: 'one linear unit; target a number', params: [], runs: true, reads: 'vector',
-    targets: { types: ['float', 'int', 'bool'], help: 'a regression head needs a number; for classes use `binary` or `multiclass`' },
+    targets: { types: ['float', 'int'], help: 'a regression head needs a number; for true/false targets use `binary`, for classes `multiclass`' },
     units: () => 1,
     losses: { default: 'mse', allowed: ['mse', 'mae', 'huber'] },
     metrics: { default: ['mse', 'mae'], allowed: ['mse', 'mae'] },

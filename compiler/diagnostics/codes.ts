@@ -48,6 +48,9 @@ export const Codes = {
   DatasetWithoutFiles: 'MTL0209',
   FeaturesWithoutTransforms: 'MTL0210',
   TargetNotRead: 'MTL0211',
+  ComparisonTypes: 'MTL0212',
+  ColumnNotInFile: 'MTL0213',
+  ColumnTypeInFile: 'MTL0214',
 
   HeadBackboneMismatch: 'MTL0301',
   BackboneInputMismatch: 'MTL0302',

@@ -15,6 +15,8 @@ export interface Host {
   readFile(file: string): string | null;
   /** Files matching a glob relative to `cwd`, sorted. */
   glob(pattern: string, cwd: string): string[];
+  /** An Arrow file's column types from its footer, or null when unreadable; a host without it skips the check against the data. */
+  arrowSchema?(file: string): Map<string, string> | null;
 }
 
 export interface LoadedProgram {
@@ -115,6 +117,7 @@ export function nodeHost(): Host {
         if (fd !== null) fs.closeSync(fd);
       }
     },
+    arrowSchema: readArrowSchema,
     glob(pattern, cwd) {
       if (!/[*?[{]/.test(pattern)) return fs.existsSync(path.resolve(cwd, pattern)) ? [pattern] : [];
       return fg.sync(pattern, { cwd, onlyFiles: true }).sort();
@@ -122,3 +125,4 @@ export function nodeHost(): Host {
   };
 }
 import fg from 'fast-glob';
+import { readArrowSchema } from '../data/arrow-schema.js';

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -206,6 +207,11 @@ describe('mtl init', () => {
     assert.deepEqual((JSON.parse(before.stdout) as { diagnostics: { code: string; message: string }[] }).diagnostics.map((d) => [d.code, d.message]), [['MTL0204', 'no file matches `data/rows.arrow`']]);
     fs.mkdirSync(path.join(dir, 'data'));
     fs.copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'data', 'tiny.arrow'), path.join(dir, 'data', 'rows.arrow'));
+    const other = mtl(['check', 'model.mtl', '--format', 'json'], dir);
+    assert.deepEqual((JSON.parse(other.stdout) as { diagnostics: { code: string; message: string }[] }).diagnostics.map((d) => [d.code, d.message]),
+      ['x1', 'x2', 'score'].map((c) => ['MTL0213', `column \`${c}\` is not in \`data/rows.arrow\``]));
+    const rows = tableFromArrays({ x1: new Float64Array([1, 2]), x2: new Float64Array([3, 4]), color: ['red', 'blue'], label: new Int32Array([0, 1]), score: new Float64Array([0.5, 1.5]) });
+    fs.writeFileSync(path.join(dir, 'data', 'rows.arrow'), tableToIPC(rows, 'file'));
     const after = mtl(['check', 'model.mtl'], dir);
     assert.deepEqual([after.status, after.stderr], [0, 'model.mtl: ok (2 tasks)\n']);
   });

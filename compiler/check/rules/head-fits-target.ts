@@ -35,7 +35,7 @@ export const headFitsTarget: Rule = {
       if (dataset && task.target && head.targets !== null) {
         const problems: TargetProblem[] = [];
         const type = targetType(task.target, dataset.columns, problems);
-        for (const p of problems) ctx.report({ code: Codes.TargetExpression, message: p.message, span: p.span, label: p.label });
+        for (const p of problems) ctx.report({ code: p.code ?? Codes.TargetExpression, message: p.message, span: p.span, label: p.label, help: p.help });
         const rule = head.targets;
         if (type && !rule.types.includes(type)) {
           ctx.report({

@@ -18,6 +18,8 @@ describe('rule head-fits-target', () => {
     ['multilabel(labels: 3)', 'label', 'a multilabel head cannot hold an int target'],
     ['regression', 'color', 'a regression head cannot hold a string target'],
     ['regression', 'words', 'a regression head cannot hold a list<string> target'],
+    ['regression', 'flag', 'a regression head cannot hold a bool target'],
+    ['regression', 'age > 3', 'a regression head cannot hold a bool target'],
     ['tagging', 'label', 'a tagging head cannot hold an int target'],
     ['tagging', 'pixels', 'a tagging head cannot hold a list<float> target'],
     ['span', 'age', 'a span head cannot hold a float target'],
@@ -34,7 +36,7 @@ describe('rule head-fits-target', () => {
 
   const fits: [string, string][] = [
     ['binary', 'flag'], ['binary', 'label'], ['binary', 'age > 3'], ['multiclass', 'color'], ['multiclass', 'label'],
-    ['regression', 'age'], ['regression', 'hours + 1'], ['regression', 'flag'], ['tagging', 'tags'], ['tagging', 'heads'],
+    ['regression', 'age'], ['regression', 'hours + 1'], ['tagging', 'tags'], ['tagging', 'heads'],
     ['span', 'heads'], ['dense(classes: 2)', 'heads'], ['multilabel(labels: 4)', 'pixels'],
   ];
   for (const [head, target] of fits) {
