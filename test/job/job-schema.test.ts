@@ -5,11 +5,11 @@ import { describe, it } from 'node:test';
 import { jobSchema, validateJob } from '../../job/schema.js';
 import { ROWS, compileSource } from '../compiler/harness.js';
 
-const program = (target: string) => `${ROWS}
+const program = (target: string, head = 'regression') => `${ROWS}
 features f { dataset: rows, transforms: [standardize(age)] }
-task t { features: f, target: ${target}, head: regression }`;
-const jobOf = (target: string) => {
-  const c = compileSource(program(target));
+task t { features: f, target: ${target}, head: ${head} }`;
+const jobOf = (target: string, head?: string) => {
+  const c = compileSource(program(target, head));
   assert.deepEqual(c.diagnostics, []);
   return c.job!;
 };
@@ -20,7 +20,7 @@ describe('job schema', () => {
   });
 
   it('accepts every kind of target expression', () => {
-    assert.deepEqual(validateJob(jobOf('not (age > 3) and color in ["a", "b"] or -hours * 2 == label / 1 + 0.5 and flag != null')), []);
+    assert.deepEqual(validateJob(jobOf('not (age > 3) and color in ["a", "b"] or -hours * 2 == label / 1 + 0.5 and flag != null', 'binary')), []);
   });
 
   it('validates a deeply nested expression in linear time (anyOf made it exponential)', () => {
