@@ -7,18 +7,23 @@ import type { CellValue } from './columns.js';
 
 export type RowFunction = (row: number) => CellValue;
 
-/** The columns an expression reads, in order of first use. */
-export function exprColumns(expr: Expr, out: string[] = []): string[] {
-  if ('col' in expr) {
-    if (!out.includes(expr.col)) out.push(expr.col);
-  } else if ('op' in expr) {
-    if (expr.op === 'in') {
-      exprColumns(expr.args[0], out);
-      for (const e of expr.args[1]) exprColumns(e, out);
-    } else {
-      for (const e of expr.args) exprColumns(e, out);
-    }
+/** Every leaf of an expression (a column or a literal), left to right. */
+export function forEachLeaf(expr: Expr, visit: (leaf: Extract<Expr, { col: string }> | Extract<Expr, { lit: unknown }>) => void): void {
+  if ('col' in expr || 'lit' in expr) visit(expr);
+  else if (expr.op === 'in') {
+    forEachLeaf(expr.args[0], visit);
+    for (const e of expr.args[1]) forEachLeaf(e, visit);
+  } else {
+    for (const e of expr.args) forEachLeaf(e, visit);
   }
+}
+
+/** The columns an expression reads, in order of first use. */
+export function exprColumns(expr: Expr): string[] {
+  const out: string[] = [];
+  forEachLeaf(expr, (leaf) => {
+    if ('col' in leaf && !out.includes(leaf.col)) out.push(leaf.col);
+  });
   return out;
 }
 

@@ -9,7 +9,7 @@ import { suggest } from '../../shared/did-you-mean.js';
 import { UserError } from '../errors.js';
 import { cellReader, type CellValue } from './columns.js';
 import type { DatasetChunk } from './dataset-reader.js';
-import { compileExpr, exprColumns } from './expr.js';
+import { compileExpr, exprColumns, forEachLeaf } from './expr.js';
 import { describeValue } from './row-errors.js';
 import { splitId } from './split.js';
 
@@ -28,17 +28,11 @@ export function checksTarget(task: TaskPlan): boolean {
   return !task.targetType.startsWith('list<') && exprColumns(task.target).length > 0;
 }
 
-function stringLiterals(expr: Expr, out: string[] = []): string[] {
-  if ('lit' in expr) {
-    if (typeof expr.lit === 'string' && !out.includes(expr.lit)) out.push(expr.lit);
-  } else if ('op' in expr) {
-    if (expr.op === 'in') {
-      stringLiterals(expr.args[0], out);
-      for (const e of expr.args[1]) stringLiterals(e, out);
-    } else {
-      for (const e of expr.args) stringLiterals(e, out);
-    }
-  }
+function stringLiterals(expr: Expr): string[] {
+  const out: string[] = [];
+  forEachLeaf(expr, (leaf) => {
+    if ('lit' in leaf && typeof leaf.lit === 'string' && !out.includes(leaf.lit)) out.push(leaf.lit);
+  });
   return out;
 }
 

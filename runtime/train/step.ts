@@ -84,10 +84,11 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
   const allowed = new Set(options.tasks ?? model.heads.keys());
   const weighting = options.weighting ?? makeWeighting({ ...model.job, training: { ...model.job.training, weighting: { kind: 'static' } } });
   const chosen = options.aggregator ?? makeAggregator(model.job.training.aggregation, model.job.training.seed);
-  const aggregator = (options.normalizeTaskGradients ?? model.job.training.optimizer.normalizeTaskGradients) ? normalizedFirst(chosen) : chosen;
+  const normalize = options.normalizeTaskGradients ?? model.job.training.optimizer.normalizeTaskGradients;
+  const aggregator = normalize ? normalizedFirst(chosen) : chosen;
   const learningRate = options.learningRate ?? (() => 0.001);
   let step = options.firstStep ?? 0;
-  const weigh = onRepresentation(model.job.training.aggregation) ? weighOf(aggregator, weighting) : null;
+  const weigh = onRepresentation(model.job.training.aggregation) ? weighOf(chosen, weighting, normalize) : null;
   const graph = weigh ? moduleGraph(model.job) : null;
   const representationOf = (plan: StepPlan): LayerRef => {
     if (!plan.representation) {
@@ -168,12 +169,16 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
 }
 
 /**
- * The task weights of an aggregation on the representation: its aggregator's `weigh`. A weighting that balances the
- * task gradients of the shared parameters cannot run there (the compiler refuses it: MTL0409).
+ * The task weights of an aggregation on the representation: its aggregator's `weigh`. What works on the task gradients
+ * of the shared parameters (a weighting that balances them, normalize_task_gradients) cannot run there: the compiler
+ * refuses it (MTL0409), and so does this, for a job written by hand.
  */
-function weighOf(aggregator: Aggregator, weighting: LossWeighting): TaskWeigher {
+function weighOf(aggregator: Aggregator, weighting: LossWeighting, normalize: boolean): TaskWeigher {
   if (!aggregator.perTask || !aggregator.weigh) throw new Error('the job aggregates on the shared representation, but the step\'s aggregator gives no task weights (`weigh`)');
-  if (weighting.balance) throw new UserError('the weighting balances each task\'s gradient of the shared parameters, which an aggregation on the shared representation does not compute; aggregate on the parameters');
+  if (weighting.balance || normalize) {
+    const what = weighting.balance ? 'the weighting balances' : '`normalize_task_gradients` divides';
+    throw new UserError(`${what} each task's gradient of the shared parameters, which an aggregation on the shared representation does not compute; aggregate on the parameters`);
+  }
   return aggregator.weigh;
 }
 

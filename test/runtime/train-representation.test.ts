@@ -179,4 +179,13 @@ describe('aggregation on the shared representation', () => {
     optimizer.dispose();
     model.dispose();
   });
+
+  it('the step refuses normalize_task_gradients, which divides the task gradients of the shared parameters', () => {
+    const job = linearJob({});
+    const model = buildModel(job, width, 1);
+    const optimizer = makeOptimizer(sgd);
+    assert.throws(() => makeTrainStep(model, optimizer, { normalizeTaskGradients: true }), /`normalize_task_gradients` divides each task's gradient of the shared parameters/);
+    optimizer.dispose();
+    model.dispose();
+  });
 });

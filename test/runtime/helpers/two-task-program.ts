@@ -65,3 +65,21 @@ export function trainTwoTasks(job: Job, steps: readonly Batch[]) {
   model.dispose();
   return { initial, weights, taskWeights, losses, afterOne, afterAll };
 }
+
+/**
+ * What a method trained end to end must show: the tensor count flat over the steps, finite losses, every parameter
+ * moved (the shared layers and both heads), and the same weights from a second run with the same seed.
+ */
+export function assertTrainsEndToEnd(job: Job, steps: readonly Batch[]): ReturnType<typeof trainTwoTasks> {
+  const run = trainTwoTasks(job, steps);
+  assert.equal(run.afterAll, run.afterOne, 'tensors leaked over the steps');
+  assert.ok(run.losses.every(Number.isFinite), `losses ${run.losses.join(', ')}`);
+  for (const [name, before] of Object.entries(run.initial)) {
+    const after = run.weights[name]!;
+    assert.ok(after.some((x, i) => x !== before[i]), `${name} did not move`);
+  }
+  const again = trainTwoTasks(job, steps);
+  assert.deepEqual(again.weights, run.weights, 'a second run with the same seed differs');
+  assert.deepEqual(again.taskWeights, run.taskWeights, 'a second run with the same seed weighs the tasks differently');
+  return run;
+}
