@@ -96,17 +96,32 @@ interface Context {
   lineStart: number;
 }
 
+/** Whether a line, up to the cursor, leaves it inside a string or a line comment (strings end on their line). */
+function inStringOrLineComment(line: string): boolean {
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (inString && c === '\\') i++;
+    else if (c === '"') inString = !inString;
+    else if (!inString && (c === '#' || line.startsWith('//', i))) return true;
+  }
+  return inString;
+}
+
 function contextAt(text: string, offset: number): Context | null {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  if (inStringOrLineComment(text.slice(lineStart, offset))) return null;
   const tokens = lex(text).tokens;
   const before = tokens.filter((t) => t.startOffset < offset);
   const last = before.at(-1);
   if (last && last.endOffset! + 1 >= offset) {
-    if (last.tokenType === T.StringLiteral || last.tokenType === T.NumberLiteral) return null;
-    if (isName(last) && last.endOffset! + 1 >= offset) before.pop(); // the word being typed
+    if (last.tokenType === T.NumberLiteral) return null;
+    if (isName(last)) before.pop(); // the word being typed
   }
-  // Inside a comment: after `//`, `#` or an unclosed `/*` (comments are skipped tokens; look at the text after the last token).
-  const gap = text.slice(before.length ? before.at(-1)!.endOffset! + 1 : 0, offset).replace(/\/\*[\s\S]*?\*\//g, '').replace(/(?:\/\/|#)[^\n]*\n/g, '');
-  if (/\/\/|#|\/\*/.test(gap)) return null;
+  // Inside a block comment: comments are skipped tokens, so look at the text after the last token; a `/*` never
+  // closed is lexed as `/` and `*` (parse.ts reports it so), and the rest of the file is that comment.
+  const gap = text.slice(before.length ? before.at(-1)!.endOffset! + 1 : 0, offset).replace(/\/\*[\s\S]*?\*\//g, '');
+  if (gap.includes('/*') || before.some((t, i) => t.tokenType === T.Slash && before[i + 1]?.tokenType === T.Star && before[i + 1]!.startOffset === t.startOffset + 1)) return null;
 
   const stack: Frame[] = [];
   const declaring: Declaring = { kind: null, name: null, assigned: false };
@@ -152,7 +167,7 @@ function contextAt(text: string, offset: number): Context | null {
     qualifier = before.at(-2)!.image;
     previous = before.at(-3);
   }
-  return { stack, declaring, previous, qualifier, lineStart: text.lastIndexOf('\n', offset - 1) + 1 };
+  return { stack, declaring, previous, qualifier, lineStart };
 }
 
 export function completions(text: string, offset: number, names: Names): CompletionItem[] {

@@ -6,11 +6,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { TextDocuments } from 'vscode-languageserver/node.js';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { nodeHost, type Host } from '../compiler/index.js';
 import { analyze, type Analysis } from './analysis.js';
 import { Positions } from './positions.js';
+
+/** The open documents by URI (the server's `TextDocuments`). */
+export interface OpenDocuments {
+  get(uri: string): TextDocument | undefined;
+  all(): TextDocument[];
+}
 
 interface Kept {
   analysis: Analysis;
@@ -47,7 +52,7 @@ export class Workspace {
     },
   };
 
-  constructor(private readonly documents: TextDocuments<TextDocument>) {}
+  constructor(private readonly documents: OpenDocuments) {}
 
   /** The path a document URI names (a `file:` URI's path; any other URI stands for itself). */
   pathOf(uri: string): string {
