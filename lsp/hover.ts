@@ -31,11 +31,13 @@ function paramHover(p: Param, of: string): string {
   return [code(paramSignature(p)), `${of}: ${p.doc}${limitsNote(p)}`].join('\n\n');
 }
 
-/** `census.mtl:33:6`, the file named relative to the entry's folder. */
+/** A file named relative to the entry's folder. */
+const fileName = (file: string, entry: string): string => path.relative(path.dirname(entry), file) || path.basename(file);
+
+/** `census.mtl:33:6`. */
 function where(span: Span, sources: Sources, entry: string): string {
   const position = sources.get(span.file)?.position(span.start);
-  const file = path.relative(path.dirname(entry), span.file) || path.basename(span.file);
-  return position ? `${file}:${position.line}:${position.column}` : file;
+  return position ? `${fileName(span.file, entry)}:${position.line}:${position.column}` : fileName(span.file, entry);
 }
 
 export function hoverText(occurrence: Occurrence, program: CheckedProgram | null, sources: Sources, entry: string): string | null {
@@ -62,6 +64,6 @@ export function hoverText(occurrence: Occurrence, program: CheckedProgram | null
       if (!column) return `dataset \`${dataset.name}\` has no column \`${occurrence.name}\``;
       return [code(`${occurrence.name}: ${column.type}`), `column of dataset \`${dataset.name}\`, declared at ${where(column.span, sources, entry)}`].join('\n\n');
     }
-    case 'import': return `imports \`${where({ file: occurrence.target, start: 0, end: 0 }, sources, entry)}\``;
+    case 'import': return `imports \`${fileName(occurrence.target, entry)}\``;
   }
 }

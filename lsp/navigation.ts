@@ -39,10 +39,10 @@ export function definition(workspace: Workspace, file: string, position: Positio
   return null;
 }
 
-/** The declaration and every reference to it, in every open program reading its file, once each. */
-function occurrencesOf(workspace: Workspace, target: Symbol): { analysis: Analysis; span: Span }[] {
+/** The declaration and every reference to it, in the program asked from and every open program reading its file, once each. */
+function occurrencesOf(workspace: Workspace, from: Analysis, target: Symbol): { analysis: Analysis; span: Span }[] {
   const found = new Map<string, { analysis: Analysis; span: Span }>();
-  for (const analysis of workspace.analysesReading(target.decl.span.file)) {
+  for (const analysis of new Set([from, ...workspace.analysesReading(target.decl.span.file)])) {
     for (const occurrences of analysis.occurrences.values()) {
       for (const o of occurrences) {
         const symbol = symbolOf(o);
@@ -56,9 +56,10 @@ function occurrencesOf(workspace: Workspace, target: Symbol): { analysis: Analys
 }
 
 export function references(workspace: Workspace, file: string, position: Position, includeDeclaration: boolean): Location[] {
-  const target = symbolOf(at(workspace, file, position).occurrence);
+  const { analysis, occurrence } = at(workspace, file, position);
+  const target = symbolOf(occurrence);
   if (!target) return [];
-  return occurrencesOf(workspace, target)
+  return occurrencesOf(workspace, analysis, target)
     .filter(({ span }) => includeDeclaration || !(target.decl.name && span.file === target.decl.name.span.file && span.start === target.decl.name.span.start))
     .map(({ analysis, span }) => workspace.positions(analysis).location(span));
 }
@@ -87,7 +88,7 @@ export function rename(workspace: Workspace, file: string, position: Position, n
     return refuse(`a ${target.kind} named \`${newName}\` is already declared${declared ? ` (line ${declared.line})` : ''}`);
   }
   const changes: Record<string, TextEdit[]> = {};
-  for (const { analysis: reading, span } of occurrencesOf(workspace, target)) {
+  for (const { analysis: reading, span } of occurrencesOf(workspace, analysis, target)) {
     const uri = workspace.uriOf(span.file);
     (changes[uri] ??= []).push({ range: workspace.positions(reading).range(span), newText: newName });
   }

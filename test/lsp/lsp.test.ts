@@ -153,6 +153,9 @@ describe('mtl lsp over stdio', () => {
     assert.deepEqual(onMlp!.range, rangeOf(mainText, 'mlp'));
     const onPerson = await client.sendRequest(HoverRequest.type, { textDocument: { uri: mainUri }, position: positionOf(mainText, 'lib.person', 5) });
     assert.equal((onPerson!.contents as MarkupContent).value, '```mtl\nfeatures lib.person\n```\n\ndeclared at lib.mtl:6:10');
+    const onColumn = await client.sendRequest(HoverRequest.type, { textDocument: { uri: mainUri }, position: positionOf(mainText, 'marital_stat', 3) });
+    const declared = positionOf(LIB_UNSAVED, 'marital_stat');
+    assert.equal((onColumn!.contents as MarkupContent).value, `\`\`\`mtl\nmarital_stat: string\n\`\`\`\n\ncolumn of dataset \`lib.census\`, declared at lib.mtl:${declared.line + 1}:${declared.character + 1}`);
     const onLr = await client.sendRequest(HoverRequest.type, { textDocument: { uri: mainUri }, position: positionOf(mainText, 'lr:') });
     assert.equal((onLr!.contents as MarkupContent).value, '```mtl\nlr: number | schedule = 0.001\n```\n\nargument of `adam`: learning rate or schedule (above 0)');
   });
