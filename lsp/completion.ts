@@ -131,7 +131,10 @@ function contextAt(text: string, offset: number): Context | null {
     const frame = stack.at(-1);
     const previous = before[i - 1];
     const declared = DECLARATION_KEYWORDS.get(type);
-    if (!frame && declared) {
+    // A declaration keyword before a name, `{` or `=` starts a declaration (as `parseItems` reads it), even when the
+    // last one was left unclosed while typing.
+    if (declared && (!frame || [T.Identifier, T.LBrace, T.Equals].includes(before[i + 1]?.tokenType as TokenType))) {
+      stack.length = 0;
       Object.assign(declaring, { kind: declared, name: null, assigned: false });
     } else if (!frame && type === T.Identifier && previous && DECLARATION_KEYWORDS.has(previous.tokenType)) {
       declaring.name = token.image;

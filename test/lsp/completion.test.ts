@@ -30,6 +30,8 @@ describe('completion', () => {
     const fields = labels('task a {\n  features: f\n  |\n}');
     assert.deepEqual(fields, ['target', 'head', 'loss', 'metrics', 'weight', 'backbone', 'tower', 'depth']);
     assert.deepEqual(labels('train {|'), labels('train {\n  |'));
+    // The block before was left unclosed: the new declaration starts afresh.
+    assert.deepEqual(labels('task a {\n  head: binary\n\ntask b {\n  features: f\n  |'), fields);
     assert.ok(labels('train {|').includes('optimizer'));
   });
 
