@@ -52,7 +52,7 @@ export function loadProgram(entry: string, host: Host, { text: entryText, root =
       }
       const importedText = host.readFile(target);
       if (importedText === null) {
-        diagnostics.push(diagnostic({ code: Codes.ImportNotFound, message: `cannot read imported file \`${imp.path}\``, span: imp.pathSpan, label: `looked for ${target}`, help: 'import paths are relative to the file that imports them' }));
+        diagnostics.push(diagnostic({ code: Codes.ImportNotFound, message: `cannot read imported file \`${imp.path}\``, span: imp.pathSpan, label: `looked for ${target}`, help: 'import paths are relative to the file that imports them; only regular files are read (not a directory, device or FIFO)' }));
         continue;
       }
       const notText = notProgramText(importedText);
