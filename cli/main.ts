@@ -32,6 +32,12 @@ program.configureOutput({ outputError: (text, write) => write(text) });
 
 const allowUnrunnableOption = () => new Option('--allow-unrunnable', 'accept constructors the runtime does not run yet (those errors become warnings; `mtl run` still refuses them)');
 
+const rootOption = () => new Option('--root <dir>', 'read no file outside this directory (imports, data files; symlinks and .. resolved): for compiling programs you did not write')
+  .argParser((dir: string) => {
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidArgumentError(`${dir} is not a directory`);
+    return dir;
+  });
+
 const ablateOption = () => new Option('--ablate <variants>', 'derive variants from the program: single (each task alone), private (nothing shared), shared (as written), scarcity (one task\'s training labels cut: scarcity=0.5,0.25,0.1, scarcity:TASK=0.5); comma-separated');
 
 /** The variants `--ablate` asks for (with `single` and `shared` added when `withBaselines`), derived; a usage error otherwise. */
@@ -76,8 +82,9 @@ program.command('check')
   .option('--max-errors <n>', 'stop reporting after this many errors', (v) => Number.parseInt(v, 10), 50)
   .option('--time-phases', 'print how long parsing and checking took (to standard error)')
   .addOption(allowUnrunnableOption())
-  .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean; allowUnrunnable?: boolean }) => {
-    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable }, 'check');
+  .addOption(rootOption())
+  .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean; allowUnrunnable?: boolean; root?: string }) => {
+    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root }, 'check');
     const tasks = c.checked?.tasks.size ?? 0;
     if (opts.format === 'text') process.stderr.write(`${file}: ok (${tasks} task${tasks === 1 ? '' : 's'})\n`);
   });
@@ -93,10 +100,11 @@ program.command('compile')
   .addOption(allowUnrunnableOption())
   .addOption(formatOption())
   .addOption(ablateOption())
-  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string }) => {
+  .addOption(rootOption())
+  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string; root?: string }) => {
     if (opts.ablate !== undefined && (!opts.out || opts.emit !== 'job' || opts.dumpAfter)) fail('--ablate writes one job per variant: give a directory with -o, and no --emit or --dump-after', EXIT_USAGE);
     const c = compileOrExit(file, opts.format, {
-      dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable,
+      dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root,
     });
     if (opts.ablate !== undefined) return writeDerivedJobs(derivedOrExit(c, file, opts.ablate, false), opts.out!);
     if (opts.dumpAfter) return writeOut(JSON.stringify(toJson(c.dumped!), null, 2) + '\n', opts.out);

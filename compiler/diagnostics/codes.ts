@@ -23,6 +23,8 @@ export const Codes = {
   NestingTooDeep: 'MTL0006',
   NumberTooLarge: 'MTL0007',
   NotProgramText: 'MTL0008',
+  OutsideRoot: 'MTL0009',
+  NotAProgram: 'MTL0010',
 
   UnknownName: 'MTL0101',
   DuplicateName: 'MTL0102',
@@ -73,6 +75,7 @@ export const Codes = {
   NoSharedRepresentation: 'MTL0408',
   WeightingNeedsParameterGradients: 'MTL0409',
   SelectionMetricHead: 'MTL0410',
+  UntrainedTaskReference: 'MTL0411',
 
   NotRunYet: 'MTL0501',
 

@@ -15,6 +15,7 @@ export function fixtureCompileOptions(options: FixtureOptions): CompileOptions {
   return {
     ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
     ...(options.allowUnrunnable ? { allowUnrunnable: true } : {}),
+    ...(options.root !== undefined ? { root: options.root } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import { headFitsTarget } from './head-fits-target.js';
 import { headFitsBackbone } from './head-fits-backbone.js';
 import { taskHasData } from './task-has-data.js';
 import { columnsInFile } from './columns-in-file.js';
+import { filesInsideRoot } from './files-inside-root.js';
+import { trainedTaskReferences } from './trained-task-references.js';
 import { splitRatios } from './split-ratios.js';
 import { taskKeys } from './task-keys.js';
 import { samplingProbabilities } from './sampling-probabilities.js';
@@ -28,8 +30,8 @@ import { oneSharedRepresentation } from './one-shared-representation.js';
 import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
-  duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, columnsInFile,
-  splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
+  duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
+  splitRatios, taskKeys, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,
 ];
