@@ -42,7 +42,7 @@ import type { EpochRecord, WeightsRecord } from './train/train.js';
 import type { ConflictSummary } from './train/conflicts.js';
 import type { ParetoEpoch } from './train/selection.js';
 import { buildModel } from './model/build.js';
-import { assertRunnable } from './model/support.js';
+import { assertRunnable } from './train/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
 import { evaluate, undefinedAucWarnings, type SplitScores } from './train/evaluate.js';
 import { train, TrainingStopped } from './train/train.js';
