@@ -12,3 +12,8 @@ export { learningRate } from './train/schedule.js';
 export { buildModel } from './model/build.js';
 export { saveWeights, loadWeights } from './model/weights.js';
 export type { MtlModel, Param, HeadInfo } from './model/types.js';
+export { loadModel, loadPackage, RowsError, type LoadedModel, type LoadOptions, type EncodedRows, type SharedRows, type CachePoint, type RowOutputs } from './serving/load.js';
+export type { TaskOutput, TaskPredictionBatch } from './serving/outputs.js';
+export { PACKAGE_FORMAT, PACKAGE_VERSION, readPackage, type PackageManifest, type PackageTask, type InferenceJob, type ModelPackage, type Distribution } from './serving/package-format.js';
+export { predictFile, type PredictFileOptions, type PredictFileResult } from './serving/predict-file.js';
+export { exportModel, type ExportOptions } from './export/export.js';
