@@ -1,5 +1,6 @@
 /** `mtl export` and `mtl predict`: the command-line side of runtime/export/ and runtime/serving/ (loaded on demand). */
 import cliProgress from 'cli-progress';
+import { selectBackend } from '../runtime/backend.js';
 import { exportModel } from '../runtime/export/export.js';
 import { loadModel } from '../runtime/serving/load.js';
 import { predictFile } from '../runtime/serving/predict-file.js';
@@ -13,7 +14,14 @@ export interface ExportFlags {
 
 export async function exportCommand(runDir: string, flags: ExportFlags): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  await exportModel(runDir, flags.out, { force: flags.force ?? false, log, ...(flags.name ? { name: flags.name } : {}), ...(flags.backend ? { backend: flags.backend } : {}) });
+  await useBackend(flags.backend);
+  await exportModel(runDir, flags.out, { force: flags.force ?? false, log, ...(flags.name ? { name: flags.name } : {}) });
+}
+
+/** The backend asked for, or the fastest that loads, as `mtl run` and `mtl eval` choose it (so predictions match theirs). */
+async function useBackend(request: string | undefined): Promise<void> {
+  const backend = await selectBackend(request);
+  process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
 }
 
 export interface PredictFlags {
@@ -29,8 +37,8 @@ export interface PredictFlags {
 const list = (text: string | undefined): string[] | undefined => (text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter((s) => s !== ''));
 
 export async function predictCommand(modelDir: string, data: string, flags: PredictFlags): Promise<void> {
-  const model = await loadModel(modelDir, flags.backend ? { backend: flags.backend } : {});
-  if (model.backend) process.stderr.write(`backend: ${model.backend.name} (${model.backend.reason})\n`);
+  await useBackend(flags.backend);
+  const model = await loadModel(modelDir);
   // A live count on a terminal; nothing in logs and pipes.
   const bar = flags.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'predict | {value} rows | {speed} rows/s', stream: process.stderr, clearOnComplete: true, fps: 5 }) : null;
   const started = performance.now();
