@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `mtl` command line. Compiler commands (check, compile, graph, render, fmt, stdlib, init) never load TensorFlow.js;
- * runtime commands (run, train, eval, data import) load it on demand. Exit codes: 0 ok, 1 program or data errors,
+ * runtime commands (run, train, eval, export, predict, data import) load it on demand. Exit codes: 0 ok, 1 program or data errors,
  * 2 usage errors, 70 an internal error (a bug in mtl).
  */
 import * as fs from 'node:fs';
@@ -346,11 +346,34 @@ program.command('eval')
   .argument('<run>', 'the run directory')
   .addOption(new Option('--split <split>', 'which split').choices(['train', 'valid', 'test']).default('test'))
   .option('--backend <name>', 'backend, as for `mtl run`')
-  .action(async (runDir: string, opts: { split: 'train' | 'valid' | 'test'; backend?: string }) => {
+  .option('--predictions <file>', "also write the split's predictions to this Arrow file, as `mtl predict` does (its rows in file order)")
+  .action(async (runDir: string, opts: { split: 'train' | 'valid' | 'test'; backend?: string; predictions?: string }) => {
     if (!fs.existsSync(path.join(runDir, 'job.json'))) fail(`${runDir} is not a run directory (no job.json in it)`);
     const { evalRun } = await import('../runtime/run.js');
-    await evalRun(runDir, opts.split, { backend: opts.backend });
+    await evalRun(runDir, opts.split, { backend: opts.backend, ...(opts.predictions ? { predictions: opts.predictions } : {}) });
   });
+
+program.command('export')
+  .description('write a finished run as a self-contained, versioned model package (docs/model-package.md)')
+  .argument('<run>', 'the run directory')
+  .requiredOption('-o, --out <dir>', 'the package directory to write')
+  .option('--force', 'replace an existing package there')
+  .option('--name <name>', "the package's name (default: the program's)")
+  .option('--backend <name>', 'backend for the validation predictions it records, as for `mtl run`')
+  .action(async (runDir: string, opts: import('./serving.js').ExportFlags) => (await import('./serving.js')).exportCommand(runDir, opts));
+
+program.command('predict')
+  .description("predict every row of an Arrow or CSV file with a model package or a run, streamed; writes an Arrow file with a column per task output")
+  .argument('<model>', 'a model package (from `mtl export`) or a run directory')
+  .argument('<data>', 'an Arrow IPC file, or a CSV file (.csv, .csv.gz) with a header')
+  .requiredOption('-o, --out <file>', 'the Arrow file to write')
+  .option('--tasks <names>', 'only these tasks (comma-separated); only their heads run')
+  .option('--keep <columns>', 'input columns to copy to the output, e.g. an id (comma-separated)')
+  .option('--skip-bad', 'write bad rows to OUT.rejected.jsonl with their reason, and go on')
+  .option('--batch-size <rows>', "rows per batch (default: the job's batch size)", positive('--batch-size'))
+  .option('--backend <name>', 'backend, as for `mtl run`')
+  .option('--no-progress', 'no progress count')
+  .action(async (model: string, dataFile: string, opts: import('./serving.js').PredictFlags) => (await import('./serving.js')).predictCommand(model, dataFile, opts));
 
 program.command('report')
   .description('one self-contained HTML report over run and experiment directories, side by side; each chart also as an SVG beside it')

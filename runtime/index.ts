@@ -12,3 +12,5 @@ export { learningRate } from './train/schedule.js';
 export { buildModel } from './model/build.js';
 export { saveWeights, loadWeights } from './model/weights.js';
 export type { MtlModel, Param, HeadInfo } from './model/types.js';
+export * from './serving/index.js';
+export { exportModel, type ExportOptions } from './export/export.js';

@@ -2,7 +2,7 @@
  * The entry of a kind the compiler accepts and the runtime does not run yet. Every runtime table (layers, heads,
  * sharing schemes, weightings, aggregators) has an entry for every kind a job may name, so the type checker refuses
  * a kind that has none; a kind that does not run says so here, explicitly, and assertRunnable
- * (runtime/model/support.ts) refuses the job before any data is read.
+ * (runtime/train/support.ts) refuses the job before any data is read.
  */
 export interface NotRunnable {
   readonly runnable: false;

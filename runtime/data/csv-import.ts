@@ -72,7 +72,7 @@ export interface ImportCsvResult {
 const DICTIONARY_CAP = 65536;
 const DEFAULT_BATCH_ROWS = 65536;
 
-interface CsvRecord {
+export interface CsvRecord {
   fields: string[];
   line: number;
 }
@@ -102,7 +102,7 @@ async function isGzip(file: string): Promise<boolean> {
  * The records of a CSV file, streamed, with the line each ends on when `lines` is set
  * (csv-parse's line tracking costs a fifth of its time, so only the checking pass asks for it).
  */
-async function* readCsvRecords(file: string, display: string, options: { delimiter: string; trim: boolean }, lines: boolean): AsyncGenerator<CsvRecord> {
+export async function* readCsvRecords(file: string, display: string, options: { delimiter: string; trim: boolean }, lines: boolean): AsyncGenerator<CsvRecord> {
   let gzip: boolean;
   try {
     gzip = await isGzip(file);

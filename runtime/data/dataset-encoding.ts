@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import type { FittedFeatures } from './api.js';
 import type { CopyOp, TensorPlan } from './batch-assembler.js';
 import { createFeatureEncoder, TokenEncoder, type FeatureEncoder, type LookupCache } from './feature-encoders.js';
+import type { DatasetColumns } from './feature-kinds.js';
 import { createLabelEncoder } from './label-encoders.js';
 import { KeptLabels } from './train-labels.js';
 import type { SplitName } from './api.js';
@@ -75,8 +76,21 @@ function inputTensor(input: InputPlan, encoders: readonly FeatureEncoder[], fitt
   return { target: { input: input.id }, dtype: input.kind === 'vector' ? 'float32' : 'int32', rowShape: [width], ops };
 }
 
-/** `split` decides whether a task's `trainLabels` apply: they cut the training split alone. */
-export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: DatasetPlan, lookups: LookupCache, split: SplitName): DatasetEncoding {
+/** The feature encoders of some inputs, sharing one row layout, and the copy plans of those inputs' tensors. */
+export interface InputEncoding {
+  readonly layout: RowLayout;
+  /** Every feature encoder made so far, by feature id, in the order they were made. */
+  readonly featureEncoders: ReadonlyMap<string, FeatureEncoder>;
+  /** The encoder of a feature, made (and its slots reserved) on first use. */
+  encoderOf(id: string): FeatureEncoder;
+  readonly tensors: readonly TensorPlan[];
+}
+
+/**
+ * How `inputs` (of the dataset whose columns are `plan`) are encoded: what training, evaluation and serving share, so
+ * a row served is encoded exactly as one evaluated.
+ */
+export function createInputEncoding(job: Pick<Job, 'features'>, fitted: FittedFeatures, plan: DatasetColumns, lookups: LookupCache, inputs: readonly InputPlan[]): InputEncoding {
   const layout = new RowLayout();
   const featuresById = new Map<string, FeaturePlan>(job.features.map((f) => [f.id, f]));
   const featureEncoders = new Map<string, FeatureEncoder>();
@@ -90,9 +104,14 @@ export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: Da
     }
     return encoder;
   };
+  const tensors = inputs.map((input) => inputTensor(input, input.features.map(encoderOf), fitted));
+  return { layout, featureEncoders, encoderOf, tensors };
+}
 
-  const inputs = job.inputs.filter((i) => i.dataset === plan.name);
-  const tensors: TensorPlan[] = inputs.map((input) => inputTensor(input, input.features.map(encoderOf), fitted));
+/** `split` decides whether a task's `trainLabels` apply: they cut the training split alone. */
+export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: DatasetPlan, lookups: LookupCache, split: SplitName): DatasetEncoding {
+  const { layout, featureEncoders, encoderOf, tensors: inputTensors } = createInputEncoding(job, fitted, plan, lookups, job.inputs.filter((i) => i.dataset === plan.name));
+  const tensors: TensorPlan[] = [...inputTensors];
 
   const labelEncoders: RowEncoder[] = [];
   for (const task of job.tasks.filter((t) => t.dataset === plan.name)) {

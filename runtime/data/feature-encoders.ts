@@ -2,11 +2,11 @@
  * Encoders of features into a stored row (see row-layout.ts). Each validates what it reads:
  * a null or non-finite number, or a list of the wrong length, is a UserError naming file, column and row.
  */
-import type { DatasetPlan, FeaturePlan, TransformPlan } from '../../job/job.js';
+import type { FeaturePlan, TransformPlan } from '../../job/job.js';
 import type { FittedFeatures } from './api.js';
 import { categoricalView, type CategoryCodes, isPresent, listView, numericView, type NumericArray, type Validity } from './columns.js';
 import type { DatasetChunk } from './dataset-reader.js';
-import { imageLength, isListColumn, numericFeatureLength } from './feature-kinds.js';
+import { imageLength, isListColumn, numericFeatureLength, type DatasetColumns } from './feature-kinds.js';
 import { listLengthError, nonFiniteFeatureError } from './row-errors.js';
 import type { RowEncoder, RowLayout } from './row-layout.js';
 import { PAD_ID, UNKNOWN_ID, VocabularyLookup, splitWords } from './vocab.js';
@@ -213,7 +213,7 @@ export type LookupCache = Map<string, VocabularyLookup>;
 /** The encoder of `feature`, reserving its slots in `layout`. */
 export function createFeatureEncoder(
   feature: FeaturePlan,
-  plan: DatasetPlan,
+  plan: DatasetColumns,
   fitted: FittedFeatures,
   layout: RowLayout,
   lookups: LookupCache,

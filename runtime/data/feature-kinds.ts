@@ -2,6 +2,9 @@
 import type { ColumnType, DatasetPlan, FeaturePlan, TransformPlan } from '../../job/job.js';
 import { UserError } from '../errors.js';
 
+/** What encoding a dataset's rows needs of its plan: the declared columns (a model package keeps only these). */
+export type DatasetColumns = Pick<DatasetPlan, 'columns'>;
+
 export type FeatureKind = 'numeric' | 'category' | 'tokens' | 'image';
 
 export function featureKind(transform: TransformPlan): FeatureKind {
@@ -20,16 +23,16 @@ export function featureKind(transform: TransformPlan): FeatureKind {
   }
 }
 
-export function declaredColumnType(plan: DatasetPlan, column: string): ColumnType | undefined {
+export function declaredColumnType(plan: DatasetColumns, column: string): ColumnType | undefined {
   return plan.columns.find((c) => c.name === column)?.type;
 }
 
-export function isListColumn(plan: DatasetPlan, column: string): boolean {
+export function isListColumn(plan: DatasetColumns, column: string): boolean {
   return declaredColumnType(plan, column)?.startsWith('list<') ?? false;
 }
 
 /** Values per row of a numeric feature: 1 for a scalar column; its fixed length for a list column. */
-export function numericFeatureLength(plan: DatasetPlan, feature: FeaturePlan): number {
+export function numericFeatureLength(plan: DatasetColumns, feature: FeaturePlan): number {
   if (!isListColumn(plan, feature.column)) return 1;
   const dims = feature.shape;
   if (dims.length === 0 || dims.some((d) => typeof d !== 'number')) {

@@ -2,7 +2,7 @@
  * buildModel: tf.Variables for the job's module graph and one head per task, with a memoized forward pass.
  *
  * The whole build, in order:
- *   assertRunnable     refuses what the runtime does not run yet (support.ts), from the runtime's tables
+ *   assertModelRunnable  refuses a model the runtime does not run yet (support.ts), from the runtime's tables
  *   moduleGraph        what every layer and head reads; a cycle is an error (graph.ts)
  *   jobShapes          the job's shapes, resolved, checked against each layer kind (shapes.ts)
  *   attach schemes     each sharing scheme the job uses, with its modules (schemes/)
@@ -11,7 +11,7 @@
  *   forward            the generic executor (executor.ts); paramsFor (ownership.ts); penalty (the schemes')
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, SharingKind, Width } from '../../job/job.js';
+import type { SharingKind, Width } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import { Random } from '../random.js';
 import { makeForward } from './executor.js';
@@ -26,15 +26,16 @@ import { sharingScheme } from './schemes/index.js';
 import type { AttachedScheme, SchemeContext } from './schemes/scheme.js';
 import { requireVector } from './require-vector.js';
 import { inputShapes, jobShapes } from './shapes.js';
-import { assertRunnable } from './support.js';
+import type { ModelJob } from './model-job.js';
+import { assertModelRunnable } from './support.js';
 import type { HeadInfo, MtlModel } from './types.js';
 
 /**
  * @param widths resolves symbolic widths (vocabulary sizes) learned from the training split
  * @param seed the same seed gives the same initial weights and the same dropout masks
  */
-export function buildModel(job: Job, widths: (w: Width) => number, seed: number): MtlModel {
-  assertRunnable(job);
+export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => number, seed: number): MtlModel<J> {
+  assertModelRunnable(job);
   const random = new Random(seed);
   const graph = moduleGraph(job);
   const shapeOf = jobShapes(job, graph, widths);

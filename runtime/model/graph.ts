@@ -5,7 +5,8 @@
  * parameters, applied to whichever input the task's batches provide. A layer kind may read modules of its own
  * instead of the module's input (a mixture reads its experts and its gate).
  */
-import type { Job, ModulePlan } from '../../job/job.js';
+import type { ModulePlan } from '../../job/job.js';
+import type { ModelJob } from './model-job.js';
 import { UserError } from '../errors.js';
 import { layerRuntime } from './layers/index.js';
 import { sourceRef, type SourceRef } from './refs.js';
@@ -13,7 +14,7 @@ import { sourceRef, type SourceRef } from './refs.js';
 export type LayerRef = Extract<SourceRef, { kind: 'layer' }>;
 
 export interface ModelGraph {
-  readonly job: Job;
+  readonly job: ModelJob;
   module(id: string): ModulePlan;
   /** What a layer reads when it computes for `task`: its own sources, the layer before, or its module's source for the task's input. */
   reads(ref: LayerRef, task: string): readonly SourceRef[];
@@ -25,7 +26,7 @@ export interface ModelGraph {
   headSource(task: string): SourceRef;
 }
 
-export function moduleGraph(job: Job): ModelGraph {
+export function moduleGraph(job: ModelJob): ModelGraph {
   const modules = new Map(job.modules.map((m) => [m.id, m]));
   const moduleSources = new Map(job.modules.map((m) => [m.id, m.from.map((ref) => sourceRef(job, ref, `module '${m.id}'`))]));
   // Layers that read sources of their own (mixtures), by `${module}/${layer}`.
@@ -83,7 +84,7 @@ export function moduleGraph(job: Job): ModelGraph {
 }
 
 /** A module that reads its own output, through other modules, is a UserError naming the first such module in job order. */
-function assertAcyclic(job: Job, graph: ModelGraph): void {
+function assertAcyclic(job: ModelJob, graph: ModelGraph): void {
   const done = new Set<string>();
   const visit = (module: string, path: ReadonlySet<string>): void => {
     if (path.has(module)) throw new UserError(`module '${module}' reads its own output through a cycle`);

@@ -1,5 +1,6 @@
 /** What a module or head reads: an input, or the output of one layer of a module (the job's SourceRef, tagged). */
-import type { Job, SourceRef as JobSourceRef } from '../../job/job.js';
+import type { SourceRef as JobSourceRef } from '../../job/job.js';
+import type { ModelJob } from './model-job.js';
 import { UserError } from '../errors.js';
 
 export type SourceRef =
@@ -8,7 +9,7 @@ export type SourceRef =
   | { kind: 'layer'; module: string; layer: number };
 
 /** The job's reference, tagged; parseJob has checked that it resolves, so a miss here is a bug or a hand-made job. */
-export function sourceRef(job: Job, ref: JobSourceRef, readBy: string): SourceRef {
+export function sourceRef(job: ModelJob, ref: JobSourceRef, readBy: string): SourceRef {
   if ('input' in ref) {
     if (!job.inputs.some((i) => i.id === ref.input)) throw new UserError(`${readBy} reads input '${ref.input}', which the job does not have`);
     return { kind: 'input', input: ref.input };
@@ -21,7 +22,7 @@ export function sourceRef(job: Job, ref: JobSourceRef, readBy: string): SourceRe
 }
 
 /** The last layer of a module (what a mixture reads of each expert, and of its gate). */
-export function moduleOutput(job: Job, id: string, readBy: string): SourceRef {
+export function moduleOutput(job: ModelJob, id: string, readBy: string): SourceRef {
   const module = job.modules.find((m) => m.id === id);
   if (!module) throw new UserError(`${readBy} reads module '${id}', which the job does not have`);
   return { kind: 'layer', module: id, layer: module.layers.length - 1 };

@@ -4,7 +4,8 @@
  * makes of them; the job must agree. That only fails for a job the compiler did not write, or a compiler bug.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, Width } from '../../job/job.js';
+import type { Width } from '../../job/job.js';
+import type { ModelJob } from './model-job.js';
 import { UserError } from '../errors.js';
 import type { ModelGraph } from './graph.js';
 import { layerRuntime } from './layers/index.js';
@@ -12,7 +13,7 @@ import { refKey, type SourceRef } from './refs.js';
 
 export type ShapeOf = (ref: SourceRef) => readonly number[];
 
-export function jobShapes(job: Job, graph: ModelGraph, widths: (w: Width) => number): ShapeOf {
+export function jobShapes(job: ModelJob, graph: ModelGraph, widths: (w: Width) => number): ShapeOf {
   const shapes = new Map<string, number[]>();
   for (const input of job.inputs) shapes.set(refKey({ kind: 'input', input: input.id }), input.shape.map(widths));
   for (const module of job.modules) {

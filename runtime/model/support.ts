@@ -1,18 +1,17 @@
 /**
  * What the runtime can run today, decided from its tables only: a layer, head, sharing scheme, weighting or aggregation
  * runs when its table entry is an implementation rather than `notRunnable`. The compiler accepts more (convolutions,
- * sequences, gradient surgery); a job that uses them fails here, before any data is read.
+ * sequences, gradient surgery); a job that uses them fails here, before any data is read. The model's part and the
+ * inputs' encoding are checked here; the training plan's (weightings, aggregations) in train/support.ts, so a model
+ * can be built and served without the training code.
  */
-import { onRepresentation, type InputPlan, type Job, type TransformKind } from '../../job/job.js';
+import type { InputPlan, Job, TransformKind } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import { listOf, runnableKinds } from '../not-runnable.js';
-import { aggregators } from '../train/aggregators/index.js';
-import { weightings } from '../train/weightings/index.js';
 import { headKinds } from './heads/index.js';
 import { layerKinds } from './layers/index.js';
 import { sharingSchemes } from './schemes/index.js';
-import { moduleGraph } from './graph.js';
-import { sharedRepresentation } from './representation.js';
+import type { ModelJob } from './model-job.js';
 
 /** Input kinds the layers can read; a token sequence needs embedding layers, which do not run yet. */
 const inputKinds = {
@@ -32,7 +31,8 @@ const transformKinds = {
   embedding: { runnable: false, what: 'a learned embedding' },
 } satisfies Record<TransformKind, { runnable: true } | { runnable: false; what: string }>;
 
-export function assertRunnable(job: Job): void {
+/** Refuses a model with a layer, sharing scheme, input kind or head the runtime does not run. */
+export function assertModelRunnable(job: ModelJob): void {
   for (const module of job.modules) {
     module.layers.forEach((layer, index) => {
       if (!layerKinds[layer.kind].runnable) {
@@ -46,20 +46,9 @@ export function assertRunnable(job: Job): void {
       throw new UserError(`module '${module.id}' uses ${module.sharing.kind} sharing, which the runtime does not run yet (the compiler accepts it)`);
     }
   }
-  for (const input of job.inputs) {
-    const readsInput = (ref: { input: string } | { module: string }) => 'input' in ref && ref.input === input.id;
-    const read = job.modules.some((m) => m.from.some(readsInput)) || job.tasks.some((t) => readsInput(t.from));
+  for (const input of readInputs(job)) {
     const kind = inputKinds[input.kind];
-    if (read && !kind.runnable) {
-      throw new UserError(`input '${input.id}' is ${kind.what}, which the runtime does not run yet (the compiler accepts it)`);
-    }
-    for (const id of read ? input.features : []) {
-      const transform = job.features.find((f) => f.id === id)?.transform.kind;
-      const entry = transform ? transformKinds[transform] : null;
-      if (entry && !entry.runnable) {
-        throw new UserError(`input '${input.id}' reads feature '${id}', ${entry.what}, which the runtime does not run yet (the compiler accepts it)`);
-      }
-    }
+    if (!kind.runnable) throw new UserError(`input '${input.id}' is ${kind.what}, which the runtime does not run yet (the compiler accepts it)`);
   }
   for (const task of job.tasks) {
     const head = headKinds[task.head.kind];
@@ -73,27 +62,25 @@ export function assertRunnable(job: Job): void {
       );
     }
   }
-  const { weighting, aggregation } = job.training;
-  if (!aggregators[aggregation.kind].runnable) {
-    throw new UserError(
-      `training aggregates task gradients with ${aggregation.kind}, which the runtime does not run yet (the compiler accepts it); ` +
-        `use ${listOf(runnableKinds(aggregators), 'or')}`,
-    );
-  }
-  if (!weightings[weighting.kind].runnable) {
-    throw new UserError(
-      `training weights tasks with ${weighting.kind}, which the runtime does not run yet (the compiler accepts it); ` +
-        `use ${listOf(runnableKinds(weightings), 'or')}`,
-    );
-  }
-  if (onRepresentation(aggregation)) {
-    // Each batch group's tasks train together: each group needs one representation they all read.
-    const graph = moduleGraph(job);
-    for (const group of job.batchGroups.filter((g) => g.tasks.length >= 2)) {
-      const found = sharedRepresentation(graph, group.tasks);
-      if ('why' in found) {
-        throw new UserError(`training aggregates ${aggregation.kind} on the shared representation, but ${found.why}; aggregate on the parameters instead`);
+}
+
+/** Refuses an input read by the model whose features the loader cannot encode for it. */
+export function assertInputsEncodable(job: ModelJob & Pick<Job, 'features'>): void {
+  for (const input of readInputs(job)) {
+    for (const id of input.features) {
+      const transform = job.features.find((f) => f.id === id)?.transform.kind;
+      const entry = transform ? transformKinds[transform] : null;
+      if (entry && !entry.runnable) {
+        throw new UserError(`input '${input.id}' reads feature '${id}', ${entry.what}, which the runtime does not run yet (the compiler accepts it)`);
       }
     }
   }
+}
+
+/** The inputs a module or a head reads. */
+function readInputs(job: ModelJob): InputPlan[] {
+  return job.inputs.filter((input) => {
+    const readsInput = (ref: { input: string } | { module: string }) => 'input' in ref && ref.input === input.id;
+    return job.modules.some((m) => m.from.some(readsInput)) || job.tasks.some((t) => readsInput(t.from));
+  });
 }

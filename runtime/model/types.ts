@@ -1,6 +1,7 @@
 /** The built model: named tf.Variables for the job's module graph and task heads, and its forward pass. */
 import type * as tf from '@tensorflow/tfjs';
 import type { Job, SharingKind, TaskPlan } from '../../job/job.js';
+import type { ModelJob } from './model-job.js';
 import type { SourceRef } from './refs.js';
 import type { Checkpointed } from '../checkpoint/state.js';
 
@@ -52,8 +53,9 @@ export interface GivenOutput {
   readonly value: tf.Tensor;
 }
 
-export interface MtlModel {
-  readonly job: Job;
+/** `J`: the job it was built from; a whole job for training, a package's model part for serving (runtime/package/). */
+export interface MtlModel<J extends ModelJob = Job> {
+  readonly job: J;
   /**
    * In build order: modules in job order (layer by layer, then the module's adapters task by task),
    * then cross-stitch units, then heads in task order.

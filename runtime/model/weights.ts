@@ -7,12 +7,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import type { ModelJob } from './model-job.js';
 import type { MtlModel } from './types.js';
 
 export const WEIGHTS_FILE = 'weights.bin';
 export const MANIFEST_FILE = 'weights.json';
 
-export async function saveWeights(model: MtlModel, directory: string): Promise<void> {
+export async function saveWeights(model: MtlModel<ModelJob>, directory: string): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(model.params.map((p) => ({ name: p.name, tensor: p.variable })));
   const manifest: tf.io.WeightsManifestConfig = [{ paths: [WEIGHTS_FILE], weights: specs }];
   await writeFile(join(directory, WEIGHTS_FILE), new Uint8Array(data));
@@ -20,7 +21,7 @@ export async function saveWeights(model: MtlModel, directory: string): Promise<v
 }
 
 /** Loads saved weights into `model`; every parameter must be there with its shape, and nothing else. */
-export async function loadWeights(model: MtlModel, directory: string): Promise<void> {
+export async function loadWeights(model: MtlModel<ModelJob>, directory: string): Promise<void> {
   let manifest: tf.io.WeightsManifestConfig;
   try {
     manifest = JSON.parse(await readRunFile(directory, MANIFEST_FILE, 'utf8')) as tf.io.WeightsManifestConfig;

@@ -20,6 +20,8 @@ export interface EvaluateOptions {
   tasks?: readonly string[];
   /** Default: the job's batch size. */
   batchSize?: number;
+  /** Told each batch's predictions (HeadRuntime.predictions, `units` per row), per task, in file order. */
+  onPredictions?: (batch: Batch, predictions: ReadonlyMap<string, Float32Array>) => void;
 }
 
 export async function evaluate(model: MtlModel, data: JobData, split: SplitName, options: EvaluateOptions = {}): Promise<SplitScores> {
@@ -32,7 +34,8 @@ export async function evaluate(model: MtlModel, data: JobData, split: SplitName,
     const accumulators = new Map(tasks.map((t) => [t, new Accumulator(model.heads.get(t)!)]));
     const inputs = new Set([group.input]);
     for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0 })) {
-      addBatch(model, batch, tasks, inputs, accumulators);
+      const predictions = addBatch(model, batch, tasks, inputs, accumulators);
+      options.onPredictions?.(batch, predictions);
     }
     for (const [task, accumulator] of accumulators) scores[task] = accumulator.scores();
   }
@@ -53,17 +56,22 @@ export function undefinedAucWarnings(scores: SplitScores, split: SplitName): str
   return warnings;
 }
 
-function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<string>, accumulators: Map<string, Accumulator>): void {
+/** Adds a batch to the accumulators; returns its predictions per task. */
+function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<string>, accumulators: Map<string, Accumulator>): Map<string, Float32Array> {
   const present = tasks.filter((t) => batch.labels[t] !== undefined);
+  const predictions = new Map<string, Float32Array>();
   tf.tidy(() => {
     const logits = model.forward(inputTensors(batch, inputs), present, false);
     for (const task of present) {
       const head = model.heads.get(task)!;
       const label = batch.labels[task]!;
       const { sum, count } = maskedLossSum(head, logits.get(task)!, labelTensors(head, label, batch.size));
-      accumulators.get(task)!.add(headRuntime(head).predictions(logits.get(task)!, head.units).dataSync() as Float32Array, label.values.data, label.mask, sum.dataSync()[0]!, count);
+      const values = headRuntime(head).predictions(logits.get(task)!, head.units).dataSync() as Float32Array;
+      accumulators.get(task)!.add(values, label.values.data, label.mask, sum.dataSync()[0]!, count);
+      predictions.set(task, values.slice());
     }
   });
+  return predictions;
 }
 
 class Accumulator {

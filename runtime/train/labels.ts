@@ -1,7 +1,8 @@
 /** A batch's typed arrays as tensors: inputs, and per task the label values with their mask. */
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, LabelData, TensorData } from '../data/api.js';
+import type { Batch, LabelData } from '../data/api.js';
 import { headRuntime } from '../model/heads/index.js';
+import { inputTensors as inputsOf } from '../model/input-tensors.js';
 import type { HeadInfo } from '../model/types.js';
 
 export interface TaskLabels {
@@ -15,16 +16,9 @@ export interface TaskLabels {
   elementwise: boolean;
 }
 
+/** A batch's inputs as tensors (those in `needed`, when given). */
 export function inputTensors(batch: Batch, needed?: ReadonlySet<string>): Record<string, tf.Tensor> {
-  const inputs: Record<string, tf.Tensor> = {};
-  for (const [id, data] of Object.entries(batch.inputs)) {
-    if (!needed || needed.has(id)) inputs[id] = toTensor(data);
-  }
-  return inputs;
-}
-
-export function toTensor(data: TensorData): tf.Tensor {
-  return tf.tensor(data.data, data.shape, data.data instanceof Int32Array ? 'int32' : 'float32');
+  return inputsOf(batch.inputs, needed);
 }
 
 export function labelTensors(head: HeadInfo, label: LabelData, rows: number): TaskLabels {

@@ -24,7 +24,7 @@ import { onRepresentation, type Job } from '../../job/job.js';
 import type { JobData } from '../data/api.js';
 import { UserError } from '../errors.js';
 import { buildModel } from '../model/build.js';
-import { assertRunnable } from '../model/support.js';
+import { assertRunnable } from './support.js';
 import type { MtlModel, Param } from '../model/types.js';
 import { Random } from '../random.js';
 import { RestartingBatches } from './batches.js';

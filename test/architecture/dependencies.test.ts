@@ -1,7 +1,8 @@
 /**
  * The layering, checked on the TypeScript sources (type-only and dynamic imports included) with dependency-cruiser:
  * the compiler side (compiler/, grammar/, stdlib/) and the runtime meet only in job/, the contract; cli/ alone
- * drives both; the language server (lsp/) stays on the compiler's side; no module of ours imports itself back through others. Tests may import anything.
+ * drives both; the language server (lsp/) stays on the compiler's side; serving (runtime/serving/) reaches neither the
+ * compiler nor the training code; no module of ours imports itself back through others. Tests may import anything.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -18,6 +19,8 @@ const rules: IForbiddenRuleType[] = [
   { name: 'stdlib-below-compiler', severity: 'error', from: { path: '^stdlib/' }, to: { path: '^(compiler|runtime)/' } },
   // Through cli/ anything could reach both sides: it sits on top.
   { name: 'only-tests-import-cli', severity: 'error', from: { pathNot: '^(cli|test)/' }, to: { path: '^cli/' } },
+  // A server loads a model with neither the compiler nor the training code (nor what exports a package).
+  { name: 'serving-without-training', severity: 'error', from: { path: '^runtime/serving/' }, to: { path: '^(compiler|grammar|stdlib)/|^runtime/(train|export|report)/|^runtime/(train|run)\\.ts$', reachable: true } },
   { name: 'no-cycle', severity: 'error', from: {}, to: { circular: true } },
   // A relative import the cruiser cannot follow would hide its edges from every rule above.
   { name: 'relative-imports-resolve', severity: 'error', from: {}, to: { couldNotResolve: true, path: '^\\.' } },
@@ -72,6 +75,8 @@ describe('dependencies between the parts of the project', () => {
       'only-tests-import-cli: grammar/messages.ts → cli/main.ts',
       'relative-imports-resolve: runtime/metrics.ts → ./auc.js',
       'runtime-apart-from-compiler: runtime/train.ts → compiler/ast.ts',
+      'serving-without-training: runtime/serving/load.ts → compiler/ast.ts',
+      'serving-without-training: runtime/serving/load.ts → runtime/train.ts',
       'stdlib-below-compiler: stdlib/catalog.ts → compiler/ast.ts',
     ]);
   });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Job } from '../../job/job.js';
 import { parseJob } from '../../job/parse.js';
-import { assertRunnable } from '../../runtime/model/support.js';
+import { assertRunnable } from '../../runtime/train/support.js';
 import {
   constructors, constructorsOf, declarationFields, scheduleOfKind, splitOfKind, withinLimits,
   type Constructor, type ConstructorOf, type Limits, type Param, type ValueKind,

@@ -12,7 +12,7 @@ import type { AggregationPlan, Job, OptimizerPlan } from '../../job/job.js';
 import { JobError, parseJob } from '../../job/parse.js';
 import type { Batch } from '../../runtime/data/api.js';
 import { buildModel } from '../../runtime/model/build.js';
-import { assertRunnable } from '../../runtime/model/support.js';
+import { assertRunnable } from '../../runtime/train/support.js';
 import { makeAggregator, type Aggregator } from '../../runtime/train/aggregators/index.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { representationGradients } from '../../runtime/train/representation-gradients.js';

@@ -4,7 +4,8 @@
  * `examples`, which test/runtime/kinds/layers.test.ts runs through `outputShape`, `build` and the computation.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Job, LayerPlan } from '../../../job/job.js';
+import type { LayerPlan } from '../../../job/job.js';
+import type { ModelJob } from '../model-job.js';
 import type { NotRunnable } from '../../not-runnable.js';
 import type { ParamStore } from '../params.js';
 import type { SourceRef } from '../refs.js';
@@ -38,7 +39,7 @@ export interface LayerRuntime<L extends LayerPlan = LayerPlan> {
    * What the layer reads when it names that itself (a mixture: its experts' and its gate's outputs). Without it the
    * layer reads the module's input at its position: the layer before, or the module's source.
    */
-  sources?(layer: L, job: Job, readBy: string): SourceRef[];
+  sources?(layer: L, job: ModelJob, readBy: string): SourceRef[];
   /**
    * Its per-row output shape from the shapes it reads; a UserError for a shape it cannot read (with `where`).
    * The job says the same shape (the compiler infers them): the build checks that they agree.

@@ -11,7 +11,8 @@
  * module is frozen: freezing the backbone and training the adapters is what adapters are for.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, ModulePlan } from '../../../job/job.js';
+import type { ModulePlan } from '../../../job/job.js';
+import type { ModelJob } from '../model-job.js';
 import { UserError } from '../../errors.js';
 import type { SharingScheme } from './scheme.js';
 
@@ -58,7 +59,7 @@ export const adapters: SharingScheme = {
 };
 
 /** Where adapters go: every dense layer of a module with adapters sharing, once per task of the share the job still has. */
-function adapterSites(job: Job, adapted: readonly ModulePlan[]): AdapterSite[] {
+function adapterSites(job: ModelJob, adapted: readonly ModulePlan[]): AdapterSite[] {
   const live = new Set(job.tasks.map((t) => t.name));
   const sites: AdapterSite[] = [];
   for (const module of adapted) {

@@ -11,7 +11,8 @@
  * trains with any of its columns and is frozen only when all of them are.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, ModulePlan } from '../../../job/job.js';
+import type { ModulePlan } from '../../../job/job.js';
+import type { ModelJob } from '../model-job.js';
 import { UserError } from '../../errors.js';
 import type { LayerRef } from '../graph.js';
 import { refKey, type SourceRef } from '../refs.js';
@@ -97,7 +98,7 @@ export function stitch(activations: readonly tf.Tensor2D[], matrix: tf.Tensor2D)
  * The cross-stitch shares of `stitched` (the job's modules with cross-stitch sharing). `widthAt` gives a column's
  * per-row output shape at a layer; the columns must agree on it wherever they are mixed.
  */
-function crossStitchGroups(job: Job, stitched: readonly ModulePlan[], widthAt: (module: string, layer: number) => readonly number[]): StitchGroup[] {
+function crossStitchGroups(job: ModelJob, stitched: readonly ModulePlan[], widthAt: (module: string, layer: number) => readonly number[]): StitchGroup[] {
   const modules = new Map(job.modules.map((m) => [m.id, m]));
   const groups = new Map<string, StitchGroup>();
   for (const module of stitched) {

@@ -8,7 +8,8 @@
  * attached scheme has; a scheme without a hook changes nothing there.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Job, ModulePlan } from '../../../job/job.js';
+import type { ModulePlan } from '../../../job/job.js';
+import type { ModelJob } from '../model-job.js';
 import type { LayerRef, ModelGraph } from '../graph.js';
 import type { SourceRef } from '../refs.js';
 import type { ShapeOf } from '../shapes.js';
@@ -30,7 +31,7 @@ export interface SharingScheme {
 
 /** What a scheme sees of the model being built. */
 export interface SchemeContext {
-  readonly job: Job;
+  readonly job: ModelJob;
   readonly graph: ModelGraph;
   shapeOf: ShapeOf;
   /** Creates a parameter the scheme owns, in build order. */

@@ -6,7 +6,8 @@
  * the columns together. A share's penalty applies to a step that trains any of its columns.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Job, ModulePlan } from '../../../job/job.js';
+import type { ModulePlan } from '../../../job/job.js';
+import type { ModelJob } from '../model-job.js';
 import { UserError } from '../../errors.js';
 import type { Param } from '../types.js';
 import type { SharingScheme } from './scheme.js';
@@ -33,7 +34,7 @@ export const soft: SharingScheme = {
 };
 
 /** The soft-sharing shares of `tied` (the job's modules with soft sharing), with each column's parameters from `paramsOf`. */
-function tiedColumns(job: Job, tied: readonly ModulePlan[], paramsOf: (module: string) => Param[]): TiedColumns[] {
+function tiedColumns(job: ModelJob, tied: readonly ModulePlan[], paramsOf: (module: string) => Param[]): TiedColumns[] {
   const modules = new Map(job.modules.map((m) => [m.id, m]));
   const groups = new Map<string, TiedColumns>();
   for (const module of tied) {
