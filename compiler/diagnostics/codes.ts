@@ -23,6 +23,9 @@ export const Codes = {
   NestingTooDeep: 'MTL0006',
   NumberTooLarge: 'MTL0007',
   NotProgramText: 'MTL0008',
+  MalformedNumber: 'MTL0009',
+  NonAsciiName: 'MTL0010',
+  KeywordAsName: 'MTL0011',
 
   UnknownName: 'MTL0101',
   DuplicateName: 'MTL0102',
@@ -62,6 +65,7 @@ export const Codes = {
   PrivateBackboneInShare: 'MTL0308',
   DepthWithoutBackbone: 'MTL0309',
   CrossStitchInputs: 'MTL0310',
+  ShareNeedsTwoTasks: 'MTL0311',
 
   SamplingProbabilities: 'MTL0401',
   GradientMethodNeedsSharing: 'MTL0402',
@@ -81,6 +85,7 @@ export const Codes = {
   UnusedDefinition: 'MTL0901',
   TaskNeverTrains: 'MTL0902',
   SamplingWithoutEffect: 'MTL0903',
+  ShareOfOneTask: 'MTL0904',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

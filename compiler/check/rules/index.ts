@@ -9,6 +9,7 @@ import { taskHasData } from './task-has-data.js';
 import { columnsInFile } from './columns-in-file.js';
 import { splitRatios } from './split-ratios.js';
 import { taskKeys } from './task-keys.js';
+import { keysOnce } from './keys-once.js';
 import { samplingProbabilities } from './sampling-probabilities.js';
 import { gradientMethodNeedsSharing } from './gradient-method-needs-sharing.js';
 import { backboneCycles } from './backbone-cycles.js';
@@ -21,6 +22,7 @@ import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
 import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 import { crossStitchOneInput } from './cross-stitch-one-input.js';
+import { shareTaskCount } from './share-task-count.js';
 import { samplingHasEffect } from './sampling-has-effect.js';
 import { backwardPasses } from './backward-passes.js';
 import { representationForm } from './representation-form.js';
@@ -29,7 +31,7 @@ import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, columnsInFile,
-  splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
+  splitRatios, taskKeys, keysOnce, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,
 ];
