@@ -167,7 +167,7 @@ function parseLexed(text: string, file: string, lexed: ReturnType<typeof lex>, r
     errors.push({
       start,
       owner,
-      diagnostic: diagnostic({ code: Codes.ParseError, message: e.message, span: { file, start, end }, label: e.message.split(', found')[0] ?? '', help: helpFor(e.message, token) }),
+      diagnostic: diagnostic({ code: Codes.ParseError, message: e.message, span: { file, start, end }, label: labelFor(e.message), help: helpFor(e.message, token) }),
     });
   }
 
@@ -222,6 +222,12 @@ function insideItem(e: IRecognitionException): boolean {
 function anchorOf(e: IRecognitionException, start: number): number {
   const previous = (e as IRecognitionException & { previousToken?: IToken }).previousToken;
   return previous && Number.isFinite(previous.startOffset) ? previous.startOffset : start;
+}
+
+/** The headline's "expected …" under the token; the list of declaration keywords is too long to say twice. */
+function labelFor(message: string): string {
+  const expected = message.split(', found')[0] ?? '';
+  return expected.startsWith('expected a declaration') ? 'not the start of a declaration' : expected;
 }
 
 function helpFor(message: string, found: IToken): string | null {

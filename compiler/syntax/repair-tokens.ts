@@ -64,8 +64,13 @@ const NON_ASCII_LETTER = /^[^\x00-\x7f]/u;
  */
 const nonAsciiNames: Repair = (lexed, text, file, diagnostics) => {
   const words: { start: number; end: number }[] = [];
+  // After a quote that opens no string (it is not closed on its line), the rest of the line is that string's text.
+  const inUnterminatedString = (offset: number) => {
+    const lineStart = text.lastIndexOf('\n', offset) + 1;
+    return lexed.errors.some((e) => e.offset >= lineStart && e.offset < offset && text[e.offset] === '"');
+  };
   for (const e of lexed.errors) {
-    if (!NON_ASCII_LETTER.test(text.slice(e.offset)) || !/^\p{L}/u.test(text.slice(e.offset))) continue;
+    if (!NON_ASCII_LETTER.test(text.slice(e.offset)) || !/^\p{L}/u.test(text.slice(e.offset)) || inUnterminatedString(e.offset)) continue;
     if (words.some((w) => e.offset >= w.start && e.offset < w.end)) continue;
     let start = e.offset;
     let end = e.offset;
