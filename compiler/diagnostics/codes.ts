@@ -23,8 +23,8 @@ export const Codes = {
   NestingTooDeep: 'MTL0006',
   NumberTooLarge: 'MTL0007',
   NotProgramText: 'MTL0008',
-  MalformedNumber: 'MTL0009',
-  NonAsciiName: 'MTL0010',
+  MalformedNumber: 'MTL0012',
+  NonAsciiName: 'MTL0013',
   KeywordAsName: 'MTL0011',
 
   UnknownName: 'MTL0101',
