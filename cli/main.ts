@@ -18,7 +18,7 @@ import { stdlibListing, stdlibJson } from '../compiler/render/stdlib-listing.js'
 import { starterProgram } from './init-template.js';
 import { format } from '../compiler/format/format.js';
 import { SourceFile } from '../compiler/diagnostics/source.js';
-import { reportDiagnostics, renderTimings, fail, failInternal, exitQuietlyOnClosedPipe, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
+import { reportDiagnostics, renderTimings, checkSummary, fail, failInternal, exitQuietlyOnClosedPipe, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
 import { readJobFile } from './job-file.js';
 import { onRepresentation } from '../job/job.js';
 import { deriveFromCompilation, type DerivedJob } from '../compiler/derive/derive.js';
@@ -86,7 +86,7 @@ program.command('check')
   .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean; allowUnrunnable?: boolean; root?: string }) => {
     const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root }, 'check');
     const tasks = c.checked?.tasks.size ?? 0;
-    if (opts.format === 'text') process.stderr.write(`${file}: ok (${tasks} task${tasks === 1 ? '' : 's'})\n`);
+    if (opts.format === 'text') process.stderr.write(checkSummary(file, tasks));
   });
 
 program.command('compile')

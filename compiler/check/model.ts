@@ -106,7 +106,8 @@ export function buildModel(scope: Scope, { entry, host, defaultTrain, imports, t
     if (columnsValue?.v === 'record') {
       for (const entry of columnsValue.entries) {
         const type = columnTypeOf(entry.value);
-        if (type) columns.set(entry.key, { type, span: entry.keySpan });
+        // A column given twice is an error (keys-once); the rest of the program is checked against the first.
+        if (type && !columns.has(entry.key)) columns.set(entry.key, { type, span: entry.keySpan });
       }
     }
     datasets.set(symbol.name, { symbol, name: symbol.name, files, columns, split: symbol.fields.split ?? { v: 'error', span: symbol.decl.span } });

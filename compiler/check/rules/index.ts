@@ -11,6 +11,7 @@ import { filesInsideRoot } from './files-inside-root.js';
 import { trainedTaskReferences } from './trained-task-references.js';
 import { splitRatios } from './split-ratios.js';
 import { taskKeys } from './task-keys.js';
+import { keysOnce } from './keys-once.js';
 import { samplingProbabilities } from './sampling-probabilities.js';
 import { gradientMethodNeedsSharing } from './gradient-method-needs-sharing.js';
 import { backboneCycles } from './backbone-cycles.js';
@@ -23,6 +24,7 @@ import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
 import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 import { crossStitchOneInput } from './cross-stitch-one-input.js';
+import { shareTaskCount } from './share-task-count.js';
 import { samplingHasEffect } from './sampling-has-effect.js';
 import { backwardPasses } from './backward-passes.js';
 import { representationForm } from './representation-form.js';
@@ -31,7 +33,7 @@ import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
-  splitRatios, taskKeys, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
+  splitRatios, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,
 ];
