@@ -75,11 +75,26 @@ function convolution(stride: number, activation: Extract<Activation, 'relu' | 'l
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sk, sy] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
         const dz = (activation === 'relu' ? tf.mul(dy, tf.step(sy)) : dy) as tf.Tensor4D;
-        const dx = inputGradient ? tf.conv2dTranspose(dz, sk, sx.shape, stride, 'same') : tf.zerosLike(sx);
+        const dx = inputGradient ? inputGradientOf(dz, sk, sx.shape, stride) : tf.zerosLike(sx);
         const dk = tf.engine().runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { strides: stride, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: sk.shape } as never) as tf.Tensor4D;
         return [dx, dk, tf.sum(dz, [0, 1, 2])];
       },
     };
   });
   return op as unknown as ConvolutionFn;
+}
+
+/**
+ * The input's gradient. With stride 1 it is a convolution of dz by the kernel turned 180° with its channel axes
+ * swapped, padded by what the forward pass's same padding left on the other side: that runs wasm's fast Conv2D
+ * (XNNPACK), where its Conv2DBackpropInput is a plain loop several times slower.
+ */
+function inputGradientOf(dz: tf.Tensor4D, kernel: tf.Tensor4D, inputShape: [number, number, number, number], stride: number): tf.Tensor4D {
+  if (stride !== 1) return tf.conv2dTranspose(dz, kernel, inputShape, stride, 'same');
+  const k = kernel.shape[0];
+  // Same padding puts ⌊(k − 1)/2⌋ before and the rest after; the gradient pads the other way round.
+  const before = Math.floor((k - 1) / 2);
+  const after = k - 1 - before;
+  const turned = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  return tf.conv2d(dz, turned, 1, [[0, 0], [after, before], [after, before], [0, 0]]);
 }
