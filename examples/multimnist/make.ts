@@ -155,7 +155,17 @@ export async function writeMultiMnist(set: MultiMnist, file: string): Promise<nu
 }
 
 export const DEFAULT_SEED = 1;
-export const DEFAULT_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data', 'multimnist.arrow');
+/** Beside the programs' data file, from the source (tsx) or the compiled copy (dist/examples/…) alike. */
+export const DEFAULT_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)).replace(/([\\/])dist([\\/]examples)/, '$2'), 'data', 'multimnist.arrow');
+
+/** Builds the default file with the default seed when it is not there yet (the example tests read it). */
+export async function ensureMultiMnist(): Promise<string> {
+  if (!fs.existsSync(DEFAULT_FILE)) {
+    fs.mkdirSync(path.dirname(DEFAULT_FILE), { recursive: true });
+    await writeMultiMnist(buildMultiMnist(loadMnistDigits(), DEFAULT_SEED), DEFAULT_FILE);
+  }
+  return DEFAULT_FILE;
+}
 
 async function main(args: readonly string[]): Promise<void> {
   const option = (name: string) => {
