@@ -78,7 +78,12 @@ export const TransformPlanSchema = Type.Union([
   kind('onehot', { maxVocab: int(), minCount: int() }),
   kind('embedding', { dim: int(), maxVocab: int(), minCount: int() }),
   kind('tokens', { maxLength: int(), maxVocab: int(), minCount: int(), lowercase: Type.Boolean() }),
-  kind('image', { shape: Type.Array(int()), scale: num(), mean: num(), std: num() }),
+  kind('image', {
+    shape: Type.Array(int(), { description: 'height, width, channels (channels last); the column holds height·width·channels numbers per row, row-major' }),
+    scale: num(), mean: num(), std: num(),
+    // Optional so that jobs written before it keep their meaning: absent is 'none' (pixel · scale − mean) / std.
+    normalize: Type.Optional(enumOf(['per_channel', 'none'] as const, "'per_channel': after (pixel · scale − mean) / std, each channel standardized by its mean and standard deviation over the training split")),
+  }),
 ]);
 export type TransformPlan = Static<typeof TransformPlanSchema>;
 export type TransformKind = TransformPlan['kind'];
@@ -117,6 +122,14 @@ export const LayerPlanSchema = Type.Union([
   kind('transformer', { dim: int(), heads: int(), ff: int(), dropout: num() }),
   kind('mixture', { experts: Type.Array(str('a module id')), gate: str('a module id') }),
   kind('point', { init: Type.Array(num(), { description: 'the initial value of the learned point; every row gets the point, whatever its input' }) }),
+  // Image layers (cnn): a feature map is [height, width, channels] per row.
+  kind('pool2d', { op: enumOf(['max', 'mean'] as const), size: int('a size×size window, moved by its size; rows and columns left over are dropped') }),
+  kind('batch_norm', {
+    momentum: num('moving statistics ← momentum · moving + (1 − momentum) · the batch\'s, at each training forward pass'),
+    epsilon: num(),
+    activation: ActivationSchema,
+  }),
+  kind('dropout', { rate: num('a share of values zeroed while training (the rest scaled by 1/(1 − rate))') }),
 ]);
 export type LayerPlan = Static<typeof LayerPlanSchema>;
 export type LayerKind = LayerPlan['kind'];

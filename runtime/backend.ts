@@ -8,7 +8,8 @@
  * user asks for by name must load, or selection fails with a UserError saying what to install.
  *
  * Nothing else in the runtime depends on which backend runs; on wasm the matmul fix
- * (kernels/wasm-matmul.ts) is installed by default so training there is not 5-10x slower.
+ * (kernels/wasm-matmul.ts) is installed by default so training there is not 5-10x slower, and our
+ * Conv2DBackpropFilter (kernels/wasm-conv2d-filter.ts), which the wasm package lacks, always.
  *
  * Threads: tfjs-backend-wasm disables its threaded build under Node (WASM_HAS_MULTITHREAD_SUPPORT is
  * false; forcing it fails with ERR_WORKER_PATH because the pthread worker is a blob: URL), and the
@@ -19,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UserError } from './errors.js';
+import { installWasmConv2DFilterGradient } from './kernels/wasm-conv2d-filter.js';
 import { installWasmMatMulFix, uninstallWasmMatMulFix } from './kernels/wasm-matmul.js';
 
 /** What a user may ask for: 'tensorflow' takes whichever native package is installed. */
@@ -167,6 +169,8 @@ async function activateWasm(options: BackendOptions): Promise<string> {
   const fix = options.matmulFix ?? true;
   if (fix) installWasmMatMulFix();
   else uninstallWasmMatMulFix();
+  // Not an option: without it no convolution trains on wasm (the package has no Conv2DBackpropFilter).
+  installWasmConv2DFilterGradient();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return `@tensorflow/tfjs-backend-wasm (WebAssembly${simd ? ' with SIMD' : ''}, matmul fix ${fix ? 'on' : 'off'})`;
 }

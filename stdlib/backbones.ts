@@ -41,18 +41,28 @@ export const backbones = {
     layers: (a) => a.numbers('units').map((units) => ({ layer: { kind: 'dense', units, activation: a.choice('activation', ACTIVATIONS), dropout: a.number('dropout') }, visible: true })),
   },
   cnn: {
-    doc: 'convolution + pooling blocks over an image', runs: false, notRun: 'the runtime has no convolution or pooling layers yet', form: 'layers',
+    doc: 'convolution blocks over an image: each a same-padded convolution, batch normalisation (batch statistics while training, moving ones after), the activation, max pooling, dropout', runs: true, form: 'layers',
     params: [
       p('filters', list(int), 'filters of each conv block', undefined, sizes), p('kernel', int, 'kernel size', '3', atLeastOne),
       p('pool', int, 'max-pool size after each block', '2', atLeastOne), p('activation', activation, 'activation', 'relu'),
+      p('batch_norm', bool, 'batch normalisation after each convolution (its moving statistics are saved with the weights)', 'true'),
+      p('dropout', number, 'dropout rate after each block while training', '0', rate),
       p('flatten', bool, 'flatten to a vector at the end (false keeps a feature map for dense heads)', 'true'),
     ],
     flow: (a) => ({ image: a.bool('flatten') ? 'vector' : 'image' }),
     layers: (a) => [
-      ...a.numbers('filters').flatMap((filters): ExpandedLayer[] => [
-        { layer: { kind: 'conv2d', filters, kernel: a.number('kernel'), stride: 1, activation: a.choice('activation', ACTIVATIONS) }, visible: false },
-        { layer: { kind: 'pool', op: 'max', size: a.number('pool') }, visible: true },
-      ]),
+      ...a.numbers('filters').flatMap((filters): ExpandedLayer[] => {
+        const activation = a.choice('activation', ACTIVATIONS);
+        const normalised = a.bool('batch_norm');
+        const block: LayerPlan[] = [
+          { kind: 'conv2d', filters, kernel: a.number('kernel'), stride: 1, activation: normalised ? 'linear' : activation },
+          ...(normalised ? [{ kind: 'batch_norm', momentum: 0.9, epsilon: 1e-5, activation } satisfies LayerPlan] : []),
+          { kind: 'pool2d', op: 'max', size: a.number('pool') },
+          ...(a.number('dropout') > 0 ? [{ kind: 'dropout', rate: a.number('dropout') } satisfies LayerPlan] : []),
+        ];
+        // `depth:` counts blocks: the end of each is visible.
+        return block.map((layer, i) => ({ layer, visible: i === block.length - 1 }));
+      }),
       ...(a.bool('flatten') ? [{ layer: { kind: 'flatten' }, visible: false } satisfies ExpandedLayer] : []),
     ],
   },
@@ -129,6 +139,9 @@ export const layerKinds = {
   /** Made by the mixture layout (stdlib/sharing.ts), not by a backbone: it mixes its experts' outputs. */
   mixture: { kindAfter: (_, input) => input, shape: (_, input) => input },
   point: { kindAfter: () => 'vector', shape: (l, input) => [...allButLast(input), l.init.length] },
+  pool2d: { kindAfter: (_, input) => input, shape: (l, input) => [...allButLast(input).map((w) => (typeof w === 'number' ? Math.floor(w / l.size) : w)), ...input.slice(-1)] },
+  batch_norm: { kindAfter: (_, input) => input, shape: (_, input) => input },
+  dropout: { kindAfter: (_, input) => input, shape: (_, input) => input },
 } satisfies { [K in LayerKind]: LayerKindEntry<K> };
 
 const entryOf = (layer: LayerPlan) => layerKinds[layer.kind] as unknown as LayerKindEntry;

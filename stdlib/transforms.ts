@@ -2,7 +2,7 @@
 import type { ColumnType, TransformKind, TransformPlan, Width } from '../job/job.js';
 import type { Args } from './args.js';
 import { type Entry, type Rest, type ValueKind, p, atLeastOne, positive, sizes } from './signature.js';
-import { number, int, bool, column, list } from './types.js';
+import { number, int, bool, column, list, oneOf } from './types.js';
 
 export type TransformEntry<K extends TransformKind = TransformKind> = Entry<{
   rest: Rest;
@@ -63,12 +63,16 @@ export const transforms = {
     }),
   },
   image: {
-    doc: 'a flat list<float> column as an image', rest: columns('list<float> columns'),
+    doc: 'a flat list<float> column (a fixed-size list of floats or bytes, row-major, channels last) as an image', rest: columns('list<float> columns'),
     params: [
       p('shape', list(int), 'height, width, channels', undefined, sizes), p('scale', number, 'multiply pixels by this first', '1'),
       p('mean', number, 'then subtract this', '0'), p('std', number, 'then divide by this', '1', positive),
+      p('normalize', oneOf('per_channel', 'none'), 'per_channel: then standardize each channel by its mean and standard deviation over the training split', 'per_channel'),
     ],
-    accepts: ['list<float>'], produces: 'image', widthWithoutData: true, runs: false, notRun: 'the runtime has no image inputs yet',
-    lower: (a) => ({ plan: { kind: 'image', shape: a.numbers('shape'), scale: a.number('scale'), mean: a.number('mean'), std: a.number('std') }, shape: a.numbers('shape') }),
+    accepts: ['list<float>'], produces: 'image', widthWithoutData: true, runs: true,
+    lower: (a) => ({
+      plan: { kind: 'image', shape: a.numbers('shape'), scale: a.number('scale'), mean: a.number('mean'), std: a.number('std'), normalize: a.choice('normalize', ['per_channel', 'none']) },
+      shape: a.numbers('shape'),
+    }),
   },
 } satisfies { [K in TransformKind]: TransformEntry<K> };

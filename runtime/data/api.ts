@@ -31,10 +31,11 @@ export interface Batch {
 /** What the loader learns from the training split, once; saved to the run directory as `features.json`. */
 export interface FittedFeatures {
   /**
-   * Per feature id: mean/std (standardize), min/max (normalize), or the vocabulary (onehot, embedding, tokens).
+   * Per feature id: mean/std (standardize), min/max (normalize), the vocabulary (onehot, embedding, tokens), or an
+   * image's per-channel mean and standard deviation after its fixed scaling (image with `normalize: 'per_channel'`).
    * Token and embedding vocabularies start with '<pad>' (id 0) and '<unk>' (id 1); one-hot vocabularies do not.
    */
-  features: Record<string, { mean?: number; std?: number; min?: number; max?: number; vocab?: string[] }>;
+  features: Record<string, { mean?: number; std?: number; min?: number; max?: number; vocab?: string[]; channelMean?: number[]; channelStd?: number[] }>;
   /**
    * Per task with string classes: the class names, index = class id. Per task with integer classes whose
    * count is learned (`units: { vocab: "task:NAME" }`): '0' … String(largest index in the training split).

@@ -3,6 +3,7 @@ import {
   Bool,
   Dictionary,
   Field,
+  FixedSizeList,
   List,
   RecordBatch,
   Schema,
@@ -73,6 +74,13 @@ export function listColumn<T extends DataType>(child: Data<T>, offsets: Int32Arr
   const nullCount = countNulls(validity, length);
   const type = new List(new Field('item', child.type, true));
   return makeData({ type, length, nullCount, nullBitmap: nullCount > 0 ? validity : null, valueOffsets: offsets, child });
+}
+
+/** A fixed-size list column: row i holds child[i·size .. (i+1)·size) (images, as one flat list of pixels per row). */
+export function fixedSizeListColumn<T extends DataType>(child: Data<T>, size: number): Data<FixedSizeList<T>> {
+  if (child.length % size !== 0) throw new Error(`fixedSizeListColumn: ${child.length} items do not make rows of ${size}`);
+  const type = new FixedSizeList(size, new Field('item', child.type, false));
+  return makeData({ type, length: child.length / size, nullCount: 0, child });
 }
 
 /** A record batch of `columns` (all of one length) under `schema`. */

@@ -6,7 +6,7 @@ import type { FeaturePlan, TransformPlan } from '../../job/job.js';
 import type { FittedFeatures } from './api.js';
 import { categoricalView, type CategoryCodes, isPresent, listView, numericView, type NumericArray, type Validity } from './columns.js';
 import type { DatasetChunk } from './dataset-reader.js';
-import { imageLength, isListColumn, numericFeatureLength, type DatasetColumns } from './feature-kinds.js';
+import { fitsChannels, imageChannels, imageLength, isListColumn, numericFeatureLength, type DatasetColumns } from './feature-kinds.js';
 import { listLengthError, nonFiniteFeatureError } from './row-errors.js';
 import type { RowEncoder, RowLayout } from './row-layout.js';
 import { PAD_ID, UNKNOWN_ID, VocabularyLookup, splitWords } from './vocab.js';
@@ -28,7 +28,10 @@ export interface FeatureEncoder extends RowEncoder {
 const NO_VALIDITY: Validity = { bits: null, offset: 0 };
 const EMPTY = new Float64Array(0);
 
-/** Numbers or fixed-length lists of numbers through (x - center) / divisor; images are a special case. */
+/**
+ * Numbers or fixed-length lists of numbers through (x · scale - center) / divisor; images are a special case, whose
+ * values may then be standardized per channel (the last axis: value j is in channel j mod channels).
+ */
 class AffineEncoder implements FeatureEncoder {
   readonly slots: FeatureSlots;
   private readonly listColumn: boolean;
@@ -37,6 +40,8 @@ class AffineEncoder implements FeatureEncoder {
   private validity = NO_VALIDITY;
   private starts: Int32Array | null = null;
   private listValidity = NO_VALIDITY;
+  private channelCenter: Float64Array | null = null;
+  private channelDivisor: Float64Array | null = null;
 
   constructor(
     readonly feature: FeaturePlan,
@@ -49,6 +54,13 @@ class AffineEncoder implements FeatureEncoder {
   ) {
     this.listColumn = listColumn;
     this.slots = { area: 'float', offset: layout.reserveFloats(length), length };
+  }
+
+  /** Then (value - center[c]) / divisor[c] for each value of channel c. */
+  thenPerChannel(center: readonly number[], divisor: readonly number[]): this {
+    this.channelCenter = Float64Array.from(center);
+    this.channelDivisor = Float64Array.from(divisor);
+    return this;
   }
 
   bind(chunk: DatasetChunk): void {
@@ -83,6 +95,14 @@ class AffineEncoder implements FeatureEncoder {
       const v = values[from + j]!;
       if (!Number.isFinite(v) || !isPresent(validity, from + j)) this.fail(row, from + j);
       floats[out + j] = (v * scale - center) / divisor;
+    }
+    const { channelCenter, channelDivisor } = this;
+    if (channelCenter === null || channelDivisor === null) return;
+    const channels = channelCenter.length;
+    for (let j = 0; j < length; j++) {
+      const c = j % channels;
+      // From the float64 value, not the float32 stored one, so the fitted statistics apply to what they were fitted on.
+      floats[out + j] = ((values[from + j]! * scale - center) / divisor - channelCenter[c]!) / channelDivisor[c]!;
     }
   }
 
@@ -238,8 +258,14 @@ export function createFeatureEncoder(
     }
     case 'raw':
       return new AffineEncoder(feature, list, numericFeatureLength(plan, feature), 1, 0, 1, layout);
-    case 'image':
-      return new AffineEncoder(feature, true, imageLength(t), t.scale, t.mean, t.std, layout);
+    case 'image': {
+      const encoder = new AffineEncoder(feature, true, imageLength(t), t.scale, t.mean, t.std, layout);
+      if (!fitsChannels(t)) return encoder;
+      const mean = f?.channelMean;
+      const std = f?.channelStd;
+      if (!mean || !std || mean.length !== imageChannels(t) || std.length !== mean.length) throw new Error(`feature ${feature.id}: no fitted channel statistics`);
+      return encoder.thenPerChannel(mean, std.map((s) => (s > 0 ? s : 1)));
+    }
     case 'onehot':
       return new CategoryEncoder(feature, lookup(-1, false), layout);
     case 'embedding':

@@ -44,3 +44,13 @@ export function numericFeatureLength(plan: DatasetColumns, feature: FeaturePlan)
 export function imageLength(transform: Extract<TransformPlan, { kind: 'image' }>): number {
   return transform.shape.reduce((a, b) => a * b, 1);
 }
+
+/** Channels are the last axis of an image's shape (an image of shape [h, w] has one). */
+export function imageChannels(transform: Extract<TransformPlan, { kind: 'image' }>): number {
+  return transform.shape.length >= 3 ? transform.shape[transform.shape.length - 1]! : 1;
+}
+
+/** Whether an image feature is standardized per channel by statistics of the training split. */
+export function fitsChannels(transform: Extract<TransformPlan, { kind: 'image' }>): boolean {
+  return transform.normalize === 'per_channel';
+}

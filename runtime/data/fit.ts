@@ -10,7 +10,7 @@ import type { Data } from 'apache-arrow';
 import { categoricalView, cellReader, isPresent, listView, numericView, type CellValue } from './columns.js';
 import { readDataset, type DatasetChunk, type DatasetFile } from './dataset-reader.js';
 import { compileExpr } from './expr.js';
-import { featureKind, imageLength, isListColumn, numericFeatureLength } from './feature-kinds.js';
+import { featureKind, fitsChannels, imageChannels, imageLength, isListColumn, numericFeatureLength } from './feature-kinds.js';
 import { listLengthError, nonFiniteFeatureError, targetError } from './row-errors.js';
 import { checksTarget, TargetChecker } from './target-check.js';
 import { taskOfWidth } from './width.js';
@@ -212,12 +212,19 @@ class TokenFitter implements Fitter {
   }
 }
 
-/** Images learn nothing; the pass only checks that every row holds an image of the right size. */
-class ImageChecker implements Fitter {
+/**
+ * Images: every row must hold an image of the right size; with `normalize: 'per_channel'`, each channel's mean and
+ * standard deviation over the training split's pixels, after the fixed (pixel · scale − mean) / std.
+ */
+class ImageFitter implements Fitter {
+  private readonly channels: RunningMoments[];
+
   constructor(
     private readonly feature: FeaturePlan,
     private readonly transform: Extract<TransformPlan, { kind: 'image' }>,
-  ) {}
+  ) {
+    this.channels = fitsChannels(transform) ? Array.from({ length: imageChannels(transform) }, () => new RunningMoments()) : [];
+  }
 
   observe(chunk: DatasetChunk): void {
     const list = listView(chunk.column(this.feature.column));
@@ -226,10 +233,55 @@ class ImageChecker implements Fitter {
       const length = isPresent(list.validity, r) ? list.offsets[r + 1]! - list.offsets[r]! : null;
       if (length !== expected) throw listLengthError(chunk, this.feature.column, r, length, expected, this.feature.id);
     }
+    if (this.channels.length > 0) this.observeChannels(chunk, list.offsets, numericView(list.items));
+  }
+
+  /** Per channel, this chunk's count, mean and squared deviations over its training rows, merged into the totals. */
+  private observeChannels(chunk: DatasetChunk, starts: Int32Array, { values, validity }: ReturnType<typeof numericView>): void {
+    const { scale, mean: shift, std: divisor } = this.transform;
+    const c = this.channels.length;
+    const sum = new Float64Array(c);
+    const min = new Float64Array(c).fill(Infinity);
+    const max = new Float64Array(c).fill(-Infinity);
+    let rows = 0;
+    const value = (k: number) => (values[k]! * scale - shift) / divisor;
+    for (let r = 0; r < chunk.length; r++) {
+      const from = starts[r]!;
+      for (let k = from, j = 0; k < starts[r + 1]!; k++, j++) {
+        const v = value(k);
+        if (!isPresent(validity, k) || !Number.isFinite(v)) {
+          throw nonFiniteFeatureError(chunk, this.feature.column, r, isPresent(validity, k) ? values[k]! : null, this.feature.id);
+        }
+        if (chunk.split[r] !== TRAIN) continue;
+        sum[j % c] += v;
+        if (v < min[j % c]!) min[j % c] = v;
+        if (v > max[j % c]!) max[j % c] = v;
+      }
+      if (chunk.split[r] === TRAIN) rows++;
+    }
+    if (rows === 0) return;
+    const perChannel = (rows * imageLength(this.transform)) / c;
+    const means = Array.from(sum, (s) => s / perChannel);
+    const m2 = new Float64Array(c);
+    for (let r = 0; r < chunk.length; r++) {
+      if (chunk.split[r] !== TRAIN) continue;
+      for (let k = starts[r]!, j = 0; k < starts[r + 1]!; k++, j++) {
+        const d = value(k) - means[j % c]!;
+        m2[j % c] += d * d;
+      }
+    }
+    this.channels.forEach((m, j) => m.merge(perChannel, means[j]!, m2[j]!, min[j]!, max[j]!));
   }
 
   finish(fitted: FittedFeatures): void {
-    fitted.features[this.feature.id] = {};
+    if (this.channels.length === 0) {
+      fitted.features[this.feature.id] = {};
+      return;
+    }
+    // Population statistics; with no training rows, the identity. A constant channel is only centred.
+    const channelMean = this.channels.map((m) => (m.count > 0 ? m.mean : 0));
+    const channelStd = this.channels.map((m) => (m.count > 0 ? Math.sqrt(m.m2 / m.count) : 1));
+    fitted.features[this.feature.id] = { channelMean, channelStd };
   }
 }
 
@@ -309,7 +361,7 @@ function featureFitter(feature: FeaturePlan, plan: DatasetPlan): Fitter {
     case 'tokens':
       return new TokenFitter(feature, t as Extract<TransformPlan, { kind: 'tokens' }>, plan);
     case 'image':
-      return new ImageChecker(feature, t as Extract<TransformPlan, { kind: 'image' }>);
+      return new ImageFitter(feature, t as Extract<TransformPlan, { kind: 'image' }>);
   }
 }
 

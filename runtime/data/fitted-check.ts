@@ -1,6 +1,7 @@
 /** Checks of what was fitted (or loaded) against the job, before any batch is made. */
 import type { Job } from '../../job/job.js';
 import type { FittedFeatures } from './api.js';
+import { fitsChannels } from './feature-kinds.js';
 import { learnsClasses } from './fit.js';
 import { describeSplit } from './split.js';
 
@@ -38,7 +39,10 @@ export function fittedMismatchProblems(job: Job, fitted: FittedFeatures): string
   const needs: Record<string, readonly string[]> = { standardize: ['mean', 'std'], normalize: ['min', 'max'], onehot: ['vocab'], embedding: ['vocab'], tokens: ['vocab'] };
   for (const feature of job.features) {
     const entry = fitted.features[feature.id] as Record<string, unknown> | undefined;
-    const missing = (needs[feature.transform.kind] ?? []).filter((key) => (key === 'vocab' ? !Array.isArray(entry?.[key]) : typeof entry?.[key] !== 'number'));
+    const t = feature.transform;
+    const needed = t.kind === 'image' ? (fitsChannels(t) ? ['channelMean', 'channelStd'] : []) : (needs[t.kind] ?? []);
+    const isList = (key: string) => key === 'vocab' || key.startsWith('channel');
+    const missing = needed.filter((key) => (isList(key) ? !Array.isArray(entry?.[key]) : typeof entry?.[key] !== 'number'));
     if (missing.length > 0) problems.push(`the fitted features have no ${missing.join('/')} for feature ${feature.id}`);
   }
   for (const task of job.tasks) {

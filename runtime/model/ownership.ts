@@ -1,7 +1,7 @@
 /**
  * Which parameters a step trains: those its tasks' outputs depend on, minus frozen modules'. Module parameters train
  * when a trained task reads the module and it is not frozen; a head with its task; a sharing scheme's own parameters
- * by the scheme's rule (SharingScheme.trains); the weighting's never through the model (the step adds them).
+ * by the scheme's rule (SharingScheme.trains); the weighting's never through the model (the step adds them); a layer's statistics (batch norm) never.
  */
 import type { ModelGraph } from './graph.js';
 import type { Reach } from './reach.js';
@@ -26,6 +26,7 @@ export function paramsForTasks(params: readonly Param[], graph: ModelGraph, reac
         case 'scheme':
           return sharingScheme(p.owner.scheme).trains!(p.owner, step);
         case 'weighting':
+        case 'statistic':
           return false;
       }
     });

@@ -20,7 +20,12 @@ export type ParamOwner =
    */
   | { kind: 'scheme'; scheme: SharingKind; modules: readonly string[]; task: string | null }
   /** Learnable loss weights (uncertainty weighting): training state, not part of the saved model. */
-  | { kind: 'weighting'; task: string };
+  | { kind: 'weighting'; task: string }
+  /**
+   * A statistic a layer of the module keeps (batch normalisation's moving mean and variance): updated by the layer
+   * itself in each training forward pass, never by a gradient; saved with the weights and in checkpoints.
+   */
+  | { kind: 'statistic'; module: string };
 
 export interface Param {
   /** Stable, human-readable name used in saved weights: `trunk/0/kernel`, `head/ctr/bias`. */

@@ -402,6 +402,7 @@ export function taskLrMultiplier(job: Job): (param: Param) => number {
       case 'module':
         return only.get(param.owner.module);
       case 'weighting':
+      case 'statistic':
         return undefined;
     }
   };

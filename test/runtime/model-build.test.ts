@@ -136,12 +136,6 @@ describe('buildModel', () => {
   describe('refuses what the runtime does not run yet, at build time', () => {
     const cases: [string, TestModule | null, Partial<ReturnType<typeof task>> | null, RegExp][] = [
       [
-        'a conv2d layer',
-        { ...denseModule('vision', 'x', [4], ['a']), layers: [{ kind: 'conv2d', filters: 4, kernel: 3, stride: 1, activation: 'relu' }] },
-        null,
-        /module 'vision' layer 0 is a conv2d layer, which the runtime does not run yet/,
-      ],
-      [
         'an lstm layer',
         { ...denseModule('seq', 'x', [4], ['a']), layers: [{ kind: 'lstm', units: 4, bidirectional: false }] },
         null,

@@ -4,22 +4,29 @@
  */
 import type { LayerKind, LayerPlan } from '../../../job/job.js';
 import { notRunnable } from '../../not-runnable.js';
+import { batchNorm } from './batch-norm.js';
+import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
+import { dropout } from './dropout.js';
 import { flatten } from './flatten.js';
 import type { LayerEntry, LayerRuntime } from './layer.js';
 import { mixture } from './mixture.js';
 import { point } from './point.js';
+import { pool2d } from './pool2d.js';
 
 export const layerKinds = {
   dense,
   embedding: notRunnable,
-  conv2d: notRunnable,
+  conv2d,
   pool: notRunnable,
   flatten,
   lstm: notRunnable,
   transformer: notRunnable,
   mixture,
   point,
+  pool2d,
+  batch_norm: batchNorm,
+  dropout,
 } satisfies { [K in LayerKind]: LayerEntry<Extract<LayerPlan, { kind: K }>> };
 
 /** The runtime of a layer that assertRunnable let through. */

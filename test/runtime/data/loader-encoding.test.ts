@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from '../../../job/job.js';
+import * as fs from 'node:fs/promises';
+import { Field, FixedSizeList, Table, Uint8, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { fittedMismatchProblems } from '../../../runtime/data/fitted-check.js';
 import { openJobData } from '../../../runtime/data/loader.js';
 import { arrowTypes, collect, inputRows, makeJob, temporaryDirectory, writeArrow } from './fixtures.js';
 
@@ -232,6 +235,37 @@ describe('loader: images, multilabel targets, booleans and integer categories', 
     assert.deepEqual(train!.inputs.x!.shape, [2, 2, 2, 1]);
     const pixel = (x: number) => f((x * (1 / 255) - 0.5) / 0.25);
     assert.deepEqual(Array.from(train!.inputs.x!.data), [0, 255, 51, 102, 255, 255, 0, 0].map(pixel));
+  });
+
+  it('standardizes each channel of an image of bytes by its mean and deviation over the training split', async () => {
+    // Two training rows of a [1, 2, 2] image (channels last) as a fixed-size list of uint8; the valid row is not fitted.
+    await fs.writeFile(path.join(tmp.dir, 'bytes.arrow'), tableToIPC(new Table({
+      fold: vectorFromArray(['train', 'train', 'valid'], arrowTypes.string()),
+      pixels: vectorFromArray([[0, 255, 51, 102], [255, 255, 0, 0], [153, 204, 0, 255]], new FixedSizeList(4, new Field('item', new Uint8(), false))),
+    }), 'file'));
+    const other = structuredClone(job);
+    other.datasets[0]!.files = ['bytes.arrow'];
+    other.datasets[0]!.columns = [{ name: 'fold', type: 'string' }, { name: 'pixels', type: 'list<float>' }];
+    other.features[0]!.transform = { kind: 'image', shape: [1, 2, 2], scale: 1 / 255, mean: 0.5, std: 0.25, normalize: 'per_channel' };
+    other.features[0]!.shape = [1, 2, 2];
+    other.inputs[0]!.shape = [1, 2, 2];
+    other.tasks = [];
+    other.batchGroups[0]!.tasks = [];
+    const data = await openJobData(other);
+    // After (x/255 - 0.5)/0.25, channel 0 holds -2, -1.2, 2, -2 (mean -0.8, variance (1.44 + 0.16 + 7.84 + 1.44)/4 = 2.72)
+    // and channel 1 holds 2, -0.4, 2, -2 (mean 0.4, variance (2.56 + 0.64 + 2.56 + 5.76)/4 = 2.88).
+    const fitted = data.fitted.features.img!;
+    assert.deepEqual(fitted.channelMean!.map((m) => Number(m.toFixed(12))), [-0.8, 0.4]);
+    assert.deepEqual(fitted.channelStd!.map((s) => Number((s * s).toFixed(12))), [2.72, 2.88]);
+    const pixel = (x: number, c: number) => ((x / 255 - 0.5) / 0.25 - [-0.8, 0.4][c]!) / Math.sqrt([2.72, 2.88][c]!);
+    const assertEncoded = (found: number[][], rows: number[][]) => {
+      assert.equal(found.length, rows.length);
+      rows.forEach((r, i) => r.forEach((x, j) => assert.ok(Math.abs(found[i]![j]! - pixel(x, j % 2)) < 1e-6, `row ${i} value ${j}: ${found[i]![j]} is not ${pixel(x, j % 2)}`)));
+    };
+    assertEncoded(inputRows(await collect(data, 'train'), 'x'), [[0, 255, 51, 102], [255, 255, 0, 0]]);
+    assertEncoded(inputRows(await collect(data, 'valid'), 'x'), [[153, 204, 0, 255]]);
+    // A loaded features.json without the statistics is refused.
+    assert.deepEqual(fittedMismatchProblems(other, { ...data.fitted, features: { img: {} } }), ['the fitted features have no channelMean/channelStd for feature img']);
   });
 
   it('encodes multilabel targets as [n, k] with a row mask', async () => {
