@@ -198,6 +198,14 @@ program.command('init')
     process.stderr.write(`wrote ${file}: edit the dataset path and columns, then \`mtl check ${file}\`\n`);
   });
 
+program.command('lsp')
+  .description('the language server for editors (Language Server Protocol over standard input and output)')
+  .option('--stdio', 'talk over standard input and output (the default and only transport; editors pass it)')
+  .action(async () => {
+    const { startServer } = await import('../lsp/server.js');
+    startServer();
+  });
+
 // ---------------------------------------------------------------- runtime commands (load TensorFlow.js on demand)
 
 function defaultRunDir(name: string): string {

@@ -6,12 +6,13 @@ import { constructors, declarationFields, describeLimits, isOf, type Constructor
 import type { Category } from '../../stdlib/types.js';
 import { typeSignature } from '../../stdlib/types.js';
 
-function param(p: Param): string {
+/** `name: type = default`, as a parameter reads in a signature. */
+export function paramSignature(p: Param): string {
   return `${p.name}: ${typeSignature(p.type)}${p.default !== undefined ? ` = ${p.default}` : ''}`;
 }
 
 export function signature(c: Constructor): string {
-  const parts = [...(c.rest ? [`...${c.rest.name}: ${typeSignature(c.rest.type)}`] : []), ...c.params.map(param)];
+  const parts = [...(c.rest ? [`...${c.rest.name}: ${typeSignature(c.rest.type)}`] : []), ...c.params.map(paramSignature)];
   return `${c.name}(${parts.join(', ')})`;
 }
 
@@ -27,14 +28,15 @@ function representationNote(c: Constructor): string | null {
 
 const notes = (c: Constructor): string => [notRunNote(c), representationNote(c)].filter((n) => n !== null).map((n) => `  ${n}`).join('');
 
-const CATEGORY_TITLES: Record<Category, string> = {
+export const CATEGORY_TITLES: Record<Category, string> = {
   column_type: 'column types', split: 'splits', transform: 'feature transforms', backbone: 'backbones', sharing: 'sharing schemes',
   head: 'heads', loss: 'losses', metric: 'metrics', optimizer: 'optimizers', schedule: 'learning-rate schedules', sampling: 'task sampling',
   phase: 'sampling phases', weighting: 'loss weighting', aggregation: 'gradient aggregation', stage: 'curriculum stages', selection: 'model selection',
   acceptance: 'acceptance policies',
 };
 
-const limitsNote = (p: Param): string => {
+/** ` (between 0 and 1)`, or '' for a parameter without limits. */
+export const limitsNote = (p: Param): string => {
   const range = p.limits ? describeLimits(p.limits) : '';
   return range ? ` (${range})` : '';
 };
@@ -46,7 +48,7 @@ export function stdlibListing(): string {
     if (kind === 'backbone') out.push(`  backbone NAME = <backbone>`);
     else if (kind === 'share') out.push(`  share NAME = <sharing scheme>`);
     else out.push(`  ${kind} NAME { ${fields.map((f) => f.name).join(', ')} }`);
-    for (const f of fields) out.push(`      ${param(f).padEnd(56)} ${f.doc}${limitsNote(f)}`);
+    for (const f of fields) out.push(`      ${paramSignature(f).padEnd(56)} ${f.doc}${limitsNote(f)}`);
   }
   for (const [category, title] of Object.entries(CATEGORY_TITLES)) {
     out.push('', title);

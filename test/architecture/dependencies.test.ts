@@ -1,7 +1,7 @@
 /**
  * The layering, checked on the TypeScript sources (type-only and dynamic imports included) with dependency-cruiser:
  * the compiler side (compiler/, grammar/, stdlib/) and the runtime meet only in job/, the contract; cli/ alone
- * drives both; no module of ours imports itself back through others. Tests may import anything.
+ * drives both; the language server (lsp/) stays on the compiler's side; no module of ours imports itself back through others. Tests may import anything.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -13,6 +13,8 @@ const rules: IForbiddenRuleType[] = [
   { name: 'job-imports-neither-side', severity: 'error', from: { path: '^job/' }, to: { path: '^(compiler|runtime|grammar|stdlib|cli)/' } },
   // Small helpers both sides use (edit distance, code-unit order): they import from neither.
   { name: 'shared-imports-neither-side', severity: 'error', from: { path: '^shared/' }, to: { path: '^(compiler|runtime|grammar|stdlib|cli|job)/' } },
+  // The language server is the compiler's, in an editor: it never loads TensorFlow.js.
+  { name: 'lsp-apart-from-runtime', severity: 'error', from: { path: '^lsp/' }, to: { path: '^runtime/' } },
   { name: 'stdlib-below-compiler', severity: 'error', from: { path: '^stdlib/' }, to: { path: '^(compiler|runtime)/' } },
   // Through cli/ anything could reach both sides: it sits on top.
   { name: 'only-tests-import-cli', severity: 'error', from: { pathNot: '^(cli|test)/' }, to: { path: '^cli/' } },
@@ -27,7 +29,7 @@ const rules: IForbiddenRuleType[] = [
  */
 const knownViolations = new Set<string>([]);
 
-const ourSources = ['grammar', 'shared', 'job', 'compiler', 'cli', 'runtime', 'stdlib', 'test', 'bench'];
+const ourSources = ['grammar', 'shared', 'job', 'compiler', 'lsp', 'cli', 'runtime', 'stdlib', 'test', 'bench'];
 const violationsFixture = 'test/architecture/violations';
 
 /** Every broken rule once, as `rule: from → to`, or `no-cycle: a → b → a` starting from the cycle's first module in sort order. */
@@ -65,6 +67,7 @@ describe('dependencies between the parts of the project', () => {
     assert.deepEqual(await violations(['.'], { baseDir: violationsFixture }), [
       'compiler-apart-from-runtime: compiler/compile.ts → runtime/train.ts',
       'job-imports-neither-side: job/job.ts → grammar/tokens.ts',
+      'lsp-apart-from-runtime: lsp/server.ts → runtime/train.ts',
       'no-cycle: compiler/ir/graph.ts → compiler/ir/passes.ts → compiler/ir/graph.ts',
       'only-tests-import-cli: grammar/messages.ts → cli/main.ts',
       'relative-imports-resolve: runtime/metrics.ts → ./auc.js',

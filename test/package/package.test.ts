@@ -98,6 +98,8 @@ Module._load = function (request, ...rest) { appendFileSync(${JSON.stringify(log
       assert.ok(loaded.some((m) => m.includes('/dist/cli/main.js')), 'the hook saw the CLI load');
       assert.ok(loaded.some((m) => m.includes('commander')), 'the hook saw packages load');
       assert.deepEqual(loaded.filter((m) => m.includes('@tensorflow')), []);
+      // The language server is loaded by `mtl lsp` alone.
+      assert.deepEqual(loaded.filter((m) => m.includes('vscode-languageserver')), []);
     });
   }
 
