@@ -1,7 +1,7 @@
 /**
  * The layering, checked on the TypeScript sources (type-only and dynamic imports included) with dependency-cruiser:
  * the compiler side (compiler/, grammar/, stdlib/) and the runtime meet only in job/, the contract; cli/ alone
- * drives both; the language server (lsp/) stays on the compiler's side; no module of ours imports itself back through others. Tests may import anything.
+ * drives both; the language server (lsp/) stays on the compiler's side; the model server (serve/) on the runtime's; no module of ours imports itself back through others. Tests may import anything.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,6 +15,9 @@ const rules: IForbiddenRuleType[] = [
   { name: 'shared-imports-neither-side', severity: 'error', from: { path: '^shared/' }, to: { path: '^(compiler|runtime|grammar|stdlib|cli|job)/' } },
   // The language server is the compiler's, in an editor: it never loads TensorFlow.js.
   { name: 'lsp-apart-from-runtime', severity: 'error', from: { path: '^lsp/' }, to: { path: '^runtime/' } },
+  // The model server sits on the runtime's model loader: it never compiles, and nothing below it serves.
+  { name: 'serve-apart-from-compiler', severity: 'error', from: { path: '^serve/' }, to: { path: '^(compiler|grammar|stdlib|lsp)/' } },
+  { name: 'runtime-below-serve', severity: 'error', from: { path: '^(runtime|job|shared)/' }, to: { path: '^serve/' } },
   { name: 'stdlib-below-compiler', severity: 'error', from: { path: '^stdlib/' }, to: { path: '^(compiler|runtime)/' } },
   // Through cli/ anything could reach both sides: it sits on top.
   { name: 'only-tests-import-cli', severity: 'error', from: { pathNot: '^(cli|test)/' }, to: { path: '^cli/' } },
@@ -29,7 +32,7 @@ const rules: IForbiddenRuleType[] = [
  */
 const knownViolations = new Set<string>([]);
 
-const ourSources = ['grammar', 'shared', 'job', 'compiler', 'lsp', 'cli', 'runtime', 'stdlib', 'test', 'bench'];
+const ourSources = ['grammar', 'shared', 'job', 'compiler', 'lsp', 'cli', 'runtime', 'serve', 'stdlib', 'test', 'bench'];
 const violationsFixture = 'test/architecture/violations';
 
 /** Every broken rule once, as `rule: from → to`, or `no-cycle: a → b → a` starting from the cycle's first module in sort order. */
@@ -72,6 +75,8 @@ describe('dependencies between the parts of the project', () => {
       'only-tests-import-cli: grammar/messages.ts → cli/main.ts',
       'relative-imports-resolve: runtime/metrics.ts → ./auc.js',
       'runtime-apart-from-compiler: runtime/train.ts → compiler/ast.ts',
+      'runtime-below-serve: runtime/health.ts → serve/server.ts',
+      'serve-apart-from-compiler: serve/server.ts → compiler/compile.ts',
       'stdlib-below-compiler: stdlib/catalog.ts → compiler/ast.ts',
     ]);
   });
