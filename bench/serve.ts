@@ -163,8 +163,8 @@ async function main(): Promise<void> {
   rmSync(predicted, { force: true });
   const parityServer = await startServer(pkg, ['--cache-mb', '0']);
   const served = new Map<string, number[]>(tasks.map((t) => [t, []]));
-  for (let from = 0; from < test.length; from += 1000) {
-    const answers = await predict(parityServer.url, test.slice(from, from + 1000).map((i) => rows[i]!));
+  for (let from = 0; from < test.length; from += 250) {
+    const answers = await predict(parityServer.url, test.slice(from, from + 250).map((i) => rows[i]!));
     for (const answer of answers) for (const task of tasks) served.get(task)!.push(answer[task]!.probability);
   }
   parityServer.child.kill('SIGTERM');

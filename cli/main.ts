@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `mtl` command line. Compiler commands (check, compile, graph, render, fmt, stdlib, init) never load TensorFlow.js;
- * runtime commands (run, train, eval, data import) load it on demand. Exit codes: 0 ok, 1 program or data errors,
+ * runtime commands (run, train, eval, export, predict, data import) load it on demand. Exit codes: 0 ok, 1 program or data errors,
  * 2 usage errors, 70 an internal error (a bug in mtl).
  */
 import * as fs from 'node:fs';
@@ -18,7 +18,7 @@ import { stdlibListing, stdlibJson } from '../compiler/render/stdlib-listing.js'
 import { starterProgram } from './init-template.js';
 import { format } from '../compiler/format/format.js';
 import { SourceFile } from '../compiler/diagnostics/source.js';
-import { reportDiagnostics, renderTimings, fail, failInternal, exitQuietlyOnClosedPipe, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
+import { reportDiagnostics, renderTimings, checkSummary, fail, failInternal, exitQuietlyOnClosedPipe, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
 import { readJobFile } from './job-file.js';
 import { onRepresentation } from '../job/job.js';
 import { deriveFromCompilation, type DerivedJob } from '../compiler/derive/derive.js';
@@ -31,6 +31,12 @@ program.exitOverride();
 program.configureOutput({ outputError: (text, write) => write(text) });
 
 const allowUnrunnableOption = () => new Option('--allow-unrunnable', 'accept constructors the runtime does not run yet (those errors become warnings; `mtl run` still refuses them)');
+
+const rootOption = () => new Option('--root <dir>', 'read no file outside this directory (imports, data files; symlinks and .. resolved): for compiling programs you did not write')
+  .argParser((dir: string) => {
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidArgumentError(`${dir} is not a directory`);
+    return dir;
+  });
 
 const ablateOption = () => new Option('--ablate <variants>', 'derive variants from the program: single (each task alone), private (nothing shared), shared (as written), scarcity (one task\'s training labels cut: scarcity=0.5,0.25,0.1, scarcity:TASK=0.5); comma-separated');
 
@@ -76,10 +82,11 @@ program.command('check')
   .option('--max-errors <n>', 'stop reporting after this many errors', (v) => Number.parseInt(v, 10), 50)
   .option('--time-phases', 'print how long parsing and checking took (to standard error)')
   .addOption(allowUnrunnableOption())
-  .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean; allowUnrunnable?: boolean }) => {
-    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable }, 'check');
+  .addOption(rootOption())
+  .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean; allowUnrunnable?: boolean; root?: string }) => {
+    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root }, 'check');
     const tasks = c.checked?.tasks.size ?? 0;
-    if (opts.format === 'text') process.stderr.write(`${file}: ok (${tasks} task${tasks === 1 ? '' : 's'})\n`);
+    if (opts.format === 'text') process.stderr.write(checkSummary(file, tasks));
   });
 
 program.command('compile')
@@ -93,10 +100,11 @@ program.command('compile')
   .addOption(allowUnrunnableOption())
   .addOption(formatOption())
   .addOption(ablateOption())
-  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string }) => {
+  .addOption(rootOption())
+  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string; root?: string }) => {
     if (opts.ablate !== undefined && (!opts.out || opts.emit !== 'job' || opts.dumpAfter)) fail('--ablate writes one job per variant: give a directory with -o, and no --emit or --dump-after', EXIT_USAGE);
     const c = compileOrExit(file, opts.format, {
-      dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable,
+      dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root,
     });
     if (opts.ablate !== undefined) return writeDerivedJobs(derivedOrExit(c, file, opts.ablate, false), opts.out!);
     if (opts.dumpAfter) return writeOut(JSON.stringify(toJson(c.dumped!), null, 2) + '\n', opts.out);
@@ -338,11 +346,34 @@ program.command('eval')
   .argument('<run>', 'the run directory')
   .addOption(new Option('--split <split>', 'which split').choices(['train', 'valid', 'test']).default('test'))
   .option('--backend <name>', 'backend, as for `mtl run`')
-  .action(async (runDir: string, opts: { split: 'train' | 'valid' | 'test'; backend?: string }) => {
+  .option('--predictions <file>', "also write the split's predictions to this Arrow file, as `mtl predict` does (its rows in file order)")
+  .action(async (runDir: string, opts: { split: 'train' | 'valid' | 'test'; backend?: string; predictions?: string }) => {
     if (!fs.existsSync(path.join(runDir, 'job.json'))) fail(`${runDir} is not a run directory (no job.json in it)`);
     const { evalRun } = await import('../runtime/run.js');
-    await evalRun(runDir, opts.split, { backend: opts.backend });
+    await evalRun(runDir, opts.split, { backend: opts.backend, ...(opts.predictions ? { predictions: opts.predictions } : {}) });
   });
+
+program.command('export')
+  .description('write a finished run as a self-contained, versioned model package (docs/model-package.md)')
+  .argument('<run>', 'the run directory')
+  .requiredOption('-o, --out <dir>', 'the package directory to write')
+  .option('--force', 'replace an existing package there')
+  .option('--name <name>', "the package's name (default: the program's)")
+  .option('--backend <name>', 'backend for the validation predictions it records, as for `mtl run`')
+  .action(async (runDir: string, opts: import('./serving.js').ExportFlags) => (await import('./serving.js')).exportCommand(runDir, opts));
+
+program.command('predict')
+  .description("predict every row of an Arrow or CSV file with a model package or a run, streamed; writes an Arrow file with a column per task output")
+  .argument('<model>', 'a model package (from `mtl export`) or a run directory')
+  .argument('<data>', 'an Arrow IPC file, or a CSV file (.csv, .csv.gz) with a header')
+  .requiredOption('-o, --out <file>', 'the Arrow file to write')
+  .option('--tasks <names>', 'only these tasks (comma-separated); only their heads run')
+  .option('--keep <columns>', 'input columns to copy to the output, e.g. an id (comma-separated)')
+  .option('--skip-bad', 'write bad rows to OUT.rejected.jsonl with their reason, and go on')
+  .option('--batch-size <rows>', "rows per batch (default: the job's batch size)", positive('--batch-size'))
+  .option('--backend <name>', 'backend, as for `mtl run`')
+  .option('--no-progress', 'no progress count')
+  .action(async (model: string, dataFile: string, opts: import('./serving.js').PredictFlags) => (await import('./serving.js')).predictCommand(model, dataFile, opts));
 
 program.command('report')
   .description('one self-contained HTML report over run and experiment directories, side by side; each chart also as an SVG beside it')

@@ -25,6 +25,11 @@ export function reportDiagnostics(diagnostics: readonly Diagnostic[], sources: S
   return hasErrors(diagnostics) ? EXIT_PROGRAM_ERROR : EXIT_OK;
 }
 
+/** What `mtl check` says of a program without errors (after its warnings, if any). */
+export function checkSummary(file: string, tasks: number): string {
+  return `${file}: ok (${tasks} task${tasks === 1 ? '' : 's'})\n`;
+}
+
 /** A user mistake outside a program (a flag, a file): one paragraph, no stack trace. */
 export function fail(message: string, code = EXIT_PROGRAM_ERROR): never {
   process.stderr.write(`error: ${message}\n`);

@@ -3,6 +3,7 @@
  * Each stage returns what it could make and the diagnostics so far; nothing here throws on user error.
  */
 import { loadProgram, nodeHost, type Host, type LoadedProgram } from './syntax/load.js';
+import { confine } from './syntax/root.js';
 import { checkLoaded, type CheckOptions } from './check/check.js';
 import type { CheckedProgram } from './check/model.js';
 import { buildGraph } from './ir/build.js';
@@ -21,7 +22,7 @@ export interface SourceInput {
   host?: Host;
 }
 
-export interface CompileOptions extends CheckOptions {
+export interface CompileOptions extends Omit<CheckOptions, 'root'> {
   /** Check IR invariants after every pass (tests turn this on). */
   verifyIr?: boolean;
   /** Keep the graph as it was after this pass. */
@@ -30,6 +31,12 @@ export interface CompileOptions extends CheckOptions {
   timePhases?: boolean;
   /** Compile programs the runtime does not run yet, the not-run errors becoming warnings. */
   allowUnrunnable?: boolean;
+  /**
+   * A directory the compilation may not read outside of: the entry file (unless its text is given), every import,
+   * every dataset file or glob and the Arrow footers read, once symlinks and `..` are resolved (MTL0009). For a service
+   * compiling other people's programs; without it a program reads any file its user can.
+   */
+  root?: string;
 }
 
 /** How long one phase (or one optimization pass) took. */
@@ -62,7 +69,7 @@ export function compileProgram(input: SourceInput, options: CompileOptions = {},
 }
 
 function runPhases(input: SourceInput, options: CompileOptions, until: 'check' | 'job', partial: Compilation): Compilation {
-  const host = input.host ?? nodeHost();
+  const { host, root } = confine(input.host ?? nodeHost(), options.root);
   const timings = partial.timings;
   const timed = <T>(phase: string, run: () => T): T => {
     if (!options.timePhases) return run();
@@ -71,10 +78,10 @@ function runPhases(input: SourceInput, options: CompileOptions, until: 'check' |
     timings.push({ phase, ms: performance.now() - start });
     return value;
   };
-  const loaded = timed('parse', () => loadProgram(input.file, host, input.text));
+  const loaded = timed('parse', () => loadProgram(input.file, host, { text: input.text, root }));
   partial.loaded = loaded.value;
   partial.diagnostics = loaded.diagnostics;
-  const checked = timed('check', () => checkLoaded(loaded.value, host, loaded.diagnostics, options));
+  const checked = timed('check', () => checkLoaded(loaded.value, host, loaded.diagnostics, { ...options, root }));
   const result: Compilation = { loaded: loaded.value, checked: checked.value, graph: null, dumped: null, job: null, diagnostics: checked.diagnostics, timings };
   if (until === 'check' || hasErrors(checked.diagnostics)) return result;
   const built = timed('build IR', () => buildGraph(checked.value));

@@ -12,6 +12,7 @@ import { hasErrors, internalError, type Diagnostic, type Result } from './diagno
 import { deriveFromCompilation, type DerivedJob } from './derive/derive.js';
 import type { VariantSpec } from './derive/variants.js';
 import { nodeHost, readEntry } from './syntax/load.js';
+import { confine } from './syntax/root.js';
 import { SourceFile, type Sources } from './diagnostics/source.js';
 import { renderFrames, type FrameOptions } from './diagnostics/render-frame.js';
 
@@ -32,13 +33,17 @@ function apiResult<T>(value: T, diagnostics: Diagnostic[], sources: Sources, err
   return { value, diagnostics, ok: !error && !hasErrors(diagnostics), sources, ...(error ? { internalError: error } : {}) };
 }
 
-/** The syntax tree of one file (its imports are not followed); null when it cannot be read or is not program text. */
-export function parse(input: ProgramInput): ApiResult<Program | null> {
+/**
+ * The syntax tree of one file (its imports are not followed); null when it cannot be read, is not program text, or
+ * (with `root`) lies outside the root.
+ */
+export function parse(input: ProgramInput, options: Pick<CompileOptions, 'root'> = {}): ApiResult<Program | null> {
   const { file, text, host } = sourceInput(input);
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
   try {
-    const read = readEntry(file, host ?? nodeHost(), text, diagnostics);
+    const confined = confine(host ?? nodeHost(), options.root);
+    const read = readEntry(file, confined.host, { text, root: confined.root }, diagnostics);
     if (read === null) return apiResult(null, diagnostics, sources);
     sources.set(file, new SourceFile(file, read));
     const parsed = parseText(read, file);

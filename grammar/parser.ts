@@ -197,7 +197,7 @@ export function parseCst(text: string, lexed: Lexed = lex(text)): CstResult {
   return { cst, lexErrors: lexed.errors, parseErrors: [...parser.errors] };
 }
 
-const declarationKeywords = new Set([T.Dataset, T.Features, T.Backbone, T.Task, T.Share, T.Train]);
+const startsDeclaration = new Set(T.declarationKeywords);
 const afterDeclarationKeyword = new Set([T.Identifier, T.LBrace, T.Equals]);
 
 /**
@@ -211,7 +211,7 @@ export function parseItems(tokens: readonly IToken[], visit: (cst: CstNode) => v
   const startsItem = (i: number) => {
     const type = tokens[i]!.tokenType;
     const next = tokens[i + 1]?.tokenType;
-    return type === T.Import ? next === T.StringLiteral : declarationKeywords.has(type) && next !== undefined && afterDeclarationKeyword.has(next);
+    return type === T.Import ? next === T.StringLiteral : startsDeclaration.has(type) && next !== undefined && afterDeclarationKeyword.has(next);
   };
   let start = 0;
   for (let i = 1; i <= tokens.length; i++) {

@@ -59,8 +59,14 @@ export const Slash = createToken({ name: 'Slash', pattern: /\//, label: "'/'" })
 /** Binary operators (their precedence is the AST builder's business). */
 export const binaryOperators: TokenType[] = [Or, And, EqEq, NotEq, LessEq, GreaterEq, Less, Greater, In, Plus, Minus, Star, Slash];
 
+/** The keywords that start a declaration. */
+export const declarationKeywords: TokenType[] = [Dataset, Features, Backbone, Task, Share, Train];
+
+/** Every keyword: none names a declaration, any names a field or an argument. */
+export const keywords: TokenType[] = [Import, As, Dataset, Features, Backbone, Task, Share, Train, True, False, Null, And, Or, Not, In];
+
 /** Tokens that can name a field or an argument. */
-export const nameTokens: TokenType[] = [Identifier, Import, As, Dataset, Features, Backbone, Task, Share, Train, True, False, Null, And, Or, Not, In];
+export const nameTokens: TokenType[] = [Identifier, ...keywords];
 
 /** Order matters: comments before '/', longer operators before their prefixes, keywords before Identifier. */
 export const allTokens: TokenType[] = [

@@ -31,7 +31,9 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Job, SelectionPlan } from '../job/job.js';
 import { JobError, parseJob } from '../job/parse.js';
 import { selectBackend } from './backend.js';
-import type { SplitName } from './data/api.js';
+import type { Batch, FittedFeatures, SplitName } from './data/api.js';
+import { inferenceJob, packageTasks, unitNames } from './serving/from-run.js';
+import { PredictionFile } from './serving/prediction-file.js';
 import { loadFitted, openJobData, saveFitted } from './data/loader.js';
 import { isUserError, UserError } from './errors.js';
 import { syncPath, type WriteHook } from './checkpoint/file.js';
@@ -304,6 +306,8 @@ async function isNonEmptyDirectory(path: string): Promise<boolean> {
 export interface EvalOptions {
   backend?: string;
   log?: (line: string) => void;
+  /** Also write each row's predictions to this Arrow file, as `mtl predict` writes them (the split's rows, in file order). */
+  predictions?: string;
 }
 
 /** Evaluates a finished run's saved weights on a split ('test' by default) and prints each task's metrics. */
@@ -317,7 +321,15 @@ export async function evalRun(runDir: string, split: SplitName = 'test', options
   const model = buildModel(job, (w) => data.width(w), job.training.seed);
   try {
     await loadWeights(model, runDir);
-    const scores = await evaluate(model, data, split);
+    const written = options.predictions === undefined ? null : await predictionWriter(job, data.fitted, options.predictions);
+    let scores: SplitScores;
+    try {
+      scores = await evaluate(model, data, split, written ? { onPredictions: written.add } : {});
+      await written?.close();
+    } catch (error) {
+      await written?.abort();
+      throw error;
+    }
     for (const warning of undefinedAucWarnings(scores, split)) log(warning);
     for (const [task, values] of Object.entries(scores)) {
       log(`${split} ${task}: ${Object.entries(values).map(([k, v]) => `${k}=${v === null ? '-' : v.toPrecision(4)}`).join(' ')}`);
@@ -326,6 +338,30 @@ export async function evalRun(runDir: string, split: SplitName = 'test', options
   } finally {
     model.dispose();
   }
+}
+
+/** Writes evaluation's predictions batch by batch, in order, to an Arrow file of `mtl predict`'s columns. */
+async function predictionWriter(job: Job, fitted: FittedFeatures, path: string) {
+  if (job.batchGroups.length !== 1) {
+    throw new UserError(`--predictions writes one row per row of one input, but this job's tasks read ${job.batchGroups.length} (${job.batchGroups.map((g) => `${g.dataset}/${g.input}`).join(', ')})`);
+  }
+  const tasks = packageTasks(inferenceJob(job, fitted).model, fitted);
+  const file = await PredictionFile.create(path, [], tasks);
+  let writes = Promise.resolve();
+  return {
+    add: (batch: Batch, predictions: ReadonlyMap<string, Float32Array>) => {
+      const batches = new Map(tasks.map((t) => [t.name, { values: predictions.get(t.name)!, rows: batch.size, units: t.units, classes: unitNames(t.name, t.units, fitted) }]));
+      writes = writes.then(() => file.write([], batches));
+    },
+    close: async () => {
+      await writes;
+      await file.close();
+    },
+    abort: async () => {
+      await writes.catch(() => undefined);
+      await file.abort();
+    },
+  };
 }
 
 async function readJob(runDir: string): Promise<Job> {

@@ -55,7 +55,7 @@ const statusText: Record<number, string> = { 400: 'bad request', 404: 'not found
 function describeFastifyError(error: FastifyError, bodyLimit: number): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `the request body is over the server's limit of ${bodyLimit} bytes (--body-limit); send fewer rows per request`;
+      return `the request body is over the server's limit of ${bodyLimit} bytes (--body-limit-kb); send fewer rows per request`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return `the request body must be JSON (content-type: application/json), found ${error.message.replace(/^Unsupported Media Type:?\s*/i, '') || 'another type'}`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

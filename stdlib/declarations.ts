@@ -43,6 +43,7 @@ export const declarationFields: Record<DeclarationKind, Param[]> = {
   ],
   share: [],
   train: [
+    p('tasks', optional(list(ref('task'))), 'imported tasks to train: the entry file\'s own tasks always train, an imported one only when the entry file names it (here, in a share, or elsewhere in `train`)'),
     p('optimizer', ctor('optimizer'), 'the optimizer', 'adam()'),
     p('batch_size', int, 'rows per batch', '256', atLeastOne),
     p('epochs', optional(int), `passes over the training data (default ${EPOCHS_WITHOUT_LENGTH} unless \`steps\` is given)`, undefined, atLeastOne),

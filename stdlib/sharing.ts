@@ -47,6 +47,11 @@ export type SharingEntry<K extends SharingKind = SharingKind> = Entry<{
    * output of the shared backbone, which an aggregation `on: representation` differentiates (rule one-shared-representation).
    */
   perTaskRepresentation: string | null;
+  /**
+   * What it does between its tasks, completing "`<scheme>` …", when that is what it is for: a share of one task is
+   * then an error. Null when one task is only pointless (a single model: a warning). Rule share-task-count.
+   */
+  needsTwoTasks: string | null;
   plan(a: Args, modules: ShareModules): Extract<SharingPlan, { kind: K }>;
   /** Its plan naming only the modules and tasks still in the job (the passes drop dead tasks and their columns). */
   live(plan: Extract<SharingPlan, { kind: K }>, survivors: Survivors): Extract<SharingPlan, { kind: K }>;
@@ -61,7 +66,7 @@ export const sharing = {
   hard: {
     doc: 'one backbone, its parameters shared by all the tasks', runs: true, backbone: 'backbone', layout: { kind: 'shared' },
     params: [p('backbone', backbone, 'the shared backbone'), tasks('the tasks that share it')],
-    mixesRows: false, perTaskRepresentation: null, plan: () => ({ kind: 'hard' }), live: (plan) => plan,
+    mixesRows: false, perTaskRepresentation: null, needsTwoTasks: null, plan: () => ({ kind: 'hard' }), live: (plan) => plan,
   },
   cross_stitch: {
     doc: 'one copy of the backbone per task, mixed by learned cross-stitch units (Misra et al. 2016)', runs: true, backbone: 'backbone', layout: { kind: 'column per task' },
@@ -70,26 +75,26 @@ export const sharing = {
       p('after', list(int), 'layer indices followed by a cross-stitch unit (empty: after every layer)', '[]', { min: 0, layerOf: { param: 'backbone', says: 'mixes after layer' } }),
       p('init', number, 'initial weight of a task on its own column', '0.9', fraction),
     ],
-    mixesRows: true, perTaskRepresentation: 'gives each task a column of its own', plan: (a, m) => ({ kind: 'cross_stitch', columns: m.columns, after: a.numbers('after'), init: a.number('init') }),
+    mixesRows: true, perTaskRepresentation: 'gives each task a column of its own', needsTwoTasks: 'mixes the columns of its tasks', plan: (a, m) => ({ kind: 'cross_stitch', columns: m.columns, after: a.numbers('after'), init: a.number('init') }),
     live: (plan, { modules }) => ({ ...plan, columns: kept(plan.columns, modules) }),
   },
   adapters: {
     doc: 'a shared backbone with small per-task adapter layers inserted after each layer (Houlsby et al. 2019)', runs: true, backbone: 'backbone', layout: { kind: 'shared' },
     params: [p('backbone', backbone, 'the shared backbone'), tasks('the tasks'), p('size', int, 'adapter bottleneck width', '16', atLeastOne)],
-    mixesRows: false, perTaskRepresentation: 'changes the backbone\'s output for each task with its adapters', plan: (a, m) => ({ kind: 'adapters', size: a.number('size'), tasks: m.tasks }),
+    mixesRows: false, perTaskRepresentation: 'changes the backbone\'s output for each task with its adapters', needsTwoTasks: null, plan: (a, m) => ({ kind: 'adapters', size: a.number('size'), tasks: m.tasks }),
     live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
   },
   soft: {
     doc: 'one backbone per task, tied by an L2 penalty between their parameters (Duong et al. 2015)', runs: true, backbone: 'backbone', layout: { kind: 'column per task' },
     params: [p('backbone', backbone, 'the backbone each task gets a copy of'), tasks('the tasks'), p('l2', number, 'strength of the tie', '0.001', notNegative)],
-    mixesRows: false, perTaskRepresentation: 'gives each task a column of its own', plan: (a, m) => ({ kind: 'soft', columns: m.columns, l2: a.number('l2') }),
+    mixesRows: false, perTaskRepresentation: 'gives each task a column of its own', needsTwoTasks: 'ties the columns of its tasks together', plan: (a, m) => ({ kind: 'soft', columns: m.columns, l2: a.number('l2') }),
     live: (plan, { modules }) => ({ ...plan, columns: kept(plan.columns, modules) }),
   },
   mmoe: {
     doc: 'multi-gate mixture of experts: shared experts, one softmax gate per task (Ma et al. 2018)', runs: true, backbone: 'expert',
     layout: { kind: 'mixture', experts: (a) => a.number('experts') },
     params: [p('expert', backbone, 'the expert network'), p('experts', int, 'number of experts', '4', { min: 1, max: 256, help: 'number of experts: an integer between 1 and 256 (each is a copy of the expert network)' }), tasks('the tasks')],
-    mixesRows: false, perTaskRepresentation: 'mixes the experts by a gate of each task', plan: (_a, m) => ({ kind: 'mmoe', experts: m.experts, gates: m.gates }),
+    mixesRows: false, perTaskRepresentation: 'mixes the experts by a gate of each task', needsTwoTasks: null, plan: (_a, m) => ({ kind: 'mmoe', experts: m.experts, gates: m.gates }),
     live: (plan, { modules, tasks }) => {
       const gates: Record<string, string> = {};
       for (const [task, gate] of Object.entries(plan.gates)) if (tasks.has(task) && modules.has(gate)) gates[task] = gate;

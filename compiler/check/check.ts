@@ -4,6 +4,7 @@
  */
 import { buildScope, type Symbol } from './scope.js';
 import { elaborate } from './elaborate.js';
+import { trainedTasks } from './trained-tasks.js';
 import { buildModel, type CheckedProgram } from './model.js';
 import { DiagnosticsContext, DEFAULT_MAX_ERRORS } from './context.js';
 import { rules } from './rules/index.js';
@@ -27,7 +28,10 @@ export function checkLoaded(loaded: LoadedProgram, host: Host, parseDiagnostics:
   const scope = buildScope(loaded);
   elaborate(scope, ctx);
   const entryImports = loaded.files.find((f) => f.file === loaded.entry)?.imports ?? [];
-  const program = buildModel(scope, loaded.entry, host, defaultTrainFields(loaded.entry, ctx), entryImports);
+  const program = buildModel(scope, {
+    entry: loaded.entry, host, defaultTrain: defaultTrainFields(loaded.entry, ctx), imports: entryImports,
+    trained: trainedTasks(scope, loaded.entry), root: options.root ?? null,
+  });
   // Rules read what elaboration produced; after syntax errors they still run, over what could be read. Without the
   // entry file there is nothing to read: "cannot read" is the whole story (not also "the program declares no task").
   const entryRead = loaded.sources.has(loaded.entry);

@@ -2,6 +2,7 @@
  * The checked program as typed views over the elaborated symbols: datasets with their columns, feature sets,
  * backbones, tasks with their share, the training block. Rules and lowering read these, never raw values.
  */
+import * as path from 'node:path';
 import type * as A from '../syntax/ast.js';
 import type { Span } from '../diagnostics/diagnostic.js';
 import type { Scope, Symbol } from './scope.js';
@@ -10,6 +11,7 @@ import { type ValueKind, type ConstructorOf, isOf, heads } from '../../stdlib/in
 import type { ColumnType, HeadKind, MetricKind, SharingKind } from '../../job/job.js';
 import { argsOf, readable } from './args.js';
 import type { Host } from '../syntax/load.js';
+import type { Root } from '../syntax/root.js';
 
 export type { ColumnType };
 
@@ -63,9 +65,12 @@ export interface CheckedProgram {
   /** The entry file's own imports, as written (`mtl render` writes them back). */
   imports: A.Import[];
   host: Host;
+  /** The directory the compilation is confined to (`CompileOptions.root`), or null. */
+  root: Root | null;
   datasets: Map<string, DatasetView>;
   features: Map<string, FeaturesView>;
   backbones: Map<string, Symbol>;
+  /** The tasks the program trains: its own and the imported ones it names (an imported task named nowhere is not here). */
   tasks: Map<string, TaskView>;
   shares: Map<string, ShareView>;
   /** The `train` declaration's fields (defaults when there is none). */
@@ -79,7 +84,18 @@ export function columnTypeOf(value: Value): ColumnType | null {
   return readable(() => ctor.type(argsOf(value)));
 }
 
-export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain: Record<string, Value>, imports: A.Import[] = []): CheckedProgram {
+export interface ModelInput {
+  entry: string;
+  host: Host;
+  /** The `train` fields of a program without a `train` block: every default. */
+  defaultTrain: Record<string, Value>;
+  imports: A.Import[];
+  /** The tasks the program trains (trained-tasks.ts); other tasks in scope are imported ones it never names. */
+  trained: ReadonlySet<string>;
+  root: Root | null;
+}
+
+export function buildModel(scope: Scope, { entry, host, defaultTrain, imports, trained, root }: ModelInput): CheckedProgram {
   const datasets = new Map<string, DatasetView>();
   for (const symbol of scope.ofKind('dataset')) {
     const filesValue = symbol.fields.files;
@@ -90,7 +106,8 @@ export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain
     if (columnsValue?.v === 'record') {
       for (const entry of columnsValue.entries) {
         const type = columnTypeOf(entry.value);
-        if (type) columns.set(entry.key, { type, span: entry.keySpan });
+        // A column given twice is an error (keys-once); the rest of the program is checked against the first.
+        if (type && !columns.has(entry.key)) columns.set(entry.key, { type, span: entry.keySpan });
       }
     }
     datasets.set(symbol.name, { symbol, name: symbol.name, files, columns, split: symbol.fields.split ?? { v: 'error', span: symbol.decl.span } });
@@ -112,7 +129,8 @@ export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain
   for (const symbol of scope.ofKind('share')) {
     const call = isCall(symbol.fields.value) ? symbol.fields.value : null;
     const entry = call && isOf(call.ctor, 'sharing') ? call.ctor : null;
-    const tasks = listOf(call?.args.tasks).flatMap((t) => (t.v === 'ref' ? [{ name: t.name, span: t.span }] : []));
+    // An imported share holds only the tasks the program trains: the rest stay in their library.
+    const tasks = listOf(call?.args.tasks).flatMap((t) => (t.v === 'ref' && trained.has(t.name) ? [{ name: t.name, span: t.span }] : []));
     const backbone = call && entry ? (call.args[entry.backbone] ?? null) : null;
     shares.set(symbol.name, { symbol, name: symbol.name, scheme: entry?.name ?? null, call, entry, backbone, tasks });
   }
@@ -122,6 +140,7 @@ export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain
   for (const s of shares.values()) for (const t of s.tasks) if (!shareOf.has(t.name)) shareOf.set(t.name, s);
   const tasks = new Map<string, TaskView>();
   for (const symbol of scope.ofKind('task')) {
+    if (!trained.has(symbol.name)) continue;
     const target = symbol.fields.target;
     const head = symbol.fields.head;
     const share = shareOf.get(symbol.name) ?? null;
@@ -133,7 +152,7 @@ export function buildModel(scope: Scope, entry: string, host: Host, defaultTrain
   }
 
   const trainSymbol = scope.ofKind('train')[0] ?? null;
-  return { scope, entry, imports, host, datasets, features, backbones, tasks, shares, train: trainSymbol?.fields ?? defaultTrain, trainSymbol };
+  return { scope, entry, imports, host, root, datasets, features, backbones, tasks, shares, train: trainSymbol?.fields ?? defaultTrain, trainSymbol };
 }
 
 // ---------------------------------------------------------------- derived facts used by several rules
@@ -148,6 +167,11 @@ export function featuresKind(view: FeaturesView): ValueKind | null {
 export function taskDataset(program: CheckedProgram, task: TaskView): DatasetView | null {
   const features = task.features ? program.features.get(task.features) : undefined;
   return features?.dataset ? program.datasets.get(features.dataset) ?? null : null;
+}
+
+/** The directory a dataset's `files` are relative to: that of the file declaring it. */
+export function datasetDir(program: CheckedProgram, dataset: DatasetView): string {
+  return path.dirname(dataset.symbol.decl.span.file) || path.dirname(program.entry);
 }
 
 export function headKind(task: TaskView): HeadKind | null {

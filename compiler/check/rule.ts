@@ -1,5 +1,6 @@
 import type { CheckedProgram } from './model.js';
 import type { DiagnosticsContext } from './context.js';
+import type { Root } from '../syntax/root.js';
 
 /** A check rule: one file each under rules/, headed by a one-sentence statement of what it enforces. */
 export interface Rule {
@@ -22,4 +23,6 @@ export interface CheckOptions {
    * program still compiles to a job (for tools and tests; `mtl run` would refuse the job).
    */
   allowUnrunnable?: boolean;
+  /** The directory the compilation is confined to (`CompileOptions.root`, resolved by `compileProgram`). */
+  root?: Root | null;
 }

@@ -6,6 +6,7 @@
 import { declarationFields, type Param } from '../../stdlib/index.js';
 import type { CheckedProgram } from './model.js';
 import type { Value, ValueOf } from './values.js';
+import type { Span } from '../diagnostics/diagnostic.js';
 
 export interface Place {
   /** The parameter or field it is (or is an item or entry of); null for a backbone's or share's body, and a call's positional rest. */
@@ -48,4 +49,17 @@ export function walkFields(fields: Record<string, Value>, params: readonly Param
 export function walkProgram(program: CheckedProgram, visit: Visitor): void {
   for (const symbol of program.scope.symbols) walkFields(symbol.fields, declarationFields[symbol.kind], visit);
   if (!program.trainSymbol) walkFields(program.train, declarationFields.train, visit);
+}
+
+/** Whether a value is a record keyed by task names (`task_lr`, explicit sampling's `probs`, `weighted`'s `metrics`). */
+export function isTaskRecord(value: Value, place: Place): value is ValueOf<'record'> {
+  return value.v === 'record' && place.key === null && place.param?.type.t === 'record' && place.param.type.keys === 'task';
+}
+
+/** Every task a declaration's fields name: references (a share's or a stage's `tasks`, `select`'s `task`) and task-keyed records' keys. */
+export function walkTaskNames(fields: Record<string, Value>, params: readonly Param[], visit: (name: string, span: Span) => void): void {
+  walkFields(fields, params, (value, place) => {
+    if (value.v === 'ref' && value.to === 'task') visit(value.name, value.span);
+    if (isTaskRecord(value, place)) for (const entry of value.entries) visit(entry.key, entry.keySpan);
+  });
 }

@@ -23,6 +23,11 @@ export const Codes = {
   NestingTooDeep: 'MTL0006',
   NumberTooLarge: 'MTL0007',
   NotProgramText: 'MTL0008',
+  OutsideRoot: 'MTL0009',
+  NotAProgram: 'MTL0010',
+  KeywordAsName: 'MTL0011',
+  MalformedNumber: 'MTL0012',
+  NonAsciiName: 'MTL0013',
 
   UnknownName: 'MTL0101',
   DuplicateName: 'MTL0102',
@@ -62,6 +67,7 @@ export const Codes = {
   PrivateBackboneInShare: 'MTL0308',
   DepthWithoutBackbone: 'MTL0309',
   CrossStitchInputs: 'MTL0310',
+  ShareNeedsTwoTasks: 'MTL0311',
 
   SamplingProbabilities: 'MTL0401',
   GradientMethodNeedsSharing: 'MTL0402',
@@ -73,6 +79,7 @@ export const Codes = {
   NoSharedRepresentation: 'MTL0408',
   WeightingNeedsParameterGradients: 'MTL0409',
   SelectionMetricHead: 'MTL0410',
+  UntrainedTaskReference: 'MTL0411',
 
   NotRunYet: 'MTL0501',
 
@@ -81,6 +88,7 @@ export const Codes = {
   UnusedDefinition: 'MTL0901',
   TaskNeverTrains: 'MTL0902',
   SamplingWithoutEffect: 'MTL0903',
+  ShareOfOneTask: 'MTL0904',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -9,7 +9,8 @@
  *      |
  *      = help: did you mean `income`?
  *
- * Secondary spans get their own frame (`:::`) with `-` underlines. Paths are printed as given.
+ * Secondary spans get their own frame (`:::`) with `-` underlines, or, on the line just shown, an underline below it.
+ * Paths are printed as given.
  */
 import type { Diagnostic, Label } from './diagnostic.js';
 import type { Sources } from './source.js';
@@ -29,19 +30,26 @@ export function renderFrame(d: Diagnostic, sources: Sources, options: FrameOptio
   const gutter = Math.max(...labels.map((l) => String(lineOf(l, sources)).length));
   const pad = ' '.repeat(gutter);
   const out: string[] = [`${severityColor(`${d.severity}[${d.code}]`)}${bold(`: ${d.message}`)}`];
+  let shownLine: { file: string; line: number } | null = null;
   labels.forEach((label, i) => {
     const primary = i === 0;
     const source = sources.get(label.span.file);
     if (!source) {
       out.push(`${pad}${blue(primary ? '-->' : ':::')} ${label.span.file}`);
+      shownLine = null;
       return;
     }
     const start = source.position(label.span.start);
     const end = source.position(Math.max(label.span.start, label.span.end - 1));
-    out.push(`${pad}${blue(primary ? '-->' : ':::')} ${label.span.file}:${start.line}:${start.column}`);
-    out.push(`${pad} ${blue('|')}`);
     const text = source.lineText(start.line);
-    out.push(`${blue(String(start.line).padStart(gutter))} ${blue('|')} ${text.replace(/\t/g, TAB)}`.trimEnd());
+    // A label on the line just shown is underlined below it, without printing the line again (rustc does the same).
+    const sameLine = shownLine !== null && shownLine.file === label.span.file && shownLine.line === start.line;
+    if (!sameLine) {
+      out.push(`${pad}${blue(primary ? '-->' : ':::')} ${label.span.file}:${start.line}:${start.column}`);
+      out.push(`${pad} ${blue('|')}`);
+      out.push(`${blue(String(start.line).padStart(gutter))} ${blue('|')} ${text.replace(/\t/g, TAB)}`.trimEnd());
+    }
+    shownLine = { file: label.span.file, line: start.line };
     // Underline from the start to the end column, or to the end of the line when the span goes on.
     const from = displayWidth(text.slice(0, start.column - 1));
     const to = end.line === start.line ? displayWidth(text.slice(0, end.column)) : displayWidth(text);
@@ -58,7 +66,24 @@ export function renderFrame(d: Diagnostic, sources: Sources, options: FrameOptio
 
 /** Tabs are shown as four spaces (as rustc does), so carets stay under what they point at whatever the terminal's tab stops. */
 const TAB = '    ';
-const displayWidth = (text: string) => text.length + (TAB.length - 1) * (text.split('\t').length - 1);
+
+/**
+ * The columns `text` takes in a terminal, so carets stay under a name written in another script: a tab four, an
+ * accent written apart (a combining mark) none, a CJK character or an emoji two, anything else one.
+ */
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const c of text) width += c === '\t' ? TAB.length : COMBINING.test(c) ? 0 : isWide(c.codePointAt(0)!) ? 2 : 1;
+  return width;
+}
+
+const COMBINING = /^\p{M}$/u;
+
+/** East Asian Wide and Fullwidth ranges (Unicode UAX #11), the common ones. */
+const isWide = (cp: number) =>
+  (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) || (cp >= 0xac00 && cp <= 0xd7a3) ||
+  (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) ||
+  (cp >= 0x1f300 && cp <= 0x1f64f) || (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd);
 
 function lineOf(label: Label, sources: Sources): number {
   const source = sources.get(label.span.file);

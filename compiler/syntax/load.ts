@@ -6,18 +6,12 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { parseText } from './parse.js';
 import type { Program } from './ast.js';
-import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnostic, hasErrors, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
 import { Codes } from '../diagnostics/codes.js';
 import { SourceFile } from '../diagnostics/source.js';
-
-export interface Host {
-  /** The file's text, or null when it cannot be read. */
-  readFile(file: string): string | null;
-  /** Files matching a glob relative to `cwd`, sorted. */
-  glob(pattern: string, cwd: string): string[];
-  /** An Arrow file's column types from its footer, or null when unreadable; a host without it skips the check against the data. */
-  arrowSchema?(file: string): Map<string, string> | null;
-}
+import type { Root } from './root.js';
+import type { Host } from './host.js';
+export type { Host } from './host.js';
 
 export interface LoadedProgram {
   entry: string;
@@ -26,16 +20,22 @@ export interface LoadedProgram {
   sources: Map<string, SourceFile>;
 }
 
-export function loadProgram(entry: string, host: Host, entryText?: string): { value: LoadedProgram; diagnostics: Diagnostic[] } {
+export interface LoadOptions {
+  /** The entry file's text, when it is not to be read from `entry`. */
+  text?: string;
+  /** Read nothing outside this directory (`CompileOptions.root`). */
+  root?: Root | null;
+}
+
+export function loadProgram(entry: string, host: Host, { text: entryText, root = null }: LoadOptions = {}): { value: LoadedProgram; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
   const files: Program[] = [];
   const state = new Map<string, 'loading' | 'done'>();
 
-  const visit = (file: string, text: string, chain: string[]) => {
+  const visit = (file: string, text: string, chain: string[], parsed = parseText(text, file)) => {
     state.set(file, 'loading');
     sources.set(file, new SourceFile(file, text));
-    const parsed = parseText(text, file);
     diagnostics.push(...parsed.diagnostics);
     for (const imp of parsed.value.imports) {
       if (imp.recovered && !imp.path) continue; // `import` without a path: its syntax error says it all
@@ -46,9 +46,13 @@ export function loadProgram(entry: string, host: Host, entryText?: string): { va
         continue;
       }
       if (state.get(target) === 'done') continue;
+      if (root && !root.contains(target)) {
+        diagnostics.push(outsideRoot(`imported file \`${imp.path}\``, imp.pathSpan, root));
+        continue;
+      }
       const importedText = host.readFile(target);
       if (importedText === null) {
-        diagnostics.push(diagnostic({ code: Codes.ImportNotFound, message: `cannot read imported file \`${imp.path}\``, span: imp.pathSpan, label: `looked for ${target}`, help: 'import paths are relative to the file that imports them' }));
+        diagnostics.push(diagnostic({ code: Codes.ImportNotFound, message: `cannot read imported file \`${imp.path}\``, span: imp.pathSpan, label: `looked for ${target}`, help: 'import paths are relative to the file that imports them; only regular files are read (not a directory, device or FIFO)' }));
         continue;
       }
       const notText = notProgramText(importedText);
@@ -56,19 +60,32 @@ export function loadProgram(entry: string, host: Host, entryText?: string): { va
         diagnostics.push(diagnostic({ code: Codes.NotProgramText, message: `imported file \`${imp.path}\` is not program text: ${notText}`, span: imp.pathSpan, label: 'not parsed', help: 'import `.mtl` files; data files are named in a dataset\'s `files`' }));
         continue;
       }
-      visit(target, importedText, [...chain, file]);
+      // A text file that is not a program (`import "/etc/passwd"`) is refused whole: its syntax errors would quote it.
+      const importedParse = parseText(importedText, target);
+      if (!target.endsWith('.mtl') && hasErrors(importedParse.diagnostics)) {
+        diagnostics.push(diagnostic({
+          code: Codes.NotAProgram, message: `imported file \`${imp.path}\` is not a program: it does not parse as one`, span: imp.pathSpan, label: 'not a program',
+          help: 'import `.mtl` programs (its text is not shown: a file that is not a program may hold anything)',
+        }));
+        continue;
+      }
+      visit(target, importedText, [...chain, file], importedParse);
     }
     state.set(file, 'done');
     files.push(parsed.value);
   };
 
-  const text = readEntry(entry, host, entryText, diagnostics);
+  const text = readEntry(entry, host, { text: entryText, root }, diagnostics);
   if (text !== null) visit(entry, text, []);
   return { value: { entry, files, sources }, diagnostics };
 }
 
 /** The entry file's text, or null with a diagnostic when it cannot be read or is not program text. */
-export function readEntry(entry: string, host: Host, entryText: string | undefined, diagnostics: Diagnostic[]): string | null {
+export function readEntry(entry: string, host: Host, { text: entryText, root = null }: LoadOptions, diagnostics: Diagnostic[]): string | null {
+  if (entryText === undefined && root && !root.contains(entry)) {
+    diagnostics.push(outsideRoot(`\`${entry}\``, { file: entry, start: 0, end: 0 }, root));
+    return null;
+  }
   const text = entryText ?? host.readFile(entry);
   if (text === null) {
     diagnostics.push(diagnostic({ code: Codes.ImportNotFound, message: `cannot read \`${entry}\``, span: { file: entry, start: 0, end: 0 }, help: 'check the path' }));
@@ -80,6 +97,14 @@ export function readEntry(entry: string, host: Host, entryText: string | undefin
     return null;
   }
   return text;
+}
+
+/** A file the compilation may not read: named as written and by the root, never opened. */
+function outsideRoot(what: string, span: Span, root: Root): Diagnostic {
+  return diagnostic({
+    code: Codes.OutsideRoot, message: `${what} is outside the root directory \`${root.dir}\``, span, label: 'outside the root',
+    help: `this compilation reads files under \`${root.dir}\` only (symlinks and \`..\` resolved)`,
+  });
 }
 
 /** Larger files are refused unparsed: no program is near this size, and a data file read by mistake often is. */
@@ -119,7 +144,8 @@ export function nodeHost(): Host {
     },
     arrowSchema: readArrowSchema,
     glob(pattern, cwd) {
-      if (!/[*?[{]/.test(pattern)) return fs.existsSync(path.resolve(cwd, pattern)) ? [pattern] : [];
+      // Regular files only, as the glob's `onlyFiles`: a device or a FIFO named as data would never end or never start.
+      if (!/[*?[{]/.test(pattern)) return fs.statSync(path.resolve(cwd, pattern), { throwIfNoEntry: false })?.isFile() ? [pattern] : [];
       return fg.sync(pattern, { cwd, onlyFiles: true }).sort();
     },
   };

@@ -8,8 +8,10 @@
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { lex, parseCst, parseItems } from '../../grammar/parser.js';
-import { Identifier, binaryOperators, LParen, LBracket, LBrace, RParen, RBracket, RBrace, Minus, Not, NumberLiteral, Slash, Star } from '../../grammar/tokens.js';
+import { Identifier, binaryOperators, keywords, LParen, LBracket, LBrace, RParen, RBracket, RBrace, Minus, Not, NumberLiteral, Slash, Star } from '../../grammar/tokens.js';
 import { AstBuilder } from './build-ast.js';
+import { repairTokens } from './repair-tokens.js';
+import { unclosedBracket } from './unclosed-bracket.js';
 import type { Declaration, Import, Program } from './ast.js';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { Codes } from '../diagnostics/codes.js';
@@ -37,10 +39,12 @@ export function parseText(source: string, file: string): { value: Program; diagn
     text = text.slice(0, unclosed.primary.span.start).padEnd(text.length, ' ');
     lexed = lex(text);
   }
+  const repaired = repairTokens(lexed, text, file);
+  lexed = repaired.lexed;
   const tooDeep = nestingTooDeep(lexed.tokens, file);
   if (tooDeep) return { value: { type: 'Program', file, imports: [], declarations: [], span: { file, start: 0, end: text.length } }, diagnostics: [...early, tooDeep] };
   early.push(...hugeNumbers(lexed.tokens, file));
-  const parsed = parseLexed(text, file, lexed);
+  const parsed = parseLexed(text, file, lexed, repaired.diagnostics);
   return early.length ? { value: parsed.value, diagnostics: [...early, ...parsed.diagnostics] } : parsed;
 }
 
@@ -77,17 +81,19 @@ function nestingTooDeep(tokens: readonly IToken[], file: string): Diagnostic | n
 
 /** Numbers a double cannot hold (`1e309`) would become Infinity, which a job (JSON) cannot carry. */
 function hugeNumbers(tokens: readonly IToken[], file: string): Diagnostic[] {
-  return tokens.filter((t) => t.tokenType === NumberLiteral && !Number.isFinite(Number(t.image))).map((t) => diagnostic({
+  // A malformed number (NaN) has its own diagnostic (repair-tokens.ts).
+  return tokens.filter((t) => t.tokenType === NumberLiteral && Number(t.image) === Infinity).map((t) => diagnostic({
     code: Codes.NumberTooLarge, message: `the number \`${t.image}\` is too large to represent`, span: { file, start: t.startOffset, end: t.startOffset + t.image.length },
     label: 'infinite as a double', help: 'numbers must be below about 1.8e308',
   }));
 }
 
-function parseLexed(text: string, file: string, lexed: ReturnType<typeof lex>): { value: Program; diagnostics: Diagnostic[] } {
+/** `repairs` are the diagnostics of repaired tokens: reported like lexing errors, once per declaration. */
+function parseLexed(text: string, file: string, lexed: ReturnType<typeof lex>, repairs: readonly Diagnostic[]): { value: Program; diagnostics: Diagnostic[] } {
   const builder = new AstBuilder(file, text.length);
   // A program without syntax errors is parsed one declaration at a time (see parseItems); any error, and the whole
   // text is parsed again at once, so recovery and its messages do not depend on where an item was cut.
-  if (lexed.errors.length === 0) {
+  if (lexed.errors.length === 0 && repairs.length === 0) {
     const imports: Import[] = [];
     const declarations: Declaration[] = [];
     const clean = parseItems(lexed.tokens, (cst) => {
@@ -111,6 +117,11 @@ function parseLexed(text: string, file: string, lexed: ReturnType<typeof lex>): 
   };
 
   const errors: SyntaxError[] = [];
+  for (const repair of repairs) {
+    const start = repair.primary.span.start;
+    const owner = itemAt(start);
+    errors.push({ start, owner: owner && start < owner.span.end ? owner : null, diagnostic: repair });
+  }
   for (const e of lexErrors) {
     const found = text.slice(e.offset, e.offset + Math.max(1, e.length));
     const owner = itemAt(e.offset);
@@ -147,10 +158,16 @@ function parseLexed(text: string, file: string, lexed: ReturnType<typeof lex>): 
       start = Math.max(0, text.trimEnd().length - 1);
       end = start + 1;
     }
+    const owner = insideItem(e) ? itemAt(anchorOf(e, start)) : null;
+    const unclosed = owner && unclosedBracket(e, lexed.tokens, owner.span.start, text, file);
+    if (unclosed) {
+      errors.push({ start: unclosed.primary.span.start, owner, diagnostic: unclosed });
+      continue;
+    }
     errors.push({
       start,
-      owner: insideItem(e) ? itemAt(anchorOf(e, start)) : null,
-      diagnostic: diagnostic({ code: Codes.ParseError, message: e.message, span: { file, start, end }, label: e.message.split(', found')[0] ?? '', help: helpFor(e.message) }),
+      owner,
+      diagnostic: diagnostic({ code: Codes.ParseError, message: e.message, span: { file, start, end }, label: labelFor(e.message), help: helpFor(e.message, token) }),
     });
   }
 
@@ -207,7 +224,17 @@ function anchorOf(e: IRecognitionException, start: number): number {
   return previous && Number.isFinite(previous.startOffset) ? previous.startOffset : start;
 }
 
-function helpFor(message: string): string | null {
+/** The headline's "expected …" under the token; the list of declaration keywords is too long to say twice. */
+function labelFor(message: string): string {
+  const expected = message.split(', found')[0] ?? '';
+  return expected.startsWith('expected a declaration') ? 'not the start of a declaration' : expected;
+}
+
+function helpFor(message: string, found: IToken): string | null {
+  // `backbone: task`: true, false and null are values; the other keywords never are.
+  if (keywords.includes(found.tokenType) && !['true', 'false', 'null'].includes(found.image) && /^expected (a value|a name)/.test(message)) {
+    return `\`${found.image}\` is a keyword, so it cannot be a name: rename what it refers to`;
+  }
   if (message.startsWith("expected ':'")) return 'fields and named arguments are written `name: value`';
   if (message.startsWith("expected '}'")) return 'every `{` needs a matching `}`';
   if (message.startsWith("expected ')'")) return 'every `(` needs a matching `)`; separate arguments with commas';

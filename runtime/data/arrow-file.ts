@@ -42,6 +42,30 @@ function nonRegularKind(stat: Stats): string | null {
   return 'not a regular file';
 }
 
+/**
+ * The handle the Arrow reader reads through, which stops at a file that shrank while open. The reader takes the size
+ * once, at open, and loops until it has read up to it: after the file is truncated in place every read returns 0
+ * bytes, and it would spin forever. A read that ends before that size is refused, naming the file and both sizes.
+ */
+function sizeCheckedHandle(handle: fs.FileHandle, atOpen: Stats, display: string) {
+  return {
+    fd: handle.fd,
+    // The size the reader plans with is the one checked against below.
+    stat: async () => atOpen,
+    close: () => handle.close(),
+    async read(buffer: Uint8Array, offset: number, length: number, position: number) {
+      const result = await handle.read(buffer, offset, length, position);
+      // A regular file reads short only at its end; a position outside the file is the reader's (corrupt footer).
+      const wanted = position >= 0 ? Math.min(length, atOpen.size - position) : 0;
+      if (result.bytesRead < wanted) {
+        const now = (await handle.stat()).size;
+        if (now !== atOpen.size) throw new UserError(`${display} changed size while being read: it was ${atOpen.size} bytes at open, is now ${now}; was it overwritten?`);
+      }
+      return result;
+    },
+  };
+}
+
 /** An open Arrow file: its schema, known before any batch is read, and its record batches in order. */
 export interface ArrowFileReader {
   readonly schema: Schema;
@@ -57,11 +81,13 @@ export interface ArrowFileReader {
  */
 export async function openArrowFile(absolutePath: string, display: string): Promise<ArrowFileReader> {
   let handle: fs.FileHandle;
+  let atOpen: Stats;
   try {
     // Checked before opening: opening a FIFO blocks until a writer comes, and a directory fails deep in the reader.
     const kind = nonRegularKind(await fs.stat(absolutePath));
     if (kind !== null) throw new UserError(`${display} is ${kind}, not an Arrow IPC file (a dataset's files must be regular files)`);
     handle = await fs.open(absolutePath, 'r');
+    atOpen = await handle.stat();
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw openError(display, e);
@@ -79,9 +105,10 @@ export async function openArrowFile(absolutePath: string, display: string): Prom
     if (layout !== 'file' && layout !== 'stream') throw new UserError(`${display} is not an Arrow IPC file (${layout})`);
     let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
     try {
-      reader = await RecordBatchReader.from(handle);
+      reader = await RecordBatchReader.from(sizeCheckedHandle(handle, atOpen, display) as unknown as fs.FileHandle);
       await reader.open({ autoDestroy: true });
-    } catch {
+    } catch (e) {
+      if (e instanceof UserError) throw e;
       // It starts with Arrow's magic bytes, so what fails is its footer or schema: the reader's own message
       // ("Cannot read properties of null") would say nothing to the user.
       throw new UserError(`${display} is truncated or corrupt (it starts like an Arrow IPC ${layout} but its ${layout === 'file' ? 'footer or schema' : 'schema'} cannot be read)`);
@@ -104,7 +131,8 @@ export async function openArrowFile(absolutePath: string, display: string): Prom
           let next: IteratorResult<RecordBatch>;
           try {
             next = await ahead;
-          } catch {
+          } catch (e) {
+            if (e instanceof UserError) throw e;
             throw new UserError(`${display} is truncated or corrupt (a record batch cannot be read)`);
           }
           if (next.done) break;

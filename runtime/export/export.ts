@@ -8,16 +8,16 @@
  * replaced only once the new package is whole.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { JobError, parseJob } from '../../job/parse.js';
 import type { Job } from '../../job/job.js';
-import { loadFitted, openJobData } from '../data/loader.js';
+import type { FittedFeatures } from '../data/api.js';
+import { openJobData } from '../data/loader.js';
 import { resolveWidth } from '../data/width.js';
 import { UserError } from '../errors.js';
 import { MANIFEST_FILE as WEIGHTS_MANIFEST, WEIGHTS_FILE } from '../model/weights.js';
-import { packageFromRun } from '../serving/from-run.js';
+import { packageFromRun, readRunJob } from '../serving/from-run.js';
 import { loadPackage, type LoadedModel } from '../serving/load.js';
 import { outputKind } from '../serving/outputs.js';
 import { FITTED_FILE, LAYERS_MODEL_DIR, MANIFEST_FILE, MODEL_FILE, type Distribution, type PackageManifest } from '../serving/package-format.js';
@@ -41,7 +41,7 @@ export async function exportModel(runDir: string, out: string, options: ExportOp
   const loaded = await loadPackage(pkg, options.backend === undefined ? {} : { backend: options.backend });
   const partial = `${target}.partial`;
   try {
-    const job = await runJob(runDir);
+    const { job } = await readRunJob(runDir);
     const distributions = await validationDistributions(loaded, job, pkg.fitted);
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial, { recursive: true });
@@ -71,18 +71,8 @@ export async function exportModel(runDir: string, out: string, options: ExportOp
   }
 }
 
-async function runJob(runDir: string): Promise<Job> {
-  const file = join(runDir, 'job.json');
-  try {
-    return parseJob(JSON.parse(await readFile(file, 'utf8')), file);
-  } catch (e) {
-    if (e instanceof JobError) throw new UserError(e.message);
-    throw e;
-  }
-}
-
 /** Per output column, the distribution of its values over the validation split (in file order, as `mtl eval` reads it). */
-async function validationDistributions(loaded: LoadedModel, job: Job, fitted: Awaited<ReturnType<typeof loadFitted>>): Promise<Record<string, Distribution>> {
+async function validationDistributions(loaded: LoadedModel, job: Job, fitted: FittedFeatures): Promise<Record<string, Distribution>> {
   const data = await openJobData(job, { fitted }).catch((e: unknown) => {
     if (e instanceof UserError) throw new UserError(`export records the model's predictions on the run's validation split, and its data cannot be read:\n${e.message}`);
     throw e;

@@ -112,16 +112,20 @@ interface RunSummaryFile {
   backend?: { name?: string };
 }
 
-/** The run in `runDir` as a package whose validation distributions are still to be computed (`mtl export` does). */
-export async function packageFromRun(runDir: string, name?: string): Promise<ModelPackage> {
-  const jobText = await readRunFile(runDir, 'job.json');
-  let job: Job;
+/** The run's job, through `parseJob` (its problems as a UserError), and its text. */
+export async function readRunJob(runDir: string): Promise<{ job: Job; text: string }> {
+  const text = await readRunFile(runDir, 'job.json');
   try {
-    job = parseJob(parseJson(jobText, join(runDir, 'job.json')), join(runDir, 'job.json'));
+    return { job: parseJob(parseJson(text, join(runDir, 'job.json')), join(runDir, 'job.json')), text };
   } catch (e) {
     if (e instanceof JobError) throw new UserError(e.message);
     throw e;
   }
+}
+
+/** The run in `runDir` as a package whose validation distributions are still to be computed (`mtl export` does). */
+export async function packageFromRun(runDir: string, name?: string): Promise<ModelPackage> {
+  const { job, text: jobText } = await readRunJob(runDir);
   const summary = parseJson(await readRunFile(runDir, 'summary.json'), join(runDir, 'summary.json')) as RunSummaryFile;
   const { model, fitted } = inferenceJob(job, await loadFitted(join(runDir, 'features.json')));
   const created = new Date();

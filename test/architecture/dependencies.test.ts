@@ -1,7 +1,9 @@
 /**
  * The layering, checked on the TypeScript sources (type-only and dynamic imports included) with dependency-cruiser:
  * the compiler side (compiler/, grammar/, stdlib/) and the runtime meet only in job/, the contract; cli/ alone
- * drives both; the language server (lsp/) stays on the compiler's side; the model server (serve/) on the runtime's; no module of ours imports itself back through others. Tests may import anything.
+ * drives both; the language server (lsp/) stays on the compiler's side; serving (runtime/serving/) reaches neither the
+ * compiler nor the training code, and the model server (serve/) built on it neither; no module of ours imports itself
+ * back through others. Tests may import anything.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,12 +17,14 @@ const rules: IForbiddenRuleType[] = [
   { name: 'shared-imports-neither-side', severity: 'error', from: { path: '^shared/' }, to: { path: '^(compiler|runtime|grammar|stdlib|cli|job)/' } },
   // The language server is the compiler's, in an editor: it never loads TensorFlow.js.
   { name: 'lsp-apart-from-runtime', severity: 'error', from: { path: '^lsp/' }, to: { path: '^runtime/' } },
-  // The model server sits on the runtime's model loader: it never compiles, and nothing below it serves.
-  { name: 'serve-apart-from-compiler', severity: 'error', from: { path: '^serve/' }, to: { path: '^(compiler|grammar|stdlib|lsp)/' } },
+  // The model server sits on the runtime's model loader: it never compiles or trains, and nothing below it serves.
+  { name: 'serve-without-training', severity: 'error', from: { path: '^serve/' }, to: { path: '^(compiler|grammar|stdlib|lsp)/|^runtime/(train|export|report)/|^runtime/(train|run)\\.ts$' } },
   { name: 'runtime-below-serve', severity: 'error', from: { path: '^(runtime|job|shared)/' }, to: { path: '^serve/' } },
   { name: 'stdlib-below-compiler', severity: 'error', from: { path: '^stdlib/' }, to: { path: '^(compiler|runtime)/' } },
   // Through cli/ anything could reach both sides: it sits on top.
   { name: 'only-tests-import-cli', severity: 'error', from: { pathNot: '^(cli|test)/' }, to: { path: '^cli/' } },
+  // A server loads a model with neither the compiler nor the training code (nor what exports a package).
+  { name: 'serving-without-training', severity: 'error', from: { path: '^runtime/serving/' }, to: { path: '^(compiler|grammar|stdlib)/|^runtime/(train|export|report)/|^runtime/(train|run)\\.ts$', reachable: true } },
   { name: 'no-cycle', severity: 'error', from: {}, to: { circular: true } },
   // A relative import the cruiser cannot follow would hide its edges from every rule above.
   { name: 'relative-imports-resolve', severity: 'error', from: {}, to: { couldNotResolve: true, path: '^\\.' } },
@@ -76,7 +80,9 @@ describe('dependencies between the parts of the project', () => {
       'relative-imports-resolve: runtime/metrics.ts → ./auc.js',
       'runtime-apart-from-compiler: runtime/train.ts → compiler/ast.ts',
       'runtime-below-serve: runtime/health.ts → serve/server.ts',
-      'serve-apart-from-compiler: serve/server.ts → compiler/compile.ts',
+      'serve-without-training: serve/server.ts → compiler/compile.ts',
+      'serving-without-training: runtime/serving/load.ts → compiler/ast.ts',
+      'serving-without-training: runtime/serving/load.ts → runtime/train.ts',
       'stdlib-below-compiler: stdlib/catalog.ts → compiler/ast.ts',
     ]);
   });

@@ -6,11 +6,14 @@
  *   //~| warning MTL0901 ...    the same line as the annotation before it
  *   //@ max-errors: 3           a compile option for the whole fixture
  *   //@ allow-unrunnable        what this version does not run is a warning (MTL0501), so the fixture compiles
+ *   //@ root: ..                compile confined to this directory (relative to the fixture's), as `CompileOptions.root`
  *
  * An annotation expects one diagnostic whose primary span starts on that line, with that severity and code, whose
  * message contains the text (the text may be empty). Anything after `//~` that does not parse is an error in the
  * fixture, so a typo cannot silently expect nothing.
  */
+import * as path from 'node:path';
+
 export interface Expectation {
   file: string;
   line: number;
@@ -24,6 +27,8 @@ export interface Expectation {
 export interface FixtureOptions {
   maxErrors?: number;
   allowUnrunnable?: boolean;
+  /** The `root` directive's directory, joined to the fixture's own. */
+  root?: string;
 }
 
 const ANNOTATION = /^\/\/~(\^+|\|)?\s+(error|warning|info)\s+(MTL\d{4})(?:\s+(.*))?$/;
@@ -41,7 +46,8 @@ export function parseAnnotations(file: string, text: string): { expectations: Ex
     if (line.trimStart().startsWith('//@')) {
       if (directive?.[1] === 'max-errors' && /^\d+$/.test(directive[2]?.trim() ?? '')) options.maxErrors = Number(directive[2]);
       else if (directive?.[1] === 'allow-unrunnable' && directive[2] === undefined) options.allowUnrunnable = true;
-      else problems.push(`${file}:${lineNumber}: unknown directive \`${line.trim()}\` (known: \`//@ max-errors: N\`, \`//@ allow-unrunnable\`)`);
+      else if (directive?.[1] === 'root' && directive[2]?.trim()) options.root = path.join(path.dirname(file), directive[2].trim());
+      else problems.push(`${file}:${lineNumber}: unknown directive \`${line.trim()}\` (known: \`//@ max-errors: N\`, \`//@ allow-unrunnable\`, \`//@ root: DIR\`)`);
       return;
     }
     const at = line.indexOf('//~');

@@ -1,9 +1,11 @@
 /**
- * Regenerates the annotations of fixtures from what the compiler reports now (rustc's `--bless`), for a person to
- * review: the annotations in the files stay the source of truth, and this only saves typing them.
+ * Regenerates the annotations of fixtures from what the compiler reports now (rustc's `--bless`), and their golden
+ * code frames (`name.frames.txt`), for a person to review: the annotations in the files stay the source of truth, and
+ * this only saves typing them. Run it from the repository's root, so the frames name files as the test does.
  *
- *   npx tsx test/compiler/bless.ts test/fixtures/names/unknown-task.mtl          # print the annotated fixture
- *   npx tsx test/compiler/bless.ts --write test/fixtures/names/*.mtl             # rewrite the files
+ *   npx tsx test/compiler/bless.ts test/fixtures/names/unknown-task.mtl          # print the annotated fixture and its frames
+ *   npx tsx test/compiler/bless.ts --write test/fixtures/names/*.mtl             # rewrite the files and their frames
+ *   npx tsx test/compiler/bless.ts --frames test/fixtures/names/*.mtl            # rewrite only the frames, of the files as they are
  *
  * Only the entry file is annotated; expectations in imported `_` files are kept as they are.
  */
@@ -12,7 +14,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileProgram, nodeHost } from '../../compiler/index.js';
 import { parseAnnotations } from './annotations.js';
-import { fixtureCompileOptions } from './fixture-runner.js';
+import { fixtureCompileOptions, framesPath, renderedCheck } from './fixture-runner.js';
 
 /** The fixture's text without its `//~` annotations (lines holding only an annotation are dropped). */
 export function stripAnnotations(text: string): string {
@@ -44,11 +46,30 @@ export function bless(file: string): string {
   }).join('\n');
 }
 
+/** What `mtl check` renders for the fixture once its text is `text` (the annotations shift no column, but add lines). */
+export function framesOf(file: string, text: string): string {
+  const { options } = parseAnnotations(file, text);
+  const c = compileProgram({ file, text, host: nodeHost() }, { verifyIr: true, ...fixtureCompileOptions(options) });
+  return renderedCheck(c, file);
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const flags = ['--write', '--frames'];
   const write = process.argv.includes('--write');
-  for (const file of process.argv.slice(2).filter((a) => a !== '--write')) {
+  const framesOnly = process.argv.includes('--frames');
+  for (const given of process.argv.slice(2).filter((a) => !flags.includes(a))) {
+    const file = path.relative(process.cwd(), path.resolve(given));
+    if (framesOnly) {
+      fs.writeFileSync(framesPath(file), framesOf(file, fs.readFileSync(file, 'utf8')));
+      continue;
+    }
     const text = bless(file);
-    if (write) fs.writeFileSync(file, text);
-    else process.stdout.write(`// ---- ${file}\n${text}${text.endsWith('\n') ? '' : '\n'}`);
+    const frames = framesOf(file, text);
+    if (write) {
+      fs.writeFileSync(file, text);
+      fs.writeFileSync(framesPath(file), frames);
+    } else {
+      process.stdout.write(`// ---- ${file}\n${text}${text.endsWith('\n') ? '' : '\n'}// ---- ${framesPath(file)}\n${frames}`);
+    }
   }
 }

@@ -62,6 +62,25 @@ describe('mtl check', () => {
   });
 });
 
+describe('golden code frames', () => {
+  // The fixture test compares each fixture's `.frames.txt` with the renderer; these check that the renderer's text is
+  // what `mtl check` prints, for one fixture of each kind (directives passed as the flags they stand for).
+  const sample: [string, string[]][] = [
+    ['test/fixtures/ok/minimal.mtl', []],
+    ['test/fixtures/columns/duplicate-column.mtl', []],
+    ['test/fixtures/parsing/unclosed-brace-before-declaration.mtl', []],
+    ['test/fixtures/warnings/share-of-one-task.mtl', []],
+    ['test/fixtures/imports/error-in-imported-file.mtl', []],
+    ['test/fixtures/limits/too-many-errors.mtl', ['--max-errors', '3']],
+  ];
+  for (const [fixture, flags] of sample) {
+    it(`are what mtl check prints for ${fixture}`, () => {
+      const r = mtl(['check', fixture, ...flags]);
+      assert.equal(r.stderr, fs.readFileSync(fixture.replace(/\.mtl$/, '.frames.txt'), 'utf8'));
+    });
+  }
+});
+
 describe('usage errors exit 2', () => {
   for (const args of [['frobnicate'], ['check'], ['check', clean, '--format', 'xml'], ['compile', clean, '--emit', 'exe'], ['compile', clean, '--dump-after', 'no-such-pass']]) {
     it(`mtl ${args.join(' ')}`, () => {

@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compileProgram, renderFrames, type CompileOptions } from '../../compiler/index.js';
+import { compileProgram, hasErrors, renderFrames, type Compilation, type CompileOptions } from '../../compiler/index.js';
+import { checkSummary } from '../../cli/output.js';
 import { validateJob } from '../../job/schema.js';
 import { matchExpectations, parseAnnotations, type ActualDiagnostic, type Expectation, type FixtureOptions } from './annotations.js';
 
@@ -15,6 +16,7 @@ export function fixtureCompileOptions(options: FixtureOptions): CompileOptions {
   return {
     ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
     ...(options.allowUnrunnable ? { allowUnrunnable: true } : {}),
+    ...(options.root !== undefined ? { root: options.root } : {}),
   };
 }
 
@@ -26,8 +28,20 @@ export function fixtureFiles(dir = FIXTURES): string[] {
   }).sort();
 }
 
+/** The golden code frames of a fixture: `name.mtl` → `name.frames.txt`, beside it. */
+export const framesPath = (file: string) => file.replace(/\.mtl$/, '.frames.txt');
+
+/**
+ * The full text `mtl check FILE` writes for a fixture (with its directives as flags): the code frames without colour,
+ * and the summary line of a program without errors. Paths are as the fixture was named, relative to the repository.
+ */
+export function renderedCheck(compilation: Compilation, file: string): string {
+  const frames = renderFrames(compilation.diagnostics, compilation.loaded.sources);
+  return hasErrors(compilation.diagnostics) ? frames : frames + checkSummary(file, compilation.checked?.tasks.size ?? 0);
+}
+
 /** Compiles one fixture and compares its diagnostics with its annotations (and those of the files it imports). */
-export function runFixture(file: string): { problems: string[]; compilation: ReturnType<typeof compileProgram> } {
+export function runFixture(file: string): { problems: string[]; compilation: Compilation } {
   const entry = parseAnnotations(file, fs.readFileSync(file, 'utf8'));
   const compilation = compileProgram({ file }, { verifyIr: true, ...fixtureCompileOptions(entry.options) });
   const problems = [...entry.problems];

@@ -116,6 +116,36 @@ describe('renderFrame', () => {
     ]);
   });
 
+  it('underlines a secondary span on the line just shown below it, without printing the line twice', () => {
+    const d = diagnostic({
+      code: 'MTL0106', message: 'column `age` is given twice', span: span('label'), label: 'again here',
+      secondary: [{ span: span('age'), message: 'first here' }, { span: span('standardize'), message: 'elsewhere' }],
+    });
+    assert.deepEqual(renderFrame(d, sources).split('\n').slice(1), [
+      ' --> census.mtl:3:26',
+      '  |',
+      '3 |   columns: { age: float, label: int }',
+      '  |                          ^^^^^ again here',
+      '  |              --- first here',
+      ' ::: census.mtl:7:16',
+      '  |',
+      '7 |   transforms: [standardize(age)]',
+      '  |                ----------- elsewhere',
+    ]);
+  });
+
+  it('keeps the carets under a name after wide characters and combining accents', () => {
+    const written = 'task 任务 { target: incme }\nbackbone tronc_e\u0301x = incme\n';
+    const sourcesOf = new Map([['t.mtl', new SourceFile('t.mtl', written)]]);
+    const underline = (nth: number) => {
+      const at = written.indexOf('incme', nth === 0 ? 0 : written.indexOf('\n'));
+      const d = diagnostic({ code: 'MTL0201', message: 'm', span: { file: 't.mtl', start: at, end: at + 5 }, label: 'here' });
+      return renderFrame(d, sourcesOf).split('\n').slice(3);
+    };
+    assert.deepEqual(underline(0), ['1 | task 任务 { target: incme }', '  |                     ^^^^^ here']);
+    assert.deepEqual(underline(1), ['2 | backbone tronc_e\u0301x = incme', '  |                     ^^^^^ here']);
+  });
+
   it('names the file alone when its text is not available', () => {
     const d = diagnostic({ code: 'MTL0003', message: 'cannot read `x.mtl`', span: { file: 'x.mtl', start: 0, end: 0 }, help: 'check the path' });
     assert.equal(renderFrame(d, sources), ['error[MTL0003]: cannot read `x.mtl`', ' --> x.mtl', '  |', '  = help: check the path'].join('\n'));

@@ -106,12 +106,16 @@ function hasNonFinite(value: unknown): boolean {
   return false;
 }
 
-/** Runs one input through the API; what went wrong, if anything. */
-export function runOne(input: Seed, index: number): Finding[] {
+/**
+ * Runs one input through the API; what went wrong, if anything. Checked and compiled confined to `root` when given (the
+ * campaign's: the repository), so a mutated import or data path cannot make the fuzzer read the machine's files.
+ */
+export function runOne(input: Seed, index: number, root?: string): Finding[] {
   const found: Finding[] = [];
   const start = performance.now();
   try {
-    const results = [parse({ file: input.file, text: input.text }), check({ file: input.file, text: input.text }), compile({ file: input.file, text: input.text })];
+    const options = root === undefined ? {} : { root };
+    const results = [parse({ file: input.file, text: input.text }), check({ file: input.file, text: input.text }, options), compile({ file: input.file, text: input.text }, options)];
     for (const result of results) {
       if (result.internalError) found.push({ index, kind: 'throw', detail: result.internalError.stack, input });
       for (const d of result.diagnostics) {
@@ -151,7 +155,7 @@ export function campaign(root: string, seed: number, count: number, onProgress?:
   let slowestMs = 0;
   for (let i = 0; i < count; i++) {
     const t = performance.now();
-    findings.push(...runOne(generate(seeds, seed, i), i));
+    findings.push(...runOne(generate(seeds, seed, i), i, root));
     slowestMs = Math.max(slowestMs, performance.now() - t);
     if (onProgress && (i + 1) % 1000 === 0) onProgress(i + 1);
   }

@@ -6,6 +6,10 @@ import { repoRoot } from '../compiler/harness.js';
 
 const count = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);
+if (!Number.isInteger(count) || count < 0 || !Number.isInteger(seed)) {
+  console.error('usage: npm run fuzz [-- COUNT [SEED]]   (default 100000 inputs, seed 1; findings go to fuzz-findings/)');
+  process.exit(2);
+}
 const result = campaign(repoRoot, seed, count, (done) => process.stderr.write(`\r${done} / ${count}`));
 process.stderr.write('\n');
 const by = (kind: string) => result.findings.filter((f) => f.kind === kind).length;

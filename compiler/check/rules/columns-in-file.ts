@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Codes } from '../../diagnostics/codes.js';
 import { readableAs } from '../../data/arrow-schema.js';
 import type { Rule } from '../rule.js';
+import { datasetDir } from '../model.js';
 
 export const columnsInFile: Rule = {
   name: 'columns-in-file',
@@ -16,7 +17,7 @@ export const columnsInFile: Rule = {
     for (const dataset of program.datasets.values()) {
       const first = dataset.files[0];
       if (!first) continue;
-      const fileRoot = path.dirname(dataset.symbol.decl.span.file) || path.dirname(program.entry);
+      const fileRoot = datasetDir(program, dataset);
       const match = host.glob(first.pattern, fileRoot)[0];
       if (match === undefined) continue;
       const schema = host.arrowSchema(path.resolve(fileRoot, match));

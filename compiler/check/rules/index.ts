@@ -7,8 +7,11 @@ import { headFitsTarget } from './head-fits-target.js';
 import { headFitsBackbone } from './head-fits-backbone.js';
 import { taskHasData } from './task-has-data.js';
 import { columnsInFile } from './columns-in-file.js';
+import { filesInsideRoot } from './files-inside-root.js';
+import { trainedTaskReferences } from './trained-task-references.js';
 import { splitRatios } from './split-ratios.js';
 import { taskKeys } from './task-keys.js';
+import { keysOnce } from './keys-once.js';
 import { samplingProbabilities } from './sampling-probabilities.js';
 import { gradientMethodNeedsSharing } from './gradient-method-needs-sharing.js';
 import { backboneCycles } from './backbone-cycles.js';
@@ -21,6 +24,7 @@ import { hasTasks } from './has-tasks.js';
 import { unusedDefinitions } from './unused-definitions.js';
 import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 import { crossStitchOneInput } from './cross-stitch-one-input.js';
+import { shareTaskCount } from './share-task-count.js';
 import { samplingHasEffect } from './sampling-has-effect.js';
 import { backwardPasses } from './backward-passes.js';
 import { representationForm } from './representation-form.js';
@@ -28,8 +32,8 @@ import { oneSharedRepresentation } from './one-shared-representation.js';
 import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
-  duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, columnsInFile,
-  splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
+  duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
+  splitRatios, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,
 ];

@@ -2,18 +2,19 @@
 import * as path from 'node:path';
 import { Codes } from '../../diagnostics/codes.js';
 import type { Rule } from '../rule.js';
+import { datasetDir } from '../model.js';
 
 export const taskHasData: Rule = {
   name: 'task-has-data',
   run(program, ctx) {
-    const root = path.dirname(program.entry);
     for (const dataset of program.datasets.values()) {
-      const fileRoot = path.dirname(dataset.symbol.decl.span.file) || root;
+      const fileRoot = datasetDir(program, dataset);
       if (dataset.files.length === 0 && dataset.symbol.fields.files?.v === 'list') {
         ctx.report({ code: Codes.DatasetWithoutFiles, message: `dataset \`${dataset.name}\` lists no files`, span: dataset.symbol.fields.files.span, label: 'empty', help: 'give at least one Arrow file or glob' });
       }
       for (const file of dataset.files) {
-        if (program.host.glob(file.pattern, fileRoot).length > 0) continue;
+        // Outside the root the confined host lists nothing, and files-inside-root says why.
+        if (program.root?.escape(file.pattern, fileRoot) || program.host.glob(file.pattern, fileRoot).length > 0) continue;
         const tasks = [...program.tasks.values()].filter((t) => t.features && program.features.get(t.features)?.dataset === dataset.name).map((t) => `\`${t.name}\``);
         ctx.report({
           code: Codes.NoData,

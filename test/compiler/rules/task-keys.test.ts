@@ -1,7 +1,7 @@
-/** Rule `task-keys`: records keyed by task name (`explicit(probs: ...)`, `task_lr`) name declared tasks, each once. */
+/** Rule `task-keys`: records keyed by task name (`explicit(probs: ...)`, `task_lr`) name declared tasks (each once: keys-once.test.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ROWS, expectDiagnostics, labelAt, pos, single } from '../harness.js';
+import { ROWS, expectDiagnostics, pos, single } from '../harness.js';
 
 const rule = { options: { only: ['task-keys'] } };
 const program = (train: string) => `${ROWS}
@@ -15,12 +15,6 @@ describe('rule task-keys', () => {
     const source = program('task_lr: { incme: 0.5 }');
     const d = single(expectDiagnostics(source, [{ code: 'MTL0101', ...pos(source, 'incme'), message: 'unknown task `incme`' }], rule));
     assert.equal(d.help, 'did you mean `income`?');
-  });
-
-  it('reports a task given twice, with the first as secondary span', () => {
-    const source = program('task_lr: { income: 0.5, married: 1, income: 2 }');
-    const c = expectDiagnostics(source, [{ code: 'MTL0106', ...pos(source, 'income', 3), message: 'task `income` is given twice' }], rule);
-    assert.deepEqual(single(c).secondary.map((s) => ({ ...labelAt(c, s.span), message: s.message })), [{ ...pos(source, 'income', 2), message: 'first here' }]);
   });
 
   it('checks the probabilities of explicit sampling, also inside a schedule', () => {

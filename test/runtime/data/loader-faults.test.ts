@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Dictionary, Int32, makeData, Table, tableToIPC, Utf8, vectorFromArray, makeVector, type Vector } from 'apache-arrow';
 import type { ColumnPlan, Expr, Job, SplitPlan, TaskPlan, TransformPlan } from '../../../job/job.js';
+import { openArrowFile } from '../../../runtime/data/arrow-file.js';
 import { openJobData } from '../../../runtime/data/loader.js';
 import { arrowTypes, makeJob, temporaryDirectory, userErrorOf, writeArrow } from './fixtures.js';
 
@@ -65,6 +66,22 @@ describe('loader: faulty files and values', () => {
     const message = await userErrorOf(openJobData(job(tmp.dir, 'stream-cut.arrow')));
     assert.equal(message, `${at('stream-cut.arrow')} is truncated or corrupt (a record batch cannot be read)`);
   });
+
+  // The reader once kept the size it saw at open and read 0 bytes forever (100% CPU); the timeout only turns a
+  // regression into a failure instead of a hung suite.
+  for (const layout of ['file', 'stream'] as const) {
+    it(`says an Arrow ${layout} truncated in place while open changed size, instead of reading it forever`, { timeout: 20_000 }, async () => {
+      const name = `shrinks.${layout}.arrow`;
+      await fs.copyFile(layout === 'file' ? path.join('test', 'fixtures', 'data', 'tiny.arrow') : await writeArrow(at('s.arrow'), { fold: folds(4), x: Float64Array.from([1, 2, 3, 4]) }, 'stream'), at(name));
+      const size = (await fs.stat(at(name))).size;
+      const reader = await openArrowFile(at(name), name);
+      await fs.truncate(at(name), 200);
+      const message = await userErrorOf((async () => {
+        for await (const batch of reader.batches()) void batch;
+      })());
+      assert.equal(message, `${name} changed size while being read: it was ${size} bytes at open, is now 200; was it overwritten?`);
+    });
+  }
 
   it('names the column whose dictionary indices point past its dictionary', async () => {
     const dictionary = vectorFromArray(['train', 'valid'], new Utf8()) as Vector;
