@@ -385,6 +385,26 @@ program.command('report')
     process.stderr.write(`wrote ${written.html} (${(written.bytes / 1024).toFixed(0)} KB) and ${written.svgs.length} chart${written.svgs.length === 1 ? '' : 's'} as SVG beside it\n`);
   });
 
+program.command('serve')
+  .description('serve model packages (from `mtl export`) over HTTP: predictions, per-task health and drift, Prometheus metrics, versions, a status page')
+  .argument('<dirs...>', 'model package directories (several versions of one model may be given)')
+  .option('--host <host>', 'the address to listen on (loopback unless told otherwise)', '127.0.0.1')
+  .option('--port <n>', 'the port (0: any free one)', '8080')
+  .option('--batch-window-ms <ms>', 'how long a request waits for others to share its pass; 0 turns micro-batching off', '2')
+  .option('--max-batch-rows <n>', 'a micro-batch runs as soon as it holds this many rows', '512')
+  .option('--cache-mb <mb>', "the feature cache's bound (the shared backbone's output per row); 0 turns it off", '64')
+  .option('--cache-ttl-s <s>', 'how long a cached row stays valid', '600')
+  .option('--no-backbone-once', 'run the backbone once per requested task (for comparison only)')
+  .option('--body-limit-kb <kb>', 'the largest request body (413 over it)', '1024')
+  .option('--max-request-rows <n>', 'the most rows one request may carry', '1000')
+  .option('--drift-threshold <psi>', "a task whose predictions' PSI against validation is over this is unhealthy", '0.25')
+  .option('--min-predictions <n>', 'rows a task serves before its drift is judged', '200')
+  .option('--backend <name>', 'backend, as for `mtl run`')
+  .action(async (dirs: string[], flags: import('../serve/flags.js').ServeFlags) => {
+    const [{ serve }, { serveOptions }] = await Promise.all([import('../serve/main.js'), import('../serve/flags.js')]);
+    await serve(dirs, serveOptions(flags), (line) => process.stderr.write(`${line}\n`));
+  });
+
 const data = program.command('data').description('data utilities');
 data.command('import')
   .description('convert a CSV (or .csv.gz) file to an Arrow IPC file')

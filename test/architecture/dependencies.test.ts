@@ -2,7 +2,8 @@
  * The layering, checked on the TypeScript sources (type-only and dynamic imports included) with dependency-cruiser:
  * the compiler side (compiler/, grammar/, stdlib/) and the runtime meet only in job/, the contract; cli/ alone
  * drives both; the language server (lsp/) stays on the compiler's side; serving (runtime/serving/) reaches neither the
- * compiler nor the training code; no module of ours imports itself back through others. Tests may import anything.
+ * compiler nor the training code, and the model server (serve/) built on it neither; no module of ours imports itself
+ * back through others. Tests may import anything.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -16,6 +17,9 @@ const rules: IForbiddenRuleType[] = [
   { name: 'shared-imports-neither-side', severity: 'error', from: { path: '^shared/' }, to: { path: '^(compiler|runtime|grammar|stdlib|cli|job)/' } },
   // The language server is the compiler's, in an editor: it never loads TensorFlow.js.
   { name: 'lsp-apart-from-runtime', severity: 'error', from: { path: '^lsp/' }, to: { path: '^runtime/' } },
+  // The model server sits on the runtime's model loader: it never compiles or trains, and nothing below it serves.
+  { name: 'serve-without-training', severity: 'error', from: { path: '^serve/' }, to: { path: '^(compiler|grammar|stdlib|lsp)/|^runtime/(train|export|report)/|^runtime/(train|run)\\.ts$' } },
+  { name: 'runtime-below-serve', severity: 'error', from: { path: '^(runtime|job|shared)/' }, to: { path: '^serve/' } },
   { name: 'stdlib-below-compiler', severity: 'error', from: { path: '^stdlib/' }, to: { path: '^(compiler|runtime)/' } },
   // Through cli/ anything could reach both sides: it sits on top.
   { name: 'only-tests-import-cli', severity: 'error', from: { pathNot: '^(cli|test)/' }, to: { path: '^cli/' } },
@@ -32,7 +36,7 @@ const rules: IForbiddenRuleType[] = [
  */
 const knownViolations = new Set<string>([]);
 
-const ourSources = ['grammar', 'shared', 'job', 'compiler', 'lsp', 'cli', 'runtime', 'stdlib', 'test', 'bench'];
+const ourSources = ['grammar', 'shared', 'job', 'compiler', 'lsp', 'cli', 'runtime', 'serve', 'stdlib', 'test', 'bench'];
 const violationsFixture = 'test/architecture/violations';
 
 /** Every broken rule once, as `rule: from → to`, or `no-cycle: a → b → a` starting from the cycle's first module in sort order. */
@@ -75,6 +79,8 @@ describe('dependencies between the parts of the project', () => {
       'only-tests-import-cli: grammar/messages.ts → cli/main.ts',
       'relative-imports-resolve: runtime/metrics.ts → ./auc.js',
       'runtime-apart-from-compiler: runtime/train.ts → compiler/ast.ts',
+      'runtime-below-serve: runtime/health.ts → serve/server.ts',
+      'serve-without-training: serve/server.ts → compiler/compile.ts',
       'serving-without-training: runtime/serving/load.ts → compiler/ast.ts',
       'serving-without-training: runtime/serving/load.ts → runtime/train.ts',
       'stdlib-below-compiler: stdlib/catalog.ts → compiler/ast.ts',
