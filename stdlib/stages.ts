@@ -1,5 +1,6 @@
 /** Curriculum stages and model selection. */
-import { SELECTION_METRICS, type MetricKind, type SelectionMetric, type StagePlan, type SelectionPlan } from '../job/job.js';
+import type { MetricKind, SelectionMetric, StagePlan, SelectionPlan } from '../job/job.js';
+import { SELECTION_METRICS } from '../job/names.js';
 import type { Args } from './args.js';
 import { type Entry, p, atLeastOne, positive } from './signature.js';
 import { int, number, list, record, ref, union, oneOf, optional } from './types.js';

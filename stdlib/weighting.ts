@@ -1,5 +1,6 @@
 /** Loss weighting and gradient aggregation: how task losses, then task gradients, combine into one update. */
-import { GRADIENTS_OF, UNCERTAINTY_FORMS, type AggregationKind, type AggregationPlan, type RepresentationKind, type WeightingKind, type WeightingPlan } from '../job/job.js';
+import type { AggregationKind, AggregationPlan, RepresentationKind, WeightingKind, WeightingPlan } from '../job/job.js';
+import { GRADIENTS_OF, UNCERTAINTY_FORMS } from '../job/names.js';
 import type { Args } from './args.js';
 import { type Entry, p, atLeastOne, notNegative, positive } from './signature.js';
 import { int, number, oneOf } from './types.js';
