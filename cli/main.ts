@@ -1,29 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `mtl` command line. Compiler commands (check, compile, graph, render, fmt, stdlib, init) never load TensorFlow.js;
- * runtime commands (run, train, eval, export, predict, data import) load it on demand. Exit codes: 0 ok, 1 program or data errors,
- * 2 usage errors, 70 an internal error (a bug in mtl).
+ * The `mtl` command line. Exit codes: 0 ok, 1 program or data errors, 2 usage errors, 70 an internal error (a bug in mtl).
+ *
+ * Lazy imports: this file imports, at its top, only commander, node's own modules, `./output.js` and types. Each
+ * command loads what it uses with `await import(...)` inside its action, so `mtl --help` loads no compiler, and
+ * `mtl check` loads the parser and checker but not the IR, the job schema (TypeBox, ajv) or TensorFlow.js
+ * (test/package/package.test.ts checks both). A module a command needs goes in its action, not up here.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { compileProgram, type Compilation, type CompileOptions } from '../compiler/compile.js';
-import { internalError } from '../compiler/diagnostics/diagnostic.js';
-import { passNames } from '../compiler/ir/pipeline.js';
-import { toJson } from '../compiler/ir/graph.js';
-import { toDot } from '../compiler/render/to-dot.js';
-import { renderProgram } from '../compiler/render/render-program.js';
-import { stdlibListing, stdlibJson } from '../compiler/render/stdlib-listing.js';
-import { starterProgram } from './init-template.js';
-import { format } from '../compiler/format/format.js';
-import { SourceFile } from '../compiler/diagnostics/source.js';
+import type { Compilation, CompileOptions } from '../compiler/compile.js';
 import { reportDiagnostics, renderTimings, checkSummary, fail, failInternal, exitQuietlyOnClosedPipe, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
-import { readJobFile } from './job-file.js';
-import { onRepresentation } from '../job/job.js';
-import { deriveFromCompilation, type DerivedJob } from '../compiler/derive/derive.js';
-import { parseAblation, type VariantSpec } from '../compiler/derive/variants.js';
-import { dotToSvg } from '../runtime/report/graphviz.js';
+import type { DerivedJob } from '../compiler/derive/derive.js';
+import type { VariantSpec } from '../compiler/derive/variants.js';
 
 const program = new Command();
 program.name('mtl').description('a declarative language for multi-task learning: check, compile and run .mtl programs').version('0.1.0');
@@ -41,7 +31,9 @@ const rootOption = () => new Option('--root <dir>', 'read no file outside this d
 const ablateOption = () => new Option('--ablate <variants>', 'derive variants from the program: single (each task alone), private (nothing shared), shared (as written), scarcity (one task\'s training labels cut: scarcity=0.5,0.25,0.1, scarcity:TASK=0.5); comma-separated');
 
 /** The variants `--ablate` asks for (with `single` and `shared` added when `withBaselines`), derived; a usage error otherwise. */
-function derivedOrExit(c: Compilation, file: string, text: string | undefined, withBaselines: boolean): DerivedJob[] {
+async function derivedOrExit(c: Compilation, file: string, text: string | undefined, withBaselines: boolean): Promise<DerivedJob[]> {
+  const { parseAblation } = await import('../compiler/derive/variants.js');
+  const { deriveFromCompilation } = await import('../compiler/derive/derive.js');
   const parsed = text === undefined ? { specs: [] as VariantSpec[] } : parseAblation(text);
   if ('error' in parsed) fail(parsed.error, EXIT_USAGE);
   const specs = [...parsed.specs];
@@ -53,8 +45,9 @@ function derivedOrExit(c: Compilation, file: string, text: string | undefined, w
 
 const formatOption = () => new Option('--format <format>', 'diagnostics as text (code frames) or json').choices(['text', 'json']).default('text');
 
-function compileOrExit(file: string, format: Format, options: CompileOptions = {}, until: 'check' | 'job' = 'job'): Compilation {
+async function compileOrExit(file: string, format: Format, options: CompileOptions = {}, until: 'check' | 'job' = 'job'): Promise<Compilation> {
   if (!fs.existsSync(file)) fail(`cannot read ${file}: no such file`, EXIT_PROGRAM_ERROR);
+  const { compileProgram } = await import('../compiler/compile.js');
   const c = compileProgram({ file }, options, until);
   if (c.internalError) failInternal(c.internalError, file);
   if (options.timePhases) process.stderr.write(renderTimings(c.timings));
@@ -83,8 +76,8 @@ program.command('check')
   .option('--time-phases', 'print how long parsing and checking took (to standard error)')
   .addOption(allowUnrunnableOption())
   .addOption(rootOption())
-  .action((file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean; allowUnrunnable?: boolean; root?: string }) => {
-    const c = compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root }, 'check');
+  .action(async (file: string, opts: { format: Format; maxErrors: number; timePhases?: boolean; allowUnrunnable?: boolean; root?: string }) => {
+    const c = await compileOrExit(file, opts.format, { maxErrors: opts.maxErrors, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root }, 'check');
     const tasks = c.checked?.tasks.size ?? 0;
     if (opts.format === 'text') process.stderr.write(checkSummary(file, tasks));
   });
@@ -94,19 +87,26 @@ program.command('compile')
   .argument('<file>', 'the .mtl program')
   .option('-o, --out <path>', 'write here instead of standard output')
   .addOption(new Option('--emit <form>', 'what to write').choices(['ast', 'ir', 'job', 'dot']).default('job'))
-  .addOption(new Option('--dump-after <pass>', 'write the IR as it is after this pass').choices(passNames()))
+  .option('--dump-after <pass>', 'write the IR as it is after this pass (a pass --time-phases lists)')
   .option('--verify-ir', 'check the IR invariants after every pass')
   .option('--time-phases', 'print how long each phase and pass took (to standard error)')
   .addOption(allowUnrunnableOption())
   .addOption(formatOption())
   .addOption(ablateOption())
   .addOption(rootOption())
-  .action((file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string; root?: string }) => {
+  .action(async (file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string; root?: string }) => {
     if (opts.ablate !== undefined && (!opts.out || opts.emit !== 'job' || opts.dumpAfter)) fail('--ablate writes one job per variant: give a directory with -o, and no --emit or --dump-after', EXIT_USAGE);
-    const c = compileOrExit(file, opts.format, {
+    // Checked here rather than by commander's `choices`, which would load the pipeline for every `mtl --help`.
+    const { passNames } = await import('../compiler/ir/pipeline.js');
+    if (opts.dumpAfter !== undefined && !passNames().includes(opts.dumpAfter)) {
+      fail(`option '--dump-after <pass>' argument '${opts.dumpAfter}' is invalid. Allowed choices are ${passNames().join(', ')}.`, EXIT_USAGE);
+    }
+    const c = await compileOrExit(file, opts.format, {
       dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root,
     });
-    if (opts.ablate !== undefined) return writeDerivedJobs(derivedOrExit(c, file, opts.ablate, false), opts.out!);
+    if (opts.ablate !== undefined) return writeDerivedJobs(await derivedOrExit(c, file, opts.ablate, false), opts.out!);
+    const { toJson } = await import('../compiler/ir/graph.js');
+    const { toDot } = await import('../compiler/render/to-dot.js');
     if (opts.dumpAfter) return writeOut(JSON.stringify(toJson(c.dumped!), null, 2) + '\n', opts.out);
     switch (opts.emit) {
       case 'ast': return writeOut(JSON.stringify(c.loaded.files, null, 2) + '\n', opts.out);
@@ -131,12 +131,14 @@ program.command('graph')
   .option('-o, --out <path>', 'write the DOT here (default: standard output)')
   .addOption(formatOption())
   .addOption(allowUnrunnableOption())
-  .action((file: string, opts: { out?: string; format: Format; allowUnrunnable?: boolean }) => {
-    const c = compileOrExit(file, opts.format, { allowUnrunnable: opts.allowUnrunnable });
+  .action(async (file: string, opts: { out?: string; format: Format; allowUnrunnable?: boolean }) => {
+    const c = await compileOrExit(file, opts.format, { allowUnrunnable: opts.allowUnrunnable });
+    const { toDot } = await import('../compiler/render/to-dot.js');
     const dot = toDot(c.graph!, path.basename(file));
     writeOut(dot, opts.out);
     if (!opts.out) return;
     const svg = opts.out.replace(/\.dot$/, '') + '.svg';
+    const { dotToSvg } = await import('../runtime/report/graphviz.js');
     const drawn = dotToSvg(dot);
     if ('missing' in drawn) process.stderr.write(`wrote ${opts.out}; install Graphviz (apt-get install graphviz) to get an SVG too\n`);
     else if ('failed' in drawn) fail(`dot failed: ${drawn.failed}`);
@@ -151,8 +153,9 @@ program.command('render')
   .argument('<file>', 'the .mtl program')
   .addOption(formatOption())
   .addOption(allowUnrunnableOption())
-  .action((file: string, opts: { format: Format; allowUnrunnable?: boolean }) => {
-    const c = compileOrExit(file, opts.format, { allowUnrunnable: opts.allowUnrunnable }, 'check');
+  .action(async (file: string, opts: { format: Format; allowUnrunnable?: boolean }) => {
+    const c = await compileOrExit(file, opts.format, { allowUnrunnable: opts.allowUnrunnable }, 'check');
+    const { renderProgram } = await import('../compiler/render/render-program.js');
     process.stdout.write(renderProgram(c.checked!));
   });
 
@@ -160,7 +163,9 @@ program.command('fmt')
   .description('rewrite programs in the canonical layout (in place); with --check, list those that are not and exit 1')
   .argument('<files...>', '.mtl programs')
   .option('--check', 'change nothing: list the files that would change, and exit 1 if there are any')
-  .action((files: string[], opts: { check?: boolean }) => {
+  .action(async (files: string[], opts: { check?: boolean }) => {
+    const { format } = await import('../compiler/format/format.js');
+    const { SourceFile } = await import('../compiler/diagnostics/source.js');
     let code = EXIT_OK;
     for (const file of files) {
       let text: string;
@@ -193,15 +198,17 @@ program.command('fmt')
 program.command('stdlib')
   .description('list the standard library: declarations, constructors, their parameters and defaults')
   .addOption(formatOption())
-  .action((opts: { format: Format }) => {
+  .action(async (opts: { format: Format }) => {
+    const { stdlibListing, stdlibJson } = await import('../compiler/render/stdlib-listing.js');
     process.stdout.write(opts.format === 'json' ? JSON.stringify(stdlibJson(), null, 2) + '\n' : stdlibListing());
   });
 
 program.command('init')
   .description('write a commented starter program')
   .argument('[file]', 'where to write it', 'model.mtl')
-  .action((file: string) => {
+  .action(async (file: string) => {
     if (fs.existsSync(file)) fail(`${file} already exists; choose another name`);
+    const { starterProgram } = await import('./init-template.js');
     writeOut(starterProgram, file);
     process.stderr.write(`wrote ${file}: edit the dataset path and columns, then \`mtl check ${file}\`\n`);
   });
@@ -247,6 +254,8 @@ async function runCompiledJob(job: import('../job/job.js').Job | null, name: str
     onCheckpoint: (w: { bytes: number; seconds: number }) => written.push(w),
   };
   const summary = job ? await runJob(job, { out, ...common, ...(graph === undefined ? {} : { graph }) }) : await resumeRun(out, common);
+  const { readJobFile } = await import('./job-file.js');
+  const { onRepresentation } = await import('../job/job.js');
   const ran = job ?? readJobFile(path.join(out.replace(/\.partial\/?$/, ''), 'job.json'));
   if (summary.valid) {
     process.stdout.write(`validation metrics (best epoch ${summary.bestEpoch ?? '-'}):\n`);
@@ -314,16 +323,17 @@ runOptions(program.command('run')
       return runCompiledJob(null, '', opts);
     }
     if (file === undefined) fail('give the program to run, or --resume RUN_DIR', EXIT_USAGE);
-    const c = compileOrExit(file, 'text');
+    const c = await compileOrExit(file, 'text');
     const job = c.job!;
     const name = path.basename(file, '.mtl');
     if (opts.requireAcceptance && !job.training.accept) fail(`${file} declares no acceptance policy; add one to its train block, e.g. \`accept: no_regression(max_drop: 0.01)\``, EXIT_USAGE);
     if (opts.ablate === undefined && !opts.requireAcceptance) {
+      const { toDot } = await import('../compiler/render/to-dot.js');
       await runCompiledJob(job, name, opts, toDot(c.graph!, path.basename(file)));
       if (job.training.accept) process.stdout.write('acceptance: not evaluated (it compares each task with the task trained alone: run with --ablate single,shared or --require-acceptance)\n');
       return;
     }
-    const jobs = derivedOrExit(c, file, opts.ablate, opts.requireAcceptance === true);
+    const jobs = await derivedOrExit(c, file, opts.ablate, opts.requireAcceptance === true);
     const { runExperiment } = await import('./ablate.js');
     const { acceptance } = await runExperiment(file, job, jobs, { out: opts.out ?? defaultRunDir(name), backend: opts.backend, progress: opts.progress });
     const failed = (acceptance ?? []).filter((a) => !a.pass).map((a) => a.task);
@@ -337,6 +347,7 @@ runOptions(program.command('train')
   .description('train a compiled job (from `mtl compile -o job.json`)')
   .argument('<job>', 'the job file'))
   .action(async (file: string, opts: RunFlags) => {
+    const { readJobFile } = await import('./job-file.js');
     const job = readJobFile(file);
     await runCompiledJob(job, path.basename(file, '.json'), opts);
   });
@@ -432,6 +443,7 @@ async function main(): Promise<void> {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
     const { isUserError } = await import('../runtime/errors.js');
     if (isUserError(error)) fail(error.message, error.exitCode);
+    const { internalError } = await import('../compiler/diagnostics/diagnostic.js');
     failInternal(internalError(error));
   }
 }

@@ -17,7 +17,8 @@
  *   (`fieldName` and `primary` are written inline in the rules that use them and make no CST nodes of their own: a
  *   plain value is two nodes, `expression` and `unary`)
  */
-import { CstParser, type CstNode, type IOrAlt, type IRecognitionException, type ILexingError, type IToken } from 'chevrotain';
+import type { CstNode, IOrAlt, IRecognitionException, ILexingError, IToken } from 'chevrotain';
+import { CstParser } from './chevrotain.js';
 import * as T from './tokens.js';
 import { messages } from './messages.js';
 

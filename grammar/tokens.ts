@@ -2,7 +2,8 @@
  * The lexicon of `.mtl`. Every token has a `label`: the human name used in parse errors
  * ("expected a name, found '}'"). Keywords use `longer_alt: Identifier` so `tasks` stays a name.
  */
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import type { IToken, TokenType } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.js';
 
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED });
 export const LineComment = createToken({ name: 'LineComment', pattern: /(?:\/\/|#)[^\n\r]*/, group: Lexer.SKIPPED });

@@ -6,12 +6,15 @@
  * Defined once, as TypeBox schemas: the TypeScript types are derived from them (`Static`), and the JSON Schema
  * written to `docs/job.schema.json` by `npm run build` is the same objects written out. Every reference between
  * parts of a job is a typed field (`SourceRef`, `Width`), never a string with a naming convention.
- * Bump JOB_VERSION on any incompatible change; `parseJob` says what to do with an older job.
+ * Bump JOB_VERSION (in names.ts) on any incompatible change; `parseJob` says what to do with an older job.
+ *
+ * The lists of names the compiler reads as values (metric kinds, selection metrics, ...) live in names.ts, which
+ * imports no TypeBox, and are re-exported here: `mtl check` and `mtl compile` read them without building the schemas.
  */
 import { Type, type Static, type TSchema, type TProperties, type TLiteral, type TUnion, type TObject } from '@sinclair/typebox';
+import { JOB_FORMAT, JOB_VERSION, METRIC_KINDS, UNCERTAINTY_FORMS, GRADIENTS_OF, SELECTION_METRICS, ACCEPTANCE_SPLITS } from './names.js';
 
-export const JOB_FORMAT = 'mtl-job';
-export const JOB_VERSION = 3;
+export * from './names.js';
 
 const object = <T extends TProperties>(properties: T, description?: string): TObject<T> =>
   Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
@@ -199,7 +202,6 @@ export type HeadKind = (typeof HEAD_KINDS)[number];
 /** `toy_f1`, `toy_f2`: analytic objectives of the head's input (an `objective` head), which read no label. */
 export const LOSS_KINDS = ['bce', 'ce', 'mse', 'mae', 'huber', 'toy_f1', 'toy_f2'] as const;
 export type LossKind = (typeof LOSS_KINDS)[number];
-export const METRIC_KINDS = ['auc', 'accuracy', 'macro_f1', 'logloss', 'mse', 'mae'] as const;
 export type MetricKind = (typeof METRIC_KINDS)[number];
 
 export const HeadPlanSchema = object({
@@ -265,8 +267,6 @@ export const SamplingPlanSchema = Type.Recursive((Self) => Type.Union([
 export type SamplingPlan = Static<typeof SamplingPlanSchema>;
 export type SamplingKind = SamplingPlan['kind'];
 
-export const UNCERTAINTY_FORMS = ['regression', 'classification', 'by_head'] as const;
-
 export const WeightingPlanSchema = Type.Union([
   kind('equal'),
   kind('static'),
@@ -285,7 +285,6 @@ export type WeightingKind = WeightingPlan['kind'];
  * the one trunk every task reads, on the batch's rows), whose weights then go into one backward pass through the trunk.
  * Only the kinds whose paper has a representation form carry `on` (MGDA-UB is `mgda` on the representation).
  */
-export const GRADIENTS_OF = ['parameters', 'representation'] as const;
 // Optional so that version-2 jobs written before it stay valid: absent is 'parameters'. The compiler always writes it.
 const gradientsOf = { on: Type.Optional(enumOf(GRADIENTS_OF, "'representation': the task gradients of the shared trunk's output, weighed, then one backward pass through the trunk")) };
 export type GradientsOf = (typeof GRADIENTS_OF)[number];
@@ -315,7 +314,6 @@ export const StagePlanSchema = object({
 });
 export type StagePlan = Static<typeof StagePlanSchema>;
 
-export const SELECTION_METRICS = ['loss', ...METRIC_KINDS] as const;
 export type SelectionMetric = (typeof SELECTION_METRICS)[number];
 
 export const SelectionObjectiveSchema = object({
@@ -346,7 +344,6 @@ export const SelectionPlanSchema = Type.Union([
 ], { description: 'which evaluation keeps its weights (the best score; best: one metric, weighted: a weighted score over the objectives), and early stopping' });
 export type SelectionPlan = Static<typeof SelectionPlanSchema>;
 
-export const ACCEPTANCE_SPLITS = ['valid', 'test'] as const;
 export const AcceptancePlanSchema = Type.Union([
   kind('no_regression', {
     maxDrop: num('the largest relative drop of a task\'s first metric (in the metric\'s own direction) against its single-task baseline'),

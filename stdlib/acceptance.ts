@@ -1,5 +1,6 @@
 /** Acceptance policies: when a multi-task program is accepted against the single-task baselines derived from it. */
-import { ACCEPTANCE_SPLITS, type AcceptancePlan } from '../job/job.js';
+import type { AcceptancePlan } from '../job/job.js';
+import { ACCEPTANCE_SPLITS } from '../job/names.js';
 import type { Args } from './args.js';
 import { type Entry, p, notNegative } from './signature.js';
 import { number, oneOf } from './types.js';

@@ -5,7 +5,7 @@
  */
 import type { LayerKind, LayerPlan, Width, Activation } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, type ValueKind, p, atLeastOne, rate, sizes } from './signature.js';
+import { type Entry, type ValueKind, p, rate, sizes, width, layerCount } from './signature.js';
 import { number, int, bool, list, oneOf, union, ref, ctor } from './types.js';
 
 export interface ExpandedLayer {
@@ -43,8 +43,8 @@ export const backbones = {
   cnn: {
     doc: 'convolution blocks over an image: each a same-padded convolution, batch normalisation (batch statistics while training, moving ones after), the activation, max pooling, dropout', runs: true, form: 'layers',
     params: [
-      p('filters', list(int), 'filters of each conv block', undefined, sizes), p('kernel', int, 'kernel size', '3', atLeastOne),
-      p('pool', int, 'max-pool size after each block', '2', atLeastOne), p('activation', activation, 'activation', 'relu'),
+      p('filters', list(int), 'filters of each conv block', undefined, sizes), p('kernel', int, 'kernel size', '3', width),
+      p('pool', int, 'max-pool size after each block', '2', width), p('activation', activation, 'activation', 'relu'),
       p('batch_norm', bool, 'batch normalisation after each convolution (its moving statistics are saved with the weights)', 'true'),
       p('dropout', number, 'dropout rate after each block while training', '0', rate),
       p('flatten', bool, 'flatten to a vector at the end (false keeps a feature map for dense heads)', 'true'),
@@ -69,8 +69,8 @@ export const backbones = {
   transformer_encoder: {
     doc: 'token embedding + transformer encoder layers', runs: false, notRun: 'the runtime has no transformer layer yet', form: 'layers',
     params: [
-      p('layers', int, 'encoder layers', '2', atLeastOne), p('dim', int, 'model width', '64', atLeastOne), p('heads', int, 'attention heads', '4', atLeastOne),
-      p('ff', int, 'feed-forward width', '128', atLeastOne), p('dropout', number, 'dropout rate', '0.1', rate),
+      p('layers', int, 'encoder layers', '2', layerCount), p('dim', int, 'model width', '64', width), p('heads', int, 'attention heads', '4', width),
+      p('ff', int, 'feed-forward width', '128', width), p('dropout', number, 'dropout rate', '0.1', rate),
     ],
     flow: () => ({ ids: 'sequence', sequence: 'sequence' }),
     embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('dim'), vocab }),
@@ -79,8 +79,8 @@ export const backbones = {
   lstm: {
     doc: 'token embedding + LSTM layers', runs: false, notRun: 'the runtime has no LSTM layer yet', form: 'layers',
     params: [
-      p('units', int, 'hidden units', '64', atLeastOne), p('layers', int, 'stacked layers', '1', atLeastOne), p('bidirectional', bool, 'read both ways', 'false'),
-      p('embed_dim', int, 'token embedding size (ids input)', '64', atLeastOne),
+      p('units', int, 'hidden units', '64', width), p('layers', int, 'stacked layers', '1', layerCount), p('bidirectional', bool, 'read both ways', 'false'),
+      p('embed_dim', int, 'token embedding size (ids input)', '64', width),
     ],
     flow: () => ({ ids: 'sequence', sequence: 'sequence' }),
     embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('embed_dim'), vocab }),

@@ -2,7 +2,7 @@
  * The declaration kinds and the fields of each block declaration, with types, defaults, limits and docs (a `backbone`
  * or a `share` is one constructor call instead: `assignedCategory`).
  */
-import { type Param, p, atLeastOne, notNegative } from './signature.js';
+import { type Param, p, notNegative, rowCount, epochCount, stepCount, stepsOrNone, seed } from './signature.js';
 import { type Category, number, int, string, expr, list, record, ref, ctor, union, optional } from './types.js';
 
 export type DeclarationKind = 'dataset' | 'features' | 'backbone' | 'task' | 'share' | 'train';
@@ -45,10 +45,10 @@ export const declarationFields: Record<DeclarationKind, Param[]> = {
   train: [
     p('tasks', optional(list(ref('task'))), 'imported tasks to train: the entry file\'s own tasks always train, an imported one only when the entry file names it (here, in a share, or elsewhere in `train`)'),
     p('optimizer', ctor('optimizer'), 'the optimizer', 'adam()'),
-    p('batch_size', int, 'rows per batch', '256', atLeastOne),
-    p('epochs', optional(int), `passes over the training data (default ${EPOCHS_WITHOUT_LENGTH} unless \`steps\` is given)`, undefined, atLeastOne),
-    p('steps', optional(int), 'training steps (instead of epochs)', undefined, atLeastOne),
-    p('seed', int, 'seed of initialization, shuffling and sampling', '0'),
+    p('batch_size', int, 'rows per batch', '256', rowCount),
+    p('epochs', optional(int), `passes over the training data (default ${EPOCHS_WITHOUT_LENGTH} unless \`steps\` is given)`, undefined, epochCount),
+    p('steps', optional(int), 'training steps (instead of epochs)', undefined, stepCount),
+    p('seed', int, 'seed of initialization, shuffling and sampling', '0', seed),
     p('sampling', ctor('sampling'), 'which task (dataset) each step trains', 'proportional()'),
     p('weighting', ctor('weighting'), 'how task losses are weighted', 'static()'),
     p('aggregation', ctor('aggregation'), 'how task gradients are combined', 'sum()'),
@@ -56,9 +56,9 @@ export const declarationFields: Record<DeclarationKind, Param[]> = {
     p('stages', list(ctor('stage')), 'a curriculum (default: all tasks for the whole run)', '[]'),
     p('select', ctor('selection'), 'model selection and early stopping', 'best()'),
     p('accept', optional(ctor('acceptance')), 'an acceptance policy against the single-task baselines (`mtl run --ablate single,shared`, `--require-acceptance`)'),
-    p('eval_every', int, 'evaluate on the validation split every this many epochs', '1', atLeastOne),
-    p('conflicts_every', optional(int), `sample the cosine of every pair of task gradients on the shared parameters every this many steps; 0 never (default ${CONFLICTS_EVERY_PER_TASK} when the aggregation computes per-task gradients, 0 with \`sum()\`, where a sampled step costs a backward pass per task)`, undefined, notNegative),
-    p('shuffle_buffer', int, 'rows in the shuffle buffer', '8192', atLeastOne),
+    p('eval_every', int, 'evaluate on the validation split every this many epochs', '1', epochCount),
+    p('conflicts_every', optional(int), `sample the cosine of every pair of task gradients on the shared parameters every this many steps; 0 never (default ${CONFLICTS_EVERY_PER_TASK} when the aggregation computes per-task gradients, 0 with \`sum()\`, where a sampled step costs a backward pass per task)`, undefined, stepsOrNone),
+    p('shuffle_buffer', int, 'rows in the shuffle buffer', '8192', rowCount),
   ],
 };
 

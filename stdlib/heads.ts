@@ -1,7 +1,7 @@
 /** Heads, with what reaches them, the targets they hold, their units, and the losses and metrics that suit them; losses; metrics. */
 import type { ColumnType, HeadKind, LossKind, MetricKind, Width } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, type ValueKind, p, atLeastOne } from './signature.js';
+import { type Entry, type ValueKind, p, valueCount } from './signature.js';
 import { int, optional } from './types.js';
 
 export type HeadEntry = Entry<{
@@ -16,7 +16,7 @@ export type HeadEntry = Entry<{
 }>;
 
 /** A class count: two or more. */
-const classCount = { min: 2 };
+const classCount = { ...valueCount, min: 2 };
 const learned = (a: Args, task: string): Width => a.optionalNumber('classes') ?? { classes: task };
 
 export const heads = {
@@ -37,7 +37,7 @@ export const heads = {
   },
   multilabel: {
     doc: 'independent sigmoid units; target a list of 0/1', runs: true, reads: 'vector',
-    params: [p('labels', int, 'number of labels', undefined, atLeastOne)],
+    params: [p('labels', int, 'number of labels', undefined, valueCount)],
     targets: { types: ['list<int>', 'list<bool>', 'list<float>'], help: 'a multilabel head needs a list of 0/1 per row' },
     units: (a) => a.number('labels'),
     losses: { default: 'bce', allowed: ['bce'] },

@@ -1,7 +1,7 @@
 /** Optimizers and learning-rate schedules. A learning rate is a number (a constant schedule) or a schedule. */
 import type { OptimizerKind, OptimizerPlan, SchedulePlan, ScheduleKind } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, p, atLeastOne, notNegative, positive, rate } from './signature.js';
+import { type Entry, p, notNegative, positive, rate, stepCount, stepsOrNone } from './signature.js';
 import { bool, number, int, union, ctor, optional } from './types.js';
 
 export type OptimizerEntry<K extends OptimizerKind = OptimizerKind> = Entry<{ plan(a: Args): Extract<OptimizerPlan, { kind: K }> }>;
@@ -37,7 +37,7 @@ export const optimizers = {
 } satisfies { [K in OptimizerKind]: OptimizerEntry<K> };
 
 const rateParam = (doc: string) => p('lr', number, doc, undefined, positive);
-const warmup = p('warmup', int, 'warmup steps', '0', notNegative);
+const warmup = p('warmup', int, 'warmup steps', '0', stepsOrNone);
 
 export const schedules = {
   constant: {
@@ -46,7 +46,7 @@ export const schedules = {
   },
   step_decay: {
     doc: 'multiply the rate by `gamma` every `every` steps', runs: true,
-    params: [rateParam('initial rate'), p('every', int, 'steps between decays', undefined, atLeastOne), p('gamma', number, 'decay factor', '0.1', positive)],
+    params: [rateParam('initial rate'), p('every', int, 'steps between decays', undefined, stepCount), p('gamma', number, 'decay factor', '0.1', positive)],
     plan: (a) => ({ kind: 'step', lr: a.number('lr'), every: a.number('every'), gamma: a.number('gamma') }),
   },
   cosine: {

@@ -1,7 +1,7 @@
 /** Task sampling strategies (which batch group each step trains) and the phases of a scheduled one. */
 import type { SamplingKind, SamplingPlan } from '../job/job.js';
 import type { Args, PhasePlan } from './args.js';
-import { type Entry, p, atLeastOne, fraction, positive } from './signature.js';
+import { type Entry, p, positive, fraction, stepCount } from './signature.js';
 import { number, int, list, record, ctor, optional } from './types.js';
 
 export type SamplingEntry<K extends SamplingKind = SamplingKind> = Entry<{ plan(a: Args): Extract<SamplingPlan, { kind: K }> }>;
@@ -33,7 +33,7 @@ export const samplings = {
 export const phases = {
   phase: {
     doc: 'a phase of a sampling schedule', runs: true,
-    params: [p('until', optional(int), 'last step of the phase (none: to the end)', undefined, atLeastOne), p('sampling', ctor('sampling'), 'the strategy in this phase')],
+    params: [p('until', optional(int), 'last step of the phase (none: to the end)', undefined, stepCount), p('sampling', ctor('sampling'), 'the strategy in this phase')],
     plan: (a) => ({ until: a.optionalNumber('until'), sampling: a.plan('sampling', 'sampling') }),
   },
 } satisfies Record<string, PhaseEntry>;

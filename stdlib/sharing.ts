@@ -5,7 +5,7 @@
  */
 import type { SharingKind, SharingPlan } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, p, atLeastOne, fraction, notNegative } from './signature.js';
+import { type Entry, p, notNegative, fraction, width } from './signature.js';
 import { number, int, list, ref, union, ctor } from './types.js';
 
 /**
@@ -80,7 +80,7 @@ export const sharing = {
   },
   adapters: {
     doc: 'a shared backbone with small per-task adapter layers inserted after each layer (Houlsby et al. 2019)', runs: true, backbone: 'backbone', layout: { kind: 'shared' },
-    params: [p('backbone', backbone, 'the shared backbone'), tasks('the tasks'), p('size', int, 'adapter bottleneck width', '16', atLeastOne)],
+    params: [p('backbone', backbone, 'the shared backbone'), tasks('the tasks'), p('size', int, 'adapter bottleneck width', '16', width)],
     mixesRows: false, perTaskRepresentation: 'changes the backbone\'s output for each task with its adapters', needsTwoTasks: null, plan: (a, m) => ({ kind: 'adapters', size: a.number('size'), tasks: m.tasks }),
     live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
   },

@@ -74,8 +74,37 @@ export const positive: Limits = { min: 0, minExclusive: true };
 export const fraction: Limits = { min: 0, max: 1 };
 /** Dropout and momentum-like decays: 0 up to, not including, 1. */
 export const rate: Limits = { min: 0, max: 1, maxExclusive: true };
-/** A list of sizes, each 1 or more, at least one of them. */
-export const sizes: Limits = { min: 1, minItems: 1 };
+
+// Upper limits. Past them a number could not be built or run (an allocation, a loop that does not end), and it is a
+// slip (1e26 where 256 was meant); each is far above what a program trained on one machine uses.
+/** A layer's width (units, filters, dimensions, an image's side, a sequence's length): its weights grow with it. */
+export const MAX_WIDTH = 65_536;
+/** What a feature or a head tells apart (a vocabulary, classes, labels): an input or output column each. */
+export const MAX_VALUES = 1_000_000;
+/** Layers of one stack (an encoder's, an LSTM's). */
+export const MAX_LAYERS = 1_024;
+/** Rows held at once: a batch, the shuffle buffer. */
+export const MAX_ROWS = 1_000_000;
+/** Epochs, and what counts them (patience in evaluations, evaluating every so many epochs). */
+export const MAX_EPOCHS = 1_000_000;
+/** Steps, and what counts them (a warmup, decaying every so many steps, a phase's end). */
+export const MAX_STEPS = 1_000_000_000;
+/** The runtime reads a seed as an unsigned 32-bit integer: any other would run as some seed in that range. */
+export const MAX_SEED = 4_294_967_295;
+
+/** A layer's width, or a length: 1 to MAX_WIDTH. */
+export const width: Limits = { min: 1, max: MAX_WIDTH };
+/** A list of sizes, each a width, at least one of them. */
+export const sizes: Limits = { ...width, minItems: 1 };
+export const layerCount: Limits = { min: 1, max: MAX_LAYERS };
+/** A vocabulary or a number of labels: 1 to MAX_VALUES. */
+export const valueCount: Limits = { min: 1, max: MAX_VALUES };
+export const rowCount: Limits = { min: 1, max: MAX_ROWS };
+export const epochCount: Limits = { min: 1, max: MAX_EPOCHS };
+export const stepCount: Limits = { min: 1, max: MAX_STEPS };
+/** A number of steps that may be 0 (no warmup; never). */
+export const stepsOrNone: Limits = { min: 0, max: MAX_STEPS };
+export const seed: Limits = { min: 0, max: MAX_SEED };
 
 /** How limits read in messages and listings: "between 0 and 1", "at least 1", "above 0 and at most 1". */
 export function describeLimits(limits: Limits): string {

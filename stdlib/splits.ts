@@ -1,7 +1,7 @@
 /** Splits of a dataset's rows into train, valid and test. */
 import type { SplitPlan } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, p, fraction } from './signature.js';
+import { type Entry, p, fraction, seed } from './signature.js';
 import { number, int, string, column } from './types.js';
 
 export type SplitEntry<K extends SplitPlan['kind'] = SplitPlan['kind']> = Entry<{ plan(a: Args): Extract<SplitPlan, { kind: K }> }>;
@@ -11,7 +11,7 @@ export const splits = {
     doc: 'split rows at random by ratio, reproducibly for a seed', runs: true,
     params: [
       p('train', number, 'share of rows for training', '0.8', fraction), p('valid', number, 'share for validation (model selection)', '0.1', fraction),
-      p('test', number, 'share held out for `mtl eval --split test`', '0.1', fraction), p('seed', int, 'seed of the row assignment', '0'),
+      p('test', number, 'share held out for `mtl eval --split test`', '0.1', fraction), p('seed', int, 'seed of the row assignment', '0', seed),
     ],
     plan: (a) => ({ kind: 'ratio', train: a.number('train'), valid: a.number('valid'), test: a.number('test'), seed: a.number('seed') }),
   } satisfies SplitEntry<'ratio'>,

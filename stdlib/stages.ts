@@ -1,7 +1,8 @@
 /** Curriculum stages and model selection. */
-import { SELECTION_METRICS, type MetricKind, type SelectionMetric, type StagePlan, type SelectionPlan } from '../job/job.js';
+import type { MetricKind, SelectionMetric, StagePlan, SelectionPlan } from '../job/job.js';
+import { SELECTION_METRICS } from '../job/names.js';
 import type { Args } from './args.js';
-import { type Entry, p, atLeastOne, positive } from './signature.js';
+import { type Entry, p, positive, epochCount, stepCount } from './signature.js';
 import { int, number, list, record, ref, union, oneOf, optional } from './types.js';
 import { metrics } from './heads.js';
 
@@ -13,7 +14,7 @@ export const stages = {
     doc: 'a curriculum stage: which tasks train, what is frozen, for how long', runs: true,
     params: [
       p('tasks', list(ref('task')), 'tasks trained in this stage'), p('freeze', list(union(ref('backbone'), ref('share'))), 'backbones or shares whose parameters stay fixed', '[]'),
-      p('epochs', optional(int), 'length in epochs', undefined, atLeastOne), p('steps', optional(int), 'length in steps', undefined, atLeastOne),
+      p('epochs', optional(int), 'length in epochs', undefined, epochCount), p('steps', optional(int), 'length in steps', undefined, stepCount),
     ],
     plan: (a) => ({ tasks: a.names('tasks'), frozen: a.names('freeze'), epochs: a.optionalNumber('epochs'), steps: a.optionalNumber('steps') }),
   },
@@ -25,7 +26,7 @@ export type ReportedMetrics = Record<string, readonly MetricKind[]>;
 /** Higher is better, or lower: the loss and the error metrics go down. */
 const direction = (metric: SelectionMetric): 'max' | 'min' => (metric === 'loss' || metrics[metric].lowerIsBetter ? 'min' : 'max');
 
-const patience = p('patience', optional(int), 'stop after this many evaluations without improvement', undefined, atLeastOne);
+const patience = p('patience', optional(int), 'stop after this many evaluations without improvement', undefined, epochCount);
 
 export const selections = {
   best: {

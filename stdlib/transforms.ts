@@ -1,7 +1,7 @@
 /** Feature transforms: which column types each encodes, what it produces, and its plan and per-row shape in the job. */
 import type { ColumnType, TransformKind, TransformPlan, Width } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, type Rest, type ValueKind, p, atLeastOne, positive, sizes } from './signature.js';
+import { type Entry, type Rest, type ValueKind, p, atLeastOne, positive, sizes, width, valueCount } from './signature.js';
 import { number, int, bool, column, list, oneOf } from './types.js';
 
 export type TransformEntry<K extends TransformKind = TransformKind> = Entry<{
@@ -40,20 +40,20 @@ export const transforms = {
   },
   onehot: {
     doc: 'categorical columns one-hot encoded; unseen values encode as zeros', rest: columns('categorical columns'),
-    params: [p('max_vocab', int, 'keep at most this many most frequent values', '1000', atLeastOne), p('min_count', int, 'drop values seen fewer times', '1', atLeastOne)],
+    params: [p('max_vocab', int, 'keep at most this many most frequent values', '1000', valueCount), p('min_count', int, 'drop values seen fewer times', '1', atLeastOne)],
     accepts: ['string', 'int', 'bool'], produces: 'vector', widthWithoutData: false, runs: true,
     lower: (a, feature) => ({ plan: { kind: 'onehot', maxVocab: a.number('max_vocab'), minCount: a.number('min_count') }, shape: [{ vocab: feature }] }),
   },
   embedding: {
     doc: 'categorical columns as learned embeddings', rest: columns('categorical columns'),
-    params: [p('dim', int, 'embedding size', '16', atLeastOne), p('max_vocab', int, 'vocabulary cap', '10000', atLeastOne), p('min_count', int, 'drop rarer values', '1', atLeastOne)],
+    params: [p('dim', int, 'embedding size', '16', width), p('max_vocab', int, 'vocabulary cap', '10000', valueCount), p('min_count', int, 'drop rarer values', '1', atLeastOne)],
     accepts: ['string', 'int'], produces: 'vector', widthWithoutData: false, runs: false, notRun: 'the runtime cannot feed learned embeddings to a model yet',
     lower: (a) => ({ plan: { kind: 'embedding', dim: a.number('dim'), maxVocab: a.number('max_vocab'), minCount: a.number('min_count') }, shape: [a.number('dim')] }),
   },
   tokens: {
     doc: 'token-list columns as padded id sequences', rest: columns('list<string> columns'),
     params: [
-      p('max_length', int, 'pad or cut sequences to this length', '64', atLeastOne), p('max_vocab', int, 'vocabulary cap', '20000', atLeastOne),
+      p('max_length', int, 'pad or cut sequences to this length', '64', width), p('max_vocab', int, 'vocabulary cap', '20000', valueCount),
       p('min_count', int, 'drop rarer tokens', '1', atLeastOne), p('lowercase', bool, 'lowercase tokens first', 'false'),
     ],
     accepts: ['list<string>'], produces: 'ids', widthWithoutData: false, runs: false, notRun: 'the runtime has no token-sequence inputs yet',

@@ -1,7 +1,8 @@
 /** Loss weighting and gradient aggregation: how task losses, then task gradients, combine into one update. */
-import { GRADIENTS_OF, UNCERTAINTY_FORMS, type AggregationKind, type AggregationPlan, type RepresentationKind, type WeightingKind, type WeightingPlan } from '../job/job.js';
+import type { AggregationKind, AggregationPlan, RepresentationKind, WeightingKind, WeightingPlan } from '../job/job.js';
+import { GRADIENTS_OF, UNCERTAINTY_FORMS } from '../job/names.js';
 import type { Args } from './args.js';
-import { type Entry, p, atLeastOne, notNegative, positive } from './signature.js';
+import { type Entry, p, notNegative, positive, stepCount } from './signature.js';
 import { int, number, oneOf } from './types.js';
 
 /**
@@ -120,7 +121,7 @@ export const aggregations = {
   nash_mtl: {
     doc: 'Nash-MTL (Navon et al. 2022, Multi-Task Learning as a Bargaining Game): the Nash bargaining solution d = Σ α_t g_t with α_i (Gα)_i = 1 (d·g_i = 1/α_i), solved exactly; ‖d‖² is the task count whatever the gradients\' scale; 0 where no direction improves every task',
     runs: true, perTaskGradients: true,
-    params: [p('update_weights_every', int, 'solve for the weights every this many steps of the same tasks, reusing them between (the per-task gradients are still computed every step)', '1', atLeastOne), on],
+    params: [p('update_weights_every', int, 'solve for the weights every this many steps of the same tasks, reusing them between (the per-task gradients are still computed every step)', '1', stepCount), on],
     representation: { none: 'its bargaining solution is posed on the gradients of the shared parameters (Navon et al. 2022); LibMTL refuses it on representation gradients' },
     plan: (a) => ({ kind: 'nash_mtl', updateWeightsEvery: a.number('update_weights_every') }),
   },

@@ -8,7 +8,6 @@ import { qualifiedName } from '../syntax/ast.js';
 import { parseText } from '../syntax/parse.js';
 import type { Span } from '../diagnostics/diagnostic.js';
 import { Codes } from '../diagnostics/codes.js';
-import { didYouMean } from '../../shared/did-you-mean.js';
 import { type Type, type Category, describeType } from '../../stdlib/types.js';
 import { type Param, type Signature, constructorsOf, findConstructor, declarationFields, assignedCategory } from '../../stdlib/index.js';
 import { walkValue } from './walk.js';
@@ -93,10 +92,10 @@ class Elaborator {
       const name = arg.name.text;
       const param = params.find((p) => p.name === name);
       if (!param) {
-        const suggestion = didYouMean(name, params.map((p) => p.name));
         this.ctx.report({
           code: Codes.UnknownArgument, message: `${owner} has no ${noun} \`${name}\``, span: arg.name.span, label: `unknown ${noun}`,
-          help: suggestion ?? (params.length ? `its ${noun}s are ${params.map((p) => `\`${p.name}\``).join(', ')}` : `it takes no ${noun}s`),
+          help: this.ctx.lazy(() => this.ctx.didYouMean(name, params.map((p) => p.name))
+            ?? (params.length ? `its ${noun}s are ${params.map((p) => `\`${p.name}\``).join(', ')}` : `it takes no ${noun}s`)),
         });
         continue;
       }
@@ -155,7 +154,7 @@ class Elaborator {
       case 'enum':
         if (expr.type === 'Name' && type.values.includes(expr.name)) return { v: 'enum', name: expr.name, span: expr.span };
         if (expr.type === 'Name') {
-          return this.unknown(expr.span, expr.name, `\`${expr.name}\` is not ${describeType(type)}`, [...type.values], `use one of ${type.values.map((v) => `\`${v}\``).join(', ')}`);
+          return this.unknown(expr.span, expr.name, `\`${expr.name}\` is not ${describeType(type)}`, () => [...type.values], `use one of ${type.values.map((v) => `\`${v}\``).join(', ')}`);
         }
         return this.mismatch(expr, type);
       case 'ref':
@@ -172,12 +171,15 @@ class Elaborator {
     if (name === null) return this.mismatch(expr, type);
     const found = this.scope.resolve(type.to, name, this.prefix);
     if (found) return { v: 'ref', to: type.to, name: found.name, span: expr.span };
-    const elsewhere = this.scope.kindsOf(name);
-    // Names of a file imported `as lib` are written `lib.name`: point there before guessing by spelling.
-    const qualified = this.scope.names(type.to).filter((n) => n.endsWith(`.${name}`));
-    const help = elsewhere.length ? `\`${name}\` is a ${elsewhere[0]}, not a ${type.to}`
-      : qualified.length ? `did you mean \`${qualified[0]}\`? names imported with \`as\` carry its prefix`
-      : didYouMean(name, this.scope.names(type.to)) ?? (this.scope.names(type.to).length ? null : `declare it: \`${type.to} ${name} ...\``);
+    const help = this.ctx.lazy(() => {
+      const elsewhere = this.scope.kindsOf(name);
+      if (elsewhere.length) return `\`${name}\` is a ${elsewhere[0]}, not a ${type.to}`;
+      // Names of a file imported `as lib` are written `lib.name`: point there before guessing by spelling.
+      const names = this.scope.names(type.to);
+      const qualified = names.find((n) => n.endsWith(`.${name}`));
+      if (qualified) return `did you mean \`${qualified}\`? names imported with \`as\` carry its prefix`;
+      return this.ctx.didYouMean(name, names) ?? (names.length ? null : `declare it: \`${type.to} ${name} ...\``);
+    });
     this.ctx.report({ code: Codes.UnknownName, message: `unknown ${type.to} \`${name}\``, span: expr.span, label: 'not declared', help });
     return { v: 'error', span: expr.span };
   }
@@ -189,7 +191,7 @@ class Elaborator {
     const ctor = findConstructor(category, name);
     if (!ctor) {
       const noun = category.replace('_', ' ');
-      return this.unknown(callee.span, name, `unknown ${noun} \`${name}\``, constructorsOf(category).map((c) => c.name), `\`mtl stdlib\` lists every ${noun}`);
+      return this.unknown(callee.span, name, `unknown ${noun} \`${name}\``, () => constructorsOf(category).map((c) => c.name), `\`mtl stdlib\` lists every ${noun}`);
     }
     const args = expr.type === 'Call' ? expr.args : [];
     const bound = this.bindArguments(args, ctor.params, ctor.rest, expr.span, `\`${ctor.name}\``, 'argument');
@@ -224,7 +226,7 @@ class Elaborator {
     if (expr.type === 'Call' && ctorAlt) return this.value(expr, ctorAlt);
     if ((expr.type === 'Name' || expr.type === 'Member') && (refs.length || ctorAlt)) {
       const name = qualifiedName(expr)!;
-      const candidates = [
+      const candidates = () => [
         ...refs.flatMap((kind) => this.scope.names(kind)),
         ...(ctorAlt && ctorAlt.t === 'ctor' ? constructorsOf(ctorAlt.category).map((c) => c.name) : []),
         ...type.of.flatMap((t) => (t.t === 'enum' ? [...t.values] : [])),
@@ -241,8 +243,8 @@ class Elaborator {
     return this.mismatch(expr, type);
   }
 
-  private unknown(span: Span, name: string, message: string, candidates: string[], fallbackHelp: string | null = null): Value {
-    this.ctx.report({ code: Codes.UnknownName, message, span, label: 'not known here', help: didYouMean(name, candidates) ?? fallbackHelp });
+  private unknown(span: Span, name: string, message: string, candidates: () => string[], fallbackHelp: string | null = null): Value {
+    this.ctx.report({ code: Codes.UnknownName, message, span, label: 'not known here', help: this.ctx.lazy(() => this.ctx.didYouMean(name, candidates()) ?? fallbackHelp) });
     return { v: 'error', span };
   }
 

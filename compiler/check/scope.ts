@@ -20,6 +20,10 @@ export interface Symbol {
 export class Scope {
   readonly symbols: Symbol[] = [];
   private readonly byKey = new Map<string, Symbol>();
+  // Indexes of `symbols`: an unknown name looks up the kinds it is declared under, and its kind's names; a scan of
+  // every symbol per lookup made checking thousands of unknown names quadratic.
+  private readonly byKind = new Map<DeclarationKind, Symbol[]>();
+  private readonly kindsByName = new Map<string, DeclarationKind[]>();
   /** Same-kind, same-name declarations after the first: reported by the duplicates rule. */
   readonly duplicates: { first: Symbol; again: Symbol }[] = [];
   /** Declarations without a name (only `train` may have none): reported by elaboration, not in scope. */
@@ -34,6 +38,12 @@ export class Scope {
     }
     this.byKey.set(key, symbol);
     this.symbols.push(symbol);
+    const ofKind = this.byKind.get(symbol.kind);
+    if (ofKind) ofKind.push(symbol);
+    else this.byKind.set(symbol.kind, [symbol]);
+    const kinds = this.kindsByName.get(symbol.name);
+    if (kinds) kinds.push(symbol.kind);
+    else this.kindsByName.set(symbol.name, [symbol.kind]);
   }
 
   get(kind: DeclarationKind, name: string): Symbol | undefined {
@@ -47,16 +57,16 @@ export class Scope {
 
   /** Every declared name of one kind (for "did you mean"). */
   names(kind: DeclarationKind): string[] {
-    return this.symbols.filter((s) => s.kind === kind).map((s) => s.name);
+    return this.ofKind(kind).map((s) => s.name);
   }
 
   /** Kinds under which `name` is declared (to say "`trunk` is a share, not a backbone"). */
   kindsOf(name: string): DeclarationKind[] {
-    return this.symbols.filter((s) => s.name === name).map((s) => s.kind);
+    return [...(this.kindsByName.get(name) ?? [])];
   }
 
   ofKind(kind: DeclarationKind): Symbol[] {
-    return this.symbols.filter((s) => s.kind === kind);
+    return [...(this.byKind.get(kind) ?? [])];
   }
 }
 

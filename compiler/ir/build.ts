@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import type * as A from '../syntax/ast.js';
-import type { CheckedProgram, TaskView, FeaturesView, DatasetView } from '../check/model.js';
+import type { CheckedProgram, TaskView, FeaturesView, DatasetView, ShareView } from '../check/model.js';
 import { featuresKind, headKind, taskDataset, taskMetrics } from '../check/model.js';
 import { backboneParts, type BackbonePart } from '../check/backbone.js';
 import { argsOf, fieldsOf, planOf } from '../check/args.js';
@@ -24,11 +24,13 @@ interface Builder {
   program: CheckedProgram;
   /** `layerKey` → the layer node applying those parameters to that input. */
   layerAt: Map<string, string>;
+  /** Each share's modules and plan, made for its first task (see `shareModules`). */
+  shares: Map<string, { modules: ShareModules; sharing: SharingPlan }>;
 }
 
 export function buildGraph(program: CheckedProgram): IrGraph {
   const graph = newGraph();
-  const builder: Builder = { graph, program, layerAt: new Map() };
+  const builder: Builder = { graph, program, layerAt: new Map(), shares: new Map() };
   const root = path.dirname(program.entry);
   for (const dataset of program.datasets.values()) addDataset(graph, program, dataset, root);
   for (const features of program.features.values()) addFeatures(graph, features);
@@ -133,19 +135,14 @@ function addTask(b: Builder, task: TaskView): void {
   const backboneName = (v: Value | null | undefined) => (v?.v === 'ref' ? v.name : null);
 
   if (share && share.backbone && share.entry && share.call) {
-    const shareTasks = share.tasks.map((t) => t.name).sort();
-    const args = argsOf(share.call);
-    const { layout } = share.entry;
-    switch (layout.kind) {
+    const { modules, sharing } = shareModules(b, share, share.entry, share.call);
+    switch (share.entry.layout.kind) {
       case 'mixture':
-        current = addMixture(b, task, share.name, share.backbone, layout.experts(args), shareTasks, (modules) => share.entry!.plan(args, modules), current, vocab);
+        current = addMixture(b, task, share.name, share.backbone, modules, sharing, current, vocab);
         break;
       case 'shared':
       case 'column per task': {
-        const perTask = layout.kind === 'column per task';
-        const owner = perTask ? `${share.name}.${task.name}` : share.name;
-        const columns = perTask ? shareTasks.map((t) => `${share.name}.${t}`) : [share.name];
-        const sharing = share.entry.plan(args, { columns, tasks: shareTasks, experts: [], gates: {} });
+        const owner = share.entry.layout.kind === 'column per task' ? `${share.name}.${task.name}` : share.name;
         current = chain(b, task.name, share.backbone, owner, share.name, sharing, current, vocab, backboneName(share.backbone), depth);
         break;
       }
@@ -173,14 +170,34 @@ function addTask(b: Builder, task: TaskView): void {
   graph.setEdge(current.id, `head:${task.name}`, {});
 }
 
+/**
+ * A share's modules (its sorted tasks, columns, experts, gates) and its sharing plan, made once: each is as long as
+ * the share, so making them for each of its tasks made compiling a share of thousands of tasks quadratic.
+ */
+function shareModules(b: Builder, share: ShareView, entry: NonNullable<ShareView['entry']>, call: NonNullable<ShareView['call']>): { modules: ShareModules; sharing: SharingPlan } {
+  const made = b.shares.get(share.name);
+  if (made) return made;
+  const tasks = share.tasks.map((t) => t.name).sort();
+  const args = argsOf(call);
+  const { layout } = entry;
+  const modules: ShareModules = layout.kind === 'mixture'
+    ? {
+      columns: [], tasks, experts: Array.from({ length: layout.experts(args) }, (_, k) => `${share.name}.expert${k}`),
+      gates: Object.fromEntries(tasks.map((t) => [t, `${share.name}.gate.${t}`])),
+    }
+    : { columns: layout.kind === 'column per task' ? tasks.map((t) => `${share.name}.${t}`) : [share.name], tasks, experts: [], gates: {} };
+  const built = { modules, sharing: entry.plan(args, modules) };
+  b.shares.set(share.name, built);
+  return built;
+}
+
 /** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */
 function addMixture(
-  b: Builder, task: TaskView, share: string, expert: Value, experts: number, tasks: string[],
-  plan: (modules: ShareModules) => SharingPlan, from: { id: string; kind: ValueKind }, vocab: Width,
+  b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
+  from: { id: string; kind: ValueKind }, vocab: Width,
 ): { id: string; kind: ValueKind } {
-  const expertOwners = Array.from({ length: experts }, (_, k) => `${share}.expert${k}`);
-  const gates = Object.fromEntries(tasks.map((t) => [t, `${share}.gate.${t}`]));
-  const sharing = plan({ columns: [], tasks, experts: expertOwners, gates });
+  const { experts: expertOwners, gates } = modules;
+  const experts = expertOwners.length;
   const { graph } = b;
   const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, share, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
   const gateOwner = gates[task.name]!;

@@ -7,10 +7,8 @@ import { createHash } from 'node:crypto';
 import { type IrGraph, type IrNode, nodesByKind, orderedPredecessors, PLAN_NODE } from '../ir/graph.js';
 import { renameFeatureRefs } from '../ir/passes/rename.js';
 import { recordOf } from '../util/record-of.js';
-import {
-  JOB_FORMAT, JOB_VERSION, type Job, type DatasetPlan, type FeaturePlan, type InputPlan, type ModulePlan, type TaskPlan,
-  type BatchGroupPlan, type TrainingPlan, type SourceRef,
-} from '../../job/job.js';
+import type { Job, DatasetPlan, FeaturePlan, InputPlan, ModulePlan, TaskPlan, BatchGroupPlan, TrainingPlan, SourceRef } from '../../job/job.js';
+import { JOB_FORMAT, JOB_VERSION } from '../../job/names.js';
 import { liveSharing } from '../../stdlib/index.js';
 import { compareText } from '../../shared/compare.js';
 

@@ -163,7 +163,7 @@ describe('mtl stdlib', () => {
       assert.equal(line.includes('[does not run in this version'), !c.runs, line);
       if (!c.runs) assert.ok(line.endsWith(`[does not run in this version: ${c.notRun}]`), line);
     }
-    assert.match(r.stdout, /batch_size: int = 256 +rows per batch \(at least 1\)/);
+    assert.match(r.stdout, /batch_size: int = 256 +rows per batch \(between 1 and 1000000\)/);
   });
 
   it('as JSON, has every constructor once', () => {

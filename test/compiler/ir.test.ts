@@ -360,9 +360,9 @@ describe('determinism', () => {
   });
 
   it('the benchmark\'s generated programs compile cleanly to every task', () => {
-    for (const n of [10, 100]) {
-      const text = generateProgram(n);
-      assert.equal(generateProgram(n), text);
+    for (const [n, shape] of [[10, 'mixed'], [100, 'mixed'], [10, 'one-share'], [100, 'one-share']] as const) {
+      const text = generateProgram(n, shape);
+      assert.equal(generateProgram(n, shape), text);
       const c = compileProgram({ file: 'bench.mtl', text, host: benchHost('bench.mtl', text) }, { verifyIr: true });
       assert.deepEqual(c.diagnostics, []);
       assert.equal(c.job!.tasks.length, n);

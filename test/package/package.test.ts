@@ -1,6 +1,6 @@
 /**
  * What a user of the package meets first: the README's embedding snippet, run as written; what `npm pack` ships; and
- * that `mtl --help` and `mtl check` start without loading TensorFlow.js.
+ * that `mtl --help` and `mtl check` start without loading TensorFlow.js, and `--help` without loading the compiler.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -102,6 +102,20 @@ Module._load = function (request, ...rest) { appendFileSync(${JSON.stringify(log
       assert.deepEqual(loaded.filter((m) => m.includes('vscode-languageserver')), []);
     });
   }
+
+  /** The packages a command loaded: the first directory under node_modules (two for a scoped one) of each module. */
+  const packagesLoadedBy = (args: string[]): string[] =>
+    [...new Set(loadedBy(args).flatMap((m) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(m)?.[1] ?? []))].sort();
+
+  it('mtl --help loads no package but commander (no parser, no compiler)', () => {
+    assert.deepEqual(packagesLoadedBy(['--help']), ['commander']);
+  });
+
+  it('mtl check loads the parser, and neither the job schema (TypeBox, ajv) nor the reports (vega)', () => {
+    const packages = packagesLoadedBy(['check', 'examples/census/census.mtl']);
+    assert.ok(packages.includes('chevrotain'), packages.join(', '));
+    assert.deepEqual(packages.filter((p) => ['@sinclair/typebox', 'ajv', 'vega', 'vega-lite', 'fast-glob'].includes(p)), []);
+  });
 
   it('the hook does see TensorFlow.js when the runtime is loaded', () => {
     fs.rmSync(log, { force: true });

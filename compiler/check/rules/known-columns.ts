@@ -1,6 +1,5 @@
 /** Every column a program reads (transforms, targets, split columns) is declared in its dataset's `columns`. */
 import { Codes } from '../../diagnostics/codes.js';
-import { didYouMean } from '../../../shared/did-you-mean.js';
 import type { Span } from '../../diagnostics/diagnostic.js';
 import type { Rule } from '../rule.js';
 import { taskDataset, type DatasetView } from '../model.js';
@@ -17,7 +16,7 @@ function checkColumn(ctx: DiagnosticsContext, dataset: DatasetView, name: string
     span,
     label: 'not among its columns',
     secondary: [{ span: dataset.symbol.decl.name?.span ?? dataset.symbol.decl.kindSpan, message: 'the dataset is declared here' }],
-    help: didYouMean(name, dataset.columns.keys()) ?? `declare it in the dataset's \`columns\` with its type, e.g. \`${name}: float\``,
+    help: ctx.lazy(() => ctx.didYouMean(name, [...dataset.columns.keys()]) ?? `declare it in the dataset's \`columns\` with its type, e.g. \`${name}: float\``),
   });
 }
 

@@ -1,6 +1,5 @@
 /** Records keyed by task name (`explicit(probs: {...})`, `task_lr: {...}`) name only declared tasks (each once: keys-once). */
 import { Codes } from '../../diagnostics/codes.js';
-import { didYouMean } from '../../../shared/did-you-mean.js';
 import type { Rule } from '../rule.js';
 import type { Value } from '../values.js';
 import type { DiagnosticsContext } from '../context.js';
@@ -12,7 +11,7 @@ function checkKeys(record: Extract<Value, { v: 'record' }>, program: CheckedProg
   for (const entry of record.entries) {
     // An imported task the program does not train is declared: trained-task-references says what to do.
     if (!program.tasks.has(entry.key) && !program.scope.get('task', entry.key)) {
-      ctx.report({ code: Codes.UnknownName, message: `unknown task \`${entry.key}\``, span: entry.keySpan, label: 'not declared', help: didYouMean(entry.key, program.tasks.keys()) });
+      ctx.report({ code: Codes.UnknownName, message: `unknown task \`${entry.key}\``, span: entry.keySpan, label: 'not declared', help: ctx.lazy(() => ctx.didYouMean(entry.key, [...program.tasks.keys()])) });
     }
   }
 }

@@ -15,13 +15,26 @@ describe('rule value-limits', () => {
   it('reports sizes and counts of the train block below 1, once each, saying what was found', () => {
     const source = program('epochs: 0, batch_size: -2, eval_every: 0, shuffle_buffer: 0');
     const c = expectDiagnostics(source, [
-      { code: 'MTL0111', ...pos(source, '0, batch'), message: '`epochs` must be at least 1, found 0' },
-      { code: 'MTL0111', ...pos(source, '-2'), message: '`batch_size` must be at least 1, found -2' },
-      { code: 'MTL0111', ...pos(source, '0, shuffle'), message: '`eval_every` must be at least 1, found 0' },
-      { code: 'MTL0111', ...pos(source, '0 }'), message: '`shuffle_buffer` must be at least 1, found 0' },
+      { code: 'MTL0111', ...pos(source, '0, batch'), message: '`epochs` must be between 1 and 1000000, found 0' },
+      { code: 'MTL0111', ...pos(source, '-2'), message: '`batch_size` must be between 1 and 1000000, found -2' },
+      { code: 'MTL0111', ...pos(source, '0, shuffle'), message: '`eval_every` must be between 1 and 1000000, found 0' },
+      { code: 'MTL0111', ...pos(source, '0 }'), message: '`shuffle_buffer` must be between 1 and 1000000, found 0' },
     ], rule);
     const batch = c.diagnostics.find((d) => d.message.startsWith('`batch_size`'))!;
-    assert.deepEqual([batch.primary.message, batch.help], ['too small', 'rows per batch: an integer at least 1']);
+    assert.deepEqual([batch.primary.message, batch.help], ['too small', 'rows per batch: an integer between 1 and 1000000']);
+  });
+
+  it('refuses sizes and counts too large to be built or run, naming the range, and accepts each at its limit', () => {
+    const source = program('epochs: 1e12, batch_size: 1e26, seed: 1e30, shuffle_buffer: 1000001, select: best(patience: 1e20)');
+    const c = expectDiagnostics(source, [
+      { code: 'MTL0111', ...pos(source, '1e12'), message: '`epochs` must be between 1 and 1000000, found 1000000000000' },
+      { code: 'MTL0111', ...pos(source, '1e26'), message: '`batch_size` must be between 1 and 1000000, found 1e+26' },
+      { code: 'MTL0111', ...pos(source, '1e30'), message: '`seed` must be between 0 and 4294967295, found 1e+30' },
+      { code: 'MTL0111', ...pos(source, '1000001'), message: '`shuffle_buffer` must be between 1 and 1000000, found 1000001' },
+      { code: 'MTL0111', ...pos(source, '1e20'), message: '`patience` must be between 1 and 1000000, found 100000000000000000000' },
+    ], rule);
+    assert.deepEqual(c.diagnostics.map((d) => d.primary.message), Array(5).fill('too large'));
+    expectDiagnostics(program('epochs: 1000000, batch_size: 1000000, seed: 4294967295, shuffle_buffer: 1000000, select: best(patience: 1000000)'), [], rule);
   });
 
   it('points at the number itself (the smallest span)', () => {
@@ -51,9 +64,9 @@ backbone trunk = mlp(units: [8, 0], dropout: 1)
 task c { features: f, target: label, head: regression, backbone: trunk, tower: transformer_encoder(heads: 0) }
 share s = mmoe(expert: mlp(units: [4]), experts: 0, tasks: [a, b])`);
     expectDiagnostics(source, [
-      { code: 'MTL0111', ...pos(source, '0]'), message: 'each of `units` must be at least 1, found 0' },
+      { code: 'MTL0111', ...pos(source, '0]'), message: 'each of `units` must be between 1 and 65536, found 0' },
       { code: 'MTL0111', ...pos(source, 'dropout: 1', 1, '1'), message: '`dropout` must be at least 0 and below 1, found 1' },
-      { code: 'MTL0111', ...pos(source, 'heads: 0', 1, '0'), message: '`heads` must be at least 1, found 0' },
+      { code: 'MTL0111', ...pos(source, 'heads: 0', 1, '0'), message: '`heads` must be between 1 and 65536, found 0' },
       { code: 'MTL0111', ...pos(source, 'experts: 0', 1, '0'), message: '`experts` must be between 1 and 256, found 0' },
     ], rule);
   });
@@ -128,7 +141,7 @@ task a { features: f, target: age, head: regression }`;
     const source = `import "lib.mtl"
 import "lib.mtl" as lib
 ${prelude}`;
-    expectDiagnostics(source, [{ code: 'MTL0111', line: 1, column: 30, message: 'each of `units` must be at least 1, found 0' }], {
+    expectDiagnostics(source, [{ code: 'MTL0111', line: 1, column: 30, message: 'each of `units` must be between 1 and 65536, found 0' }], {
       ...rule, files: { 'lib.mtl': 'backbone trunk = mlp(units: [0])' },
     });
   });

@@ -1,0 +1,16 @@
+/**
+ * The job's lists of names that the compiler reads as values, apart from the schemas in job.ts (which re-exports
+ * them): importing job.ts loads TypeBox and builds every schema, which checking a program does not need.
+ */
+
+export const JOB_FORMAT = 'mtl-job';
+export const JOB_VERSION = 3;
+
+export const METRIC_KINDS = ['auc', 'accuracy', 'macro_f1', 'logloss', 'mse', 'mae'] as const;
+export const SELECTION_METRICS = ['loss', ...METRIC_KINDS] as const;
+
+export const UNCERTAINTY_FORMS = ['regression', 'classification', 'by_head'] as const;
+/** What an aggregation's task gradients are taken of (see `AggregationPlanSchema`). */
+export const GRADIENTS_OF = ['parameters', 'representation'] as const;
+
+export const ACCEPTANCE_SPLITS = ['valid', 'test'] as const;
