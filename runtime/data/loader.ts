@@ -19,7 +19,7 @@ import { classCountProblems, emptySplitProblems, fittedMismatchProblems } from '
 import { RowStore } from './row-layout.js';
 import { combineSeeds, hashString } from './rng.js';
 import { Random } from '../random.js';
-import { splitId } from './split.js';
+import { inSplit } from './split.js';
 import { resolveWidth } from './width.js';
 
 export { loadFitted, saveFitted } from './fitted-io.js';
@@ -75,14 +75,13 @@ class ArrowJobData implements JobData {
     const floatsPerRow = encoding.layout.floats;
     const intsPerRow = encoding.layout.ints;
     const random = shuffle ? new Random(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
-    const wanted = splitId(split);
     let filled = 0;
 
     for await (const chunk of readDataset(plan, this.files.get(dataset) ?? [])) {
       for (const encoder of encoders) encoder.bind(chunk);
       const splits = chunk.split;
       for (let row = 0; row < chunk.length; row++) {
-        if (splits[row] !== wanted) continue;
+        if (!inSplit(splits[row]!, split)) continue;
         let slot: number;
         if (random === null) {
           slot = filled++;

@@ -8,6 +8,7 @@ import { headFitsBackbone } from './head-fits-backbone.js';
 import { taskHasData } from './task-has-data.js';
 import { columnsInFile } from './columns-in-file.js';
 import { splitRatios } from './split-ratios.js';
+import { splitFiles } from './split-files.js';
 import { taskKeys } from './task-keys.js';
 import { samplingProbabilities } from './sampling-probabilities.js';
 import { gradientMethodNeedsSharing } from './gradient-method-needs-sharing.js';
@@ -29,7 +30,7 @@ import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, columnsInFile,
-  splitRatios, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
+  splitRatios, splitFiles, taskKeys, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,
 ];
