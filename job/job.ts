@@ -117,6 +117,7 @@ export const LayerPlanSchema = Type.Union([
   kind('embedding', { dim: int(), vocab: WidthRef }),
   kind('conv2d', { filters: int(), kernel: int(), stride: int(), activation: ActivationSchema }),
   kind('pool', { op: enumOf(['max', 'mean'] as const), size: int('0 pools a whole sequence to one vector') }),
+  kind('sequence_pool', { op: enumOf(['mean', 'max', 'first'] as const, 'over the tokens of each row (the padding mask), to one vector') }),
   kind('flatten'),
   kind('lstm', { units: int(), bidirectional: Type.Boolean() }),
   kind('transformer', { dim: int(), heads: int(), ff: int(), dropout: num() }),

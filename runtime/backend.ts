@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import { installWasmMatMulFix, uninstallWasmMatMulFix } from './kernels/wasm-matmul.js';
+import { installWasmSegmentSum } from './kernels/wasm-segment-sum.js';
 
 /** What a user may ask for: 'tensorflow' takes whichever native package is installed. */
 export type BackendRequest = 'tensorflow' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -167,6 +168,8 @@ async function activateWasm(options: BackendOptions): Promise<string> {
   const fix = options.matmulFix ?? true;
   if (fix) installWasmMatMulFix();
   else uninstallWasmMatMulFix();
+  // The gradient of an embedding lookup needs it; wasm has none.
+  installWasmSegmentSum();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return `@tensorflow/tfjs-backend-wasm (WebAssembly${simd ? ' with SIMD' : ''}, matmul fix ${fix ? 'on' : 'off'})`;
 }

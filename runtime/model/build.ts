@@ -71,6 +71,7 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
           prefix: `${module.id}/${index}`,
           owner: { kind: 'module', module: module.id },
           store,
+          width: widths,
         }),
       );
     });
@@ -84,7 +85,10 @@ export function buildModel(job: Job, widths: (w: Width) => number, seed: number)
   // A head without a projection (objective) has no parameters: its logits are what reaches it, of its units' width.
   const headParams = new Map<string, DenseParams | null>();
   for (const task of job.tasks) {
-    const before = shapeOf(graph.headSource(task.name));
+    const source = shapeOf(graph.headSource(task.name));
+    const perToken = headRuntime({ task, units: 0 }).perToken === true;
+    // A per-token head reads [length, width] per row, and projects each position's width alike.
+    const before = perToken && source.length === 2 ? source.slice(1) : source;
     requireVector(before, `the head of task '${task.name}'`);
     const units = widths(task.head.units);
     heads.set(task.name, { task, units });

@@ -27,8 +27,10 @@ export function toTensor(data: TensorData): tf.Tensor {
   return tf.tensor(data.data, data.shape, data.data instanceof Int32Array ? 'int32' : 'float32');
 }
 
-export function labelTensors(head: HeadInfo, label: LabelData, rows: number): TaskLabels {
+/** @param batchRows the batch's rows; a per-token head's rows are its token positions, as many as its mask has */
+export function labelTensors(head: HeadInfo, label: LabelData, batchRows: number): TaskLabels {
   const { mask } = label;
+  const rows = headRuntime(head).perToken ? mask.length : batchRows;
   let count = 0;
   for (let i = 0; i < mask.length; i++) count += mask[i]!;
   const elementwise = mask.length !== rows;

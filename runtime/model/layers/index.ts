@@ -5,6 +5,9 @@
 import type { LayerKind, LayerPlan } from '../../../job/job.js';
 import { notRunnable } from '../../not-runnable.js';
 import { dense } from './dense.js';
+import { embedding } from './embedding.js';
+import { lstm } from './lstm.js';
+import { sequencePool } from './sequence-pool.js';
 import { flatten } from './flatten.js';
 import type { LayerEntry, LayerRuntime } from './layer.js';
 import { mixture } from './mixture.js';
@@ -12,11 +15,12 @@ import { point } from './point.js';
 
 export const layerKinds = {
   dense,
-  embedding: notRunnable,
+  embedding,
   conv2d: notRunnable,
   pool: notRunnable,
+  sequence_pool: sequencePool,
   flatten,
-  lstm: notRunnable,
+  lstm,
   transformer: notRunnable,
   mixture,
   point,
