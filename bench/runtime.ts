@@ -1,7 +1,8 @@
 /**
- * `npm run bench:runtime`: the runtime's four benchmarks, each in its own process so one's backend and memory
+ * `npm run bench:runtime`: the runtime's five benchmarks, each in its own process so one's backend and memory
  * do not colour the next: (1) the wasm matmul fix (kernels.ts), (2) the runtime's training step against plain
- * tfjs (step.ts), (3) Arrow streaming throughput and (4) peak RSS streaming a 2 GB file (data.ts).
+ * tfjs (step.ts), (3) Arrow streaming throughput and (4) peak RSS streaming a 2 GB file (data.ts), (5) a BiLSTM tagger's training step
+ * on token sequences (sequence-step.ts).
  * Pass --skip-large to leave out (4).
  */
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ const parts: { title: string; script: string; args: string[] }[] = [
   { title: '(1) wasm matmul fix: matMul throughput and the reference training step', script: 'kernels.js', args: [] },
   { title: '(2) the runtime training step against the same model in plain tfjs', script: 'step.js', args: [] },
   { title: '(3) Arrow streaming throughput, (4) peak RSS on a 2 GB file', script: 'data.js', args: process.argv.includes('--skip-large') ? ['--skip-large'] : [] },
+  { title: '(5) the training step of a 2-layer BiLSTM tagger on token sequences (wasm)', script: 'sequence-step.js', args: [] },
 ];
 
 let failed = 0;
