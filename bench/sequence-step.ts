@@ -13,6 +13,7 @@ import type { LayerCall } from '../runtime/model/layers/layer.js';
 import { lstm } from '../runtime/model/layers/lstm.js';
 import { paramStore } from '../runtime/model/params.js';
 import { Random } from '../runtime/random.js';
+import { medianMs } from './kernels.js';
 
 const BATCH = 32;
 const LENGTH = 20;
@@ -60,15 +61,7 @@ const step = () => tf.tidy(() => {
   return cost!.dataSync()[0]!;
 });
 
-for (let i = 0; i < WARMUP; i++) step();
-const times: number[] = [];
-for (let i = 0; i < TIMED; i++) {
-  const started = performance.now();
-  step();
-  times.push(performance.now() - started);
-}
-times.sort((a, b) => a - b);
-const median = times[Math.floor(times.length / 2)]!;
+const median = medianMs(step, WARMUP, TIMED);
 const profile = await tf.profile(() => {
   step();
 });
