@@ -34,11 +34,14 @@ function directionParams(store: ParamStore, prefix: string, owner: ParamOwner, i
 }
 
 /**
- * [n, length, w] as `length` tensors [n, w]. A sequence of one position is reshaped, not unstacked: on wasm the
- * gradient of a one-output Unpack gets no dy (tfjs then stacks a null).
+ * [n, length, w] as `length` tensors [n, w], unstacked along the first axis of its time-major transpose. On wasm this
+ * is still a fifth of a BiLSTM step (profiled in bench/sequence-step.ts: 7-10 ms per unstack at 32 × 20 × 512, against
+ * 10 ms along the middle axis; a `length`-way tf.split costs as much). A sequence of one position is only reshaped: on
+ * wasm the gradient of a one-output Unpack gets no dy (tfjs then stacks a null).
  */
 function timeSteps(x: tf.Tensor3D): tf.Tensor2D[] {
-  return x.shape[1] === 1 ? [tf.reshape(x, [x.shape[0], x.shape[2]])] : (tf.unstack(x, 1) as tf.Tensor2D[]);
+  const [n, length, width] = x.shape;
+  return length === 1 ? [tf.reshape(x, [n, width])] : (tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[]);
 }
 
 /** One direction over the sequence; `steps` are the time indices in the order it reads them. */
