@@ -218,7 +218,7 @@ function benchTrainingStep(configuration: KernelConfiguration, timedSteps: numbe
 
 // ---------------------------------------------------------------- helpers
 
-function medianMs(run: () => void, warmup: number, runs: number): number {
+export function medianMs(run: () => void, warmup: number, runs: number): number {
   for (let i = 0; i < warmup; i++) run();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

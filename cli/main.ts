@@ -418,8 +418,8 @@ program.command('serve')
 
 const data = program.command('data').description('data utilities');
 data.command('import')
-  .description('convert a CSV (or .csv.gz) file to an Arrow IPC file')
-  .argument('<file>', 'the CSV file')
+  .description('convert a CSV (or .csv.gz) file, or a CoNLL-U treebank (.conllu, one row per sentence), to an Arrow IPC file')
+  .argument('<file>', 'the CSV or .conllu file')
   .requiredOption('-o, --out <path>', 'the Arrow file to write')
   .option('--columns <spec>', 'names and/or types: "age:float,education:string,..." (types: float, int, string, bool)')
   .option('--no-header', 'the first line is data; name the columns with --columns')
@@ -427,6 +427,11 @@ data.command('import')
   .option('--null <text...>', 'texts that mean "no value" (default: empty)')
   .option('--trim', 'strip spaces around fields')
   .action(async (file: string, opts: { out: string; columns?: string; header: boolean; delimiter: string; null?: string[]; trim?: boolean }) => {
+    if (/\.conllu$/i.test(file)) {
+      const { importConllu, conlluSummary } = await import('../runtime/data/conllu-import.js');
+      process.stderr.write(`${conlluSummary(await importConllu({ input: file, output: opts.out }))}\n`);
+      return;
+    }
     const { importCsv, parseColumnSpec } = await import('../runtime/data/csv-import.js');
     const result = await importCsv({
       input: file, output: opts.out, header: opts.header, delimiter: opts.delimiter, trim: opts.trim ?? false,

@@ -39,7 +39,12 @@ export type ColumnPlan = Static<typeof ColumnPlanSchema>;
 export const SplitPlanSchema = Type.Union([
   kind('ratio', { train: num(), valid: num(), test: num(), seed: int() }),
   kind('column', { column: str(), train: str(), valid: str(), test: str() }),
-], { description: 'ratio: rows go to splits by a seeded hash of their row index; column: by the value of a string column' });
+  kind('files', {
+    train: Type.Array(str(), { description: 'files of the dataset (as `files` names them) whose rows train' }),
+    valid: Type.Array(str(), { description: 'files whose rows validate (model selection); may also be test files' }),
+    test: Type.Array(str(), { description: 'files whose rows are held out for testing' }),
+  }),
+], { description: 'ratio: rows go to splits by a seeded hash of their row index; column: by the value of a string column; files: by the file they are in (a file in no split is not read for any)' });
 export type SplitPlan = Static<typeof SplitPlanSchema>;
 
 export const DatasetPlanSchema = object({
@@ -120,6 +125,7 @@ export const LayerPlanSchema = Type.Union([
   kind('embedding', { dim: int(), vocab: WidthRef }),
   kind('conv2d', { filters: int(), kernel: int(), stride: int(), activation: ActivationSchema }),
   kind('pool', { op: enumOf(['max', 'mean'] as const), size: int('0 pools a whole sequence to one vector') }),
+  kind('sequence_pool', { op: enumOf(['mean', 'max', 'first'] as const, 'over the tokens of each row (the padding mask), to one vector') }),
   kind('flatten'),
   kind('lstm', { units: int(), bidirectional: Type.Boolean() }),
   kind('transformer', { dim: int(), heads: int(), ff: int(), dropout: num() }),

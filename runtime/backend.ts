@@ -22,6 +22,7 @@ import path from 'node:path';
 import { UserError } from './errors.js';
 import { installWasmConv2DFilterGradient } from './kernels/wasm-conv2d-filter.js';
 import { installWasmMatMulFix, uninstallWasmMatMulFix } from './kernels/wasm-matmul.js';
+import { installWasmSegmentSum } from './kernels/wasm-segment-sum.js';
 
 /** What a user may ask for: 'tensorflow' takes whichever native package is installed. */
 export type BackendRequest = 'tensorflow' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -171,6 +172,8 @@ async function activateWasm(options: BackendOptions): Promise<string> {
   else uninstallWasmMatMulFix();
   // Not an option: without it no convolution trains on wasm (the package has no Conv2DBackpropFilter).
   installWasmConv2DFilterGradient();
+  // The gradient of an embedding lookup needs it; wasm has none.
+  installWasmSegmentSum();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return `@tensorflow/tfjs-backend-wasm (WebAssembly${simd ? ' with SIMD' : ''}, matmul fix ${fix ? 'on' : 'off'})`;
 }

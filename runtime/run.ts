@@ -31,7 +31,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Job, SelectionPlan } from '../job/job.js';
 import { JobError, parseJob } from '../job/parse.js';
 import { selectBackend } from './backend.js';
-import type { Batch, FittedFeatures, SplitName } from './data/api.js';
+import type { Batch, FittedFeatures, PaddingCount, SplitName } from './data/api.js';
 import { inferenceJob, packageTasks, unitNames } from './serving/from-run.js';
 import { PredictionFile } from './serving/prediction-file.js';
 import { loadFitted, openJobData, saveFitted } from './data/loader.js';
@@ -94,6 +94,11 @@ export interface RunSummary {
   seconds: number;
   /** Of it, the training steps alone, summed over epochs (what methods differ by). */
   trainSeconds: number;
+  /**
+   * Token inputs: the positions of the training batches this process assembled, the tokens among them, and the share
+   * that is padding (each batch is cut to its longest sentence, and batches are bucketed by length); null without them.
+   */
+  padding: { positions: number; tokens: number; share: number } | null;
 }
 
 /** `parseJob`, with its error as a UserError (the CLI prints it without a stack trace). */
@@ -219,7 +224,9 @@ async function execute(job: Job, options: RunOptions, out: string, resume: { sta
       backend,
       seconds: (performance.now() - started) / 1000,
       trainSeconds: result.history.reduce((sum, h) => sum + h.trainSeconds, 0),
+      padding: paddingSummary(data.padding?.() ?? null),
     };
+    if (summary.padding) log(`padding: ${(100 * summary.padding.share).toFixed(1)}% of the training batches' token positions (${summary.padding.tokens} tokens in ${summary.padding.positions})`);
     await writeFile(join(partial, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
     await writeFile(join(partial, 'curves.svg'), await curvesSvg(historyPoints(result.history), `${job.source.file}: learning curves`));
     await rm(lock, { force: true });
@@ -395,4 +402,8 @@ function historyPoints(history: readonly EpochRecord[]): CurvePoint[] {
     }
   }
   return points;
+}
+
+function paddingSummary(count: PaddingCount | null): RunSummary['padding'] {
+  return count === null ? null : { ...count, share: (count.positions - count.tokens) / count.positions };
 }

@@ -77,7 +77,7 @@ export const backbones = {
     layers: (a) => repeat(a.number('layers'), () => ({ layer: { kind: 'transformer', dim: a.number('dim'), heads: a.number('heads'), ff: a.number('ff'), dropout: a.number('dropout') }, visible: true })),
   },
   lstm: {
-    doc: 'token embedding + LSTM layers', runs: false, notRun: 'the runtime has no LSTM layer yet', form: 'layers',
+    doc: 'token embedding + LSTM layers (gates fused; padding masked)', runs: true, form: 'layers',
     params: [
       p('units', int, 'hidden units', '64', width), p('layers', int, 'stacked layers', '1', layerCount), p('bidirectional', bool, 'read both ways', 'false'),
       p('embed_dim', int, 'token embedding size (ids input)', '64', width),
@@ -87,10 +87,10 @@ export const backbones = {
     layers: (a) => repeat(a.number('layers'), () => ({ layer: { kind: 'lstm', units: a.number('units'), bidirectional: a.bool('bidirectional') }, visible: true })),
   },
   pool: {
-    doc: 'a sequence pooled to one vector', runs: false, notRun: 'the runtime has no pooling layer yet', form: 'layers',
-    params: [p('op', oneOf('mean', 'max'), 'pooling', 'mean')],
+    doc: 'a sequence pooled to one vector over its tokens (padding left out): their mean, their max, or the first', runs: true, form: 'layers',
+    params: [p('op', oneOf('mean', 'max', 'first'), 'pooling', 'mean')],
     flow: () => ({ sequence: 'vector' }),
-    layers: (a) => [{ layer: { kind: 'pool', op: a.choice('op', ['mean', 'max']), size: 0 }, visible: true }],
+    layers: (a) => [{ layer: { kind: 'sequence_pool', op: a.choice('op', ['mean', 'max', 'first']) }, visible: true }],
   },
   sequential: {
     doc: 'backbones applied one after another', runs: true, form: 'parts', params: [],
@@ -133,6 +133,7 @@ export const layerKinds = {
       ? input.slice(-1)
       : [...allButLast(input).map((w) => (typeof w === 'number' ? Math.floor(w / l.size) : w)), ...input.slice(-1)]),
   },
+  sequence_pool: { kindAfter: () => 'vector', shape: (_, input) => input.slice(-1) },
   flatten: { kindAfter: () => 'vector', shape: (_, input) => [flatWidth(input)] },
   lstm: { kindAfter: () => 'sequence', shape: (l, input) => [...allButLast(input), l.bidirectional ? 2 * l.units : l.units] },
   transformer: { kindAfter: () => 'sequence', shape: (l, input) => [...allButLast(input), l.dim] },

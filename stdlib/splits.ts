@@ -23,7 +23,13 @@ export const splits = {
     ],
     plan: (a) => ({ kind: 'column', column: a.column('column'), train: a.string('train'), valid: a.string('valid'), test: a.string('test') }),
   } satisfies SplitEntry<'column'>,
+  files: {
+    doc: 'split rows by the file they are in: each a file or glob among the dataset\'s files, relative to the program; `valid` and `test` may name the same files (selection then sees the test rows)', runs: true,
+    params: [p('train', string, 'the training files'), p('valid', string, 'the validation files'), p('test', string, 'the test files')],
+    // Patterns as written; the IR builder expands them to the dataset's files (compiler/ir/build.ts).
+    plan: (a) => ({ kind: 'files', train: [a.string('train')], valid: [a.string('valid')], test: [a.string('test')] }),
+  } satisfies SplitEntry<'files'>,
 } satisfies Record<string, SplitEntry>;
 
 /** The constructor of each kind of split plan: every kind the job knows has one. */
-export const splitOfKind = { ratio: 'ratio', column: 'by_column' } as const satisfies Record<SplitPlan['kind'], keyof typeof splits>;
+export const splitOfKind = { ratio: 'ratio', column: 'by_column', files: 'files' } as const satisfies Record<SplitPlan['kind'], keyof typeof splits>;

@@ -51,12 +51,12 @@ export const transforms = {
     lower: (a) => ({ plan: { kind: 'embedding', dim: a.number('dim'), maxVocab: a.number('max_vocab'), minCount: a.number('min_count') }, shape: [a.number('dim')] }),
   },
   tokens: {
-    doc: 'token-list columns as padded id sequences', rest: columns('list<string> columns'),
+    doc: 'token-list columns as id sequences (vocabulary from the training split, with <pad> = 0 and <unk> = 1), each batch padded to its longest sequence', rest: columns('list<string> columns'),
     params: [
-      p('max_length', int, 'pad or cut sequences to this length', '64', width), p('max_vocab', int, 'vocabulary cap', '20000', valueCount),
+      p('max_length', int, 'cut longer sequences to this length', '64', width), p('max_vocab', int, 'vocabulary cap', '20000', valueCount),
       p('min_count', int, 'drop rarer tokens', '1', atLeastOne), p('lowercase', bool, 'lowercase tokens first', 'false'),
     ],
-    accepts: ['list<string>'], produces: 'ids', widthWithoutData: false, runs: false, notRun: 'the runtime has no token-sequence inputs yet',
+    accepts: ['list<string>'], produces: 'ids', widthWithoutData: false, runs: true,
     lower: (a) => ({
       plan: { kind: 'tokens', maxLength: a.number('max_length'), maxVocab: a.number('max_vocab'), minCount: a.number('min_count'), lowercase: a.bool('lowercase') },
       shape: [a.number('max_length')],

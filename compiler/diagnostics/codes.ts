@@ -56,6 +56,8 @@ export const Codes = {
   ComparisonTypes: 'MTL0212',
   ColumnNotInFile: 'MTL0213',
   ColumnTypeInFile: 'MTL0214',
+  SplitFileNotInDataset: 'MTL0215',
+  SplitFilesOverlap: 'MTL0216',
 
   HeadBackboneMismatch: 'MTL0301',
   BackboneInputMismatch: 'MTL0302',

@@ -42,9 +42,16 @@ export function buildGraph(program: CheckedProgram): IrGraph {
 
 function addDataset(graph: IrGraph, program: CheckedProgram, dataset: DatasetView, root: string): void {
   const fileDir = path.dirname(dataset.symbol.decl.span.file);
-  const files = dataset.files.flatMap((f) => program.host.glob(f.pattern, fileDir).map((match) => path.relative(root, path.resolve(fileDir, match)).split(path.sep).join('/')));
+  const expand = (pattern: string) => program.host.glob(pattern, fileDir).map((match) => path.relative(root, path.resolve(fileDir, match)).split(path.sep).join('/'));
+  const files = [...new Set(dataset.files.flatMap((f) => expand(f.pattern)))];
   const columns: ColumnPlan[] = [...dataset.columns.entries()].map(([name, c]) => ({ name, type: c.type as ColumnType }));
-  graph.setNode(`dataset:${dataset.name}`, { kind: 'dataset', name: dataset.name, files: [...new Set(files)], columns, split: planOf(dataset.split, 'split', `dataset \`${dataset.name}\``), span: dataset.symbol.decl.span });
+  let split = planOf(dataset.split, 'split', `dataset \`${dataset.name}\``);
+  if (split.kind === 'files') {
+    // A split's patterns name files of the dataset (rule split-files), as the job names them.
+    const among = (patterns: string[]) => [...new Set(patterns.flatMap(expand))].filter((f) => files.includes(f));
+    split = { kind: 'files', train: among(split.train), valid: among(split.valid), test: among(split.test) };
+  }
+  graph.setNode(`dataset:${dataset.name}`, { kind: 'dataset', name: dataset.name, files, columns, split, span: dataset.symbol.decl.span });
 }
 
 function addFeatures(graph: IrGraph, features: FeaturesView): void {

@@ -22,7 +22,11 @@ export interface LabelData {
 export interface Batch {
   dataset: string;
   size: number;
-  /** By InputPlan.id: vector inputs float32 [n, width]; sequence inputs int32 [n, length]; images float32 [n, ...shape]. */
+  /**
+   * By InputPlan.id: vector inputs float32 [n, width]; sequence inputs int32 [n, length]; images float32 [n, ...shape].
+   * A sequence input of one tokens feature is cut to the batch's longest sequence (length ≤ max_length), padded with
+   * id 0 at the end of shorter rows: its mask is ids ≠ 0. Per-token labels aligned with it are cut alike.
+   */
   inputs: Record<string, TensorData>;
   /** By task name, for every task of the job that reads this dataset. */
   labels: Record<string, LabelData>;
@@ -66,4 +70,12 @@ export interface JobData {
   width(w: Width): number;
   /** Streams one split of one dataset as encoded batches; never holds the whole file in memory. */
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch>;
+  /** Token positions and tokens of the training batches streamed so far (the rest is padding); null without token inputs. */
+  padding?(): PaddingCount | null;
+}
+
+/** Token-input positions of batches, and how many of them hold tokens (the rest is padding). */
+export interface PaddingCount {
+  tokens: number;
+  positions: number;
 }

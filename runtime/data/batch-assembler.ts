@@ -23,6 +23,12 @@ export interface TensorPlan {
   /** Shape of one row, without the batch axis. */
   rowShape: number[];
   ops: CopyOp[];
+  /**
+   * Token positions, padded to the feature's max_length (a token-id input, or per-token labels aligned with it): each
+   * batch cuts them to its longest sequence, so a batch of short sentences carries little padding. `lengthOf` is set
+   * on the input whose ids (padding = 0, at the end) say each row's length.
+   */
+  tokens?: { lengthOf: boolean };
 }
 
 function rowSize(plan: TensorPlan): number {
@@ -106,10 +112,12 @@ export class BatchAssembler {
     const arrays = this.arrays ?? this.tensors.map((t) => allocate(t, 0));
     const batch: Batch = { dataset: this.dataset, size: n, inputs: {}, labels: {} };
     const labels: Record<string, Partial<LabelData>> = {};
+    const longest = this.longestSequence(arrays, n);
     this.tensors.forEach((plan, t) => {
       const array = arrays[t]!;
-      const data = n === this.capacity ? array : array.slice(0, n * this.sizes[t]!);
-      const tensor: TensorData = { data, shape: [n, ...plan.rowShape] };
+      const tensor: TensorData = plan.tokens && longest !== null
+        ? { data: cutRows(array, n, plan.rowShape[0]!, longest), shape: [n, longest] }
+        : { data: n === this.capacity ? array : array.slice(0, n * this.sizes[t]!), shape: [n, ...plan.rowShape] };
       if ('input' in plan.target) batch.inputs[plan.target.input] = tensor;
       else {
         const label = (labels[plan.target.task] ??= {});
@@ -122,4 +130,29 @@ export class BatchAssembler {
     this.size = 0;
     return batch;
   }
+
+  /** The longest token sequence of the batch's first `n` rows, over its token inputs (at least 1); null when it has none. */
+  private longestSequence(arrays: readonly (Float32Array | Int32Array)[], n: number): number | null {
+    let longest: number | null = null;
+    this.tensors.forEach((plan, t) => {
+      if (!plan.tokens?.lengthOf) return;
+      const width = plan.rowShape[0]!;
+      for (let row = 0; row < n; row++) longest = Math.max(longest ?? 1, sequenceLength(arrays[t]!, row * width, width));
+    });
+    return longest;
+  }
+}
+
+/** How many ids of a padded row (PAD_ID = 0 at its end) are tokens. */
+export function sequenceLength(ids: Float32Array | Int32Array, from: number, width: number): number {
+  let length = width;
+  while (length > 0 && ids[from + length - 1] === 0) length--;
+  return length;
+}
+
+/** The first `keep` of each row's `width` values. */
+function cutRows<T extends Float32Array | Int32Array>(array: T, rows: number, width: number, keep: number): T {
+  const out = new (array.constructor as { new (length: number): T })(rows * keep);
+  for (let row = 0; row < rows; row++) out.set(array.subarray(row * width, row * width + keep), row * keep);
+  return out;
 }

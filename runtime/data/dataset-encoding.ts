@@ -7,7 +7,7 @@ import type { DatasetPlan, FeaturePlan, InputPlan, Job } from '../../job/job.js'
 import { UserError } from '../errors.js';
 import type { FittedFeatures } from './api.js';
 import type { CopyOp, TensorPlan } from './batch-assembler.js';
-import { createFeatureEncoder, TokenEncoder, type FeatureEncoder, type LookupCache } from './feature-encoders.js';
+import { createFeatureEncoder, TokenEncoder, type FeatureEncoder, type FeatureSlots, type LookupCache } from './feature-encoders.js';
 import type { DatasetColumns } from './feature-kinds.js';
 import { createLabelEncoder } from './label-encoders.js';
 import { KeptLabels } from './train-labels.js';
@@ -20,6 +20,8 @@ export interface DatasetEncoding {
   /** Feature encoders first: tagging labels read the token counts their token encoders computed. */
   readonly encoders: readonly RowEncoder[];
   readonly tensors: readonly TensorPlan[];
+  /** Where the ids of each token input (a tensor with `tokens.lengthOf`) sit in a stored row, for length bucketing. */
+  readonly tokenSlots: readonly FeatureSlots[];
 }
 
 function vectorOps(input: InputPlan, encoders: readonly FeatureEncoder[], fitted: FittedFeatures): { ops: CopyOp[]; width: number } {
@@ -73,7 +75,13 @@ function inputTensor(input: InputPlan, encoders: readonly FeatureEncoder[], fitt
   if (declared.length !== 1 || declaredWidth !== width) {
     throw new Error(`input ${input.id}: the job gives shape ${JSON.stringify(declared)} but its features add up to width ${width}`);
   }
-  return { target: { input: input.id }, dtype: input.kind === 'vector' ? 'float32' : 'int32', rowShape: [width], ops };
+  const tensor: TensorPlan = { target: { input: input.id }, dtype: input.kind === 'vector' ? 'float32' : 'int32', rowShape: [width], ops };
+  return tokenInput(input, encoders) ? { ...tensor, tokens: { lengthOf: true } } : tensor;
+}
+
+/** A sequence input of one tokens feature: its batches are cut to their longest sequence (ids concatenated from several features are not). */
+function tokenInput(input: InputPlan, encoders: readonly FeatureEncoder[]): boolean {
+  return input.kind === 'sequence' && encoders.length === 1 && encoders[0] instanceof TokenEncoder;
 }
 
 /** The feature encoders of some inputs, sharing one row layout, and the copy plans of those inputs' tensors. */
@@ -110,7 +118,8 @@ export function createInputEncoding(job: Pick<Job, 'features'>, fitted: FittedFe
 
 /** `split` decides whether a task's `trainLabels` apply: they cut the training split alone. */
 export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: DatasetPlan, lookups: LookupCache, split: SplitName): DatasetEncoding {
-  const { layout, featureEncoders, encoderOf, tensors: inputTensors } = createInputEncoding(job, fitted, plan, lookups, job.inputs.filter((i) => i.dataset === plan.name));
+  const inputs = job.inputs.filter((i) => i.dataset === plan.name);
+  const { layout, featureEncoders, encoderOf, tensors: inputTensors } = createInputEncoding(job, fitted, plan, lookups, inputs);
   const tensors: TensorPlan[] = [...inputTensors];
 
   const labelEncoders: RowEncoder[] = [];
@@ -123,18 +132,23 @@ export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: Da
     const encoder = createLabelEncoder(task, { units, unitsLearned: typeof task.head.units !== 'number', classes, tokens }, layout);
     labelEncoders.push(split === 'train' && task.trainLabels ? new KeptLabels(encoder, task.trainLabels) : encoder);
     const copy = (area: 'float' | 'int', from: number, length: number): CopyOp => ({ kind: area === 'float' ? 'floats' : 'ints', from, to: 0, length });
+    // Per-token labels are cut with the tokens they align with.
+    const perToken = task.head.kind === 'tagging' && input !== undefined && tokenInput(input, input.features.map(encoderOf)) ? { tokens: { lengthOf: false } } : {};
     tensors.push({
       target: { task: task.name, part: 'values' },
       dtype: encoder.values.area === 'float' ? 'float32' : 'int32',
       rowShape: encoder.rowShape,
       ops: [copy(encoder.values.area, encoder.values.offset, encoder.values.length)],
+      ...perToken,
     });
     tensors.push({
       target: { task: task.name, part: 'mask' },
       dtype: 'float32',
       rowShape: encoder.mask.length === 1 ? [] : [encoder.mask.length],
       ops: [copy('float', encoder.mask.offset, encoder.mask.length)],
+      ...perToken,
     });
   }
-  return { layout, encoders: [...featureEncoders.values(), ...labelEncoders], tensors };
+  const tokenSlots = inputs.filter((input) => tokenInput(input, input.features.map(encoderOf))).map((input) => encoderOf(input.features[0]!).slots);
+  return { layout, encoders: [...featureEncoders.values(), ...labelEncoders], tensors, tokenSlots };
 }

@@ -6,9 +6,11 @@ import { UserError, isUserError } from '../errors.js';
 import { openArrowFile } from './arrow-file.js';
 import { displayPath } from './display-path.js';
 import { schemaProblems } from './schema-check.js';
-import { assignByColumn, assignByRatio } from './split.js';
+import { assignByColumn, assignByRatio, fileSplitId } from './split.js';
 
 export interface DatasetFile {
+  /** As the job names it, relative to its root. */
+  name: string;
   absolute: string;
   /** How messages name it. */
   display: string;
@@ -31,7 +33,7 @@ export interface DatasetChunk {
 export function datasetFiles(job: Job, plan: DatasetPlan): DatasetFile[] {
   return plan.files.map((file) => {
     const absolute = path.resolve(job.root, file);
-    return { absolute, display: displayPath(absolute) };
+    return { name: file, absolute, display: displayPath(absolute) };
   });
 }
 
@@ -92,6 +94,7 @@ export async function* readDataset(plan: DatasetPlan, files: readonly DatasetFil
       };
       const split = new Uint8Array(length);
       if (plan.split.kind === 'ratio') assignByRatio(plan.split, rowStart, split);
+      else if (plan.split.kind === 'files') split.fill(fileSplitId(plan.split, file.name));
       else assignByColumn(plan.split, column(plan.split.column), split);
       yield { dataset: plan.name, file: file.display, fileRowStart, rowStart, length, split, column };
       fileRowStart += length;

@@ -14,7 +14,7 @@ import { featureKind, fitsChannels, imageChannels, imageLength, isListColumn, nu
 import { listLengthError, nonFiniteFeatureError, targetError } from './row-errors.js';
 import { checksTarget, TargetChecker } from './target-check.js';
 import { taskOfWidth } from './width.js';
-import { SPLIT_NAMES, splitId } from './split.js';
+import { SPLIT_NAMES, inSplit, splitId } from './split.js';
 import { addCodeCounts, learnedTokenVocabulary, sortedClassNames, splitWords, topValues } from './vocab.js';
 
 const TRAIN = splitId('train');
@@ -377,8 +377,7 @@ export async function fitJob(job: Job, files: ReadonlyMap<string, readonly Datas
     const rows: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
     for await (const chunk of readDataset(plan, files.get(plan.name) ?? [])) {
       for (let r = 0; r < chunk.length; r++) {
-        const id = chunk.split[r]!;
-        if (id < SPLIT_NAMES.length) rows[SPLIT_NAMES[id]!]++;
+        for (const name of SPLIT_NAMES) if (inSplit(chunk.split[r]!, name)) rows[name]++;
       }
       for (const fitter of fitters) fitter.observe(chunk);
     }

@@ -9,8 +9,10 @@
  */
 import type { Job, Width } from '../../job/job.js';
 import { UserError } from '../errors.js';
-import type { Batch, BatchOptions, FittedFeatures, JobData, OpenJobDataOptions, SplitName } from './api.js';
+import type { Batch, BatchOptions, FittedFeatures, JobData, OpenJobDataOptions, PaddingCount, SplitName } from './api.js';
 import { BatchAssembler } from './batch-assembler.js';
+import { LengthBuckets } from './length-buckets.js';
+import { PAD_ID } from './vocab.js';
 import { createDatasetEncoding } from './dataset-encoding.js';
 import { datasetFileProblems, datasetFiles, readDataset, type DatasetFile } from './dataset-reader.js';
 import type { LookupCache } from './feature-encoders.js';
@@ -19,7 +21,7 @@ import { classCountProblems, emptySplitProblems, fittedMismatchProblems } from '
 import { RowStore } from './row-layout.js';
 import { combineSeeds, hashString } from './rng.js';
 import { Random } from '../random.js';
-import { splitId } from './split.js';
+import { inSplit } from './split.js';
 import { resolveWidth } from './width.js';
 
 export { loadFitted, saveFitted } from './fitted-io.js';
@@ -58,7 +60,26 @@ class ArrowJobData implements JobData {
   }
 
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch> {
-    return this.stream(dataset, split, options);
+    return split === 'train' ? this.countingPadding(this.stream(dataset, split, options)) : this.stream(dataset, split, options);
+  }
+
+  padding(): PaddingCount | null {
+    return this.paddingCount.positions > 0 ? { ...this.paddingCount } : null;
+  }
+
+  private readonly paddingCount: PaddingCount = { tokens: 0, positions: 0 };
+
+  /** Counts the token positions and the padding of the token inputs of the batches passing through. */
+  private async *countingPadding(batches: AsyncGenerator<Batch>): AsyncGenerator<Batch> {
+    const tokenInputs = new Set(this.job.inputs.filter((i) => i.kind === 'sequence').map((i) => i.id));
+    for await (const batch of batches) {
+      for (const [id, tensor] of Object.entries(batch.inputs)) {
+        if (!tokenInputs.has(id)) continue;
+        this.paddingCount.positions += tensor.data.length;
+        for (let i = 0; i < tensor.data.length; i++) if (tensor.data[i] !== PAD_ID) this.paddingCount.tokens++;
+      }
+      yield batch;
+    }
   }
 
   private async *stream(dataset: string, split: SplitName, options: BatchOptions): AsyncGenerator<Batch> {
@@ -75,14 +96,23 @@ class ArrowJobData implements JobData {
     const floatsPerRow = encoding.layout.floats;
     const intsPerRow = encoding.layout.ints;
     const random = shuffle ? new Random(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
-    const wanted = splitId(split);
     let filled = 0;
+    // Token sequences leave the shuffle buffer through length buckets (length-buckets.ts); other rows straight into batches.
+    const buckets = random !== null && encoding.tokenSlots.length > 0 ? new LengthBuckets(encoding.layout, assembler, encoding.tokenSlots, random) : null;
+    function* leave(slot: number): Generator<Batch> {
+      if (buckets) {
+        yield* buckets.append(store, slot);
+        return;
+      }
+      assembler.append(store, slot);
+      if (assembler.full) yield assembler.take();
+    }
 
     for await (const chunk of readDataset(plan, this.files.get(dataset) ?? [])) {
       for (const encoder of encoders) encoder.bind(chunk);
       const splits = chunk.split;
       for (let row = 0; row < chunk.length; row++) {
-        if (splits[row] !== wanted) continue;
+        if (!inSplit(splits[row]!, split)) continue;
         let slot: number;
         if (random === null) {
           slot = filled++;
@@ -91,8 +121,7 @@ class ArrowJobData implements JobData {
         } else {
           // The buffer is full: a random buffered row leaves for the batch, the new row takes its slot.
           slot = random.int(capacity);
-          assembler.append(store, slot);
-          if (assembler.full) yield assembler.take();
+          yield* leave(slot);
         }
         for (const encoder of encoders) encoder.encode(row, floats, slot * floatsPerRow, ints, slot * intsPerRow);
         if (random === null && filled === capacity) {
@@ -111,10 +140,8 @@ class ArrowJobData implements JobData {
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
     }
-    for (const slot of order) {
-      assembler.append(store, slot);
-      if (assembler.full) yield assembler.take();
-    }
+    for (const slot of order) yield* leave(slot);
+    if (buckets) yield* buckets.finish();
     if (assembler.size > 0) yield assembler.take();
   }
 }

@@ -12,16 +12,31 @@ import type { Data } from 'apache-arrow';
 import { hashIndex } from './rng.js';
 
 export const SPLIT_NAMES: readonly SplitName[] = ['train', 'valid', 'test'];
-/** Split ids stored per row: the index in SPLIT_NAMES, or NO_SPLIT. */
+/** Split ids stored per row: the index in SPLIT_NAMES, NO_SPLIT, or VALID_AND_TEST (a file in both, split by files). */
 export const NO_SPLIT = 3;
+export const VALID_AND_TEST = 4;
 
 export function splitId(name: SplitName): number {
   return SPLIT_NAMES.indexOf(name);
 }
 
+/** Whether a row of split id `id` belongs to split `name`. */
+export function inSplit(id: number, name: SplitName): boolean {
+  return id === splitId(name) || (id === VALID_AND_TEST && name !== 'train');
+}
+
 export function describeSplit(plan: SplitPlan): string {
   if (plan.kind === 'ratio') return `ratio train ${plan.train} / valid ${plan.valid} / test ${plan.test}, seed ${plan.seed}`;
+  if (plan.kind === 'files') return `by files: train ${plan.train.join(', ')}; valid ${plan.valid.join(', ')}; test ${plan.test.join(', ')}`;
   return `by column "${plan.column}": train "${plan.train}", valid "${plan.valid}", test "${plan.test}"`;
+}
+
+/** The split id of every row of `file` (as the job names it) of a dataset split by files. */
+export function fileSplitId(plan: Extract<SplitPlan, { kind: 'files' }>, file: string): number {
+  if (plan.train.includes(file)) return splitId('train');
+  const valid = plan.valid.includes(file);
+  const test = plan.test.includes(file);
+  return valid && test ? VALID_AND_TEST : valid ? splitId('valid') : test ? splitId('test') : NO_SPLIT;
 }
 
 /** Writes the split id of rows firstRow .. firstRow + out.length - 1 of a dataset split by ratio. */

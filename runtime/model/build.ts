@@ -72,6 +72,7 @@ export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => num
           prefix: `${module.id}/${index}`,
           owner: { kind: 'module', module: module.id },
           store,
+          width: widths,
         }),
       );
     });
@@ -85,7 +86,10 @@ export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => num
   // A head without a projection (objective) has no parameters: its logits are what reaches it, of its units' width.
   const headParams = new Map<string, DenseParams | null>();
   for (const task of job.tasks) {
-    const before = shapeOf(graph.headSource(task.name));
+    const source = shapeOf(graph.headSource(task.name));
+    const perToken = headRuntime({ task, units: 0 }).perToken === true;
+    // A per-token head reads [length, width] per row, and projects each position's width alike.
+    const before = perToken && source.length === 2 ? source.slice(1) : source;
     requireVector(before, `the head of task '${task.name}'`);
     const units = widths(task.head.units);
     heads.set(task.name, { task, units });

@@ -8,7 +8,7 @@
  * Dropout applies only in training, with a seed per layer application drawn when first used. A pass may be given one
  * layer's output instead of computing it (the step on the shared representation runs the task branches from it).
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { dense } from './dense.js';
 import type { LayerRef, ModelGraph } from './graph.js';
 import type { LayerFn } from './layers/layer.js';
@@ -34,6 +34,7 @@ export interface ExecutorParts {
 /** The forward pass, and the output of one layer (the trunk up to the shared representation). */
 export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'output'> {
   const { graph, reach, layers, schemeOf, heads, drawSeed } = parts;
+  const tokenInputs = new Set(graph.job.inputs.filter((i) => i.kind === 'sequence').map((i) => i.id));
   /** The view of what a layer reads: a task's own when any of it is. */
   const readView = (ref: LayerRef, task: string): string => {
     const sources = graph.reads(ref, task);
@@ -58,6 +59,15 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       return seed;
     };
     const givenKey = given ? refKey(given.at) : null;
+    // The token mask of the batch's token input (ids ≠ 0: padding is id 0), made when a layer first asks.
+    let tokenMask: tf.Tensor2D | null | undefined;
+    const maskOf = (): tf.Tensor2D | null => {
+      if (tokenMask === undefined) {
+        const ids = Object.entries(inputs).find(([id]) => tokenInputs.has(id))?.[1];
+        tokenMask = ids ? (tf.cast(tf.notEqual(ids, 0), 'float32') as tf.Tensor2D) : null;
+      }
+      return tokenMask;
+    };
 
     const pass: ForwardPass = {
       /** The output of `ref` as `task` sees it. */
@@ -73,7 +83,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       applyLayer: (ref, task, key) => {
         const layer = layers.get(`${ref.module}/${ref.layer}`)!;
         const read = graph.reads(ref, task).map((s) => pass.output(s, task));
-        return layer(read, { training, inputIsData: graph.readsData(ref), dropoutSeed: () => seedOf(key) });
+        return layer(read, { training, inputIsData: graph.readsData(ref), dropoutSeed: () => seedOf(key), tokenMask: maskOf });
       },
       viewOf: reach.viewOf,
       remember,
@@ -95,7 +105,9 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       for (const task of tasks) {
         const head = heads.get(task);
         if (head === undefined) throw new Error(`forward asked for task '${task}', which the job does not have`);
-        const x = pass.output(graph.headSource(task), task) as tf.Tensor2D;
+        // A per-token head reads [n, length, width]: its rows are the batch's token positions, [n·length, width].
+        const read = pass.output(graph.headSource(task), task);
+        const x = (read.rank === 3 ? tf.reshape(read, [-1, read.shape[2]!]) : read) as tf.Tensor2D;
         logits.set(task, head === null ? x : dense(x, head.kernel, head.bias, 'linear'));
       }
       return logits;

@@ -13,12 +13,12 @@ import { layerKinds } from './layers/index.js';
 import { sharingSchemes } from './schemes/index.js';
 import type { ModelJob } from './model-job.js';
 
-/** Input kinds the layers can read; a token sequence needs embedding layers, which do not run yet. */
-const inputKinds = {
+/** Input kinds the layers can read (every kind today; a new kind says here whether it runs). */
+const inputKinds: Record<InputPlan['kind'], { runnable: true } | { runnable: false; what: string }> = {
   vector: { runnable: true },
   image: { runnable: true },
-  sequence: { runnable: false, what: 'a token sequence' },
-} satisfies Record<InputPlan['kind'], { runnable: true } | { runnable: false; what: string }>;
+  sequence: { runnable: true },
+};
 
 /** Feature transforms the loader can feed to a model input; an embedding needs a lookup layer, which does not run yet. */
 const transformKinds = {

@@ -21,8 +21,10 @@ export function inputTensors(batch: Batch, needed?: ReadonlySet<string>): Record
   return inputsOf(batch.inputs, needed);
 }
 
-export function labelTensors(head: HeadInfo, label: LabelData, rows: number): TaskLabels {
+/** @param batchRows the batch's rows; a per-token head's rows are its token positions, as many as its mask has */
+export function labelTensors(head: HeadInfo, label: LabelData, batchRows: number): TaskLabels {
   const { mask } = label;
+  const rows = headRuntime(head).perToken ? mask.length : batchRows;
   let count = 0;
   for (let i = 0; i < mask.length; i++) count += mask[i]!;
   const elementwise = mask.length !== rows;

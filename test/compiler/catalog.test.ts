@@ -76,6 +76,8 @@ interface Probe {
   source: string;
   /** Whether the job shows the constructor (so it was not dropped on the way). */
   shows(job: Job): boolean;
+  /** Files besides DATA_FILE that the program reads. */
+  files?: Record<string, string>;
 }
 
 /** The features that give a model input of each kind, and the parts to put before a part that reads it (a sequence of vectors comes from token ids). */
@@ -119,9 +121,15 @@ const place: { [C in Category]: (c: ConstructorOf<C>) => Probe } = {
     source: program({ dataset: ROWS.replace('pixels: list(float) }', `pixels: list(float), probe: ${callOf(c, TASKS)} }`) }),
     shows: (job) => job.datasets[0]!.columns.some((col) => col.name === 'probe' && col.type.startsWith(c.name)),
   }),
+  // A split by files needs a file to train on and another to hold out: generated strings would name one file for all.
   split: (c) => ({
-    source: program({ dataset: ROWS.replace(/}$/, `  split: ${callOf(c, TASKS)}\n}`) }),
+    source: program({
+      dataset: c.name === 'files'
+        ? ROWS.replace(/files: "(.*)"/, 'files: ["$1", "held-out.arrow"]').replace(/}$/, '  split: files(train: "data/rows.arrow", valid: "held-out.arrow", test: "held-out.arrow")\n}')
+        : ROWS.replace(/}$/, `  split: ${callOf(c, TASKS)}\n}`),
+    }),
     shows: (job) => splitOfKind[job.datasets[0]!.split.kind] === c.name,
+    files: { 'held-out.arrow': '' },
   }),
   transform: (c) => ({
     source: program({
@@ -205,8 +213,8 @@ describe('the stdlib catalog', () => {
     const what = `${c.category} \`${c.name}\``;
     if (c.runs) {
       it(`${what} compiles to a job the runtime accepts, and shows in it`, () => {
-        const { source, shows } = probe(c);
-        const compiled = compileSource(source, { options: { verifyIr: true } });
+        const { source, shows, files } = probe(c);
+        const compiled = compileSource(source, { files, options: { verifyIr: true } });
         // No error or warning; an info may say what the constructor costs (MTL0601).
         assert.deepEqual(compiled.diagnostics.filter((d) => d.severity !== 'info'), [], `${source}\n${renderFrames(compiled.diagnostics, compiled.loaded.sources)}`);
         const job = parseJob(JSON.parse(JSON.stringify(compiled.job)));

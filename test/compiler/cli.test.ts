@@ -15,7 +15,7 @@ import { constructors } from '../../stdlib/index.js';
 import { passNames } from '../../compiler/ir/pipeline.js';
 import { signature } from '../../compiler/render/stdlib-listing.js';
 import { renderProgram } from '../../compiler/render/render-program.js';
-import { repoRoot } from './harness.js';
+import { dataExists, repoRoot } from './harness.js';
 
 const mtlBin = path.join(repoRoot, 'dist', 'cli', 'main.js');
 
@@ -175,7 +175,6 @@ describe('mtl stdlib', () => {
 });
 
 describe('mtl render', () => {
-  const dataExists: Host = { readFile: nodeHost().readFile, glob: (pattern) => [pattern] };
   const programs = ['examples/census/census.mtl', 'examples/census/census-cross-stitch.mtl', 'test/fixtures/ok/scheduled-sampling.mtl', 'test/fixtures/imports/import-with-alias.mtl'];
   for (const file of programs) {
     it(`writes ${file} out in full, and the result checks and compiles to the same job`, () => {
@@ -193,7 +192,8 @@ describe('mtl render', () => {
   }
 
   // What this version does not run is an error of `mtl check`, so `mtl render` refuses it too (until the CLI has a
-  // flag for the compile option); the library renders it with `allowUnrunnable`, and the result means the same.
+  // flag for the compile option); the library renders it with `allowUnrunnable`, and the result means the same. The
+  // UD example runs, and says what its aggregation costs (an info), so it is rendered here too.
   for (const file of ['examples/ud/ud.mtl', 'test/fixtures/ok/sequences-and-images.mtl']) {
     it(`renders ${file} through the library with allowUnrunnable, to a program that compiles to the same job`, () => {
       const options = { allowUnrunnable: true };

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { compileProgram, type Compilation, type CompileOptions, type Diagnostic, type Host } from '../../compiler/index.js';
+import { compileProgram, nodeHost, type Compilation, type CompileOptions, type Diagnostic, type Host } from '../../compiler/index.js';
 import { SourceFile } from '../../compiler/diagnostics/source.js';
 import { renderFrames } from '../../compiler/diagnostics/render-frame.js';
 
@@ -137,3 +137,15 @@ export function labelAt(c: Compilation, span: { file: string; start: number }): 
   if (!source) throw new Error(`no source for ${span.file}`);
   return source.position(span.start);
 }
+
+/**
+ * A host for the example programs whose data files are built separately: files on disk are found as they are (a split
+ * by files names some of the files a glob matched), and any other pattern stands for one file of its own name.
+ */
+export const dataExists: Host = {
+  readFile: nodeHost().readFile,
+  glob: (pattern, dir) => {
+    const found = nodeHost().glob(pattern, dir);
+    return found.length > 0 ? found : [pattern];
+  },
+};

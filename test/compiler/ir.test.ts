@@ -14,7 +14,7 @@ import { verifyGraph } from '../../compiler/ir/verify.js';
 import { mergeIdenticalLayers } from '../../compiler/ir/passes/merge-identical-layers.js';
 import { validateJob } from '../../job/schema.js';
 import { generateProgram, memoryHost as benchHost } from '../../bench/compile.js';
-import { ROWS, compileSource, repoRoot } from './harness.js';
+import { ROWS, compileSource, dataExists, repoRoot } from './harness.js';
 import { fixtureFiles } from './fixture-runner.js';
 
 /** Compiles with the IR verified; what this version's runtime does not run still compiles (these tests are about the IR). */
@@ -47,7 +47,7 @@ function examplePrograms(): string[] {
   });
   return walk('examples').sort();
 }
-const dataExists: Host = { readFile: nodeHost().readFile, glob: (pattern) => [pattern] };
+
 
 describe('IR verifier', () => {
   it('has the examples to check', () => {

@@ -136,10 +136,10 @@ describe('buildModel', () => {
   describe('refuses what the runtime does not run yet, at build time', () => {
     const cases: [string, TestModule | null, Partial<ReturnType<typeof task>> | null, RegExp][] = [
       [
-        'an lstm layer',
-        { ...denseModule('seq', 'x', [4], ['a']), layers: [{ kind: 'lstm', units: 4, bidirectional: false }] },
+        'a transformer layer',
+        { ...denseModule('seq', 'x', [4], ['a']), layers: [{ kind: 'transformer', dim: 4, heads: 2, ff: 8, dropout: 0 }] },
         null,
-        /module 'seq' layer 0 is a lstm layer, which the runtime does not run yet/,
+        /module 'seq' layer 0 is a transformer layer, which the runtime does not run yet/,
       ],
       [
         'a transformer layer',
@@ -147,13 +147,7 @@ describe('buildModel', () => {
         null,
         /module 'enc' layer 0 is a transformer layer, which the runtime does not run yet/,
       ],
-      [
-        'an embedding layer',
-        { ...denseModule('emb', 'x', [4], ['a']), layers: [{ kind: 'embedding', dim: 4, vocab: 10 }] },
-        null,
-        /module 'emb' layer 0 is an embedding layer, which the runtime does not run yet/,
-      ],
-      ['a tagging head', null, { head: { kind: 'tagging', units: 3, classes: 'index' } }, /task 'a' has a tagging head, which the runtime does not run yet/],
+      ['a span head', null, { head: { kind: 'span', units: 2, classes: 'index' } }, /task 'a' has a span head, which the runtime does not run yet/],
     ];
     for (const [name, module, taskChange, message] of cases) {
       it(name, () => {

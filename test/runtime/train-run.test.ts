@@ -123,7 +123,7 @@ describe('runJob and evalRun', () => {
     const out = join(root, 'run-failed');
     const job = runnableJob(root);
     // A head this version does not run: the run is refused before anything is written.
-    const refused: Job = { ...job, tasks: job.tasks.map((t, i) => (i === 0 ? { ...t, head: { ...t.head, kind: 'tagging' as const } } : t)) };
+    const refused: Job = { ...job, tasks: job.tasks.map((t, i) => (i === 0 ? { ...t, head: { ...t.head, kind: 'span' as const } } : t)) };
     await assert.rejects(runJob(refused, { ...quiet, out }), UserError);
     assert.equal(existsSync(out), false);
     assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('run-failed')), []);

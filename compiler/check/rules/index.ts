@@ -10,6 +10,7 @@ import { columnsInFile } from './columns-in-file.js';
 import { filesInsideRoot } from './files-inside-root.js';
 import { trainedTaskReferences } from './trained-task-references.js';
 import { splitRatios } from './split-ratios.js';
+import { splitFiles } from './split-files.js';
 import { taskKeys } from './task-keys.js';
 import { keysOnce } from './keys-once.js';
 import { samplingProbabilities } from './sampling-probabilities.js';
@@ -33,7 +34,7 @@ import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
-  splitRatios, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, crossStitchOneInput,
+  splitRatios, splitFiles, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,
 ];

@@ -25,6 +25,11 @@ export interface HeadRuntime {
   readonly runnable: true;
   /** How its logits come from what reaches it: a dense layer of its own, or that input itself (no parameters). */
   readonly projection: 'dense' | 'none';
+  /**
+   * Its rows are token positions (tagging): it reads a sequence [n, length, width] per batch, and its logits, labels
+   * and mask are [n·length, …]. Absent: a row is a batch row, and it reads a vector per row.
+   */
+  readonly perToken?: true;
   /** The losses it trains with; the first is what the others are compared with in messages. */
   readonly losses: readonly LossKind[];
   /** A batch's label values (masked entries already zero) as the loss reads them. */

@@ -11,13 +11,14 @@ import { multiclass } from './multiclass.js';
 import { multilabel } from './multilabel.js';
 import { objective } from './objective.js';
 import { regression } from './regression.js';
+import { tagging } from './tagging.js';
 
 export const headKinds = {
   binary,
   multiclass,
   multilabel,
   regression,
-  tagging: notRunnable,
+  tagging,
   span: notRunnable,
   dense: notRunnable,
   objective,

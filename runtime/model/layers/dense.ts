@@ -1,4 +1,7 @@
-/** dense: x · kernel + bias, then the activation, then dropout (training only). Reads a vector per row. */
+/**
+ * dense: x · kernel + bias, then the activation, then dropout (training only). Reads a vector per row, or a sequence
+ * of vectors ([length, width] per row), to each position of which it applies alike.
+ */
 import * as tf from '@tensorflow/tfjs';
 import type { LayerPlan } from '../../../job/job.js';
 import { dense as denseOp } from '../dense.js';
@@ -11,13 +14,16 @@ type DenseLayer = Extract<LayerPlan, { kind: 'dense' }>;
 export const dense: LayerRuntime<DenseLayer> = {
   runnable: true,
   outputShape(layer, [input], where) {
+    if (input!.length === 2) return [input![0]!, layer.units];
     requireVector(input!, where);
     return [layer.units];
   },
   build(layer, [input], site) {
-    const { kernel, bias } = denseParams(site.store, site.prefix, site.owner, input![0]!, layer.units);
+    const { kernel, bias } = denseParams(site.store, site.prefix, site.owner, input![input!.length - 1]!, layer.units);
     return ([x], call) => {
-      const y = denseOp(x as tf.Tensor2D, kernel, bias, layer.activation, call.inputIsData);
+      const y = x!.rank === 3
+        ? tf.reshape(denseOp(tf.reshape(x!, [-1, x!.shape[2]!]) as tf.Tensor2D, kernel, bias, layer.activation, call.inputIsData), [x!.shape[0]!, x!.shape[1]!, layer.units])
+        : denseOp(x as tf.Tensor2D, kernel, bias, layer.activation, call.inputIsData);
       if (!call.training || layer.dropout <= 0) return y;
       return tf.dropout(y, layer.dropout, undefined, call.dropoutSeed());
     };
@@ -43,6 +49,13 @@ export const dense: LayerRuntime<DenseLayer> = {
       params: { kernel: [1, 0, 0, 1], bias: [0, 0] },
       inputs: [{ shape: [1, 2], values: [0, Math.log(3)] }],
       output: { shape: [1, 2], values: [0.25, 0.75] },
+    },
+    // on a sequence, each position alike: relu(1·2 - 1) = 1, relu(0 - 1) = 0, relu(3·2 - 1) = 5
+    {
+      layer: { kind: 'dense', units: 1, activation: 'relu', dropout: 0 },
+      params: { kernel: [2], bias: [-1] },
+      inputs: [{ shape: [1, 3, 1], values: [1, 0, 3] }],
+      output: { shape: [1, 3, 1], values: [1, 0, 5] },
     },
     // tanh([0.5·1 + 0, 0.5·2 - 1]) = [tanh 0.5, 0]
     {

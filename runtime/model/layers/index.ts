@@ -8,6 +8,9 @@ import { batchNorm } from './batch-norm.js';
 import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
 import { dropout } from './dropout.js';
+import { embedding } from './embedding.js';
+import { lstm } from './lstm.js';
+import { sequencePool } from './sequence-pool.js';
 import { flatten } from './flatten.js';
 import type { LayerEntry, LayerRuntime } from './layer.js';
 import { mixture } from './mixture.js';
@@ -16,11 +19,12 @@ import { pool2d } from './pool2d.js';
 
 export const layerKinds = {
   dense,
-  embedding: notRunnable,
+  embedding,
   conv2d,
   pool: notRunnable,
+  sequence_pool: sequencePool,
   flatten,
-  lstm: notRunnable,
+  lstm,
   transformer: notRunnable,
   mixture,
   point,

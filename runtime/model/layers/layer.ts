@@ -4,7 +4,7 @@
  * `examples`, which test/runtime/kinds/layers.test.ts runs through `outputShape`, `build` and the computation.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { LayerPlan } from '../../../job/job.js';
+import type { LayerPlan, Width } from '../../../job/job.js';
 import type { ModelJob } from '../model-job.js';
 import type { NotRunnable } from '../../not-runnable.js';
 import type { ParamStore } from '../params.js';
@@ -19,6 +19,8 @@ export interface LayerSite {
   readonly prefix: string;
   readonly owner: ParamOwner;
   readonly store: ParamStore;
+  /** Resolves a width the training split decides (an embedding's vocabulary); absent where every width is a number. */
+  readonly width?: (w: Width) => number;
 }
 
 /** How one application of a layer runs. */
@@ -28,6 +30,11 @@ export interface LayerCall {
   readonly inputIsData: boolean;
   /** The seed of this application's dropout mask; draw it only when dropout applies. */
   dropoutSeed(): number;
+  /**
+   * The batch's token mask [n, length] (1 = a token, 0 = padding: the token input's ids ≠ 0), for layers over token
+   * sequences; absent or null when every position is a token.
+   */
+  tokenMask?(): tf.Tensor2D | null;
 }
 
 /** A built layer: its output from the outputs of what it reads, in the order `sources` (or the module) gives them. */
@@ -66,6 +73,8 @@ export interface LayerExample<L extends LayerPlan = LayerPlan> {
   readonly inputs: readonly ExampleTensor[];
   /** Its output, not training (no dropout). */
   readonly output: ExampleTensor;
+  /** The token mask [n, length] of the batch, for a layer over sequences; every position a token when absent. */
+  readonly mask?: ExampleTensor;
 }
 
 export type LayerEntry<L extends LayerPlan> = LayerRuntime<L> | NotRunnable;

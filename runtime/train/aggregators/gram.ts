@@ -26,6 +26,8 @@ export function gramMatrix(rows: readonly (readonly tf.Tensor[])[]): Matrix {
       const stacked = tf.stack(rows.map((row) => tf.reshape(row[i]!, [-1])));
       return tf.matMul(stacked, stacked, false, true);
     });
+    // No shared parameter (a stage that trains one task of a shared trunk): every product is 0.
+    if (perParam.length === 0) return tf.zeros([tasks, tasks]);
     return perParam.length === 1 ? perParam[0]! : tf.addN(perParam);
   });
   const values = gram.dataSync();

@@ -7,21 +7,20 @@ import { constructors } from '../../../stdlib/index.js';
 const rule = { options: { only: ['runs-today'] } };
 const sequences = `${ROWS}
 features text { dataset: rows, transforms: [tokens(words)] }
-backbone encoder = lstm(units: 8)
-task tagger { features: text, target: tags, head: tagging, backbone: encoder }
-task other { features: text, target: tags, head: tagging, backbone: encoder }`;
+backbone encoder = transformer_encoder(dim: 8, heads: 2)
+task spans { features: text, target: heads, head: span, backbone: encoder }
+task other { features: text, target: heads, head: span, backbone: encoder }`;
 
 describe('rule runs-today', () => {
   it('reports each call once, at the call, with the reason from the stdlib', () => {
     const c = expectDiagnostics(sequences, [
-      { code: 'MTL0501', ...pos(sequences, 'tokens(words)'), message: '`tokens` does not run in this version of mtl (the compiler understands it; the runtime has no token-sequence inputs yet)' },
-      { code: 'MTL0501', ...pos(sequences, 'lstm('), message: '`lstm` does not run in this version of mtl (the compiler understands it; the runtime has no LSTM layer yet)' },
-      { code: 'MTL0501', ...pos(sequences, 'tagging'), message: '`tagging` does not run in this version of mtl (the compiler understands it; the runtime has no per-token heads yet)' },
-      { code: 'MTL0501', ...pos(sequences, 'tagging', 2), message: '`tagging` does not run in this version of mtl (the compiler understands it; the runtime has no per-token heads yet)' },
+      { code: 'MTL0501', ...pos(sequences, 'transformer_encoder('), message: '`transformer_encoder` does not run in this version of mtl (the compiler understands it; the runtime has no transformer layer yet)' },
+      { code: 'MTL0501', ...pos(sequences, 'span, backbone'), message: '`span` does not run in this version of mtl (the compiler understands it; the runtime has no span heads yet)' },
+      { code: 'MTL0501', ...pos(sequences, 'span, backbone', 2), message: '`span` does not run in this version of mtl (the compiler understands it; the runtime has no span heads yet)' },
     ], rule);
-    const lstm = c.diagnostics.find((d) => d.message.startsWith('`lstm`'))!;
-    assert.equal(lstm.primary.span.end - lstm.primary.span.start, 'lstm(units: 8)'.length);
-    assert.equal(lstm.help, 'the backbones this version runs: `mlp`, `sequential`, `point`, `identity`');
+    const encoder = c.diagnostics.find((d) => d.message.startsWith('`transformer_encoder`'))!;
+    assert.equal(encoder.primary.span.end - encoder.primary.span.start, 'transformer_encoder(dim: 8, heads: 2)'.length);
+    assert.equal(encoder.help, 'the backbones this version runs: `mlp`, `lstm`, `pool`, `sequential`, `point`, `identity`');
   });
 
   it('says nothing of the gradient methods: every weighting and aggregation runs', () => {
@@ -35,7 +34,7 @@ train { weighting: gradnorm(), aggregation: pcgrad() }`, [], rule);
     const c = compileSource(sequences, { options: { allowUnrunnable: true } });
     assert.deepEqual([...new Set(c.diagnostics.map((d) => `${d.severity} ${d.code}`))], ['warning MTL0501']);
     assert.ok(c.job);
-    assert.deepEqual(c.job.tasks.map((t) => t.head.kind), ['tagging', 'tagging']);
+    assert.deepEqual(c.job.tasks.map((t) => t.head.kind), ['span', 'span']);
   });
 
   it('says nothing of a program that runs', () => {
@@ -47,7 +46,7 @@ task a { features: f, target: age, head: regression, backbone: sequential(mlp(un
   it('has a reason for every constructor that does not run', () => {
     for (const c of constructors) if (!c.runs) assert.match(c.notRun, /^the runtime /, `${c.category} ${c.name}`);
     const single_ = single(compileSource(`${ROWS}
-features f { dataset: rows, transforms: [tokens(words)] }
+features f { dataset: rows, transforms: [embedding(color)] }
 task a { features: f, target: age, head: regression }`, rule));
     assert.equal(single_.severity, 'error');
   });

@@ -192,9 +192,25 @@ describe('loader: token sequences and tagging', () => {
     assert.deepEqual(Array.from(valid!.labels.heads!.values.data), [2, 0, 0]);
     assert.deepEqual(Array.from(valid!.labels.heads!.mask), [1, 1, 0]);
 
+    // A batch is cut to its longest sentence: one position is left of a batch whose one row has no tokens.
     const [test] = await collect(data, 'test');
-    assert.deepEqual(inputRows([test!], 'x'), [[0, 0, 0]]);
-    assert.deepEqual(Array.from(test!.labels.upos!.mask), [0, 0, 0]);
+    assert.deepEqual(inputRows([test!], 'x'), [[0]]);
+    assert.deepEqual(Array.from(test!.labels.upos!.mask), [0]);
+  });
+
+  it('cuts each batch (ids, tags and their mask) to its longest sentence, and counts the padding of training batches', async () => {
+    const data = await openJobData(job);
+    const batches = await collect(data, 'train', { batchSize: 2 });
+    assert.deepEqual(batches.map((b) => b.inputs.x!.shape), [[2, 3], [1, 3]]);
+    const short = await openJobData({ ...job, features: job.features.map((f) => ({ ...f, transform: { ...f.transform, maxLength: 8 } as typeof f.transform, shape: [8] })), inputs: job.inputs.map((i) => ({ ...i, shape: [8] })) });
+    const [first, second] = await collect(short, 'train', { batchSize: 2 });
+    assert.deepEqual(inputRows([first!], 'x'), [[3, 2, 1], [3, 5, 0]]);
+    assert.deepEqual(first!.labels.upos!.values.shape, [2, 3]);
+    assert.deepEqual(Array.from(first!.labels.upos!.mask), [1, 1, 1, 1, 1, 0]);
+    assert.deepEqual(inputRows([second!], 'x'), [[4, 2, 1, 1]]);
+    assert.deepEqual(Array.from(second!.labels.upos!.values.data), [1, 2, 3, 0]);
+    // 9 tokens in 10 positions
+    assert.deepEqual(short.padding?.(), { tokens: 9, positions: 10 });
   });
 });
 

@@ -70,6 +70,15 @@ describe('loader: splits', () => {
     assert.ok(overlap < 0.3 * a.length, `overlap ${overlap} of ${a.length}`);
   });
 
+  it('splits by files: a file in valid and test is in both, a file in no split in none', async () => {
+    const job = idJob(tmp.dir, ['part-0.arrow', 'part-1.arrow', 'part-2.arrow'], { kind: 'files', train: ['part-0.arrow'], valid: ['part-1.arrow'], test: ['part-1.arrow'] });
+    const data = await openJobData(job);
+    assert.deepEqual(data.fitted.rows.d, { train: 1234, valid: 7000 - 1234, test: 7000 - 1234 });
+    assert.deepEqual(await ids(job, 'train'), Array.from(all.slice(0, 1234)));
+    assert.deepEqual(await ids(job, 'valid'), Array.from(all.slice(1234, 7000)));
+    assert.deepEqual(await ids(job, 'test'), Array.from(all.slice(1234, 7000)));
+  });
+
   it('reads several files in order', async () => {
     const job = idJob(tmp.dir, ['part-0.arrow', 'part-1.arrow', 'part-2.arrow'], ratio(1));
     const data = await openJobData(job);

@@ -27,8 +27,13 @@ function built(entry: LayerRuntime, example: LayerExample): { fn: LayerFn; store
   return { fn, store };
 }
 
-function call(inputIsData: boolean): LayerCall {
-  return { training: false, inputIsData, dropoutSeed: () => assert.fail('no dropout outside training') };
+/** How the layer runs: not training, with the example's token mask when it gives one. */
+function call(inputIsData: boolean, example: LayerExample): LayerCall {
+  const { mask } = example;
+  return {
+    training: false, inputIsData, dropoutSeed: () => assert.fail('no dropout outside training'),
+    ...(mask ? { tokenMask: () => tf.tensor2d([...mask.values], [mask.shape[0]!, mask.shape[1]!]) } : {}),
+  };
 }
 
 const table: Readonly<Record<string, LayerEntry<LayerPlan>>> = layerKinds;
@@ -49,7 +54,7 @@ describe('every runnable layer kind', () => {
           assert.deepEqual(store.params.map((p) => p.name).sort(), Object.keys(example.params).map((name) => `${PREFIX}/${name}`).sort(), 'the example sets every parameter');
           for (const inputIsData of [false, true]) {
             const output = tf.tidy(() => {
-              const y = fn(example.inputs.map((x) => tf.tensor([...x.values], [...x.shape])), call(inputIsData));
+              const y = fn(example.inputs.map((x) => tf.tensor([...x.values], [...x.shape])), call(inputIsData, example));
               return { shape: y.shape, values: Array.from(y.dataSync()) };
             });
             assert.deepEqual(output.shape, example.output.shape);
@@ -62,7 +67,7 @@ describe('every runnable layer kind', () => {
           const { fn, store } = built(entry, example);
           const before = tf.memory().numTensors;
           tf.tidy(() => {
-            fn(example.inputs.map((x) => tf.tensor([...x.values], [...x.shape])), call(false));
+            fn(example.inputs.map((x) => tf.tensor([...x.values], [...x.shape])), call(false, example));
           });
           assert.equal(tf.memory().numTensors, before);
           store.params.forEach((p) => p.variable.dispose());
