@@ -36,7 +36,7 @@ describe('annotations', () => {
       'f.mtl:1: malformed annotation `//~ eror MTL0101 typo` (expected `//~ error MTL0101 text`)',
       'f.mtl:2: malformed annotation `//~ error MTL101 short code` (expected `//~ error MTL0101 text`)',
       'f.mtl:3: `//~|` with no annotation before it',
-      'f.mtl:4: unknown directive `//@ compile-flags: -O` (known: `//@ max-errors: N`, `//@ allow-unrunnable`)',
+      'f.mtl:4: unknown directive `//@ compile-flags: -O` (known: `//@ max-errors: N`, `//@ allow-unrunnable`, `//@ root: DIR`)',
     ]);
   });
 
