@@ -21,7 +21,7 @@ export const taskHasData: Rule = {
           message: `no file matches \`${file.pattern}\``,
           span: file.span,
           label: `looked in ${path.isAbsolute(file.pattern) ? path.dirname(file.pattern) : path.join(fileRoot, path.dirname(file.pattern))}`,
-          help: `${tasks.length ? `tasks ${tasks.join(', ')} would have no data; ` : ''}paths are relative to the program's file; CSV files can be converted with \`mtl data import FILE.csv -o FILE.arrow\``,
+          help: `${tasks.length ? `tasks ${tasks.join(', ')} would have no data; ` : ''}paths are relative to the program's file, and only regular files are data (not a directory, device or named pipe); CSV files can be converted with \`mtl data import FILE.csv -o FILE.arrow\``,
         });
       }
     }

@@ -20,7 +20,7 @@ describe('rule runs-today', () => {
     ], rule);
     const encoder = c.diagnostics.find((d) => d.message.startsWith('`transformer_encoder`'))!;
     assert.equal(encoder.primary.span.end - encoder.primary.span.start, 'transformer_encoder(dim: 8, heads: 2)'.length);
-    assert.equal(encoder.help, 'the backbones this version runs: `mlp`, `lstm`, `pool`, `sequential`, `point`, `identity`');
+    assert.equal(encoder.help, 'the backbones this version runs: `mlp`, `cnn`, `lstm`, `pool`, `sequential`, `point`, `identity`');
   });
 
   it('says nothing of the gradient methods: every weighting and aggregation runs', () => {
