@@ -199,7 +199,8 @@ export type HeadKind = (typeof HEAD_KINDS)[number];
 /** `toy_f1`, `toy_f2`: analytic objectives of the head's input (an `objective` head), which read no label. */
 export const LOSS_KINDS = ['bce', 'ce', 'mse', 'mae', 'huber', 'toy_f1', 'toy_f2'] as const;
 export type LossKind = (typeof LOSS_KINDS)[number];
-export const METRIC_KINDS = ['auc', 'accuracy', 'macro_f1', 'logloss', 'mse', 'mae'] as const;
+/** `pixel_accuracy`, `mean_iou`: a dense head's, over every labelled pixel of a split. */
+export const METRIC_KINDS = ['auc', 'accuracy', 'macro_f1', 'logloss', 'mse', 'mae', 'pixel_accuracy', 'mean_iou'] as const;
 export type MetricKind = (typeof METRIC_KINDS)[number];
 
 export const HeadPlanSchema = object({
