@@ -66,7 +66,7 @@ export const heads = {
     metrics: { default: ['accuracy'], allowed: ['accuracy'] },
   },
   dense: {
-    doc: 'a class per pixel of the input image, from a feature map (`cnn(..., flatten: false)`): a 1×1 convolution to the class logits per pixel, upsampled bilinearly (half-pixel centres) to the image\'s height and width when the map is smaller (after pooling); trains with each pixel\'s softmax cross-entropy, averaged over labelled pixels. Target: a list column of height·width class indices per row (row-major, as the image), -1 or 255 for an unlabelled pixel',
+    doc: 'a class per pixel of the input image: a 1×1 convolution of a feature map (`cnn(..., flatten: false)`), upsampled bilinearly to the image when smaller; target a list(int) column of height·width class indices per row, -1 or 255 for an unlabelled pixel',
     runs: true, reads: 'image',
     params: [p('classes', int, 'number of classes (at most 255: 255 marks an unlabelled pixel)', undefined, { min: 2, max: 255 })],
     targets: { types: ['list<int>'], help: 'a dense head needs a class index per pixel: a list(int) column of height·width values per row' },
