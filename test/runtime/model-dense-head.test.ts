@@ -44,6 +44,29 @@ describe('dense head', () => {
     model.dispose();
   });
 
+  it('upsamples a map that is not square, and differentiates through it on the cpu backend', () => {
+    // A 2×4 image mean-pooled to a 1×2 map [a, b] = [1, 3]; upsampled to 2×4, each row is [a, ¾a + ¼b, ¼a + ¾b, b].
+    const job = makeJob({
+      inputs: [image(2, 4)],
+      modules: [{ id: 'trunk', backbone: null, from: 'x', layers: [{ kind: 'pool2d', op: 'mean', size: 2 }], shapes: [[1, 2, 1]], tasks: ['seg'], sharing: { kind: 'hard' } }],
+      tasks: [segment('trunk')],
+    });
+    const model = buildModel(job, (w) => w as number, 1);
+    setWeights(model, { 'head/seg/kernel': [1, -1], 'head/seg/bias': [0, 0] });
+    const x = tf.tensor4d([1, 1, 3, 3, 1, 1, 3, 3], [1, 2, 4, 1]);
+    const row = [1, 1.5, 2.5, 3];
+    const logits = tf.tidy(() => Array.from(model.forward({ x }, ['seg'], false).get('seg')!.dataSync()));
+    assertAllClose(logits, [...row, ...row].flatMap((v) => [v, -v]), 1e-6, 'logits, pixel by pixel');
+    // d Σ class-0 logits / d kernel[0][0] = Σ of the upsampled map = 2·(1 + 1.5 + 2.5 + 3) = 16.
+    const gradient = tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => tf.sum(model.forward({ x }, ['seg'], true).get('seg')!.reshape([-1, 2]).slice([0, 0], [-1, 1])), [model.params[0]!.variable]);
+      return Array.from(Object.values(grads)[0]!.dataSync());
+    });
+    assertAllClose(gradient, [16, 0], 1e-5, 'kernel gradient');
+    x.dispose();
+    model.dispose();
+  });
+
   it('refuses a feature map larger than its image, naming the task', () => {
     // Only a job written by hand does this: the head reads a 2×2 image while its task's rows are 1×1 images.
     const job = makeJob({ inputs: [image(1, 1), { ...image(2, 2), id: 'y' }], tasks: [{ ...segment('y') }] });

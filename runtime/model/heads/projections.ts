@@ -50,11 +50,13 @@ export const projections = {
     }
     const params = denseParams(store, `head/${head.task.name}`, owner(head), channels, head.units);
     const k = head.units;
+    // Made per pass from these arrays, so that the model holds no tensor besides its parameters.
+    const alongHeight = bilinearWeights(h, height);
+    const alongWidth = bilinearWeights(w, width);
     return (x) => {
       const rows = x.shape[0]!;
       const logits = dense(x.reshape([rows * h * w, channels]) as tf.Tensor2D, params.kernel, params.bias, 'linear').reshape([rows, h, w, k]) as tf.Tensor4D;
-      // Half-pixel centres: PyTorch's interpolate(mode='bilinear', align_corners=False), TF2's resize default.
-      const full = h === height && w === width ? logits : tf.image.resizeBilinear(logits, [height, width], false, true);
+      const full = h === height && w === width ? logits : upsample(logits, tf.tensor2d(alongHeight, [height, h]), tf.tensor2d(alongWidth, [width, w]));
       return full.reshape([rows, height * width * k]);
     };
   },
@@ -68,4 +70,34 @@ function targetResolution(head: HeadInfo, job: ModelJob, widths: (w: Width) => n
   }
   const [height, width] = input.shape.map(widths) as [number, number];
   return [height, width];
+}
+
+/**
+ * Bilinear upsampling of [n, h, w, k] to [n, H, W, k] as two matrix products, one per axis (it is separable). Not
+ * tf.image.resizeBilinear: the cpu backend's gradient of it has the wrong shape when h ≠ w (tfjs 4).
+ */
+function upsample(x: tf.Tensor4D, alongHeight: tf.Tensor2D, alongWidth: tf.Tensor2D): tf.Tensor4D {
+  const [n, h, w, k] = x.shape;
+  const [height, width] = [alongHeight.shape[0], alongWidth.shape[0]];
+  // [n, k, h, w] · Wᵀ over w → [n, k, h, W]; then [n, k, W, h] · Hᵀ over h → [n, k, W, H]; back to [n, H, W, k].
+  const wide = tf.matMul(x.transpose([0, 3, 1, 2]).reshape([n * k * h, w]), alongWidth, false, true).reshape([n, k, h, width]);
+  const tall = tf.matMul(wide.transpose([0, 1, 3, 2]).reshape([n * k * width, h]), alongHeight, false, true).reshape([n, k, width, height]);
+  return tall.transpose([0, 3, 2, 1]);
+}
+
+/**
+ * [to, from] row-major: output pixel i reads source position (i + ½)·from/to − ½, clamped to the source's pixels, from
+ * its two neighbours (half-pixel centres: PyTorch's interpolate(mode='bilinear', align_corners=False), TF2's resize).
+ */
+export function bilinearWeights(from: number, to: number): Float32Array {
+  const weights = new Float32Array(to * from);
+  for (let i = 0; i < to; i++) {
+    const source = Math.max(0, ((i + 0.5) * from) / to - 0.5);
+    const below = Math.min(Math.floor(source), from - 1);
+    const above = Math.min(below + 1, from - 1);
+    const share = source - below;
+    weights[i * from + below] += 1 - share;
+    weights[i * from + above] += share;
+  }
+  return weights;
 }
