@@ -138,6 +138,24 @@ export function multiclassMacroF1(scores: ClassScores, labels: Values, mask?: Ma
   return confusion.macroF1();
 }
 
+/**
+ * Mean intersection over union of the argmax classes (per-pixel for a dense head: each pixel a row): per class c,
+ * IoU_c = |predicted c ∩ labelled c| / |predicted c ∪ labelled c| = TP / (TP + FP + FN), counted over every included
+ * row at once (so over a whole split, not averaged per batch), then averaged over the classes that occur in the labels
+ * or the predictions; a class in neither is skipped (as torchmetrics' JaccardIndex and mmseg, which ignore NaN IoUs).
+ */
+export function meanIoU(scores: ClassScores, labels: Values, mask?: Mask): number | null {
+  const rows = checkClassScores('meanIoU', scores, labels, mask);
+  const confusion = new ConfusionCounts(scores.classes);
+  for (let i = 0; i < rows; i++) {
+    if (!included(mask, i)) continue;
+    const predicted = argmaxRow(scores, i);
+    if (predicted === null) return null;
+    confusion.add(classLabel('meanIoU', labels[i]!, scores.classes, i), predicted);
+  }
+  return confusion.meanIoU();
+}
+
 /** Per-class true positives, false positives and false negatives. */
 class ConfusionCounts {
   private readonly truePositives: Float64Array;
@@ -163,13 +181,23 @@ class ConfusionCounts {
 
   /** Mean F1 = 2TP / (2TP + FP + FN) over classes seen as a label or a prediction. */
   macroF1(): number | null {
+    return this.meanOverPresent(2);
+  }
+
+  /** Mean IoU = TP / (TP + FP + FN) over classes seen as a label or a prediction. */
+  meanIoU(): number | null {
+    return this.meanOverPresent(1);
+  }
+
+  /** The mean of w·TP / (w·TP + FP + FN) over the classes where it is defined (F1 is w = 2, IoU w = 1). */
+  private meanOverPresent(w: number): number | null {
     if (this.rows === 0) return null;
     let sum = 0;
     let present = 0;
     for (let c = 0; c < this.truePositives.length; c++) {
-      const denominator = 2 * this.truePositives[c]! + this.falsePositives[c]! + this.falseNegatives[c]!;
+      const denominator = w * this.truePositives[c]! + this.falsePositives[c]! + this.falseNegatives[c]!;
       if (denominator === 0) continue;
-      sum += (2 * this.truePositives[c]!) / denominator;
+      sum += (w * this.truePositives[c]!) / denominator;
       present++;
     }
     return sum / present;

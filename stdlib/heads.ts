@@ -66,12 +66,13 @@ export const heads = {
     metrics: { default: ['accuracy'], allowed: ['accuracy'] },
   },
   dense: {
-    doc: 'a class per pixel of a feature map', runs: false, notRun: 'the runtime has no per-pixel heads yet', reads: 'image',
-    params: [p('classes', int, 'number of classes', undefined, classCount)],
-    targets: { types: ['list<int>', 'list<float>'], help: 'a dense head needs a label per pixel' },
-    units: learned,
+    doc: 'a class per pixel of the input image: a 1×1 convolution of a feature map (`cnn(..., flatten: false)`), upsampled bilinearly to the image when smaller; target a list(int) column of height·width class indices per row, -1 or 255 for an unlabelled pixel',
+    runs: true, reads: 'image',
+    params: [p('classes', int, 'number of classes (at most 255: 255 marks an unlabelled pixel)', undefined, { min: 2, max: 255 })],
+    targets: { types: ['list<int>'], help: 'a dense head needs a class index per pixel: a list(int) column of height·width values per row' },
+    units: (a) => a.number('classes'),
     losses: { default: 'ce', allowed: ['ce'] },
-    metrics: { default: ['accuracy'], allowed: ['accuracy'] },
+    metrics: { default: ['pixel_accuracy', 'mean_iou'], allowed: ['pixel_accuracy', 'mean_iou'] },
   },
   objective: {
     doc: 'no parameters: its loss is an analytic objective of the point that reaches it (`loss: toy_f1`), with no target; for optimisation benchmarks, over a `point` backbone',
@@ -108,4 +109,6 @@ export const metrics = {
   logloss: metric('log-loss', true),
   mse: metric('mean squared error', true),
   mae: metric('mean absolute error', true),
+  pixel_accuracy: metric('the share of labelled pixels whose most probable class is their label (dense heads)', false),
+  mean_iou: metric('intersection over union per class (pixels predicted and labelled c over pixels predicted or labelled c, counted over the whole split), averaged over the classes present in the labels or the predictions (dense heads)', false),
 } satisfies Record<MetricKind, MetricEntry>;

@@ -129,7 +129,8 @@ export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: Da
     const classes = task.head.classes === 'vocab' ? fitted.classes[task.name] : null;
     if (classes === undefined) throw new Error(`task ${task.name}: no fitted classes`);
     const units = resolveWidth(task.head.units, fitted);
-    const encoder = createLabelEncoder(task, { units, unitsLearned: typeof task.head.units !== 'number', classes, tokens }, layout);
+    const pixels = input?.kind === 'image' ? resolveWidth(input.shape[0]!, fitted) * resolveWidth(input.shape[1]!, fitted) : null;
+    const encoder = createLabelEncoder(task, { units, unitsLearned: typeof task.head.units !== 'number', classes, tokens, pixels }, layout);
     labelEncoders.push(split === 'train' && task.trainLabels ? new KeptLabels(encoder, task.trainLabels) : encoder);
     const copy = (area: 'float' | 'int', from: number, length: number): CopyOp => ({ kind: area === 'float' ? 'floats' : 'ints', from, to: 0, length });
     // Per-token labels are cut with the tokens they align with.

@@ -230,6 +230,65 @@ class TaggingLabelEncoder implements LabelEncoder {
   }
 }
 
+/** Values of a dense head's target that mark a pixel unlabelled (besides null): -1, and 255 as in VOC and Cityscapes masks. */
+export const UNLABELLED_PIXEL = [-1, 255] as const;
+
+/** Dense heads: a class index per pixel of the input image, exactly `pixels` per row; an unlabelled pixel has mask 0. */
+class PixelLabelEncoder implements LabelEncoder {
+  readonly values: FeatureSlots;
+  readonly mask: FeatureSlots;
+  readonly rowShape: number[];
+  private chunk: DatasetChunk | null = null;
+  private starts: Int32Array = new Int32Array(1);
+  private listValidity = NO_VALIDITY;
+  private items: NumericArray = new Float64Array(0);
+  private itemValidity = NO_VALIDITY;
+
+  constructor(
+    readonly task: TaskPlan,
+    private readonly column: string,
+    pixels: number,
+    private readonly units: number,
+    layout: RowLayout,
+  ) {
+    this.values = { area: 'int', offset: layout.reserveInts(pixels), length: pixels };
+    this.mask = { area: 'float', offset: layout.reserveFloats(pixels), length: pixels };
+    this.rowShape = [pixels];
+  }
+
+  bind(chunk: DatasetChunk): void {
+    this.chunk = chunk;
+    const list = listView(chunk.column(this.column));
+    this.starts = list.offsets;
+    this.listValidity = list.validity;
+    ({ values: this.items, validity: this.itemValidity } = numericView(list.items));
+  }
+
+  encode(row: number, floats: Float32Array, floatBase: number, ints: Int32Array, intBase: number): void {
+    const valueAt = intBase + this.values.offset;
+    const maskAt = floatBase + this.mask.offset;
+    const pixels = this.values.length;
+    ints.fill(0, valueAt, valueAt + pixels);
+    floats.fill(0, maskAt, maskAt + pixels);
+    if (!isPresent(this.listValidity, row)) return;
+    const from = this.starts[row]!;
+    const length = this.starts[row + 1]! - from;
+    if (length !== pixels) {
+      throw targetProblem(this.task, this.chunk!, row, `a list of ${length} values`, `its dense head labels the ${pixels} pixels of its input image, one class index each`);
+    }
+    for (let j = 0; j < pixels; j++) {
+      if (!isPresent(this.itemValidity, from + j)) continue;
+      const v = this.items[from + j]!;
+      if ((UNLABELLED_PIXEL as readonly number[]).includes(v)) continue;
+      if (!Number.isInteger(v) || v < 0 || v >= this.units) {
+        throw targetError(this.task, this.chunk!, row, v, `${classRangeExpectation('dense', this.units, false)} per pixel, or -1 or 255 for an unlabelled one (at pixel ${j})`);
+      }
+      ints[valueAt + j] = v;
+      floats[maskAt + j] = 1;
+    }
+  }
+}
+
 /** What a label encoder needs besides the task: resolved units, learned classes, the input's token encoder. */
 export interface LabelContext {
   units: number;
@@ -237,6 +296,8 @@ export interface LabelContext {
   unitsLearned: boolean;
   classes: readonly string[] | null;
   tokens: TokenEncoder | null;
+  /** Height × width of the input's image (a dense head labels each pixel); null for an input that is not an image. */
+  pixels: number | null;
 }
 
 function targetColumn(task: TaskPlan): string {
@@ -258,8 +319,10 @@ export function createLabelEncoder(task: TaskPlan, context: LabelContext, layout
     case 'tagging':
       if (!context.tokens) throw new UserError(`task ${task.name} tags tokens, but its input ${task.input} has no tokens feature`);
       return new TaggingLabelEncoder(task, targetColumn(task), context.tokens, context.units, context.unitsLearned, classes, layout);
-    case 'span':
     case 'dense':
+      if (context.pixels === null) throw new UserError(`task ${task.name} labels pixels, but its input ${task.input} is not an image`);
+      return new PixelLabelEncoder(task, targetColumn(task), context.pixels, context.units, layout);
+    case 'span':
       throw new UserError(`task ${task.name}: ${task.head.kind} heads are not supported by the runtime yet`);
   }
 }

@@ -12,19 +12,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SharingKind, Width } from '../../job/job.js';
-import { UserError } from '../errors.js';
 import { Random } from '../random.js';
 import { makeForward } from './executor.js';
 import { moduleGraph } from './graph.js';
 import { headRuntime } from './heads/index.js';
+import { projections, type HeadLogits } from './heads/projections.js';
 import { layerRuntime } from './layers/index.js';
 import type { LayerFn } from './layers/layer.js';
 import { paramsForTasks } from './ownership.js';
-import { denseParams, paramStore, type DenseParams } from './params.js';
+import { paramStore } from './params.js';
 import { reach as reachOf } from './reach.js';
 import { sharingScheme } from './schemes/index.js';
 import type { AttachedScheme, SchemeContext } from './schemes/scheme.js';
-import { requireVector } from './require-vector.js';
 import { inputShapes, jobShapes } from './shapes.js';
 import type { ModelJob } from './model-job.js';
 import { assertModelRunnable } from './support.js';
@@ -81,24 +80,18 @@ export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => num
   // The schemes' own parameters (cross-stitch matrices, share by share, layer by layer).
   for (const scheme of attached.values()) scheme.afterModules?.();
 
-  // Heads: a task whose `from` is null reads its input directly (a linear baseline).
+  // Heads: a task whose `from` is null reads its input directly (a linear baseline). Each head's projection
+  // (heads/projections.ts) makes its parameters and its logits from what reaches it.
   const heads = new Map<string, HeadInfo>();
-  // A head without a projection (objective) has no parameters: its logits are what reaches it, of its units' width.
-  const headParams = new Map<string, DenseParams | null>();
+  const headLogits = new Map<string, HeadLogits>();
   for (const task of job.tasks) {
+    const head: HeadInfo = { task, units: widths(task.head.units) };
+    heads.set(task.name, head);
+    const runtime = headRuntime(head);
     const source = shapeOf(graph.headSource(task.name));
-    const perToken = headRuntime({ task, units: 0 }).perToken === true;
     // A per-token head reads [length, width] per row, and projects each position's width alike.
-    const before = perToken && source.length === 2 ? source.slice(1) : source;
-    requireVector(before, `the head of task '${task.name}'`);
-    const units = widths(task.head.units);
-    heads.set(task.name, { task, units });
-    if (headRuntime(heads.get(task.name)!).projection === 'none') {
-      if (before[0] !== units) throw new UserError(`the ${task.head.kind} head of task '${task.name}' reads ${units} values per row, but ${before[0]} reach it`);
-      headParams.set(task.name, null);
-    } else {
-      headParams.set(task.name, denseParams(store, `head/${task.name}`, { kind: 'head', task: task.name }, before[0]!, units));
-    }
+    const reaching = runtime.perToken === true && source.length === 2 ? source.slice(1) : source;
+    headLogits.set(task.name, projections[runtime.projection]({ head, reaching, job, widths, store }));
   }
 
   const schemes = [...attached.values()];
@@ -114,7 +107,7 @@ export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => num
     job,
     params,
     heads,
-    ...makeForward({ graph, reach, layers, schemeOf, heads: headParams, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
+    ...makeForward({ graph, reach, layers, schemeOf, heads: headLogits, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
     paramsFor: paramsForTasks(params, graph, reach),
     dropout: { save: () => dropoutRandom.state(), restore: (state) => dropoutRandom.restore(state as number[]) },
     penalty: (trained) => {

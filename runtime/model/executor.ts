@@ -9,10 +9,9 @@
  * layer's output instead of computing it (the step on the shared representation runs the task branches from it).
  */
 import * as tf from '@tensorflow/tfjs';
-import { dense } from './dense.js';
 import type { LayerRef, ModelGraph } from './graph.js';
 import type { LayerFn } from './layers/layer.js';
-import type { DenseParams } from './params.js';
+import type { HeadLogits } from './heads/projections.js';
 import type { Reach } from './reach.js';
 import { refKey, type SourceRef } from './refs.js';
 import type { AttachedScheme, ForwardPass } from './schemes/scheme.js';
@@ -25,8 +24,8 @@ export interface ExecutorParts {
   layers: ReadonlyMap<string, LayerFn>;
   /** The attached scheme of each module. */
   schemeOf: (module: string) => AttachedScheme;
-  /** Each task's head projection; null for a head whose logits are its input (objective). */
-  heads: ReadonlyMap<string, DenseParams | null>;
+  /** Each task's logits from what reaches its head (heads/projections.ts). */
+  heads: ReadonlyMap<string, HeadLogits>;
   /** The model's dropout stream: a seed in [0, 2^31 - 1) per draw. */
   drawSeed: () => number;
 }
@@ -107,8 +106,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
         if (head === undefined) throw new Error(`forward asked for task '${task}', which the job does not have`);
         // A per-token head reads [n, length, width]: its rows are the batch's token positions, [n·length, width].
         const read = pass.output(graph.headSource(task), task);
-        const x = (read.rank === 3 ? tf.reshape(read, [-1, read.shape[2]!]) : read) as tf.Tensor2D;
-        logits.set(task, head === null ? x : dense(x, head.kernel, head.bias, 'linear'));
+        logits.set(task, head(read.rank === 3 ? tf.reshape(read, [-1, read.shape[2]!]) : read));
       }
       return logits;
     },

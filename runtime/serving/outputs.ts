@@ -4,6 +4,7 @@
  * evaluation scores), so a prediction served is the number `mtl eval` measured.
  */
 import type { HeadKind } from '../../job/job.js';
+import { UserError } from '../errors.js';
 import { notRunnable, type NotRunnable } from '../not-runnable.js';
 import type { OutputColumn } from './package-format.js';
 
@@ -89,13 +90,19 @@ export const outputKinds = {
   objective: { ...values, row: (batch, row) => ({ values: rowOf(batch, row) }) },
   tagging: notRunnable,
   span: notRunnable,
+  // Per-pixel class probabilities have no column form yet (outputKind says so).
   dense: notRunnable,
 } satisfies Record<HeadKind, OutputKind | NotRunnable>;
 
-/** The outputs of a head kind the runtime runs (assertModelRunnable refuses the others before a model is built). */
+/**
+ * The outputs of a head kind. assertModelRunnable refuses a head the runtime does not run before a model is built; a
+ * dense head trains and is scored, but its per-pixel predictions have no output columns yet.
+ */
 export function outputKind(kind: HeadKind): OutputKind {
   const entry: OutputKind | NotRunnable = outputKinds[kind];
-  if (!entry.runnable) throw new Error(`a ${kind} head reached serving; assertModelRunnable refuses it`);
+  if (!entry.runnable) {
+    throw new UserError(`a ${kind} head's predictions cannot be written or served in this version (mtl predict, mtl export, mtl eval --predictions); mtl eval scores it`);
+  }
   return entry;
 }
 

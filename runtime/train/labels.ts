@@ -6,9 +6,9 @@ import { inputTensors as inputsOf } from '../model/input-tensors.js';
 import type { HeadInfo } from '../model/types.js';
 
 export interface TaskLabels {
-  /** As the head's loss reads them (heads/<kind>.ts): binary [n]; regression [n, units]; multilabel [n, k]; multiclass one-hot [n, k]. */
+  /** As the head's loss reads them (heads/<kind>.ts): binary [n]; regression [n, units]; multilabel [n, k]; multiclass one-hot [n, k]; dense one-hot [n, pixels, k]. */
   values: tf.Tensor;
-  /** [n] per row, or [n, k] per label (multilabel); null when every row is labelled (the plain mean applies). */
+  /** [n] per row, or [n, e] per label entry (a dense head's pixels); null when every row (or entry) is labelled. */
   mask: tf.Tensor | null;
   /** How many mask entries are 1: the loss divides by max(1, count). */
   count: number;
@@ -33,7 +33,7 @@ export function labelTensors(head: HeadInfo, label: LabelData, batchRows: number
   const valueTensor = headRuntime(head).labelValues(values, rows, head.units);
   return {
     values: valueTensor,
-    mask: fullyLabelled ? null : elementwise ? tf.tensor2d(mask, [rows, head.units]) : tf.tensor1d(mask),
+    mask: fullyLabelled ? null : elementwise ? tf.tensor2d(mask, [rows, mask.length / rows]) : tf.tensor1d(mask),
     count,
     elementwise,
   };

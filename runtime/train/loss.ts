@@ -14,8 +14,9 @@ const entryLosses: Record<LossKind, (x: tf.Tensor, values: tf.Tensor) => tf.Tens
   // softplus(x) - x·y is -[y·log σ(x) + (1-y)·log(1-σ(x))], stable for large |x|, and its
   // gradient σ(x) - y is right everywhere (the relu/abs form gets x = 0 wrong).
   bce: (x, values) => tf.sub(tf.softplus(x), tf.mul(x, values)),
-  // -log softmax at the labelled class; a zero one-hot row (missing class) gives 0.
-  ce: (x, values) => tf.neg(tf.sum(tf.mul(values, tf.logSoftmax(x)), 1)),
+  // -log softmax at the labelled class, over the last axis (a dense head's [n, pixels, k] too); a zero one-hot row
+  // (missing class) gives 0.
+  ce: (x, values) => tf.neg(tf.sum(tf.mul(values, tf.logSoftmax(x)), -1)),
   mse: (x, values) => tf.squaredDifference(x, values),
   mae: (x, values) => tf.abs(tf.sub(x, values)),
   // δ = 1: quadratic within 1 of the target, linear beyond.
@@ -29,9 +30,9 @@ const entryLosses: Record<LossKind, (x: tf.Tensor, values: tf.Tensor) => tf.Tens
   toy_f2: (x) => toyObjectives.toy_f2(x),
 };
 
-/** [n] for binary (whose loss reads [n] logits) and objectives, [n, k] for multiclass (summed later), multilabel and regression. */
+/** [n] for binary (whose loss reads [n] logits), objectives and multiclass, [n, k] for multilabel and regression, [n, pixels] for dense. */
 function entryLoss(head: HeadInfo, logits: tf.Tensor2D, values: tf.Tensor): tf.Tensor {
-  return entryLosses[head.task.loss](headRuntime(head).lossInput(logits), values);
+  return entryLosses[head.task.loss](headRuntime(head).lossInput(logits, head.units), values);
 }
 
 /**
@@ -40,8 +41,10 @@ function entryLoss(head: HeadInfo, logits: tf.Tensor2D, values: tf.Tensor): tf.T
  */
 export function maskedLossSum(head: HeadInfo, logits: tf.Tensor2D, labels: TaskLabels): { sum: tf.Scalar; count: number } {
   const entries = entryLoss(head, logits, labels.values);
-  if (labels.mask !== null && labels.elementwise) {
-    return { sum: tf.sum(tf.mul(entries, labels.mask)), count: labels.count };
+  // Masked per entry (a dense head's pixels), the loss is a mean over entries even when all are labelled: evaluation
+  // adds these sums and counts over batches, so every batch must count in the same unit.
+  if (labels.elementwise) {
+    return { sum: tf.sum(labels.mask === null ? entries : tf.mul(entries, labels.mask)), count: labels.count };
   }
   // Several outputs per row (multilabel, vector regression): the row's loss is their mean.
   const rowLoss = entries.rank === 1 ? entries : entries.shape[1] === 1 ? entries.reshape([-1]) : tf.mean(entries, 1);

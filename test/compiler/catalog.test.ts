@@ -110,10 +110,15 @@ const hardShare = 'share s = hard(backbone: mlp(units: [2]), tasks: [a, b])';
 /** The target field a head holds (none for a head that reads no target: `objective`). */
 const targetOf = (head: ConstructorOf<'head'>) => (head.targets ? `target: ${columnOf(head.targets.types)}, ` : '');
 
-/** A task with the first head that pairs with a loss or metric (running heads first), and a target that head holds. */
-function taskWithHead(pick: (head: ConstructorOf<'head'>) => boolean, field: string): string {
-  const head = constructorsOf('head').sort((x, y) => Number(y.runs) - Number(x.runs)).find(pick)!;
-  return `task a { features: f, ${targetOf(head)}head: ${callOf(head, TASKS)}, ${field} }`;
+/** A program of one task with `head` (and `field`), on features of what the head reads, through a backbone that keeps it. */
+function headProgram(head: ConstructorOf<'head'>, field = ''): string {
+  const backbone = head.reads === 'vector' ? '' : head.reads === 'image' ? ', backbone: cnn(filters: [1], flatten: false)' : ', backbone: lstm(units: 2)';
+  return program({ features: INPUTS[head.reads].features, tasks: [`task a { features: f, ${targetOf(head)}head: ${callOf(head, TASKS)}${backbone}${field} }`] });
+}
+
+/** A program whose task has the first head that pairs with a loss or metric (running heads first). */
+function programWithHead(pick: (head: ConstructorOf<'head'>) => boolean, field: string): string {
+  return headProgram(constructorsOf('head').sort((x, y) => Number(y.runs) - Number(x.runs)).find(pick)!, `, ${field}`);
 }
 
 const place: { [C in Category]: (c: ConstructorOf<C>) => Probe } = {
@@ -164,20 +169,13 @@ const place: { [C in Category]: (c: ConstructorOf<C>) => Probe } = {
     source: program({ extra: `share s = ${callOf(c, TASKS)}` }),
     shows: (job) => job.modules.some((m) => m.sharing.kind === c.name) && job.modules.every((m) => m.layers.length > 0),
   }),
-  head: (c) => {
-    const input = INPUTS[c.reads];
-    const backbone = c.reads === 'vector' ? '' : c.reads === 'image' ? ', backbone: cnn(filters: [1], flatten: false)' : ', backbone: lstm(units: 2)';
-    return {
-      source: program({ features: input.features, tasks: [`task a { features: f, ${targetOf(c)}head: ${callOf(c, TASKS)}${backbone} }`] }),
-      shows: (job) => job.tasks[0]!.head.kind === c.name,
-    };
-  },
+  head: (c) => ({ source: headProgram(c), shows: (job) => job.tasks[0]!.head.kind === c.name }),
   loss: (c) => ({
-    source: program({ tasks: [taskWithHead((h) => (h.losses.allowed as string[]).includes(c.name), `loss: ${callOf(c, TASKS)}`)] }),
+    source: programWithHead((h) => (h.losses.allowed as string[]).includes(c.name), `loss: ${callOf(c, TASKS)}`),
     shows: (job) => job.tasks[0]!.loss === c.name,
   }),
   metric: (c) => ({
-    source: program({ tasks: [taskWithHead((h) => (h.metrics.allowed as string[]).includes(c.name), `metrics: [${callOf(c, TASKS)}]`)] }),
+    source: programWithHead((h) => (h.metrics.allowed as string[]).includes(c.name), `metrics: [${callOf(c, TASKS)}]`),
     shows: (job) => job.tasks[0]!.metrics.includes(c.name),
   }),
   optimizer: (c) => ({ source: program({ train: `optimizer: ${callOf(c, TASKS)}` }), shows: (job) => job.training.optimizer.kind === c.name }),

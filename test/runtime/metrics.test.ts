@@ -5,6 +5,7 @@ import {
   binaryLogLoss,
   binaryMacroF1,
   mae,
+  meanIoU,
   mse,
   multiclassAccuracy,
   multiclassLogLoss,
@@ -134,6 +135,25 @@ test('multiclassMacroF1 averages over classes in labels or predictions', () => {
   assertClose(multiclassMacroF1({ values, classes: 4 }, [0, 1, 2, 2, 1]), 37 / 45);
   // Masking the row predicted 2 for label 1 leaves every class perfect.
   assert.equal(multiclassMacroF1({ values, classes: 4 }, [0, 1, 2, 2, 1], [1, 0, 1, 1, 1]), 1);
+});
+
+test('meanIoU averages TP / (TP + FP + FN) over classes in labels or predictions', () => {
+  // The same rows as above: labels 0, 1, 2, 2, 1; argmax 0, 2, 2, 2, 1; class 3 never occurs, so it does not count.
+  const values = new Float32Array([
+    0.9, 0.05, 0.05, 0, //
+    0.1, 0.2, 0.7, 0, //
+    0.1, 0.1, 0.8, 0, //
+    0, 0.4, 0.6, 0, //
+    0.2, 0.5, 0.3, 0,
+  ]);
+  // Class 0: 1/1. Class 1: TP 1, FN 1 -> 1/2. Class 2: TP 2, FP 1 -> 2/3. Mean (1 + 1/2 + 2/3)/3 = 13/18.
+  assertClose(meanIoU({ values, classes: 4 }, [0, 1, 2, 2, 1]), 13 / 18);
+  // Masking the row predicted 2 for label 1 leaves every class perfect.
+  assert.equal(meanIoU({ values, classes: 4 }, [0, 1, 2, 2, 1], [1, 0, 1, 1, 1]), 1);
+  // A class predicted but never labelled counts, with IoU 0: labels 0, 0; argmax 0, 1 -> (1/2 + 0)/2.
+  assertClose(meanIoU({ values: [1, 0, 0, 1], classes: 2 }, [0, 0]), 1 / 4);
+  assert.equal(meanIoU({ values: [1, 0], classes: 2 }, [0], [0]), null);
+  assert.equal(meanIoU({ values: [NaN, 0], classes: 2 }, [0]), null);
 });
 
 // ---------------------------------------------------------------- log loss

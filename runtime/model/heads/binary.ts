@@ -21,6 +21,8 @@ export const binary: HeadRuntime = {
     logloss: ({ predictions, labels, mask }) => metrics.binaryLogLoss(predictions, labels, mask),
     mse: null,
     mae: null,
+    pixel_accuracy: null,
+    mean_iou: null,
   },
   examples: [
     // -log σ(-0.25) = log(1 + e^0.25), -log(1 - σ(2)) = log(1 + e^2), meaned; both rows wrong: accuracy and auc 0

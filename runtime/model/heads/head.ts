@@ -23,8 +23,11 @@ export type SplitMetric = (all: TaskPredictions, units: number) => number | null
 
 export interface HeadRuntime {
   readonly runnable: true;
-  /** How its logits come from what reaches it: a dense layer of its own, or that input itself (no parameters). */
-  readonly projection: 'dense' | 'none';
+  /**
+   * How its logits come from what reaches it (heads/projections.ts): a dense layer of its own, that input itself (no
+   * parameters), or a 1×1 convolution of a feature map upsampled to its input image's resolution (`pixels`).
+   */
+  readonly projection: 'dense' | 'none' | 'pixels';
   /**
    * Its rows are token positions (tagging): it reads a sequence [n, length, width] per batch, and its logits, labels
    * and mask are [n·length, …]. Absent: a row is a batch row, and it reads a vector per row.
@@ -34,8 +37,8 @@ export interface HeadRuntime {
   readonly losses: readonly LossKind[];
   /** A batch's label values (masked entries already zero) as the loss reads them. */
   labelValues(values: Float32Array | Int32Array, rows: number, units: number): tf.Tensor;
-  /** The logits [n, units] as its loss reads them. */
-  lossInput(logits: tf.Tensor2D): tf.Tensor;
+  /** The logits [n, units] (a dense head's [n, pixels·units]) as its loss reads them. */
+  lossInput(logits: tf.Tensor2D, units: number): tf.Tensor;
   /** What its logits mean, for metrics. */
   predictions(logits: tf.Tensor2D, units: number): tf.Tensor;
   /** The type of its labels as the loader gives them. */
@@ -49,6 +52,8 @@ export interface HeadRuntime {
 /** A case worked by hand, stated beside the implementation: logits and labels → the task's loss, predictions, metrics. */
 export interface HeadExample {
   readonly loss: LossKind;
+  /** The head's units when a row has several logits per unit (a dense head: pixels × classes); the row's width when absent. */
+  readonly units?: number;
   /** [n][units]. */
   readonly logits: readonly (readonly number[])[];
   /** As the loader gives them, row-major: floats, or class indices for int32 labels. */

@@ -6,6 +6,7 @@ import type { HeadKind } from '../../../job/job.js';
 import { notRunnable } from '../../not-runnable.js';
 import type { HeadInfo } from '../types.js';
 import { binary } from './binary.js';
+import { dense } from './dense.js';
 import type { HeadEntry, HeadRuntime } from './head.js';
 import { multiclass } from './multiclass.js';
 import { multilabel } from './multilabel.js';
@@ -20,7 +21,7 @@ export const headKinds = {
   regression,
   tagging,
   span: notRunnable,
-  dense: notRunnable,
+  dense,
   objective,
 } satisfies Record<HeadKind, HeadEntry>;
 

@@ -24,6 +24,8 @@ export const multiclass: HeadRuntime = {
       meanOf(Array.from({ length: k }, (_, c) => metrics.rocAuc(column(predictions, k, c), Float32Array.from(labels, (y) => (y === c ? 1 : 0)), mask))),
     mse: null,
     mae: null,
+    pixel_accuracy: null,
+    mean_iou: null,
   },
   examples: [
     // -log softmax([1, 2, 3])_0 = log(e + e² + e³) - 1

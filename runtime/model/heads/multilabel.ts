@@ -31,6 +31,8 @@ export const multilabel: HeadRuntime = {
     macro_f1: perLabel(positiveF1),
     mse: null,
     mae: null,
+    pixel_accuracy: null,
+    mean_iou: null,
   },
   examples: [
     // the mean of the per-label sigmoid cross-entropies: (-log σ(0) - log(1 - σ(1))) / 2 = (log 2 + log(1 + e)) / 2

@@ -21,6 +21,8 @@ export const regression: HeadRuntime = {
     accuracy: null,
     macro_f1: null,
     logloss: null,
+    pixel_accuracy: null,
+    mean_iou: null,
   },
   examples: [
     // errors [0.5, 3]: mse (0.25 + 9) / 2, mae (0.5 + 3) / 2

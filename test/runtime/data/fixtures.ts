@@ -22,7 +22,7 @@ export async function temporaryDirectory(): Promise<{ dir: string; remove: () =>
   return { dir, remove: () => fs.rm(dir, { recursive: true, force: true }) };
 }
 
-export type ColumnValues = Float64Array | Int32Array | (number | null)[] | (string | null)[] | (boolean | null)[] | (string[] | null)[] | (number[] | null)[];
+export type ColumnValues = Float64Array | Int32Array | (number | null)[] | (string | null)[] | (boolean | null)[] | (string[] | null)[] | ((number | null)[] | null)[];
 
 /** Arrow types the test columns are written with, by mtl column type. */
 export const arrowTypes = {

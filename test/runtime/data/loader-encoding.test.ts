@@ -292,6 +292,42 @@ describe('loader: images, multilabel targets, booleans and integer categories', 
     assert.deepEqual(Array.from(train!.labels.tags!.mask), [1, 0]);
   });
 
+  it("encodes a dense head's target as a class per pixel, with -1, 255 and null pixels unlabelled", async () => {
+    await writeArrow(path.join(tmp.dir, 'masks.arrow'), {
+      fold: { values: ['train', 'train', 'valid'], type: arrowTypes.string() },
+      pixels: { values: [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], type: arrowTypes.listFloat() },
+      mask: { values: [[0, 2, -1, 1], [255, null, 1, 0], null], type: arrowTypes.listInt() },
+    });
+    const dense = (file: string) => {
+      const other = structuredClone(job);
+      other.datasets[0]!.files = [file];
+      other.datasets[0]!.columns = [{ name: 'fold', type: 'string' }, { name: 'pixels', type: 'list<float>' }, { name: 'mask', type: 'list<int>' }];
+      other.tasks = [{ ...other.tasks[0]!, name: 'seg', target: { col: 'mask' }, head: { kind: 'dense', units: 3, classes: 'index' }, loss: 'ce', metrics: ['pixel_accuracy'] }];
+      other.batchGroups[0]!.tasks = ['seg'];
+      return other;
+    };
+    const data = await openJobData(dense('masks.arrow'));
+    const [train] = await collect(data, 'train');
+    assert.deepEqual(train!.labels.seg!.values.shape, [2, 4]);
+    assert.deepEqual(Array.from(train!.labels.seg!.values.data), [0, 2, 0, 1, 0, 0, 1, 0]);
+    assert.deepEqual(Array.from(train!.labels.seg!.mask), [1, 1, 0, 1, 0, 0, 1, 1]);
+    // A null mask: the row has no labelled pixel.
+    const [valid] = await collect(data, 'valid');
+    assert.deepEqual(Array.from(valid!.labels.seg!.mask), [0, 0, 0, 0]);
+
+    const file = path.join(tmp.dir, 'bad-masks.arrow');
+    const refused = async (mask: (number | null)[], message: string) => {
+      await writeArrow(file, {
+        fold: { values: ['train', 'valid'], type: arrowTypes.string() },
+        pixels: { values: [[0, 0, 0, 0], [0, 0, 0, 0]], type: arrowTypes.listFloat() },
+        mask: { values: [mask, [0, 0, 0, 0]], type: arrowTypes.listInt() },
+      });
+      await assert.rejects(async () => collect(await openJobData(dense('bad-masks.arrow')), 'train'), { name: 'UserError', message });
+    };
+    await refused([0, 1, 2], `target of task seg has a list of 3 values, its dense head labels the 4 pixels of its input image, one class index each (column "mask", row 0 of ${file})`);
+    await refused([0, 1, 3, 0], `target of task seg has value 3, a dense head with 3 classes holds class indices 0 to 2 per pixel, or -1 or 255 for an unlabelled one (at pixel 2) (column "mask", row 0 of ${file})`);
+  });
+
   it('reads booleans as raw numbers and integer codes as categories', async () => {
     const other = structuredClone(job);
     other.features = [

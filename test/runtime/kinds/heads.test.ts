@@ -19,7 +19,7 @@ import { assertAllClose, useCpu } from '../helpers/tf.js';
 const TOLERANCE = 1e-6;
 
 function headOf(kind: HeadKind, example: HeadExample): HeadInfo {
-  const units = example.logits[0]!.length;
+  const units = example.units ?? example.logits[0]!.length;
   return { task: { ...task('t', kind, { units, loss: example.loss }), from: { input: 'x' } }, units };
 }
 
