@@ -2,10 +2,11 @@
  * Model packages and serving: `exportModel` writes a package of a small trained run, `loadModel` predicts from it (and
  * from the run directory itself) exactly what evaluation computes for the same rows, the cache seam (`shared`, then
  * `heads` from it) gives the same outputs, only the requested heads run, bad rows are named by row and column, the
- * tf.LayersModel gives the runtime's outputs, and an unknown package version is refused.
+ * tf.LayersModel (hard sharing, soft sharing's columns, MMoE) gives the runtime's outputs, cross-stitch and adapters say
+ * why they have none, and an unknown package version is refused.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +18,7 @@ import { assignByRatio, splitId } from '../../runtime/data/split.js';
 import { exportModel } from '../../runtime/export/export.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { loadWeights } from '../../runtime/model/weights.js';
-import { loadModel, RowsError } from '../../runtime/serving/load.js';
+import { loadModel, RowsError, type LoadedModel } from '../../runtime/serving/load.js';
 import type { PackageManifest } from '../../runtime/serving/package-format.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { useCpu } from './helpers/tf.js';
@@ -42,6 +43,30 @@ async function evaluatedPredictions(run: string, split: 'valid' | 'test'): Promi
   await evaluate(model, data, split, { onPredictions: (_, predictions) => predictions.forEach((values, task) => out.set(task, [...(out.get(task) ?? []), ...values])) });
   model.dispose();
   return out;
+}
+
+/**
+ * tf.loadLayersModel reads the package's tfjs files (through an IOHandler: no file:// in plain tfjs) and gives the
+ * runtime's outputs for the same encoded rows, task by task, within 1e-6.
+ */
+async function assertLayersModelParity(out: string, served: LoadedModel, rows: Record<string, unknown>[]): Promise<void> {
+  const topology = JSON.parse(readFileSync(join(out, 'tfjs/model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const weightData = new Uint8Array(readFileSync(join(out, 'tfjs/weights.bin'))).buffer;
+  const layers = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology.modelTopology, weightSpecs: topology.weightsManifest[0]!.weights, weightData }));
+  const tasks = served.model.job.tasks;
+  const encoded = served.encode(rows);
+  const input = encoded.inputs[tasks[0]!.input]!;
+  const outputs = layers.predict(tf.tensor2d(input.data as Float32Array, input.shape as [number, number])) as tf.Tensor[];
+  const runtime = served.predictions(encoded);
+  assert.equal(outputs.length, tasks.length);
+  tasks.forEach((task, k) => {
+    const got = outputs[k]!.dataSync();
+    const want = runtime.get(task.name)!.values;
+    assert.equal(got.length, want.length, task.name);
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-6, `${task.name}[${i}]: ${got[i]} vs ${want[i]}`);
+  });
+  tf.dispose(outputs);
+  layers.dispose();
 }
 
 describe('model packages and serving', () => {
@@ -114,22 +139,7 @@ describe('model packages and serving', () => {
     assert.deepEqual(fromPackage.predictRows(valid), fromRun.predictRows(valid));
     fromRun.dispose();
 
-    // tf.loadLayersModel reads the files (through an IOHandler: no file:// in plain tfjs) and gives the runtime's outputs.
-    const topology = JSON.parse(readFileSync(join(out, 'tfjs/model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
-    const weightData = new Uint8Array(readFileSync(join(out, 'tfjs/weights.bin'))).buffer;
-    const layers = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology.modelTopology, weightSpecs: topology.weightsManifest[0]!.weights, weightData }));
-    const encoded = fromPackage.encode(valid);
-    const input = encoded.inputs[job.tasks[0]!.input]!;
-    const outputs = layers.predict(tf.tensor2d(input.data as Float32Array, input.shape as [number, number])) as tf.Tensor[];
-    const runtime = fromPackage.predictions(encoded);
-    ['flagged', 'level', 'price'].forEach((task, k) => {
-      const got = outputs[k]!.dataSync();
-      const want = runtime.get(task)!.values;
-      assert.equal(got.length, want.length, task);
-      for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-6, `${task}[${i}]: ${got[i]} vs ${want[i]}`);
-    });
-    tf.dispose(outputs);
-    layers.dispose();
+    await assertLayersModelParity(out, fromPackage, valid);
     fromPackage.dispose();
 
     await assert.rejects(exportModel(run, out), (e: Error) => e instanceof Error && /already exists; choose another directory, or give --force/.test(e.message));
@@ -196,14 +206,46 @@ describe('model packages and serving', () => {
     model.dispose();
   });
 
-  it('has no cache point and no tf.LayersModel for MMoE, and says why', async () => {
-    const mmoe = await trainServedRun(dir, 'mmoe(experts: 2, expert: mlp(units: [4]), tasks: [flagged, level, price])');
+  it('has no cache point for MMoE, and says why; its tf.LayersModel, of built-in layers, gives the runtime\'s outputs', async () => {
+    const mmoe = await trainServedRun(dir, 'mmoe(experts: 3, expert: mlp(units: [4]), tasks: [flagged, level, price])');
     const model = await loadModel(mmoe);
     assert.deepEqual(Object.values(model.cache).map((c) => 'why' in c && c.why), ["task 'flagged' reads module 'both.mix.flagged', whose mmoe sharing gives each task a representation of its own"]);
     model.dispose();
     const out = join(dir, 'mmoe-package');
     const manifest = await exportModel(mmoe, out);
-    assert.equal(existsSync(join(out, 'tfjs')), false);
-    assert.match('why' in manifest.layersModel ? manifest.layersModel.why : '', /mmoe sharing, which has no TensorFlow.js layer of its own/);
+    assert.deepEqual(manifest.layersModel, { path: 'tfjs/model.json' });
+    // No custom layer: plain tf.loadLayersModel knows every class, and the experts are stacked once for all three gates.
+    const topology = JSON.parse(readFileSync(join(out, 'tfjs/model.json'), 'utf8')) as { modelTopology: { config: { layers: { class_name: string }[] } } };
+    const classes = topology.modelTopology.config.layers.map((l) => l.class_name);
+    assert.deepEqual([...new Set(classes)].sort(), ['Concatenate', 'Dense', 'Dot', 'InputLayer', 'Reshape']);
+    assert.deepEqual(['Dense', 'Reshape', 'Concatenate', 'Dot'].map((c) => classes.filter((k) => k === c).length), [3 + 3 + 3, 3, 1, 3]);
+    const served = await loadModel(out);
+    await assertLayersModelParity(out, served, rowsOf(job, 'valid'));
+    served.dispose();
+  });
+
+  it('says why cross-stitch and adapters have no tf.LayersModel; soft sharing\'s columns have one, with the runtime\'s outputs', async () => {
+    const trained = async (name: string, share: string) => {
+      const where = join(dir, name);
+      mkdirSync(where);
+      return trainServedRun(where, share);
+    };
+    const whyOf = async (run: string) => {
+      const manifest = await exportModel(run, join(run, '..', 'package'));
+      return 'why' in manifest.layersModel ? manifest.layersModel.why : manifest.layersModel.path;
+    };
+    assert.equal(
+      await whyOf(await trained('stitched', 'cross_stitch(backbone: mlp(units: [4]), tasks: [flagged, level, price])')),
+      "module 'both.flagged' uses cross_stitch sharing: its cross-stitch units mix the task columns after each layer with learned weights, a computation of mtl's own",
+    );
+    assert.equal(
+      await whyOf(await trained('adapted', 'adapters(backbone: mlp(units: [4]), tasks: [flagged, level, price], size: 2)')),
+      "module 'both' uses adapters sharing: its per-task adapters are added to the shared layers' outputs, a computation of mtl's own",
+    );
+    const soft = await trained('soft', 'soft(backbone: mlp(units: [4]), tasks: [flagged, level, price])');
+    assert.equal(await whyOf(soft), 'tfjs/model.json');
+    const served = await loadModel(join(dir, 'soft', 'package'));
+    await assertLayersModelParity(join(dir, 'soft', 'package'), served, rowsOf(job, 'valid'));
+    served.dispose();
   });
 });
