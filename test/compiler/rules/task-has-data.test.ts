@@ -15,7 +15,7 @@ describe('rule task-has-data', () => {
     const source = program('"data/part-*.arrow"');
     const d = single(expectDiagnostics(source, [{ code: 'MTL0204', ...pos(source, '"data/part'), message: 'no file matches `data/part-*.arrow`' }], rule));
     assert.equal(d.primary.message, 'looked in data');
-    assert.equal(d.help, "tasks `t`, `u` would have no data; paths are relative to the program's file; CSV files can be converted with `mtl data import FILE.csv -o FILE.arrow`");
+    assert.equal(d.help, "tasks `t`, `u` would have no data; paths are relative to the program's file, and only regular files are data (not a directory, device or named pipe); CSV files can be converted with `mtl data import FILE.csv -o FILE.arrow`");
   });
 
   it('reports each missing file of a list, and accepts those that exist', () => {
