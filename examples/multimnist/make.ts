@@ -172,6 +172,8 @@ async function main(args: readonly string[]): Promise<void> {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
+  // `npm install` (prepare) builds the default file once, so the examples check and run on a fresh clone.
+  if (args.includes('--if-missing') && fs.existsSync(option('-o') ?? DEFAULT_FILE)) return;
   const seed = Number(option('--seed') ?? DEFAULT_SEED);
   const file = option('-o') ?? DEFAULT_FILE;
   if (!Number.isInteger(seed)) throw new Error(`--seed takes an integer, got ${option('--seed')}`);
