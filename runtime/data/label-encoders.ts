@@ -95,12 +95,12 @@ class ScalarLabelEncoder implements LabelEncoder {
   }
 }
 
-/** Multilabel heads: a list of exactly `units` values, each 0 or 1 (or a boolean). */
-class VectorLabelEncoder implements LabelEncoder {
-  readonly values: FeatureSlots;
-  readonly mask: FeatureSlots;
-  readonly rowShape: number[];
-  private chunk: DatasetChunk | null = null;
+/**
+ * A target held as a list of numbers of one length per row (multilabel, dense): the list column's views for the
+ * bound chunk, where a row's items start, and each item or null.
+ */
+abstract class NumericListLabels {
+  protected chunk: DatasetChunk | null = null;
   private starts: Int32Array = new Int32Array(1);
   private listValidity = NO_VALIDITY;
   private items: NumericArray = new Float64Array(0);
@@ -109,13 +109,7 @@ class VectorLabelEncoder implements LabelEncoder {
   constructor(
     readonly task: TaskPlan,
     private readonly column: string,
-    units: number,
-    layout: RowLayout,
-  ) {
-    this.values = { area: 'float', offset: layout.reserveFloats(units), length: units };
-    this.mask = { area: 'float', offset: layout.reserveFloats(1), length: 1 };
-    this.rowShape = [units];
-  }
+  ) {}
 
   bind(chunk: DatasetChunk): void {
     this.chunk = chunk;
@@ -125,21 +119,44 @@ class VectorLabelEncoder implements LabelEncoder {
     ({ values: this.items, validity: this.itemValidity } = numericView(list.items));
   }
 
+  /** Where `row`'s items start, or null when its list is null; a list of another length than `length` is an error. */
+  protected listAt(row: number, length: number, expected: string): number | null {
+    if (!isPresent(this.listValidity, row)) return null;
+    const from = this.starts[row]!;
+    const found = this.starts[row + 1]! - from;
+    if (found !== length) throw targetProblem(this.task, this.chunk!, row, `a list of ${found} values`, expected);
+    return from;
+  }
+
+  protected item(at: number): number | null {
+    return isPresent(this.itemValidity, at) ? this.items[at]! : null;
+  }
+}
+
+/** Multilabel heads: a list of exactly `units` values, each 0 or 1 (or a boolean). */
+class VectorLabelEncoder extends NumericListLabels implements LabelEncoder {
+  readonly values: FeatureSlots;
+  readonly mask: FeatureSlots;
+  readonly rowShape: number[];
+
+  constructor(task: TaskPlan, column: string, units: number, layout: RowLayout) {
+    super(task, column);
+    this.values = { area: 'float', offset: layout.reserveFloats(units), length: units };
+    this.mask = { area: 'float', offset: layout.reserveFloats(1), length: 1 };
+    this.rowShape = [units];
+  }
+
   encode(row: number, floats: Float32Array, floatBase: number): void {
     const at = floatBase + this.values.offset;
     const units = this.values.length;
-    if (!isPresent(this.listValidity, row)) {
+    const from = this.listAt(row, units, `its ${this.task.head.kind} head has ${units} units`);
+    if (from === null) {
       floats.fill(0, at, at + units);
       floats[floatBase + this.mask.offset] = 0;
       return;
     }
-    const from = this.starts[row]!;
-    const length = this.starts[row + 1]! - from;
-    if (length !== units) {
-      throw targetProblem(this.task, this.chunk!, row, `a list of ${length} values`, `its ${this.task.head.kind} head has ${units} units`);
-    }
     for (let j = 0; j < units; j++) {
-      const v = isPresent(this.itemValidity, from + j) ? this.items[from + j]! : null;
+      const v = this.item(from + j);
       if (v !== 0 && v !== 1) throw targetError(this.task, this.chunk!, row, v, `a multilabel head holds 0 or 1 per label (at position ${j})`);
       floats[at + j] = v;
     }
@@ -234,34 +251,16 @@ class TaggingLabelEncoder implements LabelEncoder {
 export const UNLABELLED_PIXEL = [-1, 255] as const;
 
 /** Dense heads: a class index per pixel of the input image, exactly `pixels` per row; an unlabelled pixel has mask 0. */
-class PixelLabelEncoder implements LabelEncoder {
+class PixelLabelEncoder extends NumericListLabels implements LabelEncoder {
   readonly values: FeatureSlots;
   readonly mask: FeatureSlots;
   readonly rowShape: number[];
-  private chunk: DatasetChunk | null = null;
-  private starts: Int32Array = new Int32Array(1);
-  private listValidity = NO_VALIDITY;
-  private items: NumericArray = new Float64Array(0);
-  private itemValidity = NO_VALIDITY;
 
-  constructor(
-    readonly task: TaskPlan,
-    private readonly column: string,
-    pixels: number,
-    private readonly units: number,
-    layout: RowLayout,
-  ) {
+  constructor(task: TaskPlan, column: string, pixels: number, private readonly units: number, layout: RowLayout) {
+    super(task, column);
     this.values = { area: 'int', offset: layout.reserveInts(pixels), length: pixels };
     this.mask = { area: 'float', offset: layout.reserveFloats(pixels), length: pixels };
     this.rowShape = [pixels];
-  }
-
-  bind(chunk: DatasetChunk): void {
-    this.chunk = chunk;
-    const list = listView(chunk.column(this.column));
-    this.starts = list.offsets;
-    this.listValidity = list.validity;
-    ({ values: this.items, validity: this.itemValidity } = numericView(list.items));
   }
 
   encode(row: number, floats: Float32Array, floatBase: number, ints: Int32Array, intBase: number): void {
@@ -270,16 +269,11 @@ class PixelLabelEncoder implements LabelEncoder {
     const pixels = this.values.length;
     ints.fill(0, valueAt, valueAt + pixels);
     floats.fill(0, maskAt, maskAt + pixels);
-    if (!isPresent(this.listValidity, row)) return;
-    const from = this.starts[row]!;
-    const length = this.starts[row + 1]! - from;
-    if (length !== pixels) {
-      throw targetProblem(this.task, this.chunk!, row, `a list of ${length} values`, `its dense head labels the ${pixels} pixels of its input image, one class index each`);
-    }
+    const from = this.listAt(row, pixels, `its dense head labels the ${pixels} pixels of its input image, one class index each`);
+    if (from === null) return;
     for (let j = 0; j < pixels; j++) {
-      if (!isPresent(this.itemValidity, from + j)) continue;
-      const v = this.items[from + j]!;
-      if ((UNLABELLED_PIXEL as readonly number[]).includes(v)) continue;
+      const v = this.item(from + j);
+      if (v === null || (UNLABELLED_PIXEL as readonly number[]).includes(v)) continue;
       if (!Number.isInteger(v) || v < 0 || v >= this.units) {
         throw targetError(this.task, this.chunk!, row, v, `${classRangeExpectation('dense', this.units, false)} per pixel, or -1 or 255 for an unlabelled one (at pixel ${j})`);
       }
