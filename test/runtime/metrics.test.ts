@@ -121,16 +121,19 @@ test('binaryMacroF1 averages the F1 of class 1 and class 0', () => {
   assert.equal(binaryMacroF1([0.9, 0.8], [1, 1], [0, 0]), null);
 });
 
+/** Five rows of four classes: argmax 0, 2, 2, 2, 1 (class 3 never wins). */
+const FIVE_ROWS = new Float32Array([
+  0.9, 0.05, 0.05, 0, //
+  0.1, 0.2, 0.7, 0, //
+  0.1, 0.1, 0.8, 0, //
+  0, 0.4, 0.6, 0, //
+  0.2, 0.5, 0.3, 0,
+]);
+
 test('multiclassMacroF1 averages over classes in labels or predictions', () => {
+  const values = FIVE_ROWS;
   // Four classes; class 3 never occurs, so it does not count.
   // Labels 0, 1, 2, 2, 1; argmax predictions 0, 2, 2, 2, 1.
-  const values = new Float32Array([
-    0.9, 0.05, 0.05, 0, //
-    0.1, 0.2, 0.7, 0, //
-    0.1, 0.1, 0.8, 0, //
-    0, 0.4, 0.6, 0, //
-    0.2, 0.5, 0.3, 0,
-  ]);
   // Class 0: F1 1. Class 1: TP 1, FN 1 -> 2/3. Class 2: TP 2, FP 1 -> 4/5. Mean 37/45.
   assertClose(multiclassMacroF1({ values, classes: 4 }, [0, 1, 2, 2, 1]), 37 / 45);
   // Masking the row predicted 2 for label 1 leaves every class perfect.
@@ -139,13 +142,7 @@ test('multiclassMacroF1 averages over classes in labels or predictions', () => {
 
 test('meanIoU averages TP / (TP + FP + FN) over classes in labels or predictions', () => {
   // The same rows as above: labels 0, 1, 2, 2, 1; argmax 0, 2, 2, 2, 1; class 3 never occurs, so it does not count.
-  const values = new Float32Array([
-    0.9, 0.05, 0.05, 0, //
-    0.1, 0.2, 0.7, 0, //
-    0.1, 0.1, 0.8, 0, //
-    0, 0.4, 0.6, 0, //
-    0.2, 0.5, 0.3, 0,
-  ]);
+  const values = FIVE_ROWS;
   // Class 0: 1/1. Class 1: TP 1, FN 1 -> 1/2. Class 2: TP 2, FP 1 -> 2/3. Mean (1 + 1/2 + 2/3)/3 = 13/18.
   assertClose(meanIoU({ values, classes: 4 }, [0, 1, 2, 2, 1]), 13 / 18);
   // Masking the row predicted 2 for label 1 leaves every class perfect.
