@@ -1,9 +1,9 @@
 /**
- * `npm run bench:runtime`: the runtime's five benchmarks, each in its own process so one's backend and memory
+ * `npm run bench:runtime`: the runtime's benchmarks, each in its own process so one's backend and memory
  * do not colour the next: (1) the wasm matmul fix (kernels.ts), (2) the runtime's training step against plain
  * tfjs (step.ts), (3) Arrow streaming throughput and (4) peak RSS streaming a 2 GB file (data.ts), (5) the
- * MultiMNIST CNN's training step, batch 256: ms per step and images per second (cnn-step.ts), and (6) a BiLSTM
- * tagger's training step on token sequences (sequence-step.ts).
+ * MultiMNIST CNN's training step, batch 256: ms per step and images per second (cnn-step.ts), and the training step
+ * of a tagger on token sequences through (6) a BiLSTM and (7) a Transformer encoder (sequence-step.ts).
  * Pass --skip-large to leave out (4).
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,8 @@ const parts: { title: string; script: string; args: string[] }[] = [
   { title: '(2) the runtime training step against the same model in plain tfjs', script: 'step.js', args: [] },
   { title: '(3) Arrow streaming throughput, (4) peak RSS on a 2 GB file', script: 'data.js', args: process.argv.includes('--skip-large') ? ['--skip-large'] : [] },
   { title: '(5) the MultiMNIST CNN training step, batch 256', script: 'cnn-step.js', args: [] },
-  { title: '(6) the training step of a 2-layer BiLSTM tagger on token sequences (wasm)', script: 'sequence-step.js', args: [] },
+  { title: '(6) the training step of a 2-layer BiLSTM tagger on token sequences (wasm)', script: 'sequence-step.js', args: ['wasm', 'bilstm'] },
+  { title: '(7) the training step of a 2-layer Transformer tagger on token sequences (wasm)', script: 'sequence-step.js', args: ['wasm', 'transformer'] },
 ];
 
 let failed = 0;

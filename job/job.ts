@@ -128,7 +128,12 @@ export const LayerPlanSchema = Type.Union([
   kind('sequence_pool', { op: enumOf(['mean', 'max', 'first'] as const, 'over the tokens of each row (the padding mask), to one vector') }),
   kind('flatten'),
   kind('lstm', { units: int(), bidirectional: Type.Boolean() }),
-  kind('transformer', { dim: int(), heads: int(), ff: int(), dropout: num() }),
+  kind('positions', { encoding: enumOf(['learned', 'sinusoidal'] as const, 'learned: a trained vector per position, added; sinusoidal: the input times √width plus Vaswani et al.\'s sines and cosines') }),
+  kind('transformer', {
+    dim: int(), heads: int(), ff: int(), dropout: num(),
+    norm: enumOf(['pre', 'post'] as const, 'layer normalisation before each sub-layer (inside the residual) or after each residual sum'),
+    finalNorm: Type.Boolean({ description: 'a layer normalisation of its output (the last layer of a pre-norm encoder)' }),
+  }),
   kind('mixture', { experts: Type.Array(str('a module id')), gate: str('a module id') }),
   kind('point', { init: Type.Array(num(), { description: 'the initial value of the learned point; every row gets the point, whatever its input' }) }),
   // Image layers (cnn): a feature map is [height, width, channels] per row.

@@ -67,14 +67,28 @@ export const backbones = {
     ],
   },
   transformer_encoder: {
-    doc: 'token embedding + transformer encoder layers', runs: false, notRun: 'the runtime has no transformer layer yet', form: 'layers',
+    doc: 'token embedding + positions + transformer encoder layers: multi-head self-attention over the tokens (padding masked out of every key) and a ReLU feed-forward, each a residual with layer normalisation and dropout', runs: true, form: 'layers',
     params: [
-      p('layers', int, 'encoder layers', '2', layerCount), p('dim', int, 'model width', '64', width), p('heads', int, 'attention heads', '4', width),
-      p('ff', int, 'feed-forward width', '128', width), p('dropout', number, 'dropout rate', '0.1', rate),
+      p('layers', int, 'encoder layers', '2', layerCount), p('dim', int, 'model width (the token embedding\'s too; a sequence input of another width is projected to it)', '64', width),
+      p('heads', int, 'attention heads (each of width dim/heads)', '4', { ...width, divides: 'dim' }),
+      p('ff', int, 'feed-forward width', '128', width), p('dropout', number, 'dropout rate on each sub-layer\'s output, before its residual sum', '0.1', rate),
+      p('positions', oneOf('learned', 'sinusoidal'), 'position information: learned (a trained vector per position up to the tokens\' max_length, starting at zero) or sinusoidal (Vaswani et al.: the input times √dim plus sines and cosines)', 'learned'),
+      p('norm', oneOf('pre', 'post'), 'layer normalisation before each sub-layer, with one more after the last layer (pre), or after each residual sum as in Vaswani et al. (post)', 'pre'),
     ],
     flow: () => ({ ids: 'sequence', sequence: 'sequence' }),
     embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('dim'), vocab }),
-    layers: (a) => repeat(a.number('layers'), () => ({ layer: { kind: 'transformer', dim: a.number('dim'), heads: a.number('heads'), ff: a.number('ff'), dropout: a.number('dropout') }, visible: true })),
+    layers: (a) => {
+      const count = a.number('layers');
+      const norm = a.choice('norm', ['pre', 'post']);
+      return [
+        // Positions are part of the input, not a layer `depth:` counts.
+        { layer: { kind: 'positions', encoding: a.choice('positions', ['learned', 'sinusoidal']) }, visible: false },
+        ...Array.from({ length: count }, (_, i): ExpandedLayer => ({
+          layer: { kind: 'transformer', dim: a.number('dim'), heads: a.number('heads'), ff: a.number('ff'), dropout: a.number('dropout'), norm, finalNorm: norm === 'pre' && i === count - 1 },
+          visible: true,
+        })),
+      ];
+    },
   },
   lstm: {
     doc: 'token embedding + LSTM layers (gates fused; padding masked)', runs: true, form: 'layers',
@@ -136,6 +150,7 @@ export const layerKinds = {
   sequence_pool: { kindAfter: () => 'vector', shape: (_, input) => input.slice(-1) },
   flatten: { kindAfter: () => 'vector', shape: (_, input) => [flatWidth(input)] },
   lstm: { kindAfter: () => 'sequence', shape: (l, input) => [...allButLast(input), l.bidirectional ? 2 * l.units : l.units] },
+  positions: { kindAfter: () => 'sequence', shape: (_, input) => input },
   transformer: { kindAfter: () => 'sequence', shape: (l, input) => [...allButLast(input), l.dim] },
   /** Made by the mixture layout (stdlib/sharing.ts), not by a backbone: it mixes its experts' outputs. */
   mixture: { kindAfter: (_, input) => input, shape: (_, input) => input },

@@ -25,6 +25,11 @@ export interface Limits {
    * `says` completes "`cross_stitch` <says> 7" in the message.
    */
   layerOf?: { param: string; says: string };
+  /**
+   * The number divides the value given for this other parameter of the same call (attention `heads` divide the model
+   * width `dim`). Checked when either of the two is written.
+   */
+  divides?: string;
   /** What to write instead, when the accepted values alone do not say it. */
   help?: string;
 }

@@ -273,7 +273,7 @@ task v { features: vec, target: age, head: regression, backbone: mlp(units: [32,
     assert.deepEqual(shape('input:vec'), [{ sum: [2, { vocab: 'transform:rows.color.onehot' }] }]);
     const chain = (owner: string) => ids(g, 'layer').filter((id) => id.startsWith(`layer:${owner}/`)).sort((a, b) => layer(g, a).index - layer(g, b).index).map(shape);
     assert.deepEqual(chain('tag.backbone'), [[8, 12], [8, 32]]);
-    assert.deepEqual(chain('enc.backbone'), [[8, 32], [8, 32], [32]]);
+    assert.deepEqual(chain('enc.backbone'), [[8, 32], [8, 32], [8, 32], [32]]); // embedding, positions, a layer, pool
     // Each cnn block: conv2d, batch_norm, pool2d.
     assert.deepEqual(chain('pic.backbone'), [[28, 28, 8], [28, 28, 8], [14, 14, 8], [14, 14, 16], [14, 14, 16], [7, 7, 16], [784]]);
     assert.deepEqual(chain('map.backbone'), [[28, 28, 4], [28, 28, 4], [14, 14, 4]]);

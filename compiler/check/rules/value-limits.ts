@@ -49,6 +49,19 @@ function checkNumber(value: ValueOf<'number'>, param: Param, limits: Limits, pla
   });
 }
 
+/** A number that must divide another argument of its call (`heads` of `dim`), when either of them is written. */
+function checkDivides(value: ValueOf<'number'>, param: Param, other: string, call: ValueOf<'call'>, report: DiagnosticsContext['report']): void {
+  const whole = call.args[other];
+  if (whole?.v !== 'number' || (value.implicit && whole.implicit) || value.n <= 0 || whole.n % value.n === 0) return;
+  const divisors = Array.from({ length: Math.min(whole.n, 64) }, (_, i) => i + 1).filter((d) => whole.n % d === 0);
+  const written = value.implicit ? whole : value;
+  report({
+    code: Codes.ValueOutOfRange, message: `\`${param.name}\` must divide \`${other}\`: ${whole.n} is not a multiple of ${value.n}`, span: written.span,
+    label: value.implicit ? `not a multiple of ${value.n}` : 'does not divide', secondary: value.implicit || whole.implicit ? [] : [{ span: whole.span, message: `\`${other}\` is ${whole.n}` }],
+    help: `${param.doc}: with \`${other}: ${whole.n}\`, one of ${divisors.join(', ')}${value.implicit ? ` (\`${param.name}\` is ${value.n} by default)` : ''}`,
+  });
+}
+
 export const valueLimits: Rule = {
   name: 'value-limits',
   run(program, ctx) {
@@ -63,6 +76,7 @@ export const valueLimits: Rule = {
     walkProgram(program, (value, place) => {
       const param = place.param;
       const limits = param?.limits;
+      if (param && limits?.divides && value.v === 'number' && place.call) checkDivides(value, param, limits.divides, place.call, report);
       if (!param || !limits || value.implicit) return;
       if (value.v === 'number') checkNumber(value, param, limits, place, program, report);
       else if (value.v === 'list' && place.key === null && limits.minItems !== undefined && value.items.length < limits.minItems) {

@@ -16,6 +16,8 @@ import type { LayerEntry, LayerRuntime } from './layer.js';
 import { mixture } from './mixture.js';
 import { point } from './point.js';
 import { pool2d } from './pool2d.js';
+import { positions } from './positions.js';
+import { transformer } from './transformer.js';
 
 export const layerKinds = {
   dense,
@@ -25,7 +27,8 @@ export const layerKinds = {
   sequence_pool: sequencePool,
   flatten,
   lstm,
-  transformer: notRunnable,
+  positions,
+  transformer,
   mixture,
   point,
   pool2d,
