@@ -43,7 +43,7 @@ const encoder = MODEL === 'bilstm'
     lstm.build({ kind: 'lstm', units: HIDDEN, bidirectional: true }, [[LENGTH, 2 * HIDDEN]], site('m/2')),
   ]
   : [
-    positions.build({ kind: 'positions', encoding: 'learned' }, [[LENGTH, EMBED]], site('m/1')),
+    positions.build({ kind: 'positions', encoding: 'learned', dropout: 0.1 }, [[LENGTH, EMBED]], site('m/1')),
     transformer.build({ ...encoderLayer, finalNorm: false }, [[LENGTH, HIDDEN]], site('m/2')),
     transformer.build({ ...encoderLayer, finalNorm: true }, [[LENGTH, HIDDEN]], site('m/3')),
   ];

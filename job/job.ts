@@ -128,7 +128,10 @@ export const LayerPlanSchema = Type.Union([
   kind('sequence_pool', { op: enumOf(['mean', 'max', 'first'] as const, 'over the tokens of each row (the padding mask), to one vector') }),
   kind('flatten'),
   kind('lstm', { units: int(), bidirectional: Type.Boolean() }),
-  kind('positions', { encoding: enumOf(['learned', 'sinusoidal'] as const, 'learned: a trained vector per position, added; sinusoidal: the input times √width plus Vaswani et al.\'s sines and cosines') }),
+  kind('positions', {
+    encoding: enumOf(['learned', 'sinusoidal'] as const, 'learned: a trained vector per position, added; sinusoidal: the input times √width plus Vaswani et al.\'s sines and cosines'),
+    dropout: num('dropout on the sum while training'),
+  }),
   kind('transformer', {
     dim: int(), heads: int(), ff: int(), dropout: num(),
     norm: enumOf(['pre', 'post'] as const, 'layer normalisation before each sub-layer (inside the residual) or after each residual sum'),

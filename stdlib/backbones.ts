@@ -71,7 +71,7 @@ export const backbones = {
     params: [
       p('layers', int, 'encoder layers', '2', layerCount), p('dim', int, 'model width (the token embedding\'s too; a sequence input of another width is projected to it)', '64', width),
       p('heads', int, 'attention heads (each of width dim/heads)', '4', { ...width, divides: 'dim' }),
-      p('ff', int, 'feed-forward width', '128', width), p('dropout', number, 'dropout rate on each sub-layer\'s output, before its residual sum', '0.1', rate),
+      p('ff', int, 'feed-forward width', '128', width), p('dropout', number, 'dropout rate on the sum of the embeddings and positions, and on each sub-layer\'s output before its residual sum', '0.1', rate),
       p('positions', oneOf('learned', 'sinusoidal'), 'position information: learned (a trained vector per position up to the tokens\' max_length, starting at zero) or sinusoidal (Vaswani et al.: the input times √dim plus sines and cosines)', 'learned'),
       p('norm', oneOf('pre', 'post'), 'layer normalisation before each sub-layer, with one more after the last layer (pre), or after each residual sum as in Vaswani et al. (post)', 'pre'),
     ],
@@ -82,7 +82,7 @@ export const backbones = {
       const norm = a.choice('norm', ['pre', 'post']);
       return [
         // Positions are part of the input, not a layer `depth:` counts.
-        { layer: { kind: 'positions', encoding: a.choice('positions', ['learned', 'sinusoidal']) }, visible: false },
+        { layer: { kind: 'positions', encoding: a.choice('positions', ['learned', 'sinusoidal']), dropout: a.number('dropout') }, visible: false },
         ...Array.from({ length: count }, (_, i): ExpandedLayer => ({
           layer: { kind: 'transformer', dim: a.number('dim'), heads: a.number('heads'), ff: a.number('ff'), dropout: a.number('dropout'), norm, finalNorm: norm === 'pre' && i === count - 1 },
           visible: true,

@@ -40,7 +40,7 @@ function tagger(seed: number, encoder: Encoder = 'lstm', training = false) {
   const layers = encoder === 'lstm'
     ? [lstm.build({ kind: 'lstm', units: UNITS, bidirectional: true }, [[4, DIM]], site('m/1'))]
     : [
-      positions.build({ kind: 'positions', encoding: 'learned' }, [[4, width]], site('m/1')),
+      positions.build({ kind: 'positions', encoding: 'learned', dropout: 0.1 }, [[4, width]], site('m/1')),
       transformer.build({ kind: 'transformer', dim: width, heads: 2, ff: 6, dropout: 0.2, norm: 'pre', finalNorm: true }, [[4, width]], site('m/2')),
     ];
   // Learned positions start at zero: give them values, so the test sees them act.

@@ -3,8 +3,8 @@
  * blind to order (self-attention). `learned`: a trained vector per position, a table [max length, width] starting at
  * zero (so the model starts from the tokens alone), of which a batch reads its first `length` rows. `sinusoidal`:
  * Vaswani et al.'s fixed encoding, PE(p, 2i) = sin(p / 10000^(2i/width)), PE(p, 2i+1) = cos(p / 10000^(2i/width)),
- * added to the input times √width (their §3.4: it keeps the embedding from being drowned by the encoding). Padded
- * positions (mask 0) stay zeros, as the embedding left them.
+ * added to the input times √width (their §3.4: it keeps the embedding from being drowned by the encoding). Then
+ * dropout while training (their §5.4). Padded positions (mask 0) stay zeros, as the embedding left them.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LayerPlan } from '../../../job/job.js';
@@ -43,14 +43,15 @@ export const positions: LayerRuntime<PositionsLayer> = {
       const length = x!.shape[1]!;
       const encoding = learned !== null ? tf.slice(learned, [0, 0], [length, width]) : tf.tensor2d(fixed!.subarray(0, length * width), [length, width]);
       const encoded = tf.add(scale === 1 ? x! : tf.mul(x!, scale), encoding);
+      const dropped = call.training && layer.dropout > 0 ? tf.dropout(encoded, layer.dropout, undefined, call.dropoutSeed()) : encoded;
       const mask = call.tokenMask?.() ?? null;
-      return mask === null ? encoded : tf.mul(encoded, tf.expandDims(mask, 2));
+      return mask === null ? dropped : tf.mul(dropped, tf.expandDims(mask, 2));
     };
   },
   examples: [
     // learned: each position's row is added; the third position is padding, so it stays 0
     {
-      layer: { kind: 'positions', encoding: 'learned' },
+      layer: { kind: 'positions', encoding: 'learned', dropout: 0.5 },
       params: { table: [1, 2, 3, 4, 5, 6] },
       inputs: [{ shape: [1, 3, 2], values: [10, 20, 30, 40, 0, 0] }],
       mask: { shape: [1, 3], values: [1, 1, 0] },
@@ -58,7 +59,7 @@ export const positions: LayerRuntime<PositionsLayer> = {
     },
     // sinusoidal, width 2: x·√2 + [sin p, cos p] at p = 0, 1
     {
-      layer: { kind: 'positions', encoding: 'sinusoidal' },
+      layer: { kind: 'positions', encoding: 'sinusoidal', dropout: 0 },
       params: {},
       inputs: [{ shape: [1, 2, 2], values: [1, 0, 0, 1] }],
       output: { shape: [1, 2, 2], values: [Math.SQRT2, 1, Math.sin(1), Math.SQRT2 + Math.cos(1)] },
