@@ -134,6 +134,7 @@ export const LayerPlanSchema = Type.Union([
   }),
   kind('transformer', {
     dim: int(), heads: int(), ff: int(), dropout: num(),
+    window: int('0: a token attends to every token; k: only to those at most k positions away'),
     norm: enumOf(['pre', 'post'] as const, 'layer normalisation before each sub-layer (inside the residual) or after each residual sum'),
     finalNorm: Type.Boolean({ description: 'a layer normalisation of its output (the last layer of a pre-norm encoder)' }),
   }),

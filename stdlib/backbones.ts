@@ -5,7 +5,7 @@
  */
 import type { LayerKind, LayerPlan, Width, Activation } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, type ValueKind, p, rate, sizes, width, layerCount } from './signature.js';
+import { type Entry, type ValueKind, p, rate, sizes, width, layerCount, MAX_WIDTH } from './signature.js';
 import { number, int, bool, list, oneOf, union, ref, ctor } from './types.js';
 
 export interface ExpandedLayer {
@@ -73,6 +73,7 @@ export const backbones = {
       p('heads', int, 'attention heads (each of width dim/heads)', '4', { ...width, divides: 'dim' }),
       p('ff', int, 'feed-forward width', '128', width), p('dropout', number, 'dropout rate on the sum of the embeddings and positions, and on each sub-layer\'s output before its residual sum', '0.1', rate),
       p('positions', oneOf('learned', 'sinusoidal'), 'position information: learned (a trained vector per position up to the tokens\' max_length, starting at zero) or sinusoidal (Vaswani et al.: the input times √dim plus sines and cosines)', 'learned'),
+      p('window', int, 'attention span: 0 lets each token attend to every token; k only to those at most k positions away (local attention, a bias towards nearby words)', '0', { min: 0, max: MAX_WIDTH }),
       p('norm', oneOf('pre', 'post'), 'layer normalisation before each sub-layer, with one more after the last layer (pre), or after each residual sum as in Vaswani et al. (post)', 'pre'),
     ],
     flow: () => ({ ids: 'sequence', sequence: 'sequence' }),
@@ -84,7 +85,7 @@ export const backbones = {
         // Positions are part of the input, not a layer `depth:` counts.
         { layer: { kind: 'positions', encoding: a.choice('positions', ['learned', 'sinusoidal']), dropout: a.number('dropout') }, visible: false },
         ...Array.from({ length: count }, (_, i): ExpandedLayer => ({
-          layer: { kind: 'transformer', dim: a.number('dim'), heads: a.number('heads'), ff: a.number('ff'), dropout: a.number('dropout'), norm, finalNorm: norm === 'pre' && i === count - 1 },
+          layer: { kind: 'transformer', dim: a.number('dim'), heads: a.number('heads'), ff: a.number('ff'), dropout: a.number('dropout'), window: a.number('window'), norm, finalNorm: norm === 'pre' && i === count - 1 },
           visible: true,
         })),
       ];

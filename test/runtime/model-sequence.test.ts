@@ -41,7 +41,7 @@ function tagger(seed: number, encoder: Encoder = 'lstm', training = false) {
     ? [lstm.build({ kind: 'lstm', units: UNITS, bidirectional: true }, [[4, DIM]], site('m/1'))]
     : [
       positions.build({ kind: 'positions', encoding: 'learned', dropout: 0.1 }, [[4, width]], site('m/1')),
-      transformer.build({ kind: 'transformer', dim: width, heads: 2, ff: 6, dropout: 0.2, norm: 'pre', finalNorm: true }, [[4, width]], site('m/2')),
+      transformer.build({ kind: 'transformer', dim: width, heads: 2, ff: 6, dropout: 0.2, window: 0, norm: 'pre', finalNorm: true }, [[4, width]], site('m/2')),
     ];
   // Learned positions start at zero: give them values, so the test sees them act.
   store.params.filter((p) => p.name === 'm/1/table').forEach((p) => tf.tidy(() => p.variable.assign(tf.randomUniform(p.variable.shape, -1, 1, 'float32', seed))));
@@ -140,6 +140,18 @@ describe('sequences: multi-head attention, worked by hand', () => {
       1 * sigmoid(-2) + 3 * sigmoid(2), 2 * sigmoid(6) - sigmoid(-6),
       1 * sigmoid(-6) + 3 * sigmoid(6), 2 * sigmoid(-3) - sigmoid(3),
     ], 1e-6, 'attention');
+  });
+
+  it('a window of 1 keeps each of three tokens to its neighbours', () => {
+    // One head of width 1 (dim 1): x = [1, 2, 3], q = k = v = x. Token 1 sees tokens 1-2 (scores 1, 2), token 2 all three
+    // (2, 4, 6), token 3 tokens 2-3 (6, 9): softmax-weighted values.
+    const one = { qkv: { kernel: tf.ones([1, 3]) as tf.Tensor2D, bias: tf.zeros([3]) as tf.Tensor1D }, out: { kernel: tf.ones([1, 1]) as tf.Tensor2D, bias: tf.zeros([1]) as tf.Tensor1D } };
+    const output = tf.tidy(() => values(selfAttention(tf.tensor2d([[1], [2], [3]]), 1, 1, one as never, null, 1)));
+    const mix = (scores: number[], xs: number[]) => {
+      const e = scores.map(Math.exp);
+      return e.reduce((sum, w, i) => sum + w * xs[i]!, 0) / e.reduce((a, b) => a + b, 0);
+    };
+    assertAllClose(output, [mix([1, 2], [1, 2]), mix([2, 4, 6], [1, 2, 3]), mix([6, 9], [2, 3])], 1e-5, 'windowed attention');
   });
 
   it('a padded key gets no weight: each token reads token 1 alone', () => {

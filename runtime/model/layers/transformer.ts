@@ -2,7 +2,7 @@
  * transformer: one encoder layer over a sequence [n, length, in] → [n, length, dim] (Vaswani et al. 2017):
  *   attention(z) = softmax(q·kᵀ/√(dim/heads) + padding)·v per head, heads concatenated, times `out`
  *     (q, k, v = z·qkv + bias, one matrix product for all three; padding adds −1e9 to the scores of padded keys,
- *     so no token attends to padding)
+ *     so no token attends to padding; with a `window` k, the keys more than k positions away get −1e9 too)
  *   feed_forward(z) = relu(z·ff1 + b1)·ff2 + b2
  *   pre-norm:  h = x + drop(attention(LN1(x)));  y = h + drop(feed_forward(LN2(h)));  then LN_final(y) if finalNorm
  *   post-norm: h = LN1(x + drop(attention(x)));  y = LN2(h + drop(feed_forward(h)))
@@ -47,11 +47,18 @@ export interface AttentionParams {
   out: DenseParams;
 }
 
+/** The scores' bias [length, length] of a local window: 0 where |query − key| ≤ window, −1e9 elsewhere. */
+function windowBias(length: number, window: number): tf.Tensor2D {
+  const values = new Float32Array(length * length);
+  for (let q = 0; q < length; q++) for (let k = 0; k < length; k++) if (Math.abs(q - k) > window) values[q * length + k] = MASKED;
+  return tf.tensor2d(values, [length, length]);
+}
+
 /**
  * Multi-head self-attention of rows [n·length, dim] → [n·length, dim]. `mask` [n, length] is 1 at a token and 0 at
- * padding; null when every position is a token.
+ * padding; null when every position is a token. `window` > 0 keeps each token's attention within that many positions.
  */
-export function selfAttention(z: tf.Tensor2D, n: number, heads: number, params: AttentionParams, mask: tf.Tensor2D | null): tf.Tensor2D {
+export function selfAttention(z: tf.Tensor2D, n: number, heads: number, params: AttentionParams, mask: tf.Tensor2D | null, window = 0): tf.Tensor2D {
   const dim = z.shape[1];
   const length = z.shape[0] / n;
   const size = dim / heads;
@@ -60,6 +67,7 @@ export function selfAttention(z: tf.Tensor2D, n: number, heads: number, params: 
   const [q, k, v] = tf.unstack(qkv) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(size));
   if (mask !== null) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [n, 1, 1, length]));
+  if (window > 0 && window < length - 1) scores = tf.add(scores, windowBias(length, window));
   const attended = tf.matMul(tf.softmax(scores), v); // [n, heads, length, size]
   const joined = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [n * length, dim]);
   return denseOp(joined as tf.Tensor2D, params.out.kernel, params.out.bias, 'linear');
@@ -93,11 +101,11 @@ export const transformer: LayerRuntime<TransformerLayer> = {
       let h = tf.reshape(x!, [n * length, width]) as tf.Tensor2D;
       if (project !== null) h = denseOp(h, project.kernel, project.bias, 'linear', call.inputIsData);
       if (layer.norm === 'pre') {
-        h = tf.add(h, drop(selfAttention(layerNorm(h, norm1), n, layer.heads, attention, mask), call));
+        h = tf.add(h, drop(selfAttention(layerNorm(h, norm1), n, layer.heads, attention, mask, layer.window), call));
         h = tf.add(h, drop(feedForward(layerNorm(h, norm2)), call));
         if (final !== null) h = layerNorm(h, final);
       } else {
-        h = layerNorm(tf.add(h, drop(selfAttention(h, n, layer.heads, attention, mask), call)), norm1);
+        h = layerNorm(tf.add(h, drop(selfAttention(h, n, layer.heads, attention, mask, layer.window), call)), norm1);
         h = layerNorm(tf.add(h, drop(feedForward(h), call)), norm2);
       }
       const y = tf.reshape(h, [n, length, layer.dim]);
@@ -125,7 +133,7 @@ function transformerExamples(): LayerRuntime<TransformerLayer>['examples'] {
     const scale = half / Math.sqrt(half * half + EPSILON);
     return [scale, -scale];
   };
-  const layer = (norm: 'pre' | 'post', finalNorm = false): TransformerLayer => ({ kind: 'transformer', dim: 2, heads: 1, ff: 1, dropout: 0.5, norm, finalNorm });
+  const layer = (norm: 'pre' | 'post', finalNorm = false): TransformerLayer => ({ kind: 'transformer', dim: 2, heads: 1, ff: 1, dropout: 0.5, window: 0, norm, finalNorm });
   const tokens = { shape: [1, 2, 2], values: [1, 0, 0, 1] };
   return [
     // pre-norm: y = x + attention(LN(x)) (+ a zero feed-forward): [1 + c·t, −c·t] and [−c·t, 1 + c·t]
