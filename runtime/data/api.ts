@@ -72,6 +72,14 @@ export interface JobData {
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch>;
   /** Token positions and tokens of the training batches streamed so far (the rest is padding); null without token inputs. */
   padding?(): PaddingCount | null;
+  /** By span task: the training rows streamed so far that hold a span, and those unlabelled as it ends past the tokens kept. */
+  cutSpans?(): Record<string, SpanCount>;
+}
+
+/** Rows with a span, and how many of them the tokens' max_length cuts it from (they are unlabelled). */
+export interface SpanCount {
+  rows: number;
+  cut: number;
 }
 
 /** Token-input positions of batches, and how many of them hold tokens (the rest is padding). */

@@ -8,15 +8,13 @@ const rule = { options: { only: ['runs-today'] } };
 const sequences = `${ROWS}
 features text { dataset: rows, transforms: [tokens(words)] }
 backbone encoder = transformer_encoder(dim: 8, heads: 2)
-task spans { features: text, target: heads, head: span, backbone: encoder }
-task other { features: text, target: heads, head: span, backbone: encoder }`;
+task spans { features: text, target: heads, head: tagging, backbone: encoder }
+task other { features: text, target: heads, head: tagging, backbone: encoder }`;
 
 describe('rule runs-today', () => {
   it('reports each call once, at the call, with the reason from the stdlib', () => {
     const c = expectDiagnostics(sequences, [
       { code: 'MTL0501', ...pos(sequences, 'transformer_encoder('), message: '`transformer_encoder` does not run in this version of mtl (the compiler understands it; the runtime has no transformer layer yet)' },
-      { code: 'MTL0501', ...pos(sequences, 'span, backbone'), message: '`span` does not run in this version of mtl (the compiler understands it; the runtime has no span heads yet)' },
-      { code: 'MTL0501', ...pos(sequences, 'span, backbone', 2), message: '`span` does not run in this version of mtl (the compiler understands it; the runtime has no span heads yet)' },
     ], rule);
     const encoder = c.diagnostics.find((d) => d.message.startsWith('`transformer_encoder`'))!;
     assert.equal(encoder.primary.span.end - encoder.primary.span.start, 'transformer_encoder(dim: 8, heads: 2)'.length);
@@ -34,7 +32,7 @@ train { weighting: gradnorm(), aggregation: pcgrad() }`, [], rule);
     const c = compileSource(sequences, { options: { allowUnrunnable: true } });
     assert.deepEqual([...new Set(c.diagnostics.map((d) => `${d.severity} ${d.code}`))], ['warning MTL0501']);
     assert.ok(c.job);
-    assert.deepEqual(c.job.tasks.map((t) => t.head.kind), ['span', 'span']);
+    assert.deepEqual(c.job.tasks.map((t) => t.head.kind), ['tagging', 'tagging']);
   });
 
   it('says nothing of a program that runs', () => {
