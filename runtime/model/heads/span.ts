@@ -20,7 +20,8 @@ const NO_PROBABILITY = -1e9;
 /** A row's logits [length·3] → its start and end logits [n, length] each, and its token mask [n, length] as booleans. */
 function positions(logits: tf.Tensor2D): { start: tf.Tensor2D; end: tf.Tensor2D; isToken: tf.Tensor2D } {
   const [start, end, token] = tf.unstack(logits.reshape([logits.shape[0], -1, 3]), 2) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-  return { start, end, isToken: tf.greater(token, 0.5) };
+  // A cast, not a comparison: the loss is differentiated through this (to nothing), and comparisons have no gradient.
+  return { start, end, isToken: tf.cast(token, 'bool') };
 }
 
 function maxLengthOf(plan: HeadPlan): number {
