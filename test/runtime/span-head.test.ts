@@ -4,16 +4,18 @@
  * is the run of tokens between two marker tokens.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { Field, Int32, List, Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { Field, Int32, List, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { compileProgram } from '../../compiler/compile.js';
 import { span } from '../../runtime/model/heads/span.js';
 import type { HeadInfo } from '../../runtime/model/types.js';
-import { runJob } from '../../runtime/run.js';
+import { assignByRatio, splitId } from '../../runtime/data/split.js';
+import { evalRun, runJob } from '../../runtime/run.js';
+import { loadModel } from '../../runtime/serving/load.js';
 import { labelTensors } from '../../runtime/train/labels.js';
 import { taskLoss } from '../../runtime/train/loss.js';
 import { uniformStream } from './helpers/fakeData.js';
@@ -117,5 +119,24 @@ train { optimizer: adam(lr: 0.03), batch_size: 32, epochs: 3, seed: 5, select: b
     assert.ok(valid.exact_match! >= 0.9, `exact match ${valid.exact_match} after ${summary.epochs} epochs (${seconds.toFixed(1)} s)\n${lines.join('\n')}`);
     assert.ok(valid.token_f1! >= valid.exact_match!, 'token F1 is at least exact match');
     assert.equal(summary.cutSpans, undefined, 'every span is within the 12 tokens kept');
+
+    // `mtl eval --predictions` writes each row's start and end; they score as evaluation did, and the served model
+    // (`mtl/serving`, from the run directory) predicts the same spans for the same rows.
+    const file = join(dir, 'valid-predictions.arrow');
+    const scores = await evalRun(join(dir, 'run'), 'valid', { backend: 'wasm', log: () => {}, predictions: file });
+    assert.equal(scores.answer!.exact_match, valid.exact_match);
+    const written = tableFromIPC(readFileSync(file));
+    const starts = Array.from(written.getChild('answer.start')!.toArray() as Float32Array);
+    const ends = Array.from(written.getChild('answer.end')!.toArray() as Float32Array);
+    const assigned = new Uint8Array(tokens.length);
+    assignByRatio(compiled.job.datasets[0]!.split as Extract<typeof compiled.job.datasets[0]['split'], { kind: 'ratio' }>, 0, assigned);
+    const rows = tokens.map((_, i) => i).filter((i) => assigned[i] === splitId('valid'));
+    assert.equal(starts.length, rows.length);
+    const exact = rows.filter((r, i) => starts[i] === spans[r]![0] && ends[i] === spans[r]![1]).length / rows.length;
+    assertAllClose([exact], [valid.exact_match!], 1e-9, 'exact match of the written predictions');
+    const served = await loadModel(join(dir, 'run'));
+    const outputs = served.predictRows(rows.map((r) => ({ words: tokens[r] })));
+    assert.deepEqual(outputs.map((o) => o.answer), rows.map((_, i) => ({ start: starts[i], end: ends[i] })));
+    served.dispose();
   });
 });
