@@ -15,7 +15,9 @@ import { span } from '../../runtime/model/heads/span.js';
 import type { HeadInfo } from '../../runtime/model/types.js';
 import { assignByRatio, splitId } from '../../runtime/data/split.js';
 import { evalRun, runJob } from '../../runtime/run.js';
+import { exportModel } from '../../runtime/export/export.js';
 import { loadModel } from '../../runtime/serving/load.js';
+import { predictFile } from '../../runtime/serving/predict-file.js';
 import { labelTensors } from '../../runtime/train/labels.js';
 import { taskLoss } from '../../runtime/train/loss.js';
 import { uniformStream } from './helpers/fakeData.js';
@@ -121,7 +123,8 @@ train { optimizer: adam(lr: 0.03), batch_size: 32, epochs: 3, seed: 5, select: b
     assert.equal(summary.cutSpans, undefined, 'every span is within the 12 tokens kept');
 
     // `mtl eval --predictions` writes each row's start and end; they score as evaluation did, and the served model
-    // (`mtl/serving`, from the run directory) predicts the same spans for the same rows.
+    // (`mtl/serving`, from the run directory: predictRows, and `mtl predict`'s predictFile; then from its exported
+    // package) predicts the same spans.
     const file = join(dir, 'valid-predictions.arrow');
     const scores = await evalRun(join(dir, 'run'), 'valid', { backend: 'wasm', log: () => {}, predictions: file });
     assert.equal(scores.answer!.exact_match, valid.exact_match);
@@ -137,6 +140,18 @@ train { optimizer: adam(lr: 0.03), batch_size: 32, epochs: 3, seed: 5, select: b
     const served = await loadModel(join(dir, 'run'));
     const outputs = served.predictRows(rows.map((r) => ({ words: tokens[r] })));
     assert.deepEqual(outputs.map((o) => o.answer), rows.map((_, i) => ({ start: starts[i], end: ends[i] })));
+    // `mtl predict` over the whole file: the validation rows' spans are those again.
+    const predicted = join(dir, 'all-predictions.arrow');
+    await predictFile(served, { input: data, output: predicted });
+    const all = tableFromIPC(readFileSync(predicted));
+    const [allStarts, allEnds] = ['answer.start', 'answer.end'].map((c) => all.getChild(c)!.toArray() as Float32Array);
+    assert.deepEqual(rows.map((r) => [allStarts![r], allEnds![r]]), rows.map((_, i) => [starts[i], ends[i]]));
     served.dispose();
+    // `mtl export`: the package lists the two output columns and serves the same spans.
+    const manifest = await exportModel(join(dir, 'run'), join(dir, 'package'), { backend: 'wasm' });
+    assert.deepEqual(manifest.tasks[0]!.outputs, [{ name: 'answer.start', type: 'float32' }, { name: 'answer.end', type: 'float32' }]);
+    const packaged = await loadModel(join(dir, 'package'));
+    assert.deepEqual(packaged.predictRows(rows.map((r) => ({ words: tokens[r] }))), outputs);
+    packaged.dispose();
   });
 });
