@@ -12,7 +12,8 @@ export interface TensorData {
 export interface LabelData {
   /**
    * binary / regression: float32 [n]; multilabel: float32 [n, k]; multiclass: int32 [n] class index;
-   * tagging: int32 [n, maxLength] class index per token (masked where the token is padding or unlabelled).
+   * tagging: int32 [n, maxLength] class index per token (masked where the token is padding or unlabelled); span:
+   * int32 [n, 2], [start, end] token positions.
    */
   values: TensorData;
   /** 1 where the row (or token, for tagging: shape [n, maxLength]) has a label for this task, 0 where not. */
