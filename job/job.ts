@@ -223,6 +223,8 @@ export const HeadPlanSchema = object({
   kind: enumOf(HEAD_KINDS),
   units: WidthRef,
   classes: enumOf(['index', 'vocab'] as const, "'vocab': class names come from the training split's target values"),
+  // Optional so that the other heads' plans stay as they were; a span head's always has it.
+  maxLength: Type.Optional(int('a span head: the most tokens a predicted span covers')),
 });
 export type HeadPlan = Static<typeof HeadPlanSchema>;
 

@@ -6,8 +6,8 @@
 export const JOB_FORMAT = 'mtl-job';
 export const JOB_VERSION = 3;
 
-/** `pixel_accuracy`, `mean_iou`: a dense head's, over every labelled pixel of a split. */
-export const METRIC_KINDS = ['auc', 'accuracy', 'macro_f1', 'logloss', 'mse', 'mae', 'pixel_accuracy', 'mean_iou'] as const;
+/** `pixel_accuracy`, `mean_iou`: a dense head's, over every labelled pixel of a split; `exact_match`, `token_f1`: a span head's. */
+export const METRIC_KINDS = ['auc', 'accuracy', 'macro_f1', 'logloss', 'mse', 'mae', 'pixel_accuracy', 'mean_iou', 'exact_match', 'token_f1'] as const;
 export const SELECTION_METRICS = ['loss', ...METRIC_KINDS] as const;
 
 export const UNCERTAINTY_FORMS = ['regression', 'classification', 'by_head'] as const;

@@ -295,6 +295,51 @@ function rowWidth(metric: string, values: number, maskLength: number): number {
   return maskLength === 0 ? 1 : values / maskLength;
 }
 
+// ---------------------------------------------------------------- spans
+
+/**
+ * Spans are row-major [start, end] pairs of 0-based inclusive token positions (a span head's predictions and labels).
+ * Exact match: the share of included rows whose predicted pair is the labelled one.
+ */
+export function spanExactMatch(predicted: Values, labels: Values, mask?: Mask): number | null {
+  return meanOverSpans('spanExactMatch', predicted, labels, mask, (p, g) => (p.start === g.start && p.end === g.end ? 1 : 0));
+}
+
+/**
+ * SQuAD's token F1 per row, over token positions: overlap = |predicted ∩ labelled|, precision = overlap / |predicted|,
+ * recall = overlap / |labelled|, F1 = 2PR / (P + R) = 2·overlap / (|predicted| + |labelled|), 0 without overlap;
+ * averaged over the included rows.
+ */
+export function spanTokenF1(predicted: Values, labels: Values, mask?: Mask): number | null {
+  return meanOverSpans('spanTokenF1', predicted, labels, mask, (p, g) => {
+    const overlap = Math.max(0, Math.min(p.end, g.end) - Math.max(p.start, g.start) + 1);
+    return (2 * overlap) / (p.end - p.start + 1 + (g.end - g.start + 1));
+  });
+}
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+function meanOverSpans(metric: string, predicted: Values, labels: Values, mask: Mask, score: (predicted: Span, label: Span) => number): number | null {
+  const rows = labels.length / 2;
+  if (predicted.length !== labels.length || !Number.isInteger(rows)) throw new Error(`${metric}: ${predicted.length} predicted values for ${labels.length} labelled ones (two per row)`);
+  if (mask != null && mask.length !== rows) throw new Error(`${metric}: ${mask.length} mask rows for ${rows} spans`);
+  let total = 0;
+  let count = 0;
+  for (let i = 0; i < rows; i++) {
+    if (!included(mask, i)) continue;
+    const p = { start: predicted[2 * i]!, end: predicted[2 * i + 1]! };
+    if (Number.isNaN(p.start) || Number.isNaN(p.end)) return null;
+    const g = { start: labels[2 * i]!, end: labels[2 * i + 1]! };
+    if (!(g.start <= g.end)) throw new Error(`${metric}: label [${g.start}, ${g.end}] at row ${i} is not a span`);
+    total += score(p, g);
+    count++;
+  }
+  return count === 0 ? null : total / count;
+}
+
 // ---------------------------------------------------------------- shared checks
 
 function included(mask: Mask, row: number): boolean {

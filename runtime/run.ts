@@ -31,7 +31,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Job, SelectionPlan } from '../job/job.js';
 import { JobError, parseJob } from '../job/parse.js';
 import { selectBackend } from './backend.js';
-import type { Batch, FittedFeatures, PaddingCount, SplitName } from './data/api.js';
+import type { Batch, FittedFeatures, PaddingCount, SpanCount, SplitName } from './data/api.js';
 import { inferenceJob, packageTasks, unitNames } from './serving/from-run.js';
 import { PredictionFile } from './serving/prediction-file.js';
 import { loadFitted, openJobData, saveFitted } from './data/loader.js';
@@ -99,6 +99,11 @@ export interface RunSummary {
    * that is padding (each batch is cut to its longest sentence, and batches are bucketed by length); null without them.
    */
   padding: { positions: number; tokens: number; share: number } | null;
+  /**
+   * Span tasks whose span ends past the tokens kept (the tokens transform's max_length) in some training rows, which are
+   * unlabelled: the rows of the training batches this process assembled with a span, and those cut; absent when none is.
+   */
+  cutSpans?: Record<string, SpanCount>;
 }
 
 /** `parseJob`, with its error as a UserError (the CLI prints it without a stack trace). */
@@ -225,8 +230,12 @@ async function execute(job: Job, options: RunOptions, out: string, resume: { sta
       seconds: (performance.now() - started) / 1000,
       trainSeconds: result.history.reduce((sum, h) => sum + h.trainSeconds, 0),
       padding: paddingSummary(data.padding?.() ?? null),
+      ...cutSpansSummary(data.cutSpans?.() ?? {}),
     };
     if (summary.padding) log(`padding: ${(100 * summary.padding.share).toFixed(1)}% of the training batches' token positions (${summary.padding.tokens} tokens in ${summary.padding.positions})`);
+    for (const [task, { rows, cut }] of Object.entries(summary.cutSpans ?? {})) {
+      log(`warning: task ${task}: ${cut} of ${rows} training rows (${((100 * cut) / rows).toFixed(1)}%, over the epochs) have a span ending past the tokens kept by max_length: they were unlabelled; raise max_length of tokens to keep them`);
+    }
     await writeFile(join(partial, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
     await writeFile(join(partial, 'curves.svg'), await curvesSvg(historyPoints(result.history), `${job.source.file}: learning curves`));
     await rm(lock, { force: true });
@@ -402,6 +411,11 @@ function historyPoints(history: readonly EpochRecord[]): CurvePoint[] {
     }
   }
   return points;
+}
+
+function cutSpansSummary(counts: Record<string, SpanCount>): Pick<RunSummary, 'cutSpans'> {
+  const cut = Object.entries(counts).filter(([, count]) => count.cut > 0);
+  return cut.length === 0 ? {} : { cutSpans: Object.fromEntries(cut) };
 }
 
 function paddingSummary(count: PaddingCount | null): RunSummary['padding'] {

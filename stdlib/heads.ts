@@ -1,7 +1,7 @@
 /** Heads, with what reaches them, the targets they hold, their units, and the losses and metrics that suit them; losses; metrics. */
-import type { ColumnType, HeadKind, LossKind, MetricKind, Width } from '../job/job.js';
+import type { ColumnType, HeadKind, HeadPlan, LossKind, MetricKind, Width } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, type ValueKind, p, valueCount } from './signature.js';
+import { type Entry, type ValueKind, p, valueCount, width } from './signature.js';
 import { int, optional } from './types.js';
 
 export type HeadEntry = Entry<{
@@ -13,6 +13,8 @@ export type HeadEntry = Entry<{
   units(a: Args, task: string): Width;
   losses: { default: LossKind; allowed: LossKind[] };
   metrics: { default: MetricKind[]; allowed: MetricKind[] };
+  /** What else its job plan says, from its arguments (a span head's longest span). */
+  plan?(a: Args): Pick<HeadPlan, 'maxLength'>;
 }>;
 
 /** A class count: two or more. */
@@ -59,11 +61,14 @@ export const heads = {
     metrics: { default: ['accuracy', 'macro_f1'], allowed: ['accuracy', 'macro_f1'] },
   },
   span: {
-    doc: 'start and end positions of an answer span in a token sequence', params: [], runs: false, notRun: 'the runtime has no span heads yet', reads: 'sequence',
-    targets: { types: ['list<int>'], help: 'a span head needs [start, end] token positions' },
+    doc: 'an answer span in a token sequence: two logits per token (start, end) from a dense layer of its own; target a list(int) column [start, end] of 0-based inclusive token positions (a span past the tokens kept by `max_length` of `tokens` leaves the row unlabelled); ce loss: the mean of the start\'s and the end\'s softmax cross-entropy over the row\'s tokens (padding gets no probability); predicts the [start, end] with start ≤ end, at most `max_length` tokens, of the largest start logit + end logit',
+    runs: true, reads: 'sequence',
+    params: [p('max_length', int, 'the most tokens a predicted span covers', '30', width)],
+    targets: { types: ['list<int>'], help: 'a span head needs [start, end] token positions: a list(int) column of two values per row' },
     units: () => 2,
+    plan: (a) => ({ maxLength: a.number('max_length') }),
     losses: { default: 'ce', allowed: ['ce'] },
-    metrics: { default: ['accuracy'], allowed: ['accuracy'] },
+    metrics: { default: ['exact_match', 'token_f1'], allowed: ['exact_match', 'token_f1'] },
   },
   dense: {
     doc: 'a class per pixel of the input image: a 1×1 convolution of a feature map (`cnn(..., flatten: false)`), upsampled bilinearly to the image when smaller; target a list(int) column of height·width class indices per row, -1 or 255 for an unlabelled pixel',
@@ -111,4 +116,6 @@ export const metrics = {
   mae: metric('mean absolute error', true),
   pixel_accuracy: metric('the share of labelled pixels whose most probable class is their label (dense heads)', false),
   mean_iou: metric('intersection over union per class (pixels predicted and labelled c over pixels predicted or labelled c, counted over the whole split), averaged over the classes present in the labels or the predictions (dense heads)', false),
+  exact_match: metric('the share of labelled rows whose predicted [start, end] is their label (span heads)', false),
+  token_f1: metric('SQuAD\'s token F1 of the predicted span against the label over token positions (2·overlap / (predicted tokens + labelled tokens), 0 without overlap), averaged over the labelled rows (span heads)', false),
 } satisfies Record<MetricKind, MetricEntry>;

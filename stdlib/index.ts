@@ -65,6 +65,7 @@ export { describeLimits, withinLimits } from './signature.js';
 export type { Args, Plans, PlannedCategory, PhasePlan } from './args.js';
 export { declarationFields, assignedCategory, EPOCHS_WITHOUT_LENGTH, CONFLICTS_EVERY_PER_TASK, type DeclarationKind } from './declarations.js';
 export type { ExpandedLayer, LayerKindEntry } from './backbones.js';
+export type { HeadEntry } from './heads.js';
 export { layerKinds, kindAfterLayer, layerShape } from './backbones.js';
 export type { SharingLayout, ShareModules, Survivors } from './sharing.js';
 export { liveSharing } from './sharing.js';

@@ -12,7 +12,7 @@ import { backboneParts, type BackbonePart } from '../check/backbone.js';
 import { argsOf, fieldsOf, planOf } from '../check/args.js';
 import { targetType } from '../check/target.js';
 import type { Value } from '../check/values.js';
-import { heads, isOf, kindAfterLayer, type ExpandedLayer, type ShareModules } from '../../stdlib/index.js';
+import { heads, isOf, kindAfterLayer, type ExpandedLayer, type HeadEntry, type ShareModules } from '../../stdlib/index.js';
 import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType } from '../../job/job.js';
 import { layerKey, newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
 import { trainingPlan } from './training.js';
@@ -165,7 +165,9 @@ function addTask(b: Builder, task: TaskView): void {
   const columns = dataset.columns;
   const type = ((task.target && readsTarget ? targetType(task.target, columns) : null) ?? 'float') as ColumnType;
   const stringClasses = type === 'string' || type === 'list<string>';
-  const head: HeadPlan = { kind, units: heads[kind].units(argsOf(task.head!), task.name), classes: stringClasses ? 'vocab' : 'index' };
+  const headArgs = argsOf(task.head!);
+  const entry: HeadEntry = heads[kind];
+  const head: HeadPlan = { kind, units: entry.units(headArgs, task.name), classes: stringClasses ? 'vocab' : 'index', ...entry.plan?.(headArgs) };
   const given = task.fields.loss;
   const loss = given?.v === 'call' && isOf(given.ctor, 'loss') ? given.ctor.name : heads[kind].losses.default;
   graph.setNode(`head:${task.name}`, {

@@ -12,7 +12,8 @@ export interface TensorData {
 export interface LabelData {
   /**
    * binary / regression: float32 [n]; multilabel: float32 [n, k]; multiclass: int32 [n] class index;
-   * tagging: int32 [n, maxLength] class index per token (masked where the token is padding or unlabelled).
+   * tagging: int32 [n, maxLength] class index per token (masked where the token is padding or unlabelled); span:
+   * int32 [n, 2], [start, end] token positions.
    */
   values: TensorData;
   /** 1 where the row (or token, for tagging: shape [n, maxLength]) has a label for this task, 0 where not. */
@@ -72,6 +73,14 @@ export interface JobData {
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch>;
   /** Token positions and tokens of the training batches streamed so far (the rest is padding); null without token inputs. */
   padding?(): PaddingCount | null;
+  /** By span task: the training rows streamed so far that hold a span, and those unlabelled as it ends past the tokens kept. */
+  cutSpans?(): Record<string, SpanCount>;
+}
+
+/** Rows with a span, and how many of them the tokens' max_length cuts it from (they are unlabelled). */
+export interface SpanCount {
+  rows: number;
+  cut: number;
 }
 
 /** Token-input positions of batches, and how many of them hold tokens (the rest is padding). */

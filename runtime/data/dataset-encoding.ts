@@ -5,7 +5,7 @@
  */
 import type { DatasetPlan, FeaturePlan, InputPlan, Job } from '../../job/job.js';
 import { UserError } from '../errors.js';
-import type { FittedFeatures } from './api.js';
+import type { FittedFeatures, SpanCount } from './api.js';
 import type { CopyOp, TensorPlan } from './batch-assembler.js';
 import { createFeatureEncoder, TokenEncoder, type FeatureEncoder, type FeatureSlots, type LookupCache } from './feature-encoders.js';
 import type { DatasetColumns } from './feature-kinds.js';
@@ -116,8 +116,11 @@ export function createInputEncoding(job: Pick<Job, 'features'>, fitted: FittedFe
   return { layout, featureEncoders, encoderOf, tensors };
 }
 
-/** `split` decides whether a task's `trainLabels` apply: they cut the training split alone. */
-export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: DatasetPlan, lookups: LookupCache, split: SplitName): DatasetEncoding {
+/**
+ * `split` decides whether a task's `trainLabels` apply: they cut the training split alone. `spans` (by task) is where
+ * span heads count the spans they read and those cut off by the tokens' max_length.
+ */
+export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: DatasetPlan, lookups: LookupCache, split: SplitName, spans?: Map<string, SpanCount>): DatasetEncoding {
   const inputs = job.inputs.filter((i) => i.dataset === plan.name);
   const { layout, featureEncoders, encoderOf, tensors: inputTensors } = createInputEncoding(job, fitted, plan, lookups, inputs);
   const tensors: TensorPlan[] = [...inputTensors];
@@ -130,7 +133,8 @@ export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: Da
     if (classes === undefined) throw new Error(`task ${task.name}: no fitted classes`);
     const units = resolveWidth(task.head.units, fitted);
     const pixels = input?.kind === 'image' ? resolveWidth(input.shape[0]!, fitted) * resolveWidth(input.shape[1]!, fitted) : null;
-    const encoder = createLabelEncoder(task, { units, unitsLearned: typeof task.head.units !== 'number', classes, tokens, pixels }, layout);
+    const tally = spans && task.head.kind === 'span' ? tallyOf(spans, task.name) : undefined;
+    const encoder = createLabelEncoder(task, { units, unitsLearned: typeof task.head.units !== 'number', classes, tokens, pixels, ...(tally ? { spans: tally } : {}) }, layout);
     labelEncoders.push(split === 'train' && task.trainLabels ? new KeptLabels(encoder, task.trainLabels) : encoder);
     const copy = (area: 'float' | 'int', from: number, length: number): CopyOp => ({ kind: area === 'float' ? 'floats' : 'ints', from, to: 0, length });
     // Per-token labels are cut with the tokens they align with.
@@ -152,4 +156,10 @@ export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: Da
   }
   const tokenSlots = inputs.filter((input) => tokenInput(input, input.features.map(encoderOf))).map((input) => encoderOf(input.features[0]!).slots);
   return { layout, encoders: [...featureEncoders.values(), ...labelEncoders], tensors, tokenSlots };
+}
+
+function tallyOf(spans: Map<string, SpanCount>, task: string): SpanCount {
+  let tally = spans.get(task);
+  if (!tally) spans.set(task, (tally = { rows: 0, cut: 0 }));
+  return tally;
 }

@@ -4,6 +4,7 @@
  * column and row.
  */
 import type { TaskPlan } from '../../job/job.js';
+import type { SpanCount } from './api.js';
 import { UserError } from '../errors.js';
 import { categoricalView, type CategoryCodes, cellReader, isPresent, listView, numericView, type NumericArray, type Validity } from './columns.js';
 import type { DatasetChunk } from './dataset-reader.js';
@@ -283,6 +284,56 @@ class PixelLabelEncoder extends NumericListLabels implements LabelEncoder {
   }
 }
 
+/**
+ * Span heads: [start, end], two token positions (0-based, inclusive) of the input's tokens. A span that ends past the
+ * tokens kept (the tokens transform's max_length) leaves its row unlabelled, counted in `tally`; one past the row's
+ * own tokens is an error.
+ */
+class SpanLabelEncoder extends NumericListLabels implements LabelEncoder {
+  readonly values: FeatureSlots;
+  readonly mask: FeatureSlots;
+  readonly rowShape = [2];
+
+  constructor(
+    task: TaskPlan,
+    column: string,
+    private readonly tokens: TokenEncoder,
+    private readonly tally: SpanCount | null,
+    layout: RowLayout,
+  ) {
+    super(task, column);
+    this.values = { area: 'int', offset: layout.reserveInts(2), length: 2 };
+    this.mask = { area: 'float', offset: layout.reserveFloats(1), length: 1 };
+  }
+
+  encode(row: number, floats: Float32Array, floatBase: number, ints: Int32Array, intBase: number): void {
+    const valueAt = intBase + this.values.offset;
+    const maskAt = floatBase + this.mask.offset;
+    ints[valueAt] = 0;
+    ints[valueAt + 1] = 0;
+    floats[maskAt] = 0;
+    const from = this.listAt(row, 2, 'a span head holds [start, end]: two token positions');
+    if (from === null) return;
+    const [start, end] = [this.item(from), this.item(from + 1)];
+    if (start === null || end === null) return;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
+      throw targetProblem(this.task, this.chunk!, row, `[${start}, ${end}]`, 'a span head holds [start, end]: token positions (0-based, inclusive) with 0 ≤ start ≤ end');
+    }
+    const count = this.tokens.tokenCount(row);
+    if (end >= count) {
+      throw targetProblem(this.task, this.chunk!, row, `[${start}, ${end}]`, `past the row's tokens in column "${this.tokens.feature.column}" (it has ${count})`);
+    }
+    if (this.tally) this.tally.rows++;
+    if (end >= this.tokens.slots.length) {
+      if (this.tally) this.tally.cut++;
+      return;
+    }
+    ints[valueAt] = start;
+    ints[valueAt + 1] = end;
+    floats[maskAt] = 1;
+  }
+}
+
 /** What a label encoder needs besides the task: resolved units, learned classes, the input's token encoder. */
 export interface LabelContext {
   units: number;
@@ -292,6 +343,8 @@ export interface LabelContext {
   tokens: TokenEncoder | null;
   /** Height × width of the input's image (a dense head labels each pixel); null for an input that is not an image. */
   pixels: number | null;
+  /** Where a span head counts the spans its rows hold and those the tokens' max_length cuts off (the training split's). */
+  spans?: SpanCount;
 }
 
 function targetColumn(task: TaskPlan): string {
@@ -317,6 +370,7 @@ export function createLabelEncoder(task: TaskPlan, context: LabelContext, layout
       if (context.pixels === null) throw new UserError(`task ${task.name} labels pixels, but its input ${task.input} is not an image`);
       return new PixelLabelEncoder(task, targetColumn(task), context.pixels, context.units, layout);
     case 'span':
-      throw new UserError(`task ${task.name}: ${task.head.kind} heads are not supported by the runtime yet`);
+      if (!context.tokens) throw new UserError(`task ${task.name} finds spans in tokens, but its input ${task.input} has no tokens feature`);
+      return new SpanLabelEncoder(task, targetColumn(task), context.tokens, context.spans ?? null, layout);
   }
 }

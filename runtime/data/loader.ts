@@ -9,7 +9,7 @@
  */
 import type { Job, Width } from '../../job/job.js';
 import { UserError } from '../errors.js';
-import type { Batch, BatchOptions, FittedFeatures, JobData, OpenJobDataOptions, PaddingCount, SplitName } from './api.js';
+import type { Batch, BatchOptions, FittedFeatures, JobData, OpenJobDataOptions, PaddingCount, SpanCount, SplitName } from './api.js';
 import { BatchAssembler } from './batch-assembler.js';
 import { LengthBuckets } from './length-buckets.js';
 import { PAD_ID } from './vocab.js';
@@ -69,6 +69,12 @@ class ArrowJobData implements JobData {
 
   private readonly paddingCount: PaddingCount = { tokens: 0, positions: 0 };
 
+  cutSpans(): Record<string, SpanCount> {
+    return Object.fromEntries([...this.spanTallies].map(([task, tally]) => [task, { ...tally }]));
+  }
+
+  private readonly spanTallies = new Map<string, SpanCount>();
+
   /** Counts the token positions and the padding of the token inputs of the batches passing through. */
   private async *countingPadding(batches: AsyncGenerator<Batch>): AsyncGenerator<Batch> {
     const tokenInputs = new Set(this.job.inputs.filter((i) => i.kind === 'sequence').map((i) => i.id));
@@ -86,7 +92,7 @@ class ArrowJobData implements JobData {
     const plan = this.job.datasets.find((d) => d.name === dataset);
     if (!plan) throw new Error(`batches: the job has no dataset ${dataset}`);
     if (!(options.batchSize >= 1)) throw new Error(`batches: batch size ${options.batchSize} is not positive`);
-    const encoding = createDatasetEncoding(this.job, this.fitted, plan, this.lookups, split);
+    const encoding = createDatasetEncoding(this.job, this.fitted, plan, this.lookups, split, split === 'train' ? this.spanTallies : undefined);
     const encoders = encoding.encoders;
     const assembler = new BatchAssembler(dataset, encoding.tensors, encoding.layout, options.batchSize);
     const shuffle = options.shuffle && this.job.training.shuffleBuffer > 1;

@@ -89,9 +89,11 @@ export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => num
     heads.set(task.name, head);
     const runtime = headRuntime(head);
     const source = shapeOf(graph.headSource(task.name));
-    // A per-token head reads [length, width] per row, and projects each position's width alike.
-    const reaching = runtime.perToken === true && source.length === 2 ? source.slice(1) : source;
-    headLogits.set(task.name, projections[runtime.projection]({ head, reaching, job, widths, store }));
+    // A per-token head reads [length, width] per row, and projects each position's width alike: its rows are the
+    // batch's token positions, [n·length, width].
+    const perToken = runtime.perToken === true && source.length === 2;
+    const logits = projections[runtime.projection]({ head, reaching: perToken ? source.slice(1) : source, job, widths, store });
+    headLogits.set(task.name, perToken ? (x, tokenMask) => logits(x.rank === 3 ? tf.reshape(x, [-1, x.shape[2]!]) : x, tokenMask) : logits);
   }
 
   const schemes = [...attached.values()];

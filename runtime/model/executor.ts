@@ -30,6 +30,9 @@ export interface ExecutorParts {
   drawSeed: () => number;
 }
 
+/** A pass, and its batch's token mask for the heads (a span head leaves padding out with it). */
+type PassWithMask = ForwardPass & { tokenMask: () => tf.Tensor2D | null };
+
 /** The forward pass, and the output of one layer (the trunk up to the shared representation). */
 export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'output'> {
   const { graph, reach, layers, schemeOf, heads, drawSeed } = parts;
@@ -41,7 +44,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
   };
 
   /** One pass over a batch: each layer's output computed at most once per view, or taken from `given`. */
-  const passOver = (inputs: Readonly<Record<string, tf.Tensor>>, training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput): ForwardPass => {
+  const passOver = (inputs: Readonly<Record<string, tf.Tensor>>, training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput): PassWithMask => {
     const memo = new Map<string, unknown>();
     const remember = <T>(key: string, compute: () => T): T => {
       if (memo.has(key)) return memo.get(key) as T;
@@ -68,7 +71,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       return tokenMask;
     };
 
-    const pass: ForwardPass = {
+    const pass: PassWithMask = {
       /** The output of `ref` as `task` sees it. */
       output: (ref: SourceRef, task: string): tf.Tensor => {
         if (ref.kind === 'input') {
@@ -86,6 +89,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       },
       viewOf: reach.viewOf,
       remember,
+      tokenMask: maskOf,
     };
     const layerOutput = (ref: LayerRef, task: string): tf.Tensor => {
       const scheme = schemeOf(ref.module);
@@ -104,9 +108,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       for (const task of tasks) {
         const head = heads.get(task);
         if (head === undefined) throw new Error(`forward asked for task '${task}', which the job does not have`);
-        // A per-token head reads [n, length, width]: its rows are the batch's token positions, [n·length, width].
-        const read = pass.output(graph.headSource(task), task);
-        logits.set(task, head(read.rank === 3 ? tf.reshape(read, [-1, read.shape[2]!]) : read));
+        logits.set(task, head(pass.output(graph.headSource(task), task), pass.tokenMask));
       }
       return logits;
     },

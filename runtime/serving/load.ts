@@ -158,7 +158,7 @@ async function servedModel(pkg: ModelPackage, backend: BackendChoice | null): Pr
         const logits = model.forward(inputTensors({ [group.input.id]: data }), tasksHere, false, undefined, given);
         for (const task of tasksHere) {
           const head = model.heads.get(task)!;
-          const values = (headRuntime(head).predictions(logits.get(task)!, head.units).dataSync() as Float32Array).slice();
+          const values = (headRuntime(head).predictions(logits.get(task)!, head.units, head.task.head).dataSync() as Float32Array).slice();
           out.set(task, { values, rows: encoded.rows, units: head.units, classes: unitNames(task, head.units, fitted) });
         }
       }

@@ -19,7 +19,9 @@ export type TaskOutput =
   /** regression with one unit. */
   | { value: number }
   /** regression with several units; an objective head's point. */
-  | { values: number[] };
+  | { values: number[] }
+  /** span: the predicted span's first and last token positions (0-based, inclusive). */
+  | { start: number; end: number };
 
 /** A batch of one task's predictions: `units` numbers per row, row-major. */
 export interface TaskPredictionBatch {
@@ -89,7 +91,12 @@ export const outputKinds = {
   regression: values,
   objective: { ...values, row: (batch, row) => ({ values: rowOf(batch, row) }) },
   tagging: notRunnable,
-  span: notRunnable,
+  span: {
+    runnable: true,
+    outputs: () => [{ output: 'start', type: 'float32' }, { output: 'end', type: 'float32' }],
+    columns: (batch) => [unit(batch, 0), unit(batch, 1)],
+    row: (batch, row) => ({ start: batch.values[2 * row]!, end: batch.values[2 * row + 1]! }),
+  },
   // Per-pixel class probabilities have no column form yet (outputKind says so).
   dense: notRunnable,
 } satisfies Record<HeadKind, OutputKind | NotRunnable>;

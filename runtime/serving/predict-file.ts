@@ -10,7 +10,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { DataType, type Data, type Field, type Schema } from 'apache-arrow';
+import { DataType, makeVector, type Data, type Field, type Schema } from 'apache-arrow';
 import type { ColumnType } from '../../job/job.js';
 import { openArrowFile } from '../data/arrow-file.js';
 import { cellReader } from '../data/columns.js';
@@ -54,8 +54,8 @@ interface SourceChunk extends RowChunk {
   readonly problems: (RowProblem | null)[];
   /** The values of a kept column for `rows`. */
   kept(name: string, rows: readonly number[]): Cell[];
-  /** A row's values of the columns read, for the side file of rejected rows. */
-  values(row: number): Record<string, Cell>;
+  /** A row's values of the columns read, for the side file of rejected rows (a list column's as an array). */
+  values(row: number): Record<string, Cell | Cell[]>;
 }
 
 interface Source {
@@ -172,20 +172,32 @@ async function arrowSource(file: string, columns: readonly { name: string; type:
         const slice = batch.slice(start, Math.min(batch.numRows, start + batchSize));
         const first = fileRow + start;
         const data = (name: string): Data => slice.data.children[index.get(name)!]!;
-        const readers = new Map(read.map((name) => [name, cellReader(data(name))]));
+        // Only for kept columns (never lists) and rejected rows, so made when first asked.
+        const readers = new Map<string, (row: number) => Cell | Cell[]>();
+        const reader = (name: string) => readers.get(name) ?? readers.set(name, valueReader(data(name))).get(name)!;
         yield {
           length: slice.numRows,
           column: data,
           where: (row) => `row ${first + row} of ${display}`,
           problems: new Array(slice.numRows).fill(null),
-          kept: (name, rows) => rows.map((row) => readers.get(name)!(row)),
-          values: (row) => Object.fromEntries(read.map((name) => [name, readers.get(name)!(row)])),
+          kept: (name, rows) => rows.map((row) => reader(name)(row) as Cell),
+          values: (row) => Object.fromEntries(read.map((name) => [name, reader(name)(row)])),
         };
       }
       fileRow += batch.numRows;
     }
   }
   return { keptTypes, chunks };
+}
+
+/** A cell's value as a rejected row shows it: a list column's (tokens, pixels) as an array. */
+function valueReader(data: Data): (row: number) => Cell | Cell[] {
+  if (!DataType.isList(data.type)) return cellReader(data);
+  const lists = makeVector(data);
+  return (row) => {
+    const list = lists.get(row) as Iterable<Cell> | null;
+    return list === null ? null : Array.from(list);
+  };
 }
 
 // ---------------------------------------------------------------- CSV input

@@ -7,7 +7,7 @@
  * type, or a number a numeric feature cannot take (null, NaN, infinite; a list of the wrong length). An unseen or
  * null category is not an error: it one-hot encodes to zeros, as it did in training.
  */
-import { Float64, type Data } from 'apache-arrow';
+import { Float64, type Data, type DataType } from 'apache-arrow';
 import type { ColumnType, FeaturePlan, InputPlan } from '../../job/job.js';
 import type { TensorData } from '../data/api.js';
 import { allValid, boolColumn, listColumn, numericColumn, setNull, utf8Column } from '../data/arrow-build.js';
@@ -58,7 +58,7 @@ export const jsonCell: Readonly<Record<ColumnType, (value: unknown) => Cell>> = 
   bool: (v) => (v === null || typeof v === 'boolean' ? { value: v } : { problem: `expected true or false, found ${found(v)}` }),
   'list<float>': (v) => (v === null || (Array.isArray(v) && v.every((x) => typeof x === 'number')) ? { value: v } : { problem: `expected a list of numbers, found ${found(v)}` }),
   'list<int>': (v) => (v === null || (Array.isArray(v) && v.every((x) => Number.isInteger(x))) ? { value: v } : { problem: `expected a list of whole numbers, found ${found(v)}` }),
-  'list<string>': () => ({ problem: 'list<string> columns cannot be served yet (token sequences do not run in this version)' }),
+  'list<string>': (v) => (v === null || (Array.isArray(v) && v.every((x) => x === null || typeof x === 'string')) ? { value: v } : { problem: `expected a list of strings, found ${found(v)}` }),
   'list<bool>': () => ({ problem: 'list<bool> columns cannot be served yet' }),
 };
 
@@ -98,9 +98,11 @@ function arrowColumn(type: ColumnType, values: readonly unknown[]): Data {
     case 'list<string>':
     case 'list<bool>': {
       const offsets = new Int32Array(n + 1);
-      values.forEach((v, i) => (offsets[i + 1] = offsets[i]! + ((v as number[] | null)?.length ?? 0)));
-      const items = Float64Array.from(values.flatMap((v) => (v as number[] | null) ?? []));
-      return listColumn(numericColumn(new Float64(), items), offsets, validity);
+      values.forEach((v, i) => (offsets[i + 1] = offsets[i]! + ((v as unknown[] | null)?.length ?? 0)));
+      const items = values.flatMap((v) => (v as unknown[] | null) ?? []);
+      // Tokens (a list of strings) as text; the lists of numbers as float64.
+      const child = type === 'list<string>' ? utf8Column(items as (string | null)[]) : numericColumn(new Float64(), Float64Array.from(items as number[]));
+      return listColumn<DataType>(child, offsets, validity);
     }
   }
 }

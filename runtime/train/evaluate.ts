@@ -66,7 +66,7 @@ function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<st
       const head = model.heads.get(task)!;
       const label = batch.labels[task]!;
       const { sum, count } = maskedLossSum(head, logits.get(task)!, labelTensors(head, label, batch.size));
-      const values = headRuntime(head).predictions(logits.get(task)!, head.units).dataSync() as Float32Array;
+      const values = headRuntime(head).predictions(logits.get(task)!, head.units, head.task.head).dataSync() as Float32Array;
       accumulators.get(task)!.add(values, label.values.data, label.mask, sum.dataSync()[0]!, count);
       predictions.set(task, values.slice());
     }

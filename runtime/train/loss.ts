@@ -15,8 +15,12 @@ const entryLosses: Record<LossKind, (x: tf.Tensor, values: tf.Tensor) => tf.Tens
   // gradient σ(x) - y is right everywhere (the relu/abs form gets x = 0 wrong).
   bce: (x, values) => tf.sub(tf.softplus(x), tf.mul(x, values)),
   // -log softmax at the labelled class, over the last axis (a dense head's [n, pixels, k] too); a zero one-hot row
-  // (missing class) gives 0.
-  ce: (x, values) => tf.neg(tf.sum(tf.mul(values, tf.logSoftmax(x)), -1)),
+  // (missing class) gives 0. Labels of one axis less are class indices, one-hot over the last axis here (a span head's
+  // positions, whose count is the batch's length).
+  ce: (x, values) => {
+    const oneHot = values.rank === x.rank - 1 ? tf.oneHot(values, x.shape[x.rank - 1]!) : values;
+    return tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(x)), -1));
+  },
   mse: (x, values) => tf.squaredDifference(x, values),
   mae: (x, values) => tf.abs(tf.sub(x, values)),
   // δ = 1: quadratic within 1 of the target, linear beyond.

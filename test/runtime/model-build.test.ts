@@ -141,7 +141,6 @@ describe('buildModel', () => {
         null,
         /module 'seq' layer 0 is a pool layer, which the runtime does not run yet/,
       ],
-      ['a span head', null, { head: { kind: 'span', units: 2, classes: 'index' } }, /task 'a' has a span head, which the runtime does not run yet/],
     ];
     for (const [name, module, taskChange, message] of cases) {
       it(name, () => {

@@ -23,6 +23,8 @@ export const binary: HeadRuntime = {
     mae: null,
     pixel_accuracy: null,
     mean_iou: null,
+    exact_match: null,
+    token_f1: null,
   },
   examples: [
     // -log σ(-0.25) = log(1 + e^0.25), -log(1 - σ(2)) = log(1 + e^2), meaned; both rows wrong: accuracy and auc 0

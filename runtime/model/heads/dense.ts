@@ -37,6 +37,8 @@ export const dense: HeadRuntime = {
     logloss: null,
     mse: null,
     mae: null,
+    exact_match: null,
+    token_f1: null,
   },
   examples: [
     // A 2×2 image, 2 classes, labels [0, 0, 0, 1]; pixel logits [0, 0], [ln 3, 0], [0, ln 3], [0, ln 3] give p(class 0)

@@ -5,7 +5,7 @@
  * test/runtime/kinds/heads.test.ts runs through the task loss, the predictions and the metrics.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { LossKind, MetricKind } from '../../../job/job.js';
+import type { HeadPlan, LossKind, MetricKind } from '../../../job/job.js';
 import type { NotRunnable } from '../../not-runnable.js';
 
 /** A task's predictions and labels over a whole split, row-major. */
@@ -25,9 +25,10 @@ export interface HeadRuntime {
   readonly runnable: true;
   /**
    * How its logits come from what reaches it (heads/projections.ts): a dense layer of its own, that input itself (no
-   * parameters), or a 1×1 convolution of a feature map upsampled to its input image's resolution (`pixels`).
+   * parameters), a 1×1 convolution of a feature map upsampled to its input image's resolution (`pixels`), or a dense
+   * layer per position of a sequence with the sequence's mask beside its logits (`positions`, a span head's).
    */
-  readonly projection: 'dense' | 'none' | 'pixels';
+  readonly projection: 'dense' | 'none' | 'pixels' | 'positions';
   /**
    * Its rows are token positions (tagging): it reads a sequence [n, length, width] per batch, and its logits, labels
    * and mask are [n·length, …]. Absent: a row is a batch row, and it reads a vector per row.
@@ -39,8 +40,8 @@ export interface HeadRuntime {
   labelValues(values: Float32Array | Int32Array, rows: number, units: number): tf.Tensor;
   /** The logits [n, units] (a dense head's [n, pixels·units]) as its loss reads them. */
   lossInput(logits: tf.Tensor2D, units: number): tf.Tensor;
-  /** What its logits mean, for metrics. */
-  predictions(logits: tf.Tensor2D, units: number): tf.Tensor;
+  /** What its logits mean, for metrics; `plan` is the task's head (a span head's longest span). */
+  predictions(logits: tf.Tensor2D, units: number, plan: HeadPlan): tf.Tensor;
   /** The type of its labels as the loader gives them. */
   readonly labels: 'float32' | 'int32';
   /** Every metric the job may ask for: null where the metric does not apply to the head (it reports null). */
@@ -54,6 +55,8 @@ export interface HeadExample {
   readonly loss: LossKind;
   /** The head's units when a row has several logits per unit (a dense head: pixels × classes); the row's width when absent. */
   readonly units?: number;
+  /** What the head's plan says besides its kind and units (a span head's `maxLength`). */
+  readonly head?: Pick<HeadPlan, 'maxLength'>;
   /** [n][units]. */
   readonly logits: readonly (readonly number[])[];
   /** As the loader gives them, row-major: floats, or class indices for int32 labels. */

@@ -12,6 +12,7 @@ import { multiclass } from './multiclass.js';
 import { multilabel } from './multilabel.js';
 import { objective } from './objective.js';
 import { regression } from './regression.js';
+import { span } from './span.js';
 import { tagging } from './tagging.js';
 
 export const headKinds = {
@@ -20,7 +21,7 @@ export const headKinds = {
   multilabel,
   regression,
   tagging,
-  span: notRunnable,
+  span,
   dense,
   objective,
 } satisfies Record<HeadKind, HeadEntry>;

@@ -26,6 +26,8 @@ export const multiclass: HeadRuntime = {
     mae: null,
     pixel_accuracy: null,
     mean_iou: null,
+    exact_match: null,
+    token_f1: null,
   },
   examples: [
     // -log softmax([1, 2, 3])_0 = log(e + e² + e³) - 1

@@ -33,6 +33,8 @@ export const multilabel: HeadRuntime = {
     mae: null,
     pixel_accuracy: null,
     mean_iou: null,
+    exact_match: null,
+    token_f1: null,
   },
   examples: [
     // the mean of the per-label sigmoid cross-entropies: (-log σ(0) - log(1 - σ(1))) / 2 = (log 2 + log(1 + e)) / 2

@@ -18,7 +18,7 @@ export const objective: HeadRuntime = {
   lossInput: (logits) => logits,
   predictions: (logits) => logits,
   labels: 'float32',
-  metrics: { auc: null, accuracy: null, macro_f1: null, logloss: null, mse: null, mae: null, pixel_accuracy: null, mean_iou: null },
+  metrics: { auc: null, accuracy: null, macro_f1: null, logloss: null, mse: null, mae: null, pixel_accuracy: null, mean_iou: null, exact_match: null, token_f1: null },
   examples: [
     // (7, −8): c1 = 0, c2 = tanh 4; f1 = tanh 4·((0² + 0.1·0²)/10 − 20) = −20·tanh 4
     { loss: 'toy_f1', logits: [[7, -8]], labels: [0], taskLoss: -20 * t4, predictions: [7, -8], metrics: {} },

@@ -10,11 +10,12 @@ import type { ModelJob } from '../model-job.js';
 import { denseParams, type ParamStore } from '../params.js';
 import { requireImage } from '../require-image.js';
 import { requireVector } from '../require-vector.js';
+import { requireSequence } from '../layers/sequence.js';
 import type { HeadInfo } from '../types.js';
 import type { HeadRuntime } from './head.js';
 
-/** A head's logits from its input. */
-export type HeadLogits = (x: tf.Tensor) => tf.Tensor2D;
+/** A head's logits from its input, and the batch's token mask [n, length] (null without a token input), made when asked. */
+export type HeadLogits = (x: tf.Tensor, tokenMask: () => tf.Tensor2D | null) => tf.Tensor2D;
 
 export interface ProjectionContext {
   readonly head: HeadInfo;
@@ -58,6 +59,19 @@ export const projections = {
       const logits = dense(x.reshape([rows * h * w, channels]) as tf.Tensor2D, params.kernel, params.bias, 'linear').reshape([rows, h, w, k]) as tf.Tensor4D;
       const full = h === height && w === width ? logits : upsample(logits, tf.tensor2d(alongHeight, [height, h]), tf.tensor2d(alongWidth, [width, w]));
       return full.reshape([rows, height * width * k]);
+    };
+  },
+  // Start and end logits per position, and the mask beside them: [n, length·3], position by position (heads/span.ts).
+  positions: ({ head, reaching, store }) => {
+    const where = `the ${head.task.head.kind} head of task '${head.task.name}'`;
+    requireSequence(reaching, where);
+    const params = denseParams(store, `head/${head.task.name}`, owner(head), reaching[1]!, 2);
+    return (x, tokenMask) => {
+      const [rows, length, width] = x.shape as [number, number, number];
+      const logits = dense(x.reshape([rows * length, width]) as tf.Tensor2D, params.kernel, params.bias, 'linear').reshape([rows, length, 2]);
+      const mask = tokenMask();
+      if (mask === null) throw new UserError(`${where} reads a sequence whose batch has no tokens input to mark its padding`);
+      return tf.concat([logits, mask.expandDims(2)], 2).reshape([rows, length * 3]);
     };
   },
 } satisfies Record<HeadRuntime['projection'], (context: ProjectionContext) => HeadLogits>;

@@ -23,6 +23,8 @@ export const regression: HeadRuntime = {
     logloss: null,
     pixel_accuracy: null,
     mean_iou: null,
+    exact_match: null,
+    token_f1: null,
   },
   examples: [
     // errors [0.5, 3]: mse (0.25 + 9) / 2, mae (0.5 + 3) / 2

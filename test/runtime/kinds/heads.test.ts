@@ -20,7 +20,8 @@ const TOLERANCE = 1e-6;
 
 function headOf(kind: HeadKind, example: HeadExample): HeadInfo {
   const units = example.units ?? example.logits[0]!.length;
-  return { task: { ...task('t', kind, { units, loss: example.loss }), from: { input: 'x' } }, units };
+  const plan = task('t', kind, { units, loss: example.loss });
+  return { task: { ...plan, head: { ...plan.head, ...example.head }, from: { input: 'x' } }, units };
 }
 
 function labelsOf(entry: HeadRuntime, example: HeadExample): { values: Float32Array | Int32Array; mask: Float32Array } {
@@ -51,7 +52,7 @@ describe('every runnable head kind', () => {
           assert.ok(entry.losses.includes(example.loss), `${kind} trains with ${entry.losses.join(', ')}`);
           const head = headOf(kind, example);
           assertAllClose([tf.tidy(() => lossOf(head, entry, example).dataSync()[0]!)], [example.taskLoss], TOLERANCE, 'loss');
-          const predictions = tf.tidy(() => entry.predictions(tf.tensor2d(example.logits.map((r) => [...r])), head.units).dataSync() as Float32Array);
+          const predictions = tf.tidy(() => entry.predictions(tf.tensor2d(example.logits.map((r) => [...r])), head.units, head.task.head).dataSync() as Float32Array);
           assertAllClose(predictions, example.predictions, TOLERANCE, 'predictions');
           const { values, mask } = labelsOf(entry, example);
           for (const [metric, expected] of Object.entries(example.metrics)) {
@@ -68,7 +69,7 @@ describe('every runnable head kind', () => {
           const before = tf.memory().numTensors;
           tf.tidy(() => {
             lossOf(head, entry, example);
-            entry.predictions(tf.tensor2d(example.logits.map((r) => [...r])), head.units);
+            entry.predictions(tf.tensor2d(example.logits.map((r) => [...r])), head.units, head.task.head);
           });
           assert.equal(tf.memory().numTensors, before);
         });
