@@ -66,7 +66,7 @@ export type { Args, Plans, PlannedCategory, PhasePlan } from './args.js';
 export { declarationFields, assignedCategory, EPOCHS_WITHOUT_LENGTH, CONFLICTS_EVERY_PER_TASK, type DeclarationKind } from './declarations.js';
 export type { ExpandedLayer, LayerKindEntry } from './backbones.js';
 export { layerKinds, kindAfterLayer, layerShape } from './backbones.js';
-export type { SharingLayout, ShareModules, Survivors } from './sharing.js';
+export type { SharingLayout, ShareModules, ExtractionLevel, Survivors } from './sharing.js';
 export { liveSharing } from './sharing.js';
 export { scheduleOfKind } from './optimizers.js';
 export type { ReportedMetrics } from './stages.js';

@@ -12,8 +12,8 @@ import { backboneParts, type BackbonePart } from '../check/backbone.js';
 import { argsOf, fieldsOf, planOf } from '../check/args.js';
 import { targetType } from '../check/target.js';
 import type { Value } from '../check/values.js';
-import { heads, isOf, kindAfterLayer, type ExpandedLayer, type ShareModules } from '../../stdlib/index.js';
-import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType } from '../../job/job.js';
+import { heads, isOf, kindAfterLayer, type ExpandedLayer, type ExtractionLevel, type ShareModules } from '../../stdlib/index.js';
+import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType, LayerPlan } from '../../job/job.js';
 import { layerKey, newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
 import { trainingPlan } from './training.js';
 import { compareText } from '../../shared/compare.js';
@@ -147,6 +147,9 @@ function addTask(b: Builder, task: TaskView): void {
       case 'mixture':
         current = addMixture(b, task, share.name, share.backbone, modules, sharing, current, vocab);
         break;
+      case 'extraction':
+        current = addExtraction(b, task, share.name, share.backbone, modules, sharing, current, vocab);
+        break;
       case 'shared':
       case 'column per task': {
         const owner = share.entry.layout.kind === 'column per task' ? `${share.name}.${task.name}` : share.name;
@@ -190,9 +193,11 @@ function shareModules(b: Builder, share: ShareView, entry: NonNullable<ShareView
   const modules: ShareModules = layout.kind === 'mixture'
     ? {
       columns: [], tasks, experts: Array.from({ length: layout.experts(args) }, (_, k) => `${share.name}.expert${k}`),
-      gates: Object.fromEntries(tasks.map((t) => [t, `${share.name}.gate.${t}`])),
+      gates: Object.fromEntries(tasks.map((t) => [t, `${share.name}.gate.${t}`])), levels: [],
     }
-    : { columns: layout.kind === 'column per task' ? tasks.map((t) => `${share.name}.${t}`) : [share.name], tasks, experts: [], gates: {} };
+    : layout.kind === 'extraction'
+      ? { columns: [], tasks, experts: [], gates: {}, levels: extractionLevels(share.name, tasks, layout.shared(args), layout.perTask(args), layout.levels(args)) }
+      : { columns: layout.kind === 'column per task' ? tasks.map((t) => `${share.name}.${t}`) : [share.name], tasks, experts: [], gates: {}, levels: [] };
   const built = { modules, sharing: entry.plan(args, modules) };
   b.shares.set(share.name, built);
   return built;
@@ -223,6 +228,79 @@ function addMixture(
   outputs.forEach((o, k) => graph.setEdge(o.id, mixId, { order: k }));
   graph.setEdge(gateId, mixId, { order: experts });
   return { id: mixId, kind: outputs[0]?.kind ?? 'vector' };
+}
+
+/**
+ * The module ids of CGC (one level, named `<share>.shared.<k>`, `<share>.expert.<task>.<k>`, `<share>.gate.<task>`,
+ * `<share>.mix.<task>`) or of PLE (the same under `<share>.level<l>.`, and each level but the last has
+ * `shared_gate` and `shared_mix`). A task name has no dot, so no task's ids can be another's or the shared ones.
+ */
+function extractionLevels(share: string, tasks: string[], shared: number, perTask: number, levels: number): ExtractionLevel[] {
+  const count = <T>(n: number, id: (k: number) => T) => Array.from({ length: n }, (_, k) => id(k));
+  const byTask = <T>(of: (task: string) => T) => Object.fromEntries(tasks.map((t) => [t, of(t)]));
+  return count(levels, (l) => {
+    const prefix = levels === 1 ? share : `${share}.level${l + 1}`;
+    const last = l === levels - 1;
+    return {
+      shared: count(shared, (k) => `${prefix}.shared.${k}`),
+      experts: byTask((t) => count(perTask, (k) => `${prefix}.expert.${t}.${k}`)),
+      gates: byTask((t) => `${prefix}.gate.${t}`),
+      mixes: byTask((t) => `${prefix}.mix.${t}`),
+      sharedGate: last ? null : `${prefix}.shared_gate`,
+      sharedMix: last ? null : `${prefix}.shared_mix`,
+    };
+  });
+}
+
+/**
+ * CGC and PLE, for one task: its path through every level to its last mixture. A level's experts and gates read the
+ * share's input at the first level, then the previous level's mixture of the same side (a task's own, or the shared
+ * one); each task's gate mixes the shared experts and its own; the shared gate (every level but the last) mixes all
+ * the level's experts. A task reaches other tasks' lower experts through the shared mixtures, so everything its path
+ * reads lists it among its `tasks` (the tasks whose gradients reach it), each module once per task.
+ */
+function addExtraction(
+  b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
+  from: { id: string; kind: ValueKind }, vocab: Width,
+): { id: string; kind: ValueKind } {
+  const { graph } = b;
+  const span = task.share!.call!.span;
+  const visited = new Map<string, { id: string; kind: ValueKind }>();
+  const once = (owner: string, make: () => { id: string; kind: ValueKind }) => {
+    let out = visited.get(owner);
+    if (!out) visited.set(owner, (out = make()));
+    return out;
+  };
+  const expertOutput = (owner: string, input: { id: string; kind: ValueKind }) =>
+    once(owner, () => chain(b, task.name, expert, owner, share, sharing, input, vocab, expert.v === 'ref' ? expert.name : null, null));
+  /** A one-layer module reading `sources` in order, made by the first task to reach it and joined by the others. */
+  const layerOf = (owner: string, layer: LayerPlan, sources: string[]) => once(owner, () => {
+    const id = `layer:${owner}/0`;
+    if (graph.hasNode(id)) (graph.node(id) as Extract<IrNode, { kind: 'layer' }>).tasks.push(task.name);
+    else {
+      graph.setNode(id, { kind: 'layer', params: `${owner}/0`, owner, share, index: 0, backbone: null, layer, sharing, tasks: [task.name], shape: null, span });
+      sources.forEach((source, k) => graph.setEdge(source, id, { order: k }));
+    }
+    return { id, kind: 'vector' };
+  });
+  /** The mixture of `experts` (each read from its side's input) by a softmax gate reading `gateInput`. */
+  const mixed = (mixOwner: string, gateOwner: string, experts: { owner: string; input: { id: string; kind: ValueKind } }[], gateInput: { id: string; kind: ValueKind }) => {
+    const outputs = experts.map((e) => expertOutput(e.owner, e.input));
+    const gate = layerOf(gateOwner, { kind: 'dense', units: experts.length, activation: 'softmax', dropout: 0 }, [gateInput.id]);
+    const mix = layerOf(mixOwner, { kind: 'mixture', experts: experts.map((e) => e.owner), gate: gateOwner }, [...outputs.map((o) => o.id), gate.id]);
+    return { id: mix.id, kind: outputs[0]?.kind ?? 'vector' };
+  };
+  const { levels, tasks } = modules;
+  /** What `side` (a task, or null for the shared side) reads at level `l`: the input, or its mixture of the level before. */
+  const inputOf = (l: number, side: string | null): { id: string; kind: ValueKind } => (l === 0 ? from : sideOutput(l - 1, side));
+  const sideOutput = (l: number, side: string | null): { id: string; kind: ValueKind } => once(`level ${l} of ${side ?? 'the shared side'}`, () => {
+    const level = levels[l]!;
+    const shared = level.shared.map((owner) => ({ owner, input: inputOf(l, null) }));
+    const own = (t: string) => level.experts[t]!.map((owner) => ({ owner, input: inputOf(l, t) }));
+    if (side === null) return mixed(level.sharedMix!, level.sharedGate!, [...shared, ...tasks.flatMap(own)], inputOf(l, null));
+    return mixed(level.mixes[side]!, level.gates[side]!, [...shared, ...own(side)], inputOf(l, side));
+  });
+  return sideOutput(levels.length - 1, task.name);
 }
 
 export function toExpr(expr: A.Expr): Expr {

@@ -4,7 +4,7 @@
  * per task, the head's predictions (a probability, class probabilities, a value).
  *
  * Written only where every layer is one TensorFlow.js serialises with its own classes, one model input: dense layers
- * (backbones, shared trunks, towers, soft sharing's columns, MMoE's experts and gates) and MMoE's mixture, made of
+ * (backbones, shared trunks, towers, soft sharing's columns, MMoE's, CGC's and PLE's experts and gates) and their mixtures, made of
  * built-in layers (below). Cross-stitch units, adapters and learned points are mtl's own computations, so those
  * models get none, and the manifest says why.
  */
@@ -33,6 +33,8 @@ const headActivation = {
 const sharingWhy = {
   hard: null,
   mmoe: null,
+  cgc: null,
+  ple: null,
   cross_stitch: 'its cross-stitch units mix the task columns after each layer with learned weights, a computation of mtl\'s own',
   adapters: 'its per-task adapters are added to the shared layers\' outputs, a computation of mtl\'s own',
   // Its columns are tied only by a training penalty: at inference each task's column is dense layers like any other.
