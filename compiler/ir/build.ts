@@ -101,26 +101,36 @@ function chain(
   for (const part of backboneParts(value, b.program)) {
     for (const expanded of partLayers(part, current.kind, vocab)) {
       if (stopAt !== null && visible > stopAt) return current;
-      const params = `${owner}/${index}`;
-      const key = layerKey(params, [current.id]);
-      let id = b.layerAt.get(key);
-      if (id !== undefined) {
-        (graph.node(id) as Extract<IrNode, { kind: 'layer' }>).tasks.push(task);
-      } else {
-        id = graph.hasNode(`layer:${params}`) ? `layer:${params}@${task}` : `layer:${params}`;
-        graph.setNode(id, {
-          kind: 'layer', params, owner, share, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
-          sharing, tasks: [task], shape: null, span: part.call.span,
-        });
-        graph.setEdge(current.id, id, {});
-        b.layerAt.set(key, id);
-      }
+      const id = layerNode(b, task, [current.id], {
+        params: `${owner}/${index}`, owner, share, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer, sharing, span: part.call.span,
+      });
       current = { id, kind: kindAfterLayer(expanded.layer, current.kind) };
       index++;
       if (expanded.visible) visible++;
     }
   }
   return current;
+}
+
+type LayerNode = Extract<IrNode, { kind: 'layer' }>;
+
+/**
+ * The node applying a layer's parameters to `inputs` (in order): the one made already, which `task` joins, or a new
+ * one, named `layer:<params>`, or `layer:<params>@task` when that name is taken (the same parameters on another input).
+ */
+function layerNode(b: Builder, task: string, inputs: string[], layer: Omit<LayerNode, 'kind' | 'tasks' | 'shape'>): string {
+  const { graph } = b;
+  const key = layerKey(layer.params, inputs);
+  let id = b.layerAt.get(key);
+  if (id !== undefined) {
+    (graph.node(id) as LayerNode).tasks.push(task);
+    return id;
+  }
+  id = graph.hasNode(`layer:${layer.params}`) ? `layer:${layer.params}@${task}` : `layer:${layer.params}`;
+  graph.setNode(id, { kind: 'layer', ...layer, tasks: [task], shape: null });
+  inputs.forEach((input, k) => graph.setEdge(input, id, inputs.length > 1 ? { order: k } : {}));
+  b.layerAt.set(key, id);
+  return id;
 }
 
 /** The job's target of a task whose head reads none: a constant its loss ignores (the job's `target` says so). */
@@ -203,6 +213,14 @@ function shareModules(b: Builder, share: ShareView, entry: NonNullable<ShareView
   return built;
 }
 
+/** The one layer of a share's gate or mixture module `owner`, reading `inputs` in order. */
+function shareLayer(b: Builder, task: string, owner: string, where: Pick<LayerNode, 'share' | 'sharing' | 'span'>, layer: LayerPlan, inputs: string[]): string {
+  return layerNode(b, task, inputs, { params: `${owner}/0`, owner, index: 0, backbone: null, layer, ...where });
+}
+
+/** A gate: softmax weights over `experts`, from what it reads. */
+const gateLayer = (experts: number): LayerPlan => ({ kind: 'dense', units: experts, activation: 'softmax', dropout: 0 });
+
 /** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */
 function addMixture(
   b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
@@ -210,23 +228,11 @@ function addMixture(
 ): { id: string; kind: ValueKind } {
   const { experts: expertOwners, gates } = modules;
   const experts = expertOwners.length;
-  const { graph } = b;
   const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, share, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
+  const where = { share, sharing, span: task.share!.call!.span };
   const gateOwner = gates[task.name]!;
-  const gateId = `layer:${gateOwner}/0`;
-  graph.setNode(gateId, {
-    kind: 'layer', params: `${gateOwner}/0`, owner: gateOwner, share, index: 0, backbone: null, layer: { kind: 'dense', units: experts, activation: 'softmax', dropout: 0 },
-    sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
-  });
-  graph.setEdge(from.id, gateId, {});
-  const mixOwner = `${share}.mix.${task.name}`;
-  const mixId = `layer:${mixOwner}/0`;
-  graph.setNode(mixId, {
-    kind: 'layer', params: `${mixOwner}/0`, owner: mixOwner, share, index: 0, backbone: null, layer: { kind: 'mixture', experts: expertOwners, gate: gateOwner },
-    sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
-  });
-  outputs.forEach((o, k) => graph.setEdge(o.id, mixId, { order: k }));
-  graph.setEdge(gateId, mixId, { order: experts });
+  const gateId = shareLayer(b, task.name, gateOwner, where, gateLayer(experts), [from.id]);
+  const mixId = shareLayer(b, task.name, `${share}.mix.${task.name}`, where, { kind: 'mixture', experts: expertOwners, gate: gateOwner }, [...outputs.map((o) => o.id), gateId]);
   return { id: mixId, kind: outputs[0]?.kind ?? 'vector' };
 }
 
@@ -263,8 +269,7 @@ function addExtraction(
   b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
   from: { id: string; kind: ValueKind }, vocab: Width,
 ): { id: string; kind: ValueKind } {
-  const { graph } = b;
-  const span = task.share!.call!.span;
+  const where = { share, sharing, span: task.share!.call!.span };
   const visited = new Map<string, { id: string; kind: ValueKind }>();
   const once = (owner: string, make: () => { id: string; kind: ValueKind }) => {
     let out = visited.get(owner);
@@ -273,20 +278,12 @@ function addExtraction(
   };
   const expertOutput = (owner: string, input: { id: string; kind: ValueKind }) =>
     once(owner, () => chain(b, task.name, expert, owner, share, sharing, input, vocab, expert.v === 'ref' ? expert.name : null, null));
-  /** A one-layer module reading `sources` in order, made by the first task to reach it and joined by the others. */
-  const layerOf = (owner: string, layer: LayerPlan, sources: string[]) => once(owner, () => {
-    const id = `layer:${owner}/0`;
-    if (graph.hasNode(id)) (graph.node(id) as Extract<IrNode, { kind: 'layer' }>).tasks.push(task.name);
-    else {
-      graph.setNode(id, { kind: 'layer', params: `${owner}/0`, owner, share, index: 0, backbone: null, layer, sharing, tasks: [task.name], shape: null, span });
-      sources.forEach((source, k) => graph.setEdge(source, id, { order: k }));
-    }
-    return { id, kind: 'vector' };
-  });
+  /** A gate or mixture, made by the first task to reach it on these sources. */
+  const layerOf = (owner: string, layer: LayerPlan, sources: string[]) => once(owner, () => ({ id: shareLayer(b, task.name, owner, where, layer, sources), kind: 'vector' }));
   /** The mixture of `experts` (each read from its side's input) by a softmax gate reading `gateInput`. */
   const mixed = (mixOwner: string, gateOwner: string, experts: { owner: string; input: { id: string; kind: ValueKind } }[], gateInput: { id: string; kind: ValueKind }) => {
     const outputs = experts.map((e) => expertOutput(e.owner, e.input));
-    const gate = layerOf(gateOwner, { kind: 'dense', units: experts.length, activation: 'softmax', dropout: 0 }, [gateInput.id]);
+    const gate = layerOf(gateOwner, gateLayer(experts.length), [gateInput.id]);
     const mix = layerOf(mixOwner, { kind: 'mixture', experts: experts.map((e) => e.owner), gate: gateOwner }, [...outputs.map((o) => o.id), gate.id]);
     return { id: mix.id, kind: outputs[0]?.kind ?? 'vector' };
   };
