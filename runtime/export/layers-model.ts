@@ -76,13 +76,13 @@ const dense: LayerForm<'dense'> = {
  */
 const mixture: LayerForm<'mixture'> = {
   why: () => null,
-  build: ({ plan, sources, name, memo, moduleOf }) => {
+  build: ({ plan, sources, name, memo }) => {
     const experts = sources.slice(0, -1);
     const gate = sources[sources.length - 1]!;
-    const stack = memo(`stack:${plan.experts.join(',')}`, () => {
-      const rows = experts.map((e, k) => tf.layers.reshape({ targetShape: [1, ...e.shape.slice(1)] as number[], name: `${plan.experts[k]}_row` }).apply(e) as tf.SymbolicTensor);
-      return rows.length === 1 ? rows[0]! : (tf.layers.concatenate({ axis: 1, name: `${moduleOf(plan.experts[0]!).share}_experts` }).apply(rows) as tf.SymbolicTensor);
-    });
+    // An expert's row and a set of experts' stack are each built once: CGC and PLE mix one expert in several sets.
+    const rows = experts.map((e, k) => memo(`row:${plan.experts[k]}`, () => tf.layers.reshape({ targetShape: [1, ...e.shape.slice(1)] as number[], name: `${plan.experts[k]}_row` }).apply(e) as tf.SymbolicTensor));
+    const stack = memo(`stack:${plan.experts.join(',')}`, () =>
+      rows.length === 1 ? rows[0]! : (tf.layers.concatenate({ axis: 1, name: `${name}_experts` }).apply(rows) as tf.SymbolicTensor));
     return { output: tf.layers.dot({ axes: [1, 1], name }).apply([gate, stack]) as tf.SymbolicTensor, weights: [] };
   },
 };
