@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Job } from '../../job/job.js';
+import { compileProgram } from '../../compiler/compile.js';
 import { parseJob } from '../../job/parse.js';
 import { buildModel } from '../../runtime/model/build.js';
 import type { MtlModel } from '../../runtime/model/types.js';
 import { ROWS, compileSource } from '../compiler/harness.js';
-import { assertAllClose, setWeights, useCpu } from './helpers/tf.js';
+import { assertAllClose, gradientsByName, nonzero, setWeights, useCpu } from './helpers/tf.js';
 
 const width = (w: unknown) => w as number;
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
@@ -33,21 +34,6 @@ function setEvery(model: MtlModel, values: Record<string, number[]>): void {
   assert.deepEqual(Object.keys(values).sort(), model.params.map((p) => p.name).sort());
   setWeights(model, values);
 }
-
-/** Gradients of `f` with respect to every parameter, by name; parameters `f` does not reach are absent. */
-function gradientsByName(model: MtlModel, f: () => tf.Scalar): Map<string, number[]> {
-  const byVariable = new Map(model.params.map((p) => [p.variable.name, p.name]));
-  const { value, grads } = tf.variableGrads(f, model.params.map((p) => p.variable));
-  const out = new Map<string, number[]>();
-  for (const [name, g] of Object.entries(grads)) {
-    if (g) out.set(byVariable.get(name)!, Array.from(g.dataSync()));
-    g?.dispose();
-  }
-  value.dispose();
-  return out;
-}
-
-const nonzero = (values: number[] | undefined) => values !== undefined && values.some((v) => v !== 0);
 
 /** Task `a`'s squared error on three rows, and its gradients. */
 function gradientsOfA(model: MtlModel): Map<string, number[]> {
@@ -160,5 +146,23 @@ describe('ple', () => {
       's.level2.expert.a.0/0/kernel', 's.level2.gate.a/0/kernel', 's.level2.shared.0/0/kernel',
     ]);
     model.dispose();
+  });
+});
+
+describe('the census PLE example', () => {
+  before(useCpu);
+
+  it('builds with readable parameter names: two levels, the shared gate below the last', () => {
+    const { job } = compileProgram({ file: 'examples/census/census-ple.mtl' });
+    assert.ok(job);
+    // Vocabulary widths come from data; any will do to build the model.
+    const model = buildModel(job, (w) => (typeof w === 'number' ? w : 3), 1);
+    const names = model.params.map((p) => p.name);
+    model.dispose();
+    for (const name of [
+      'extraction.level1.shared.1/0/kernel', 'extraction.level1.expert.income.0/0/bias', 'extraction.level1.shared_gate/0/kernel',
+      'extraction.level2.gate.never_married/0/kernel', 'extraction.level2.shared.0/0/bias', 'head/income/kernel',
+    ]) assert.ok(names.includes(name), name);
+    assert.equal(names.filter((n) => n.includes('shared_gate')).length, 2, 'level 1 alone has a shared gate (kernel, bias)');
   });
 });
