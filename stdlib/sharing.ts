@@ -56,7 +56,7 @@ export interface Survivors {
 }
 
 export type SharingEntry<K extends SharingKind = SharingKind> = Entry<{
-  /** The argument holding the backbone its tasks read (for mmoe, the expert). */
+  /** The argument holding the backbone its tasks read (for mmoe, cgc and ple, the expert). */
   backbone: 'backbone' | 'expert';
   layout: SharingLayout;
   /**
