@@ -152,12 +152,26 @@ export const LayerPlanSchema = Type.Union([
 export type LayerPlan = Static<typeof LayerPlanSchema>;
 export type LayerKind = LayerPlan['kind'];
 
+/** One extraction level of CGC/PLE (Tang et al. 2020): shared experts, each task's own experts, each task's gate over both. */
+const ExtractionLevelFields = {
+  shared: Type.Array(str('a module id')),
+  experts: Type.Record(Type.String(), Type.Array(str('a module id')), { description: 'each task\'s own experts' }),
+  gates: Type.Record(Type.String(), str('a module id')),
+};
+
 export const SharingPlanSchema = Type.Union([
   kind('hard'),
   kind('cross_stitch', { columns: Type.Array(str('a module id')), after: Type.Array(int()), init: num() }),
   kind('adapters', { size: int(), tasks: Type.Array(str('a task name')) }),
   kind('soft', { columns: Type.Array(str('a module id')), l2: num() }),
   kind('mmoe', { experts: Type.Array(str('a module id')), gates: Type.Record(Type.String(), str('a module id')) }),
+  kind('cgc', ExtractionLevelFields),
+  kind('ple', {
+    levels: Type.Array(object({
+      ...ExtractionLevelFields,
+      sharedGate: nullable(str('the gate over every expert of the level, whose mixture the next level\'s shared experts read; null at the last level')),
+    })),
+  }),
 ], { description: 'how a module is shared: by the graph alone (hard), or by a scheme with parameters or a penalty of its own' });
 export type SharingPlan = Static<typeof SharingPlanSchema>;
 export type SharingKind = SharingPlan['kind'];

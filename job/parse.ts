@@ -111,6 +111,16 @@ export function referenceProblems(job: Job): string[] {
         s.experts.forEach((e) => module(e, `the mmoe sharing of ${where}`));
         Object.entries(s.gates).forEach(([t, g]) => { task(t, `the mmoe gates of ${where}`); module(g, `the mmoe gates of ${where}`); });
         break;
+      case 'cgc':
+      case 'ple':
+        for (const level of s.kind === 'cgc' ? [s] : s.levels) {
+          const of = `the ${s.kind} sharing of ${where}`;
+          level.shared.forEach((e) => module(e, of));
+          Object.entries(level.experts).forEach(([t, experts]) => { task(t, of); experts.forEach((e) => module(e, of)); });
+          Object.entries(level.gates).forEach(([t, g]) => { task(t, of); module(g, of); });
+          if ('sharedGate' in level && level.sharedGate !== null) module(level.sharedGate, of);
+        }
+        break;
     }
   }
   for (const t of job.tasks) {

@@ -67,7 +67,7 @@ export { declarationFields, assignedCategory, EPOCHS_WITHOUT_LENGTH, CONFLICTS_E
 export type { ExpandedLayer, LayerKindEntry } from './backbones.js';
 export type { HeadEntry } from './heads.js';
 export { layerKinds, kindAfterLayer, layerShape } from './backbones.js';
-export type { SharingLayout, ShareModules, Survivors } from './sharing.js';
+export type { SharingLayout, ShareModules, ExtractionLevel, Survivors } from './sharing.js';
 export { liveSharing } from './sharing.js';
 export { scheduleOfKind } from './optimizers.js';
 export type { ReportedMetrics } from './stages.js';

@@ -14,7 +14,27 @@ import { number, int, list, ref, union, ctor } from './types.js';
  * (compiler/ir/build.ts) switches on it to make the modules, so a new layout is a change to the builder too, not
  * just an entry here.
  */
-export type SharingLayout = { kind: 'shared' } | { kind: 'column per task' } | { kind: 'mixture'; experts(a: Args): number };
+export type SharingLayout =
+  | { kind: 'shared' }
+  | { kind: 'column per task' }
+  | { kind: 'mixture'; experts(a: Args): number }
+  // Not a mixture: some experts belong to one task (its gate alone mixes them), and with more than one level a level's
+  // mixtures are what the next level's experts and gates read, not the share's input.
+  | { kind: 'extraction'; shared(a: Args): number; perTask(a: Args): number; levels(a: Args): number };
+
+/** The modules of one extraction level (CGC is one; PLE stacks them), by the ids the job gives them. */
+export interface ExtractionLevel {
+  shared: string[];
+  /** Each task's own experts. */
+  experts: Record<string, string[]>;
+  /** Each task's gate, over the shared experts and then its own. */
+  gates: Record<string, string>;
+  /** Each task's mixture: what its experts and gate of the next level read, or its tower or head at the last level. */
+  mixes: Record<string, string>;
+  /** The gate over every expert of the level and its mixture, which the next level's shared experts read; null at the last level. */
+  sharedGate: string | null;
+  sharedMix: string | null;
+}
 
 /** The modules the IR made for a share, by the ids the job gives them. */
 export interface ShareModules {
@@ -25,6 +45,8 @@ export interface ShareModules {
   experts: string[];
   /** Each task's gate module. */
   gates: Record<string, string>;
+  /** An extraction layout's levels, first to last. */
+  levels: ExtractionLevel[];
 }
 
 /** What is left of a job after the passes: the ids of its modules and the names of its tasks. */
@@ -34,7 +56,7 @@ export interface Survivors {
 }
 
 export type SharingEntry<K extends SharingKind = SharingKind> = Entry<{
-  /** The argument holding the backbone its tasks read (for mmoe, the expert). */
+  /** The argument holding the backbone its tasks read (for mmoe, cgc and ple, the expert). */
   backbone: 'backbone' | 'expert';
   layout: SharingLayout;
   /**
@@ -58,6 +80,26 @@ export type SharingEntry<K extends SharingKind = SharingKind> = Entry<{
 }>;
 
 const kept = (ids: string[], survivors: Set<string>) => ids.filter((id) => survivors.has(id));
+
+/** Each live task's module, if it is live too. */
+function keptByTask<T extends string | string[]>(byTask: Record<string, T>, { modules, tasks }: Survivors): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [task, ids] of Object.entries(byTask)) {
+    if (!tasks.has(task)) continue;
+    if (typeof ids === 'string') {
+      if (modules.has(ids)) out[task] = ids;
+    } else out[task] = kept(ids, modules) as T;
+  }
+  return out;
+}
+
+type ExtractionPlan = Extract<SharingPlan, { kind: 'cgc' }>;
+const extractionPlan = (level: ExtractionLevel): Omit<ExtractionPlan, 'kind'> => ({ shared: level.shared, experts: level.experts, gates: level.gates });
+const liveExtraction = <P extends Omit<ExtractionPlan, 'kind'>>(level: P, survivors: Survivors): P =>
+  ({ ...level, shared: kept(level.shared, survivors.modules), experts: keptByTask(level.experts, survivors), gates: keptByTask(level.gates, survivors) });
+
+const expertCount = (name: string, doc: string, dflt: string) =>
+  p(name, int, doc, dflt, { min: 1, max: 256, help: `${doc}: an integer between 1 and 256 (each is a copy of the expert network)` });
 
 const backbone = union(ref('backbone'), ctor('backbone'));
 const tasks = (doc: string) => p('tasks', list(ref('task')), doc);
@@ -95,11 +137,39 @@ export const sharing = {
     layout: { kind: 'mixture', experts: (a) => a.number('experts') },
     params: [p('expert', backbone, 'the expert network'), p('experts', int, 'number of experts', '4', { min: 1, max: 256, help: 'number of experts: an integer between 1 and 256 (each is a copy of the expert network)' }), tasks('the tasks')],
     mixesRows: false, perTaskRepresentation: 'mixes the experts by a gate of each task', needsTwoTasks: null, plan: (_a, m) => ({ kind: 'mmoe', experts: m.experts, gates: m.gates }),
-    live: (plan, { modules, tasks }) => {
-      const gates: Record<string, string> = {};
-      for (const [task, gate] of Object.entries(plan.gates)) if (tasks.has(task) && modules.has(gate)) gates[task] = gate;
-      return { ...plan, experts: kept(plan.experts, modules), gates };
-    },
+    live: (plan, survivors) => ({ ...plan, experts: kept(plan.experts, survivors.modules), gates: keptByTask(plan.gates, survivors) }),
+  },
+  cgc: {
+    doc: 'customized gate control: shared experts and experts of each task\'s own, mixed for each task by a softmax gate of its own (Tang et al. 2020)',
+    runs: true, backbone: 'expert',
+    layout: { kind: 'extraction', shared: (a) => a.number('shared_experts'), perTask: (a) => a.number('task_experts'), levels: () => 1 },
+    params: [
+      p('expert', backbone, 'the expert network'),
+      expertCount('shared_experts', 'number of experts every task\'s gate mixes', '2'),
+      expertCount('task_experts', 'number of experts of each task\'s own', '1'),
+      tasks('the tasks'),
+    ],
+    mixesRows: false, perTaskRepresentation: 'mixes shared and task experts by a gate of each task', needsTwoTasks: null,
+    plan: (_a, m) => ({ kind: 'cgc', ...extractionPlan(m.levels[0]!) }),
+    live: (plan, survivors) => liveExtraction(plan, survivors),
+  },
+  ple: {
+    doc: 'progressive layered extraction: stacked CGC levels, each but the last with a shared gate over all its experts feeding the next level\'s shared experts (Tang et al. 2020)',
+    runs: true, backbone: 'expert',
+    layout: { kind: 'extraction', shared: (a) => a.number('shared_experts'), perTask: (a) => a.number('task_experts'), levels: (a) => a.number('levels') },
+    params: [
+      p('expert', backbone, 'the expert network (of every level; a level\'s experts read the level before\'s mixtures)'),
+      expertCount('shared_experts', 'number of shared experts per level', '2'),
+      expertCount('task_experts', 'number of experts of each task\'s own per level', '1'),
+      p('levels', int, 'number of extraction levels; the last is a CGC', '2', { min: 1, max: 16, help: 'number of levels: an integer between 1 and 16' }),
+      tasks('the tasks'),
+    ],
+    mixesRows: false, perTaskRepresentation: 'mixes shared and task experts by a gate of each task', needsTwoTasks: null,
+    plan: (_a, m) => ({ kind: 'ple', levels: m.levels.map((level) => ({ ...extractionPlan(level), sharedGate: level.sharedGate })) }),
+    live: (plan, survivors) => ({
+      ...plan,
+      levels: plan.levels.map((level) => liveExtraction({ ...level, sharedGate: level.sharedGate !== null && survivors.modules.has(level.sharedGate) ? level.sharedGate : null }, survivors)),
+    }),
   },
 } satisfies { [K in SharingKind]: SharingEntry<K> };
 

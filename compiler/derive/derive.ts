@@ -80,12 +80,12 @@ export function deriveJobs(input: DeriveInput, specs: readonly VariantSpec[]): {
 
 // ---------------------------------------------------------------- the model: which tasks, which backbones
 
-/** The task with its share's backbone as a private one (an mmoe share's is its expert); a note when a scheme is dropped. */
+/** The task with its share's backbone as a private one (an mmoe, cgc or ple share's is its expert); a note when a scheme is dropped. */
 function onItsOwn(task: TaskView, notes: Set<string>): TaskView {
   const share = task.share;
   if (!share?.backbone) return task;
   if (share.scheme && share.scheme !== 'hard') {
-    const what = share.scheme === 'mmoe' ? 'one expert\'s backbone, without experts or gates' : `a private copy of its backbone, without the ${share.scheme} scheme`;
+    const what = share.entry?.backbone === 'expert' ? 'one expert\'s backbone, without experts or gates' : `a private copy of its backbone, without the ${share.scheme} scheme`;
     notes.add(`share \`${share.name}\` (${share.scheme}): each task gets ${what}`);
   }
   return { ...task, share: null, fields: { ...task.fields, backbone: share.backbone } };

@@ -12,8 +12,8 @@ import { backboneParts, type BackbonePart } from '../check/backbone.js';
 import { argsOf, fieldsOf, planOf } from '../check/args.js';
 import { targetType } from '../check/target.js';
 import type { Value } from '../check/values.js';
-import { heads, isOf, kindAfterLayer, type ExpandedLayer, type HeadEntry, type ShareModules } from '../../stdlib/index.js';
-import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType } from '../../job/job.js';
+import { heads, isOf, kindAfterLayer, type ExpandedLayer, type ExtractionLevel, type HeadEntry, type ShareModules } from '../../stdlib/index.js';
+import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType, LayerPlan } from '../../job/job.js';
 import { layerKey, newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
 import { trainingPlan } from './training.js';
 import { compareText } from '../../shared/compare.js';
@@ -101,26 +101,36 @@ function chain(
   for (const part of backboneParts(value, b.program)) {
     for (const expanded of partLayers(part, current.kind, vocab)) {
       if (stopAt !== null && visible > stopAt) return current;
-      const params = `${owner}/${index}`;
-      const key = layerKey(params, [current.id]);
-      let id = b.layerAt.get(key);
-      if (id !== undefined) {
-        (graph.node(id) as Extract<IrNode, { kind: 'layer' }>).tasks.push(task);
-      } else {
-        id = graph.hasNode(`layer:${params}`) ? `layer:${params}@${task}` : `layer:${params}`;
-        graph.setNode(id, {
-          kind: 'layer', params, owner, share, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer,
-          sharing, tasks: [task], shape: null, span: part.call.span,
-        });
-        graph.setEdge(current.id, id, {});
-        b.layerAt.set(key, id);
-      }
+      const id = layerNode(b, task, [current.id], {
+        params: `${owner}/${index}`, owner, share, index, backbone: part.via[0] ?? backboneName, layer: expanded.layer, sharing, span: part.call.span,
+      });
       current = { id, kind: kindAfterLayer(expanded.layer, current.kind) };
       index++;
       if (expanded.visible) visible++;
     }
   }
   return current;
+}
+
+type LayerNode = Extract<IrNode, { kind: 'layer' }>;
+
+/**
+ * The node applying a layer's parameters to `inputs` (in order): the one made already, which `task` joins, or a new
+ * one, named `layer:<params>`, or `layer:<params>@task` when that name is taken (the same parameters on another input).
+ */
+function layerNode(b: Builder, task: string, inputs: string[], layer: Omit<LayerNode, 'kind' | 'tasks' | 'shape'>): string {
+  const { graph } = b;
+  const key = layerKey(layer.params, inputs);
+  let id = b.layerAt.get(key);
+  if (id !== undefined) {
+    (graph.node(id) as LayerNode).tasks.push(task);
+    return id;
+  }
+  id = graph.hasNode(`layer:${layer.params}`) ? `layer:${layer.params}@${task}` : `layer:${layer.params}`;
+  graph.setNode(id, { kind: 'layer', ...layer, tasks: [task], shape: null });
+  inputs.forEach((input, k) => graph.setEdge(input, id, inputs.length > 1 ? { order: k } : {}));
+  b.layerAt.set(key, id);
+  return id;
 }
 
 /** The job's target of a task whose head reads none: a constant its loss ignores (the job's `target` says so). */
@@ -146,6 +156,9 @@ function addTask(b: Builder, task: TaskView): void {
     switch (share.entry.layout.kind) {
       case 'mixture':
         current = addMixture(b, task, share.name, share.backbone, modules, sharing, current, vocab);
+        break;
+      case 'extraction':
+        current = addExtraction(b, task, share.name, share.backbone, modules, sharing, current, vocab);
         break;
       case 'shared':
       case 'column per task': {
@@ -192,13 +205,23 @@ function shareModules(b: Builder, share: ShareView, entry: NonNullable<ShareView
   const modules: ShareModules = layout.kind === 'mixture'
     ? {
       columns: [], tasks, experts: Array.from({ length: layout.experts(args) }, (_, k) => `${share.name}.expert${k}`),
-      gates: Object.fromEntries(tasks.map((t) => [t, `${share.name}.gate.${t}`])),
+      gates: Object.fromEntries(tasks.map((t) => [t, `${share.name}.gate.${t}`])), levels: [],
     }
-    : { columns: layout.kind === 'column per task' ? tasks.map((t) => `${share.name}.${t}`) : [share.name], tasks, experts: [], gates: {} };
+    : layout.kind === 'extraction'
+      ? { columns: [], tasks, experts: [], gates: {}, levels: extractionLevels(share.name, tasks, layout.shared(args), layout.perTask(args), layout.levels(args)) }
+      : { columns: layout.kind === 'column per task' ? tasks.map((t) => `${share.name}.${t}`) : [share.name], tasks, experts: [], gates: {}, levels: [] };
   const built = { modules, sharing: entry.plan(args, modules) };
   b.shares.set(share.name, built);
   return built;
 }
+
+/** The one layer of a share's gate or mixture module `owner`, reading `inputs` in order. */
+function shareLayer(b: Builder, task: string, owner: string, where: Pick<LayerNode, 'share' | 'sharing' | 'span'>, layer: LayerPlan, inputs: string[]): string {
+  return layerNode(b, task, inputs, { params: `${owner}/0`, owner, index: 0, backbone: null, layer, ...where });
+}
+
+/** A gate: softmax weights over `experts`, from what it reads. */
+const gateLayer = (experts: number): LayerPlan => ({ kind: 'dense', units: experts, activation: 'softmax', dropout: 0 });
 
 /** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */
 function addMixture(
@@ -207,24 +230,76 @@ function addMixture(
 ): { id: string; kind: ValueKind } {
   const { experts: expertOwners, gates } = modules;
   const experts = expertOwners.length;
-  const { graph } = b;
   const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, share, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
+  const where = { share, sharing, span: task.share!.call!.span };
   const gateOwner = gates[task.name]!;
-  const gateId = `layer:${gateOwner}/0`;
-  graph.setNode(gateId, {
-    kind: 'layer', params: `${gateOwner}/0`, owner: gateOwner, share, index: 0, backbone: null, layer: { kind: 'dense', units: experts, activation: 'softmax', dropout: 0 },
-    sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
-  });
-  graph.setEdge(from.id, gateId, {});
-  const mixOwner = `${share}.mix.${task.name}`;
-  const mixId = `layer:${mixOwner}/0`;
-  graph.setNode(mixId, {
-    kind: 'layer', params: `${mixOwner}/0`, owner: mixOwner, share, index: 0, backbone: null, layer: { kind: 'mixture', experts: expertOwners, gate: gateOwner },
-    sharing, tasks: [task.name], shape: null, span: task.share!.call!.span,
-  });
-  outputs.forEach((o, k) => graph.setEdge(o.id, mixId, { order: k }));
-  graph.setEdge(gateId, mixId, { order: experts });
+  const gateId = shareLayer(b, task.name, gateOwner, where, gateLayer(experts), [from.id]);
+  const mixId = shareLayer(b, task.name, `${share}.mix.${task.name}`, where, { kind: 'mixture', experts: expertOwners, gate: gateOwner }, [...outputs.map((o) => o.id), gateId]);
   return { id: mixId, kind: outputs[0]?.kind ?? 'vector' };
+}
+
+/**
+ * The module ids of CGC (one level, named `<share>.shared.<k>`, `<share>.expert.<task>.<k>`, `<share>.gate.<task>`,
+ * `<share>.mix.<task>`) or of PLE (the same under `<share>.level<l>.`, and each level but the last has
+ * `shared_gate` and `shared_mix`). A task name has no dot, so no task's ids can be another's or the shared ones.
+ */
+function extractionLevels(share: string, tasks: string[], shared: number, perTask: number, levels: number): ExtractionLevel[] {
+  const count = <T>(n: number, id: (k: number) => T) => Array.from({ length: n }, (_, k) => id(k));
+  const byTask = <T>(of: (task: string) => T) => Object.fromEntries(tasks.map((t) => [t, of(t)]));
+  return count(levels, (l) => {
+    const prefix = levels === 1 ? share : `${share}.level${l + 1}`;
+    const last = l === levels - 1;
+    return {
+      shared: count(shared, (k) => `${prefix}.shared.${k}`),
+      experts: byTask((t) => count(perTask, (k) => `${prefix}.expert.${t}.${k}`)),
+      gates: byTask((t) => `${prefix}.gate.${t}`),
+      mixes: byTask((t) => `${prefix}.mix.${t}`),
+      sharedGate: last ? null : `${prefix}.shared_gate`,
+      sharedMix: last ? null : `${prefix}.shared_mix`,
+    };
+  });
+}
+
+/**
+ * CGC and PLE, for one task: its path through every level to its last mixture. A level's experts and gates read the
+ * share's input at the first level, then the previous level's mixture of the same side (a task's own, or the shared
+ * one); each task's gate mixes the shared experts and its own; the shared gate (every level but the last) mixes all
+ * the level's experts. A task reaches other tasks' lower experts through the shared mixtures, so everything its path
+ * reads lists it among its `tasks` (the tasks whose gradients reach it), each module once per task.
+ */
+function addExtraction(
+  b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
+  from: { id: string; kind: ValueKind }, vocab: Width,
+): { id: string; kind: ValueKind } {
+  const where = { share, sharing, span: task.share!.call!.span };
+  const visited = new Map<string, { id: string; kind: ValueKind }>();
+  const once = (owner: string, make: () => { id: string; kind: ValueKind }) => {
+    let out = visited.get(owner);
+    if (!out) visited.set(owner, (out = make()));
+    return out;
+  };
+  const expertOutput = (owner: string, input: { id: string; kind: ValueKind }) =>
+    once(owner, () => chain(b, task.name, expert, owner, share, sharing, input, vocab, expert.v === 'ref' ? expert.name : null, null));
+  /** A gate or mixture, made by the first task to reach it on these sources. */
+  const layerOf = (owner: string, layer: LayerPlan, sources: string[]) => once(owner, () => ({ id: shareLayer(b, task.name, owner, where, layer, sources), kind: 'vector' }));
+  /** The mixture of `experts` (each read from its side's input) by a softmax gate reading `gateInput`. */
+  const mixed = (mixOwner: string, gateOwner: string, experts: { owner: string; input: { id: string; kind: ValueKind } }[], gateInput: { id: string; kind: ValueKind }) => {
+    const outputs = experts.map((e) => expertOutput(e.owner, e.input));
+    const gate = layerOf(gateOwner, gateLayer(experts.length), [gateInput.id]);
+    const mix = layerOf(mixOwner, { kind: 'mixture', experts: experts.map((e) => e.owner), gate: gateOwner }, [...outputs.map((o) => o.id), gate.id]);
+    return { id: mix.id, kind: outputs[0]?.kind ?? 'vector' };
+  };
+  const { levels, tasks } = modules;
+  /** What `side` (a task, or null for the shared side) reads at level `l`: the input, or its mixture of the level before. */
+  const inputOf = (l: number, side: string | null): { id: string; kind: ValueKind } => (l === 0 ? from : sideOutput(l - 1, side));
+  const sideOutput = (l: number, side: string | null): { id: string; kind: ValueKind } => once(`level ${l} of ${side ?? 'the shared side'}`, () => {
+    const level = levels[l]!;
+    const shared = level.shared.map((owner) => ({ owner, input: inputOf(l, null) }));
+    const own = (t: string) => level.experts[t]!.map((owner) => ({ owner, input: inputOf(l, t) }));
+    if (side === null) return mixed(level.sharedMix!, level.sharedGate!, [...shared, ...tasks.flatMap(own)], inputOf(l, null));
+    return mixed(level.mixes[side]!, level.gates[side]!, [...shared, ...own(side)], inputOf(l, side));
+  });
+  return sideOutput(levels.length - 1, task.name);
 }
 
 export function toExpr(expr: A.Expr): Expr {

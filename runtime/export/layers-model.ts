@@ -4,7 +4,7 @@
  * per task, the head's predictions (a probability, class probabilities, a value).
  *
  * Written only where every layer is one TensorFlow.js serialises with its own classes, one model input: dense layers
- * (backbones, shared trunks, towers, soft sharing's columns, MMoE's experts and gates) and MMoE's mixture, made of
+ * (backbones, shared trunks, towers, soft sharing's columns, MMoE's, CGC's and PLE's experts and gates) and their mixtures, made of
  * built-in layers (below). Cross-stitch units, adapters and learned points are mtl's own computations, so those
  * models get none, and the manifest says why.
  */
@@ -33,6 +33,8 @@ const headActivation = {
 const sharingWhy = {
   hard: null,
   mmoe: null,
+  cgc: null,
+  ple: null,
   cross_stitch: 'its cross-stitch units mix the task columns after each layer with learned weights, a computation of mtl\'s own',
   adapters: 'its per-task adapters are added to the shared layers\' outputs, a computation of mtl\'s own',
   // Its columns are tied only by a training penalty: at inference each task's column is dense layers like any other.
@@ -74,13 +76,13 @@ const dense: LayerForm<'dense'> = {
  */
 const mixture: LayerForm<'mixture'> = {
   why: () => null,
-  build: ({ plan, sources, name, memo, moduleOf }) => {
+  build: ({ plan, sources, name, memo }) => {
     const experts = sources.slice(0, -1);
     const gate = sources[sources.length - 1]!;
-    const stack = memo(`stack:${plan.experts.join(',')}`, () => {
-      const rows = experts.map((e, k) => tf.layers.reshape({ targetShape: [1, ...e.shape.slice(1)] as number[], name: `${plan.experts[k]}_row` }).apply(e) as tf.SymbolicTensor);
-      return rows.length === 1 ? rows[0]! : (tf.layers.concatenate({ axis: 1, name: `${moduleOf(plan.experts[0]!).share}_experts` }).apply(rows) as tf.SymbolicTensor);
-    });
+    // An expert's row and a set of experts' stack are each built once: CGC and PLE mix one expert in several sets.
+    const rows = experts.map((e, k) => memo(`row:${plan.experts[k]}`, () => tf.layers.reshape({ targetShape: [1, ...e.shape.slice(1)] as number[], name: `${plan.experts[k]}_row` }).apply(e) as tf.SymbolicTensor));
+    const stack = memo(`stack:${plan.experts.join(',')}`, () =>
+      rows.length === 1 ? rows[0]! : (tf.layers.concatenate({ axis: 1, name: `${name}_experts` }).apply(rows) as tf.SymbolicTensor));
     return { output: tf.layers.dot({ axes: [1, 1], name }).apply([gate, stack]) as tf.SymbolicTensor, weights: [] };
   },
 };

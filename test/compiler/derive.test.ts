@@ -49,7 +49,7 @@ describe('derived variants', () => {
   });
 
   it('private: every task, no module read by two tasks', () => {
-    for (const share of [hard, 'mmoe(expert: trunk, experts: 2, tasks: [a, b, c])', 'cross_stitch(backbone: trunk, tasks: [a, b])']) {
+    for (const share of [hard, 'mmoe(expert: trunk, experts: 2, tasks: [a, b, c])', 'ple(expert: trunk, tasks: [a, b, c])', 'cross_stitch(backbone: trunk, tasks: [a, b])']) {
       const [derived] = derive(program(share), [{ kind: 'private' }]);
       const job = derived!.job;
       assert.deepEqual(job.tasks.map((t) => t.name), ['a', 'b', 'c'], share);
@@ -58,6 +58,9 @@ describe('derived variants', () => {
     }
     const [mmoe] = derive(program('mmoe(expert: trunk, experts: 2, tasks: [a, b, c])'), [{ kind: 'private' }]);
     assert.deepEqual(mmoe!.notes, ['share `s` (mmoe): each task gets one expert\'s backbone, without experts or gates']);
+    const [ple] = derive(program('ple(expert: trunk, tasks: [a, b, c])'), [{ kind: 'private' }]);
+    assert.deepEqual(ple!.notes, ['share `s` (ple): each task gets one expert\'s backbone, without experts or gates']);
+    assert.ok(ple!.job.modules.every((m) => m.tasks.length === 1 && m.sharing.kind === 'hard'));
   });
 
   it('shared: the program as written; scarcity: it with one task\'s training labels cut, for each fraction', () => {

@@ -224,6 +224,23 @@ describe('model packages and serving', () => {
     served.dispose();
   });
 
+  it('exports PLE as a tf.LayersModel of built-in layers, each expert reshaped once however many gates mix it, with the runtime\'s outputs', async () => {
+    const where = join(dir, 'ple');
+    mkdirSync(where);
+    const ple = await trainServedRun(where, 'ple(expert: mlp(units: [4]), tasks: [flagged, level, price])');
+    const out = join(where, 'package');
+    const manifest = await exportModel(ple, out);
+    assert.deepEqual(manifest.layersModel, { path: 'tfjs/model.json' });
+    const topology = JSON.parse(readFileSync(join(out, 'tfjs/model.json'), 'utf8')) as { modelTopology: { config: { layers: { class_name: string }[] } } };
+    const classes = topology.modelTopology.config.layers.map((l) => l.class_name);
+    // Two levels of 2 shared experts and 1 per task: level 1 has 5 experts, 3 task gates and the shared gate (4
+    // mixtures), level 2 has 5 experts and 3 task gates (3 mixtures); then 3 heads.
+    assert.deepEqual(['Dense', 'Reshape', 'Concatenate', 'Dot'].map((c) => classes.filter((k) => k === c).length), [9 + 8 + 3, 5 + 5, 4 + 3, 4 + 3]);
+    const served = await loadModel(out);
+    await assertLayersModelParity(out, served, rowsOf(job, 'valid'));
+    served.dispose();
+  });
+
   it('says why cross-stitch and adapters have no tf.LayersModel; soft sharing\'s columns have one, with the runtime\'s outputs', async () => {
     const trained = async (name: string, share: string) => {
       const where = join(dir, name);

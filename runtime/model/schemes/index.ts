@@ -5,9 +5,11 @@
 import type { SharingKind } from '../../../job/job.js';
 import type { NotRunnable } from '../../not-runnable.js';
 import { adapters } from './adapters.js';
+import { cgc } from './cgc.js';
 import { crossStitch } from './cross-stitch.js';
 import { hard } from './hard.js';
 import { mmoe } from './mmoe.js';
+import { ple } from './ple.js';
 import type { SharingScheme } from './scheme.js';
 import { soft } from './soft.js';
 
@@ -17,6 +19,8 @@ export const sharingSchemes = {
   adapters,
   soft,
   mmoe,
+  cgc,
+  ple,
 } satisfies Record<SharingKind, SharingScheme | NotRunnable>;
 
 /** The scheme of a kind that assertRunnable let through. */
