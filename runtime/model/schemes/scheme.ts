@@ -53,6 +53,8 @@ export interface TrainedTasks {
 
 /** One layer computation of a forward pass, as a scheme may take part in it. */
 export interface ForwardPass {
+  /** The tasks the pass computes outputs for (a scheme computing several modules at once leaves the others' out). */
+  readonly tasks: readonly string[];
   /** The output of `ref` as `task` sees it; memoized for the pass. */
   output(ref: SourceRef, task: string): tf.Tensor;
   /** A layer's own output for `task`, from what it reads; `key` names this application (its dropout mask). */
