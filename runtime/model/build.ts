@@ -112,6 +112,7 @@ export function buildModel<J extends ModelJob>(
     heads,
     ...makeForward({ graph, reach, layers, schemeOf, heads: headLogits, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
     paramsFor: paramsForTasks(params, graph, reach),
+    gates: schemes.flatMap((scheme) => scheme.gates?.() ?? []),
     dropout: { save: () => dropoutRandom.state(), restore: (state) => dropoutRandom.restore(state as number[]) },
     penalty: (trained) => {
       const trainedVariables = new Set(trained.map((p) => p.variable));

@@ -15,7 +15,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { LayerPlan, ModulePlan } from '../../../job/job.js';
 import { activate, denseLinear } from '../dense.js';
 import type { LayerRef } from '../graph.js';
-import type { SharingScheme } from './scheme.js';
+import type { GateProbe, SharingScheme } from './scheme.js';
+import { shareName } from './share-name.js';
 
 type DenseLayer = Extract<LayerPlan, { kind: 'dense' }>;
 
@@ -35,6 +36,7 @@ export const mmoe: SharingScheme = {
       return { kernel: byName.get(`${module}/0/kernel`) as tf.Tensor2D, bias: byName.get(`${module}/0/bias`) as tf.Tensor1D };
     };
     return {
+      gates: () => gateProbes(modules),
       layerOutput(ref, task, pass) {
         const group = ref.layer === 0 ? fusedOf.get(ref.module) : undefined;
         if (!group) return undefined;
@@ -56,8 +58,24 @@ export const mmoe: SharingScheme = {
   },
 };
 
+/** Each task's softmax gate: its distribution is its module's output. */
+function gateProbes(modules: readonly ModulePlan[]): GateProbe[] {
+  const present = new Set(modules.map((m) => m.id));
+  const seen = new Set<string>();
+  return modules.flatMap((module) => {
+    if (module.sharing.kind !== 'mmoe') return [];
+    const { experts, gates } = module.sharing;
+    const share = shareName(modules.filter((m) => experts.includes(m.id)));
+    return Object.entries(gates).flatMap(([task, gate]): GateProbe[] => {
+      if (seen.has(gate) || !present.has(gate)) return [];
+      seen.add(gate);
+      return [{ share, gate, task, experts, observe: (output) => ({ weights: output({ kind: 'layer', module: gate, layer: 0 }, task) as tf.Tensor2D }) }];
+    });
+  });
+}
+
 /** The same scheme with every expert's and gate's first layer its own product: the reference the fused form is tested and measured against. */
-export const mmoeUnfused: SharingScheme = { runnable: true, attach: () => ({}) };
+export const mmoeUnfused: SharingScheme = { runnable: true, attach: (modules) => ({ gates: () => gateProbes(modules) }) };
 
 /** Per share, its experts and gates (in that order) whose first layers are dense without dropout and read what the first expert reads. */
 function fusableFirstLayers(modules: readonly ModulePlan[]): FusedFirstLayers[] {
