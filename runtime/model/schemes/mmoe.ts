@@ -9,7 +9,8 @@
  * the backward pass, one transpose of the input instead of one per expert and gate (which made the census MMoE a
  * third as fast as hard sharing). Each slice is its layer's own product, term for term: on the cpu backend outputs and
  * parameter gradients equal the unfused form's exactly (test/runtime/model-sharing.test.ts). A first layer that is not
- * dense, uses dropout (a mask of its own) or reads another source runs alone, as `mmoeUnfused` runs them all.
+ * dense, uses dropout (a mask of its own), reads another source or reads a sequence runs alone, as `mmoeUnfused` runs
+ * them all.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LayerPlan, ModulePlan } from '../../../job/job.js';
@@ -30,7 +31,9 @@ export const mmoe: SharingScheme = {
   runnable: true,
   attach(modules, model) {
     const fusedOf = new Map<string, FusedFirstLayers>();
-    for (const group of fusableFirstLayers(modules)) for (const m of group.modules) fusedOf.set(m.id, group);
+    // Over vectors only: a first layer applied per token (a sequence input) runs alone.
+    const readsVectors = (group: FusedFirstLayers) => model.graph.readsAny({ kind: 'layer', module: group.modules[0]!.id, layer: 0 }).every((s) => model.shapeOf(s).length === 1);
+    for (const group of fusableFirstLayers(modules).filter(readsVectors)) for (const m of group.modules) fusedOf.set(m.id, group);
     const firstLayerParams = (module: string): { kernel: tf.Tensor2D; bias: tf.Tensor1D } => {
       const byName = new Map(model.moduleParams(module).map((p) => [p.name, p.variable]));
       return { kernel: byName.get(`${module}/0/kernel`) as tf.Tensor2D, bias: byName.get(`${module}/0/bias`) as tf.Tensor1D };
