@@ -8,7 +8,6 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import { compile, render } from '../compiler/index.js';
 import { selectBackend } from '../runtime/backend.js';
 import type { Batch } from '../runtime/data/api.js';
@@ -16,6 +15,7 @@ import { installWasmConv2DFilterGradient, type FilterGradientMethod } from '../r
 import { buildModel } from '../runtime/model/build.js';
 import { makeOptimizer } from '../runtime/train/optimizer.js';
 import { makeTrainStep } from '../runtime/train/step.js';
+import { logKernelProfile } from './kernel-profile.js';
 
 const BATCH = 256;
 const WARMUP_STEPS = 3;
@@ -73,21 +73,7 @@ export async function benchCnnStep(log: (line: string) => void = console.log): P
   log(`direct / im2col: ${(median(times.direct) / median(times.im2col)).toFixed(2)}`);
 
   installWasmConv2DFilterGradient('im2col');
-  const profile = await tf.profile(() => {
-    step(batch);
-  });
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of profile.kernels) {
-    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    entry.calls++;
-    byKernel.set(k.name, entry);
-  }
-  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-  log(`\none step by kernel (im2col; ${profile.kernels.length} kernel calls, ${total.toFixed(1)} ms in kernels):`);
-  for (const [name, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
-    log(`  ${name.padEnd(24)}${e.ms.toFixed(1).padStart(8)} ms${String(e.calls).padStart(6)} calls`);
-  }
+  await logKernelProfile('one step by kernel, im2col', () => step(batch), log);
   model.dispose();
 }
 

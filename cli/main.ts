@@ -289,6 +289,10 @@ async function runCompiledJob(job: import('../job/job.js').Job | null, name: str
       process.stdout.write(`  ${task.padEnd(20)} ${w.toFixed(4)}${more}\n`);
     }
   }
+  if (summary.experts.length > 0) {
+    const { gateLines } = await import('../runtime/train/experts.js');
+    process.stdout.write(`expert gates (validation split, saved weights):\n${gateLines(summary.experts).map((l) => `  ${l}\n`).join('')}`);
+  }
   if (written.length > 0) {
     const mean = (f: (w: { bytes: number; seconds: number }) => number) => written.reduce((sum, w) => sum + f(w), 0) / written.length;
     process.stdout.write(`checkpoints: ${written.length} written, ${(mean((w) => w.bytes) / 1e6).toFixed(2)} MB and ${(1000 * mean((w) => w.seconds)).toFixed(0)} ms each on average\n`);

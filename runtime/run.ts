@@ -42,6 +42,7 @@ import { checkpointWriter, latestCheckpoint, listCheckpoints } from './checkpoin
 import { curvesSvg, type CurvePoint } from './report/curves.js';
 import type { EpochRecord, WeightsRecord } from './train/train.js';
 import type { ConflictSummary } from './train/conflicts.js';
+import type { GateRecord } from './train/experts.js';
 import type { ParetoEpoch } from './train/selection.js';
 import { buildModel } from './model/build.js';
 import { assertRunnable } from './train/support.js';
@@ -89,6 +90,8 @@ export interface RunSummary {
   conflicts: ConflictSummary[];
   /** An adaptive weighting's task weights (and what else it learns) after the last epoch; null for fixed weights. */
   taskWeights: WeightsRecord | null;
+  /** Each gate of a mixture of experts over the validation split, with the saved weights; empty without gates. */
+  experts: GateRecord[];
   backend: { name: string; reason: string };
   /** Wall time of the whole run: data, training, evaluation, files. */
   seconds: number;
@@ -226,6 +229,7 @@ async function execute(job: Job, options: RunOptions, out: string, resume: { sta
       stoppedEarly: result.stoppedEarly,
       conflicts: result.conflicts,
       taskWeights: result.taskWeights,
+      experts: result.experts,
       backend,
       seconds: (performance.now() - started) / 1000,
       trainSeconds: result.history.reduce((sum, h) => sum + h.trainSeconds, 0),

@@ -23,7 +23,7 @@ import { paramsForTasks } from './ownership.js';
 import { paramStore } from './params.js';
 import { reach as reachOf } from './reach.js';
 import { sharingScheme } from './schemes/index.js';
-import type { AttachedScheme, SchemeContext } from './schemes/scheme.js';
+import type { AttachedScheme, SchemeContext, SharingScheme } from './schemes/scheme.js';
 import { inputShapes, jobShapes } from './shapes.js';
 import type { ModelJob } from './model-job.js';
 import { assertModelRunnable } from './support.js';
@@ -32,8 +32,11 @@ import type { HeadInfo, MtlModel } from './types.js';
 /**
  * @param widths resolves symbolic widths (vocabulary sizes) learned from the training split
  * @param seed the same seed gives the same initial weights and the same dropout masks
+ * @param options.schemes another implementation of a scheme, for tests and benches that compare two (mmoeUnfused)
  */
-export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => number, seed: number): MtlModel<J> {
+export function buildModel<J extends ModelJob>(
+  job: J, widths: (w: Width) => number, seed: number, options: { schemes?: Partial<Record<SharingKind, SharingScheme>> } = {},
+): MtlModel<J> {
   assertModelRunnable(job);
   const random = new Random(seed);
   const graph = moduleGraph(job);
@@ -43,7 +46,7 @@ export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => num
   // Each scheme the job uses, attached once with its modules, in job order of first use.
   const attached = new Map<SharingKind, AttachedScheme>();
   for (const kind of new Set(job.modules.map((m) => m.sharing.kind))) {
-    const scheme = sharingScheme(kind);
+    const scheme = options.schemes?.[kind] ?? sharingScheme(kind);
     const context: SchemeContext = {
       job,
       graph,
@@ -111,6 +114,7 @@ export function buildModel<J extends ModelJob>(job: J, widths: (w: Width) => num
     heads,
     ...makeForward({ graph, reach, layers, schemeOf, heads: headLogits, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
     paramsFor: paramsForTasks(params, graph, reach),
+    gates: schemes.flatMap((scheme) => scheme.gates?.() ?? []),
     dropout: { save: () => dropoutRandom.state(), restore: (state) => dropoutRandom.restore(state as number[]) },
     penalty: (trained) => {
       const trainedVariables = new Set(trained.map((p) => p.variable));

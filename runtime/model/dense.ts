@@ -16,23 +16,23 @@ export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, ac
 type DenseFn = (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
 
 /**
- * Dense + ReLU as one op with its own gradient. Under a gradient tape tfjs runs fused.matMul as three
+ * Dense (+ ReLU) as one op with its own gradient. Under a gradient tape tfjs runs fused.matMul as three
  * kernels (matMul, add, relu) to keep its relu gradient; this runs the fused kernel and writes the
- * gradient out: dz = dy · [y > 0], dx = dz · Wᵀ, dW = xᵀ · dz, db = Σ_rows dz.
+ * gradient out: dz = dy · [y > 0] (dy when linear), dx = dz · Wᵀ, dW = xᵀ · dz, db = Σ_rows dz.
  * Without `inputGradient` (x is a batch of data, which nothing differentiates) dx is not computed:
  * tfjs's custom gradients are evaluated eagerly, so skipping it saves a whole matrix product.
  */
-function denseReluWith(inputGradient: boolean): DenseFn {
+function fusedDenseWith(activation: 'relu' | 'linear', inputGradient: boolean): DenseFn {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const attrs = { transposeA: false, transposeB: false, activation: 'relu' };
+    const attrs = { transposeA: false, transposeB: false, activation };
     const y = tf.engine().runKernel('_FusedMatMul', { a: x, b: kernel, bias }, attrs) as tf.Tensor2D;
     save([x, kernel, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sk, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const dz = tf.mul(dy, tf.step(sy));
+        const dz = activation === 'relu' ? tf.mul(dy, tf.step(sy)) : dy;
         const dx = inputGradient ? tf.matMul(dz, sk, false, true) : tf.zerosLike(sx);
         return [dx, tf.matMul(sx, dz, true, false), tf.sum(dz, 0)];
       },
@@ -40,8 +40,14 @@ function denseReluWith(inputGradient: boolean): DenseFn {
   });
   return op as unknown as DenseFn;
 }
-const denseRelu = denseReluWith(true);
-const denseReluOnData = denseReluWith(false);
+const denseRelu = fusedDenseWith('relu', true);
+const denseReluOnData = fusedDenseWith('relu', false);
+const linearOnData = fusedDenseWith('linear', false);
+
+/** x · kernel + bias, no activation; on data (`xIsData`) its gradient skips dx, as denseReluOnData's does. */
+export function denseLinear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, xIsData: boolean): tf.Tensor2D {
+  return xIsData ? linearOnData(x, kernel, bias) : (tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D);
+}
 
 export function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
   switch (activation) {

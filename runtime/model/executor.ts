@@ -44,7 +44,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
   };
 
   /** One pass over a batch: each layer's output computed at most once per view, or taken from `given`. */
-  const passOver = (inputs: Readonly<Record<string, tf.Tensor>>, training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput): PassWithMask => {
+  const passOver = (inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput): PassWithMask => {
     const memo = new Map<string, unknown>();
     const remember = <T>(key: string, compute: () => T): T => {
       if (memo.has(key)) return memo.get(key) as T;
@@ -72,6 +72,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
     };
 
     const pass: PassWithMask = {
+      tasks,
       /** The output of `ref` as `task` sees it. */
       output: (ref: SourceRef, task: string): tf.Tensor => {
         if (ref.kind === 'input') {
@@ -103,7 +104,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
 
   return {
     forward: (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map(), given?: GivenOutput) => {
-      const pass = passOver(inputs, training, dropoutSeeds, given);
+      const pass = passOver(inputs, tasks, training, dropoutSeeds, given);
       const logits: TaskLogits = new Map();
       for (const task of tasks) {
         const head = heads.get(task);
@@ -112,6 +113,6 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       }
       return logits;
     },
-    output: (inputs, at, task, training, dropoutSeeds: DropoutSeeds = new Map()) => passOver(inputs, training, dropoutSeeds).output(at, task),
+    output: (inputs, at, task, training, dropoutSeeds: DropoutSeeds = new Map()) => passOver(inputs, [task], training, dropoutSeeds).output(at, task),
   };
 }

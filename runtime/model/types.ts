@@ -1,4 +1,5 @@
 /** The built model: named tf.Variables for the job's module graph and task heads, and its forward pass. */
+import type { GateProbe } from './schemes/scheme.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { Job, SharingKind, TaskPlan } from '../../job/job.js';
 import type { ModelJob } from './model-job.js';
@@ -83,6 +84,8 @@ export interface MtlModel<J extends ModelJob = Job> {
    * `trained`; null when none of them is tied. Added to the step's total loss, inside the gradient tape.
    */
   penalty(trained: readonly Param[]): tf.Scalar | null;
+  /** The gates of its mixtures of experts, for the expert telemetry (train/experts.ts); empty without any. */
+  readonly gates: readonly GateProbe[];
   /** The position of its dropout stream, for checkpoints (the weights are `params`). */
   readonly dropout: Checkpointed;
   dispose(): void;

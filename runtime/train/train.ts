@@ -29,6 +29,7 @@ import type { MtlModel, Param } from '../model/types.js';
 import { Random } from '../random.js';
 import { RestartingBatches } from './batches.js';
 import { evaluate, undefinedAucWarnings, type SplitScores } from './evaluate.js';
+import { gateTelemetry, type GateRecord } from './experts.js';
 import { makeOptimizer } from './optimizer.js';
 import { makeProgress } from './progress.js';
 import { groupSampler } from './sampling.js';
@@ -102,6 +103,8 @@ export interface TrainResult {
   conflicts: ConflictSummary[];
   /** An adaptive weighting's weights as the last epoch left them; null for one whose weights are not logged. */
   taskWeights: WeightsRecord | null;
+  /** Each gate of a mixture of experts over the validation split, with the weights the run ends with (train/experts.ts). */
+  experts: GateRecord[];
 }
 
 /** An adaptive weighting's task weights after an epoch, and what else it learns per task (uncertainty's `log_variance`). */
@@ -149,6 +152,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   let conflictRows: string[] = [];
   const logged = logsWeights(training.weighting);
   let lastWeights: WeightsRecord | null = null;
+  let experts: GateRecord[] = [];
   let step = 0;
   let epoch = 0;
   let stoppedEarly = false;
@@ -322,6 +326,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         };
         history.push(record);
         if (options.out && valid) appendMetrics(options.out, epoch, valid);
+        if (options.out && valid) appendLines(options.out, (await gateTelemetry(model, data, 'valid')).map((gate) => expertsRow(epoch, gate)));
         const improved = valid ? best.offer(epoch, valid) : false;
         progress.endEpoch(epochLine(record, totalSteps, improved));
         options.onEpoch?.(record);
@@ -338,6 +343,8 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
       }
     }
     if (best.restore()) log(`restored the weights of epoch ${best.best.epoch} (${describeSelection(training.selection)} ${format(best.best.score)})`);
+    // The gates of the weights the run keeps (a pass over the validation split; none without gates).
+    experts = await gateTelemetry(model, data, 'valid');
   } catch (error) {
     if (!options.model) model.dispose();
     throw error;
@@ -347,7 +354,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
     optimizer.dispose();
     weighting.dispose();
   }
-  return { model, history, best: best.best, paretoEpochs: best.pareto(), steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000, conflicts: tally.summary(), taskWeights: lastWeights };
+  return { model, history, best: best.best, paretoEpochs: best.pareto(), steps: step, stoppedEarly, seconds: (performance.now() - started) / 1000, conflicts: tally.summary(), taskWeights: lastWeights, experts };
 }
 
 /** Where training goes on: the next step's stage, its epoch within the stage, and its step within the epoch (0-based). */
@@ -410,6 +417,12 @@ export function taskLrMultiplier(job: Job): (param: Param) => number {
     const task = taskOf(param);
     return task === undefined ? 1 : (job.training.taskLr[task] ?? 1);
   };
+}
+
+/** A `kind: 'experts'` row of metrics.jsonl: one gate over the validation split after an evaluated epoch. */
+function expertsRow(epoch: number, gate: GateRecord): string {
+  const { rowEntropy, ...rest } = gate;
+  return JSON.stringify({ kind: 'experts', epoch, split: 'valid', ...rest, row_entropy: rowEntropy });
 }
 
 function appendMetrics(out: string, epoch: number, scores: SplitScores): void {

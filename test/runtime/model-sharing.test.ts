@@ -15,6 +15,7 @@ import { compileProgram } from '../../compiler/compile.js';
 import type { Batch } from '../../runtime/data/api.js';
 import { UserError } from '../../runtime/errors.js';
 import { buildModel } from '../../runtime/model/build.js';
+import { mmoeUnfused } from '../../runtime/model/schemes/mmoe.js';
 import type { MtlModel } from '../../runtime/model/types.js';
 import { loadWeights, saveWeights } from '../../runtime/model/weights.js';
 import { inputTensors, labelTensors } from '../../runtime/train/labels.js';
@@ -108,16 +109,43 @@ describe('mmoe', () => {
     model.dispose();
   });
 
-  it('computes each expert once per batch, however many tasks mix it', async () => {
-    const model = buildModel(mmoeJob(), width, 1);
-    const x = tf.ones([3, 2]);
-    const profile = await tf.profile(() => {
-      model.forward({ x }, ['a', 'b'], false);
-    });
-    const matMuls = profile.kernels.filter((k) => k.name === '_FusedMatMul' || k.name === 'BatchMatMul').length;
-    assert.equal(matMuls, 2 + 2 + 2, 'two experts once, two gates, two heads');
-    x.dispose();
-    model.dispose();
+  it('computes each expert once per batch, however many tasks mix it; fused, the experts and gates are one product', async () => {
+    const matMulsOf = async (model: MtlModel, tasks: string[]) => {
+      const x = tf.ones([3, 2]);
+      const profile = await tf.profile(() => {
+        model.forward({ x }, tasks, false);
+      });
+      x.dispose();
+      model.dispose();
+      return profile.kernels.filter((k) => k.name === '_FusedMatMul' || k.name === 'BatchMatMul').length;
+    };
+    assert.equal(await matMulsOf(buildModel(mmoeJob(), width, 1, { schemes: { mmoe: mmoeUnfused } }), ['a', 'b']), 2 + 2 + 2, 'two experts once, two gates, two heads');
+    assert.equal(await matMulsOf(buildModel(mmoeJob(), width, 1), ['a', 'b']), 1 + 2, 'the experts’ and gates’ first layers in one product, two heads');
+    assert.equal(await matMulsOf(buildModel(mmoeJob(), width, 1), ['a']), 1 + 1, 'one product (gate b left out), one head');
+  });
+
+  it('fused first layers give the unfused outputs, gradients and training steps exactly (cpu)', async () => {
+    const job = mmoeJob({}, 5, [4, 3]);
+    const fused = buildModel(job, width, 7);
+    const unfused = buildModel(job, width, 7, { schemes: { mmoe: mmoeUnfused } });
+    let state = 99;
+    const uniform = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const [x, y] = [tf.tensor2d(Array.from({ length: 6 * 5 }, uniform), [6, 5]), tf.tensor2d(Array.from({ length: 6 }, uniform), [6, 1])];
+    for (const tasks of [['a', 'b'], ['a']]) {
+      const [fusedLogits, unfusedLogits] = [fused, unfused].map((m) => m.forward({ x }, tasks, false));
+      for (const t of tasks) assert.deepEqual(Array.from(fusedLogits!.get(t)!.dataSync()), Array.from(unfusedLogits!.get(t)!.dataSync()), `${tasks}: logits of ${t}`);
+      const loss = (m: MtlModel) => () => tasks.map((t) => lossOf(m, x, y, t)).reduce((s, l) => tf.add(s, l) as tf.Scalar);
+      const [fusedGrads, unfusedGrads] = [fused, unfused].map((m) => gradientsByName(m, loss(m)));
+      assert.deepEqual([...fusedGrads!.keys()].sort(), [...unfusedGrads!.keys()].sort(), `${tasks}: the parameters reached`);
+      for (const [name, g] of unfusedGrads!) assert.deepEqual(fusedGrads!.get(name), g, `${tasks}: gradient of ${name}`);
+    }
+    const batch = await firstBatch(job, 5);
+    const [fusedStep, unfusedStep] = [fused, unfused].map((m) => makeTrainStep(m, makeOptimizer(job.training.optimizer), { learningRate: () => 0.05 }));
+    for (let i = 0; i < 3; i++) assert.equal(fusedStep!(batch), unfusedStep!(batch), `step ${i}: loss`);
+    assert.deepEqual(weightsOf(fused), weightsOf(unfused));
+    [x, y].forEach((t) => t.dispose());
+    fused.dispose();
+    unfused.dispose();
   });
 
   it('gradients reach the experts and the task’s own gate, not the other task’s gate', () => {

@@ -53,6 +53,8 @@ export interface TrainedTasks {
 
 /** One layer computation of a forward pass, as a scheme may take part in it. */
 export interface ForwardPass {
+  /** The tasks the pass computes outputs for (a scheme computing several modules at once leaves the others' out). */
+  readonly tasks: readonly string[];
   /** The output of `ref` as `task` sees it; memoized for the pass. */
   output(ref: SourceRef, task: string): tf.Tensor;
   /** A layer's own output for `task`, from what it reads; `key` names this application (its dropout mask). */
@@ -63,7 +65,37 @@ export interface ForwardPass {
   remember<T>(key: string, compute: () => T): T;
 }
 
+/**
+ * A gate whose routing the runtime reports per epoch (train/experts.ts): mmoe's softmax gates today; a scheme with
+ * gates (cgc, ple, top-k moe) implements it for each of its gates and returns them from `AttachedScheme.gates`.
+ */
+export interface GateProbe {
+  /** The share, for messages and metrics.jsonl. */
+  readonly share: string;
+  /** Names the gate in metrics.jsonl (`module`): the gate's module id. */
+  readonly gate: string;
+  /** The task whose mixture it weighs. */
+  readonly task: string;
+  /** The experts it weighs, in the order of its outputs. */
+  readonly experts: readonly string[];
+  /** Its outputs on a batch (not training), from the model's forward pass as `task` sees it (`output`). */
+  observe(output: (ref: SourceRef, task: string) => tf.Tensor): GateObservation;
+}
+
+/** One batch through a gate. */
+export interface GateObservation {
+  /** Its distribution over the experts, [n, experts], each row summing to 1. */
+  readonly weights: tf.Tensor2D;
+  /**
+   * Top-k routing: where each row was sent, [n, experts] (1 = an assignment to that expert, capacity drops included),
+   * and how many of those assignments capacity dropped. Absent for a dense gate: its load is its mean distribution.
+   */
+  readonly routing?: { readonly assigned: tf.Tensor2D; readonly dropped: number };
+}
+
 export interface AttachedScheme {
+  /** Its gates, for the expert telemetry; none when absent. */
+  gates?(): readonly GateProbe[];
   /** Adds its parameters for one of its modules, right after that module's layers' (adapters). */
   addModuleParams?(module: ModulePlan): void;
   /** Runs once every module's parameters exist: adds its parameters that belong to no one module (cross-stitch matrices), reads the modules' (soft sharing). */
