@@ -7,6 +7,7 @@ import type { NotRunnable } from '../../not-runnable.js';
 import { adapters } from './adapters.js';
 import { crossStitch } from './cross-stitch.js';
 import { hard } from './hard.js';
+import { lora } from './lora.js';
 import { mmoe } from './mmoe.js';
 import type { SharingScheme } from './scheme.js';
 import { soft } from './soft.js';
@@ -17,6 +18,7 @@ export const sharingSchemes = {
   adapters,
   soft,
   mmoe,
+  lora,
 } satisfies Record<SharingKind, SharingScheme | NotRunnable>;
 
 /** The scheme of a kind that assertRunnable let through. */
