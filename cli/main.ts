@@ -371,6 +371,7 @@ program.command('export')
   .option('--force', 'replace an existing package there')
   .option('--name <name>', "the package's name (default: the program's)")
   .option('--backend <name>', 'backend for the validation predictions it records, as for `mtl run`')
+  .option('--merge-lora', "merge each task's LoRA updates into dense layers of its own (W + alpha/rank · A · B): the package has no LoRA left")
   .action(async (runDir: string, opts: import('./serving.js').ExportFlags) => (await import('./serving.js')).exportCommand(runDir, opts));
 
 program.command('predict')
