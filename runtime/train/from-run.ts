@@ -12,9 +12,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { FittedFeatures } from '../data/api.js';
+import type { Job } from '../../job/job.js';
+import type { FittedFeatures, JobData } from '../data/api.js';
 import { loadFitted } from '../data/fitted-io.js';
+import { openJobData } from '../data/loader.js';
 import { UserError } from '../errors.js';
+import { buildModel } from '../model/build.js';
 import { readSavedWeights } from '../model/weights.js';
 import type { MtlModel, Param } from '../model/types.js';
 
@@ -34,6 +37,41 @@ export interface FromRun {
   trains: string[];
   /** Saved parameters the model does not have (a task the program dropped): not used. */
   unused: string[];
+}
+
+/** What `mtl run --from` asks for. */
+export interface FromOptions {
+  run: string;
+  /** Loaded parameters that train anyway: a name, or a prefix of names (`trunk` for `trunk/0/kernel`, …). */
+  unfreeze: string[];
+}
+
+/**
+ * The data and model a run trains: as they are without `--from`; started from `given`'s run (its fitted statistics,
+ * its weights, what stays fixed written to `dir`/from.json); or, resuming, with what from.json keeps fixed.
+ */
+export async function startFrom(job: Job, data: JobData, dir: string, given: FromOptions | undefined, resuming: boolean, log: (line: string) => void): Promise<{ data: JobData; model?: MtlModel; from: FromRun | null }> {
+  if (resuming) {
+    const saved = readFromFile(dir);
+    return saved ? { data, from: saved, model: withFixed(buildModel(job, (w) => data.width(w), job.training.seed), saved.fixed) } : { data, from: null };
+  }
+  if (!given) return { data, from: null };
+  const { fitted, taken } = await fittedFromRun(data.fitted, given.run);
+  const used = taken > 0 ? await openJobData(job, { fitted }) : data;
+  if (taken > 0) log(`from ${given.run}: ${taken} fitted statistics or class lists differ from this program's data; the run's are used`);
+  const model = buildModel(job, (w) => used.width(w), job.training.seed);
+  let from: FromRun;
+  try {
+    from = await loadFromRun(model, given.run, given.unfreeze);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  log(`from ${given.run}: loaded ${from.loaded.length} parameters (${summarize(from.loaded)}); ${from.fixed.length} stay fixed`);
+  log(`trains ${from.trains.length} parameters: ${summarize(from.trains)}`);
+  if (from.unused.length > 0) log(`not in this program's model, not used: ${summarize(from.unused)}`);
+  await writeFromFile(dir, from);
+  return { data: used, model: withFixed(model, from.fixed), from };
 }
 
 /** Loads into `model` every parameter of `run`'s saved weights with its name; a name with another shape is an error. */
