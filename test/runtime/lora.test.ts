@@ -83,6 +83,19 @@ describe('lora', () => {
     model.dispose();
   });
 
+  it('computes the first layer’s x · W + b once for both tasks (they read one input), and each task’s layer after it', async () => {
+    const model = buildModel(loraJob([loraModule([3, 2], 2, 4)]), width, 1);
+    const x = tf.ones([3, 2]);
+    const profile = await tf.profile(() => {
+      model.forward({ x }, ['a', 'b'], false);
+    });
+    // x · W + b and the heads are fused matmuls; the updates' products are plain ones, two per task and layer.
+    assert.equal(profile.kernels.filter((k) => k.name === '_FusedMatMul').length, 1 + 2 + 2, 'layer 0 once, layer 1 per task, two heads');
+    assert.equal(profile.kernels.filter((k) => k.name === 'BatchMatMul').length, 2 * 2 * 2);
+    x.dispose();
+    model.dispose();
+  });
+
   it("a task's loss reaches its own A and B and the shared weights, never another task's; a frozen module gets none", () => {
     const model = buildModel(loraJob([loraModule([3, 2], 2, 4)]), width, 1);
     setWeights(model, { 'lo/lora/a/0/b': [0.5, -1, 0.25, 1, 0.5, -0.5], 'lo/lora/b/0/b': [1, 1, 1, -1, -1, -1] });

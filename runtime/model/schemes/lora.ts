@@ -67,7 +67,9 @@ export const lora: SharingScheme = {
         const x = pass.output(source!, task);
         const shared = model.moduleParams(ref.module);
         const param = (suffix: string) => shared.find((p) => p.name === `${ref.module}/${ref.layer}/${suffix}`)!.variable;
-        const y = loraDense(x, param('kernel') as tf.Tensor2D, param('bias') as tf.Tensor1D, built.get(name)!, site.plan.activation);
+        // x · W + b is the same for the tasks that see x alike (the first layer reads one input): computed once for them.
+        const linear = pass.remember(`lora:${refKey(ref)}@${pass.viewOf(source!, task)}`, () => sharedLinear(x, param('kernel') as tf.Tensor2D, param('bias') as tf.Tensor1D));
+        const y = withUpdate(linear, x, built.get(name)!, site.plan.activation);
         if (!pass.training || site.plan.dropout <= 0) return y;
         return tf.dropout(y, site.plan.dropout, undefined, pass.dropoutSeed(`lora:${refKey(ref)}@${task}`));
       },
@@ -105,12 +107,19 @@ export function loraName(site: { module: string; layer: number; task: string }):
   return `${site.module}/lora/${site.task}/${site.layer}`;
 }
 
-/** act(x · W + b + scale · (x · A) · B), for x [batch, in] or a sequence [batch, length, in], each position alike. */
-export function loraDense(x: tf.Tensor, kernel: tf.Tensor2D, bias: tf.Tensor1D, update: LowRankUpdate, activation: DenseLayer['activation']): tf.Tensor {
-  const rows = (x.rank === 3 ? tf.reshape(x, [-1, x.shape[2]!]) : x) as tf.Tensor2D;
-  const low = tf.mul(tf.matMul(tf.matMul(rows, update.a), update.b), update.scale);
-  const y = activate(tf.add(dense(rows, kernel, bias, 'linear'), low), activation);
-  return x.rank === 3 ? tf.reshape(y, [x.shape[0]!, x.shape[1]!, kernel.shape[1]]) : y;
+/** x [batch, in], or a sequence [batch, length, in] as its positions' rows: [rows, in]. */
+const asRows = (x: tf.Tensor) => (x.rank === 3 ? tf.reshape(x, [-1, x.shape[2]!]) : x) as tf.Tensor2D;
+
+/** x · W + b, the shared layer before its activation, as [rows, out]. */
+function sharedLinear(x: tf.Tensor, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  return dense(asRows(x), kernel, bias, 'linear');
+}
+
+/** act(linear + scale · (x · A) · B), shaped as x with the layer's width. */
+function withUpdate(linear: tf.Tensor2D, x: tf.Tensor, update: LowRankUpdate, activation: DenseLayer['activation']): tf.Tensor {
+  const low = tf.mul(tf.matMul(tf.matMul(asRows(x), update.a), update.b), update.scale);
+  const y = activate(tf.add(linear, low), activation);
+  return x.rank === 3 ? tf.reshape(y, [x.shape[0]!, x.shape[1]!, linear.shape[1]]) : y;
 }
 
 /** W + scale · A · B: the kernel a task's layer computes with, as one matrix (for inference). */
