@@ -4,15 +4,21 @@
  * loss, a frozen module), and the merged model's outputs against the unmerged model's.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Job, TrainingPlan } from '../../job/job.js';
+import { exportModel } from '../../runtime/export/export.js';
 import { mergeLora } from '../../runtime/export/merge-lora.js';
+import { loadModel } from '../../runtime/serving/load.js';
 import { buildModel } from '../../runtime/model/build.js';
 import type { MtlModel } from '../../runtime/model/types.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
 import { fakeJobData, syntheticDataset } from './helpers/fakeData.js';
+import { servedRows, trainServedRun } from './helpers/served-run.js';
 import { denseModule, makeJob, task, vectorInput, type TestModule } from './helpers/jobs.js';
 import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
 
@@ -155,5 +161,24 @@ describe('lora', () => {
     const weights = new Map(model.params.map((p) => [p.name, p.variable as tf.Tensor]));
     assert.throws(() => mergeLora(model.job, weights), /cannot merge lora module 'lo': module 'top' reads it for tasks a, b, and a merged layer serves one task/);
     model.dispose();
+  });
+
+  it('mtl export --merge-lora: a package with no lora, a tf.LayersModel, and the run’s predictions (1e-5)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtl-lora-export-'));
+    try {
+      const run = await trainServedRun(dir, 'lora(backbone: mlp(units: [8, 4]), tasks: [flagged, level, price], rank: 2)');
+      const manifest = await exportModel(run, join(dir, 'merged'), { mergeLora: true, log: () => {} });
+      assert.deepEqual(manifest.layersModel, { path: 'tfjs/model.json' });
+      const [unmerged, merged] = [await loadModel(run), await loadModel(join(dir, 'merged'))];
+      assert.deepEqual(merged.model.job.modules.map((m) => `${m.id} ${m.sharing.kind}`), ['both.flagged hard', 'both.level hard', 'both.price hard']);
+      const rows = servedRows().slice(0, 40);
+      const [before, after] = [unmerged.predictRows(rows), merged.predictRows(rows)];
+      // Every number of every row's outputs: probabilities, scores, values.
+      const values = (outputs: typeof before) => JSON.stringify(outputs).match(/-?\d+(\.\d+)?(e-?\d+)?/g)!.map(Number);
+      assertAllClose(values(after), values(before), 1e-5);
+      [unmerged, merged].forEach((m) => m.dispose());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
