@@ -168,7 +168,8 @@ export const CHECKPOINT_EVERY = 1000;
 /** How many of the newest checkpoints rotation keeps, besides the best epoch's. */
 export const KEEP_CHECKPOINTS = 2;
 
-async function execute(job: Job, options: RunOptions, out: string, resume: { state: StateValue; file: string } | null): Promise<RunSummary> {
+async function execute(given: Job, options: RunOptions, out: string, resume: { state: StateValue; file: string } | null): Promise<RunSummary> {
+  let job = given;
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const backend = await selectBackend(options.backend);
@@ -183,7 +184,9 @@ async function execute(job: Job, options: RunOptions, out: string, resume: { sta
   await writeFile(lock, `${process.pid}\n`);
   let lastCheckpoint = resume?.file ?? null;
   try {
-    const { data, model, from } = await startFrom(job, opened, partial, options.from, resume !== null, log);
+    const begun = await startFrom(job, opened, partial, options.from, resume !== null, log);
+    const { data, model, from } = begun;
+    job = begun.job;
     if (!resume) {
       await writeFile(join(partial, 'job.json'), `${JSON.stringify(job, null, 1)}\n`);
       if (options.graph !== undefined) await writeFile(join(partial, 'graph.dot'), options.graph);

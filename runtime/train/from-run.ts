@@ -50,12 +50,15 @@ export interface FromOptions {
  * The data and model a run trains: as they are without `--from`; started from `given`'s run (its fitted statistics,
  * its weights, what stays fixed written to `dir`/from.json); or, resuming, with what from.json keeps fixed.
  */
-export async function startFrom(job: Job, data: JobData, dir: string, given: FromOptions | undefined, resuming: boolean, log: (line: string) => void): Promise<{ data: JobData; model?: MtlModel; from: FromRun | null }> {
+export async function startFrom(
+  job: Job, data: JobData, dir: string, given: FromOptions | undefined, resuming: boolean, log: (line: string) => void,
+): Promise<{ job: Job; data: JobData; model?: MtlModel; from: FromRun | null }> {
   if (resuming) {
+    // The job a resumed run saved already has the stages `withTraining` left.
     const saved = readFromFile(dir);
-    return saved ? { data, from: saved, model: withFixed(buildModel(job, (w) => data.width(w), job.training.seed), saved.fixed) } : { data, from: null };
+    return saved ? { job, data, from: saved, model: withFixed(buildModel(job, (w) => data.width(w), job.training.seed), saved.fixed) } : { job, data, from: null };
   }
-  if (!given) return { data, from: null };
+  if (!given) return { job, data, from: null };
   const { fitted, taken } = await fittedFromRun(data.fitted, given.run);
   const used = taken > 0 ? await openJobData(job, { fitted }) : data;
   if (taken > 0) log(`from ${given.run}: ${taken} fitted statistics or class lists differ from this program's data; the run's are used`);
@@ -70,8 +73,33 @@ export async function startFrom(job: Job, data: JobData, dir: string, given: Fro
   log(`from ${given.run}: loaded ${from.loaded.length} parameters (${summarize(from.loaded)}); ${from.fixed.length} stay fixed`);
   log(`trains ${from.trains.length} parameters: ${summarize(from.trains)}`);
   if (from.unused.length > 0) log(`not in this program's model, not used: ${summarize(from.unused)}`);
+  const fixed = withFixed(model, from.fixed);
+  let trained: Job;
+  try {
+    trained = withTraining(job, fixed, given.run);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   await writeFromFile(dir, from);
-  return { data: used, model: withFixed(model, from.fixed), from };
+  return { job: trained, data: used, model: fixed, from };
+}
+
+/**
+ * `job` whose stages leave out the tasks with nothing left to train (each parameter they read was loaded and stays
+ * fixed): their losses would move nothing. They are still evaluated. A stage left with no task is an error.
+ */
+function withTraining(job: Job, model: MtlModel, run: string): Job {
+  const stages = job.training.stages.map((stage, index) => {
+    const tasks = stage.tasks.filter((task) => model.paramsFor([task], stage.frozen).length > 0);
+    if (tasks.length === 0) {
+      throw new UserError(
+        `nothing trains${job.training.stages.length > 1 ? ` in training stage ${index + 1}` : ''}: every parameter its tasks (${stage.tasks.join(', ')}) read was loaded from ${run} and stays fixed; add a task, or name what should train with --unfreeze`,
+      );
+    }
+    return { ...stage, tasks };
+  });
+  return { ...job, training: { ...job.training, stages } };
 }
 
 /** Loads into `model` every parameter of `run`'s saved weights with its name; a name with another shape is an error. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { compileProgram } from '../../compiler/compile.js';
-import { runJob, type RunSummary } from '../../runtime/run.js';
+import { resumeRun, runJob, type RunSummary } from '../../runtime/run.js';
 import { readSavedWeights } from '../../runtime/model/weights.js';
 import { writeServedData } from './helpers/served-run.js';
 
@@ -73,7 +73,30 @@ describe('mtl run --from', () => {
     assert.ok(existsSync(join(out, 'from.json')));
     assert.ok(lines.includes(`from ${base}: loaded 6 parameters (${loaded.join(', ')}); 6 stay fixed`), lines.join('\n'));
     assert.ok(lines.includes('trains 2 parameters: head/price/kernel, head/price/bias'), lines.join('\n'));
+    // Only price has anything to train; every task is evaluated.
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'job.json'), 'utf8')).training.stages.map((s: { tasks: string[] }) => s.tasks), [['price']]);
     assert.deepEqual(Object.keys((summary as RunSummary).valid!).sort(), ['flagged', 'level', 'price']);
+  });
+
+  it('a run started --from and interrupted keeps the loaded parameters fixed when resumed', async () => {
+    const file = join(dir, 'resumed.mtl');
+    writeFileSync(file, program(data, PRICE, WITH_PRICE));
+    const job = compileProgram({ file }).job!;
+    const out = join(dir, 'resumed');
+    const stop = new AbortController();
+    const options = { backend: 'cpu', log: () => {}, progress: false, checkpointEvery: 2 };
+    await assert.rejects(runJob(job, { ...options, out, from: { run: base, unfreeze: [] }, signal: stop.signal, onCheckpoint: () => stop.abort() }), /interrupted after step 3 of 10 \(epoch 1\)/);
+    const summary = await resumeRun(out, options);
+    assert.deepEqual(summary.from!.trains, ['head/price/kernel', 'head/price/bias']);
+    const [before, after] = [await savedValues(base), await savedValues(out)];
+    for (const name of Object.keys(before)) assert.deepEqual(Buffer.from(after[name]!.buffer), Buffer.from(before[name]!.buffer), name);
+  });
+
+  it('a program with nothing new to train is an error that says what to do', async () => {
+    await assert.rejects(
+      run('same', program(data, ''), { run: base, unfreeze: [] }),
+      new RegExp(`: nothing trains: every parameter its tasks \\(flagged, level\\) read was loaded from ${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and stays fixed; add a task, or name what should train with --unfreeze$`),
+    );
   });
 
   it('--unfreeze trains loaded parameters by name prefix; the rest stay bit-identical', async () => {
