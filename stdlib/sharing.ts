@@ -84,17 +84,6 @@ export const sharing = {
     mixesRows: false, perTaskRepresentation: 'changes the backbone\'s output for each task with its adapters', needsTwoTasks: null, plan: (a, m) => ({ kind: 'adapters', size: a.number('size'), tasks: m.tasks }),
     live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
   },
-  lora: {
-    doc: 'a shared backbone whose dense layers each get, per task, a low-rank update of their kernel: W + (alpha / rank) · A · B, B zero at first so training starts from the shared weights (Hu et al. 2021)',
-    runs: true, backbone: 'backbone', layout: { kind: 'shared' },
-    params: [
-      p('backbone', backbone, 'the shared backbone'), tasks('the tasks'),
-      p('rank', int, 'rank of each task\'s update (A [in, rank], B [rank, out])', '4', width), p('alpha', number, 'scale: the update is multiplied by alpha / rank', '8', positive),
-    ],
-    mixesRows: false, perTaskRepresentation: 'changes the backbone\'s dense layers for each task with its low-rank updates', needsTwoTasks: null,
-    plan: (a, m) => ({ kind: 'lora', rank: a.number('rank'), alpha: a.number('alpha'), tasks: m.tasks }),
-    live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
-  },
   soft: {
     doc: 'one backbone per task, tied by an L2 penalty between their parameters (Duong et al. 2015)', runs: true, backbone: 'backbone', layout: { kind: 'column per task' },
     params: [p('backbone', backbone, 'the backbone each task gets a copy of'), tasks('the tasks'), p('l2', number, 'strength of the tie', '0.001', notNegative)],
@@ -111,6 +100,17 @@ export const sharing = {
       for (const [task, gate] of Object.entries(plan.gates)) if (tasks.has(task) && modules.has(gate)) gates[task] = gate;
       return { ...plan, experts: kept(plan.experts, modules), gates };
     },
+  },
+  lora: {
+    doc: 'a shared backbone whose dense layers each get, per task, a low-rank update of their kernel: W + (alpha / rank) · A · B, B zero at first so training starts from the shared weights (Hu et al. 2021)',
+    runs: true, backbone: 'backbone', layout: { kind: 'shared' },
+    params: [
+      p('backbone', backbone, 'the shared backbone'), tasks('the tasks'),
+      p('rank', int, 'rank of each task\'s update (A [in, rank], B [rank, out])', '4', width), p('alpha', number, 'scale: the update is multiplied by alpha / rank', '8', positive),
+    ],
+    mixesRows: false, perTaskRepresentation: 'changes the backbone\'s dense layers for each task with its low-rank updates', needsTwoTasks: null,
+    plan: (a, m) => ({ kind: 'lora', rank: a.number('rank'), alpha: a.number('alpha'), tasks: m.tasks }),
+    live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
   },
 } satisfies { [K in SharingKind]: SharingEntry<K> };
 
