@@ -49,7 +49,7 @@ import { assertRunnable } from './train/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
 import { evaluate, undefinedAucWarnings, type SplitScores } from './train/evaluate.js';
 import { train, TrainingStopped } from './train/train.js';
-import { startFrom, type FromOptions } from './train/from-run.js';
+import { assertFinishedRun, startFrom, type FromOptions } from './train/from-run.js';
 
 export interface RunOptions {
   /** The run directory to create. */
@@ -125,6 +125,7 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
   }
   // What the runtime cannot run fails now, before the data is read.
   assertRunnable(job);
+  if (options.from) assertFinishedRun(options.from.run);
   const partial = partialOf(out);
   if (existsSync(partial)) {
     refuseIfLive(partial);

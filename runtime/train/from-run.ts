@@ -102,6 +102,13 @@ function withTraining(job: Job, model: MtlModel, run: string): Job {
   return { ...job, training: { ...job.training, stages } };
 }
 
+/** Refuses, before any data is read, a `--from` that is not a finished run directory. */
+export function assertFinishedRun(run: string): void {
+  for (const file of ['weights.json', 'weights.bin', 'features.json']) {
+    if (!existsSync(join(run, file))) throw new UserError(`--from ${run}: ${join(run, file)} does not exist; give a finished run directory (from \`mtl run\`)`);
+  }
+}
+
 /** Loads into `model` every parameter of `run`'s saved weights with its name; a name with another shape is an error. */
 export async function loadFromRun(model: MtlModel, run: string, unfreeze: readonly string[]): Promise<FromRun> {
   const saved = await readSavedWeights(run);

@@ -128,6 +128,10 @@ describe('mtl run --from', () => {
     assert.ok(!existsSync(join(dir, 'wider')) && !existsSync(join(dir, 'wider.partial')), 'nothing left behind');
   });
 
+  it('--from a directory that is not a finished run is an error before any data is read', async () => {
+    await assert.rejects(run('nowhere', program(data, PRICE, WITH_PRICE), { run: join(dir, 'nowhere-run'), unfreeze: [] }), /--from .*nowhere-run: .*nowhere-run\/weights.json does not exist; give a finished run directory \(from `mtl run`\)/);
+  });
+
   it('--unfreeze of a name nothing loaded is an error', async () => {
     await assert.rejects(run('typo', program(data, PRICE, WITH_PRICE), { run: base, unfreeze: ['bothh'] }), /--unfreeze bothh: no parameter loaded from .* is named bothh or starts with bothh\//);
   });
