@@ -228,7 +228,7 @@ function defaultRunDir(name: string): string {
   return path.join('runs', `${name}-${stamp}`);
 }
 
-interface RunFlags { out?: string; backend?: string; progress: boolean; checkpointEvery?: number; keepCheckpoints?: number; resume?: string }
+interface RunFlags { out?: string; backend?: string; progress: boolean; checkpointEvery?: number; keepCheckpoints?: number; resume?: string; from?: string; unfreeze?: string }
 
 /**
  * Ctrl-C asks training to stop at the next step boundary, write a checkpoint and say how to resume; a second Ctrl-C
@@ -253,7 +253,8 @@ async function runCompiledJob(job: import('../job/job.js').Job | null, name: str
     backend: opts.backend, progress: opts.progress, signal: interruptible(), checkpointEvery: opts.checkpointEvery, keepCheckpoints: opts.keepCheckpoints,
     onCheckpoint: (w: { bytes: number; seconds: number }) => written.push(w),
   };
-  const summary = job ? await runJob(job, { out, ...common, ...(graph === undefined ? {} : { graph }) }) : await resumeRun(out, common);
+  const from = opts.from === undefined ? {} : { from: { run: opts.from, unfreeze: (opts.unfreeze ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '') } };
+  const summary = job ? await runJob(job, { out, ...common, ...from, ...(graph === undefined ? {} : { graph }) }) : await resumeRun(out, common);
   const { readJobFile } = await import('./job-file.js');
   const { onRepresentation } = await import('../job/job.js');
   const ran = job ?? readJobFile(path.join(out.replace(/\.partial\/?$/, ''), 'job.json'));
@@ -316,17 +317,21 @@ const runOptions = (command: Command) => command
 runOptions(program.command('run')
   .description('compile a program and train it (with --ablate: its derived variants, into one experiment directory, and a table); or continue an interrupted run (--resume)')
   .argument('[file]', 'the .mtl program (not with --resume)')
-  .option('--resume <run>', 'continue the interrupted run written to this directory (its --out) from its last checkpoint'))
+  .option('--resume <run>', 'continue the interrupted run written to this directory (its --out) from its last checkpoint')
+  .option('--from <run>', "start from a finished run's weights: load every parameter with its name, train only the rest (a new task's head, adapters, LoRA)")
+  .option('--unfreeze <names>', 'with --from: loaded parameters that train anyway, by name or prefix (comma-separated, e.g. shared_trunk,head/income)'))
   .addOption(ablateOption())
   .option('--require-acceptance', `exit ${EXIT_NOT_ACCEPTED} when a task fails the program's acceptance policy (runs the variants single and shared)`)
   .action(async (file: string | undefined, opts: RunFlags & { ablate?: string; requireAcceptance?: boolean }) => {
     if (opts.resume !== undefined) {
-      if (file !== undefined || opts.out !== undefined || opts.ablate !== undefined || opts.requireAcceptance) {
-        fail('--resume continues a run with its own job and directory: give no program, --out, --ablate or --require-acceptance', EXIT_USAGE);
+      if (file !== undefined || opts.out !== undefined || opts.ablate !== undefined || opts.requireAcceptance || opts.from !== undefined) {
+        fail('--resume continues a run with its own job and directory: give no program, --out, --from, --ablate or --require-acceptance', EXIT_USAGE);
       }
       return runCompiledJob(null, '', opts);
     }
     if (file === undefined) fail('give the program to run, or --resume RUN_DIR', EXIT_USAGE);
+    if (opts.unfreeze !== undefined && opts.from === undefined) fail('--unfreeze names what --from loaded: give --from RUN_DIR too', EXIT_USAGE);
+    if (opts.from !== undefined && (opts.ablate !== undefined || opts.requireAcceptance)) fail('--from starts one run from another: not with --ablate or --require-acceptance', EXIT_USAGE);
     const c = await compileOrExit(file, 'text');
     const job = c.job!;
     const name = path.basename(file, '.mtl');
@@ -375,6 +380,7 @@ program.command('export')
   .option('--force', 'replace an existing package there')
   .option('--name <name>', "the package's name (default: the program's)")
   .option('--backend <name>', 'backend for the validation predictions it records, as for `mtl run`')
+  .option('--merge-lora', "merge each task's LoRA updates into dense layers of its own (W + alpha/rank · A · B): the package has no LoRA left")
   .action(async (runDir: string, opts: import('./serving.js').ExportFlags) => (await import('./serving.js')).exportCommand(runDir, opts));
 
 program.command('predict')

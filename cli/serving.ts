@@ -10,12 +10,13 @@ export interface ExportFlags {
   force?: boolean;
   name?: string;
   backend?: string;
+  mergeLora?: boolean;
 }
 
 export async function exportCommand(runDir: string, flags: ExportFlags): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   await useBackend(flags.backend);
-  await exportModel(runDir, flags.out, { force: flags.force ?? false, log, ...(flags.name ? { name: flags.name } : {}) });
+  await exportModel(runDir, flags.out, { force: flags.force ?? false, mergeLora: flags.mergeLora ?? false, log, ...(flags.name ? { name: flags.name } : {}) });
 }
 
 /** The backend asked for, or the fastest that loads, as `mtl run` and `mtl eval` choose it (so predictions match theirs). */

@@ -172,6 +172,7 @@ export const SharingPlanSchema = Type.Union([
       sharedGate: nullable(str('the gate over every expert of the level, whose mixture the next level\'s shared experts read; null at the last level')),
     })),
   }),
+  kind('lora', { rank: int('R: the low-rank update of each dense layer is (alpha / R) · A · B, A [in, R], B [R, out]'), alpha: num(), tasks: Type.Array(str('a task name')) }),
 ], { description: 'how a module is shared: by the graph alone (hard), or by a scheme with parameters or a penalty of its own' });
 export type SharingPlan = Static<typeof SharingPlanSchema>;
 export type SharingKind = SharingPlan['kind'];

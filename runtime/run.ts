@@ -15,6 +15,7 @@
  *   curves.svg      learning curves: training loss and every validation measure per epoch and task
  *   graph.dot       the compiled program's graph, when the caller gives it (`mtl run` does; `mtl report` draws it)
  *   checkpoints/    the last checkpoints (runtime/checkpoint/): every `checkpointEvery` steps and each epoch's end
+ *   from.json       with `from`: the run it started from, what it loaded and what stays fixed (train/from-run.ts)
  *
  * Everything is written to `<out>.partial` and renamed to `out` only at the end, so a failed run leaves nothing that
  * looks complete. The partial directory's name is fixed, not per process, so that a run killed at any moment (SIGKILL,
@@ -49,6 +50,7 @@ import { assertRunnable } from './train/support.js';
 import { loadWeights, saveWeights } from './model/weights.js';
 import { evaluate, undefinedAucWarnings, type SplitScores } from './train/evaluate.js';
 import { train, TrainingStopped } from './train/train.js';
+import { assertFinishedRun, startFrom, type FromOptions } from './train/from-run.js';
 
 export interface RunOptions {
   /** The run directory to create. */
@@ -72,6 +74,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called half-way through writing each checkpoint's temporary file: tests kill the process there. */
   checkpointMidWrite?: WriteHook;
+  /** Start from a finished run's weights, training only what they lack (train/from-run.ts). */
+  from?: FromOptions;
 }
 
 export interface RunSummary {
@@ -107,6 +111,8 @@ export interface RunSummary {
    * unlabelled: the rows of the training batches this process assembled with a span, and those cut; absent when none is.
    */
   cutSpans?: Record<string, SpanCount>;
+  /** With `--from`: the run it started from, what it loaded and kept fixed, what trained; null otherwise. */
+  from: { run: string; unfreeze: string[]; loaded: number; fixed: number; trains: string[] } | null;
 }
 
 /** `parseJob`, with its error as a UserError (the CLI prints it without a stack trace). */
@@ -127,6 +133,7 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
   }
   // What the runtime cannot run fails now, before the data is read.
   assertRunnable(job);
+  if (options.from) assertFinishedRun(options.from.run);
   const partial = partialOf(out);
   if (existsSync(partial)) {
     refuseIfLive(partial);
@@ -170,14 +177,15 @@ export const CHECKPOINT_EVERY = 1000;
 /** How many of the newest checkpoints rotation keeps, besides the best epoch's. */
 export const KEEP_CHECKPOINTS = 2;
 
-async function execute(job: Job, options: RunOptions, out: string, resume: { state: StateValue; file: string } | null): Promise<RunSummary> {
+async function execute(given: Job, options: RunOptions, out: string, resume: { state: StateValue; file: string } | null): Promise<RunSummary> {
+  let job = given;
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.name} (${backend.reason})`);
   const partial = partialOf(out);
   const fitted = resume ? await loadFitted(join(partial, 'features.json')) : undefined;
-  const data = await openJobData(job, fitted ? { fitted } : {});
+  const opened = await openJobData(job, fitted ? { fitted } : {});
 
   await mkdir(dirname(out), { recursive: true });
   await mkdir(partial, { recursive: true });
@@ -185,6 +193,9 @@ async function execute(job: Job, options: RunOptions, out: string, resume: { sta
   await writeFile(lock, `${process.pid}\n`);
   let lastCheckpoint = resume?.file ?? null;
   try {
+    const begun = await startFrom(job, opened, partial, options.from, resume !== null, log);
+    const { data, model, from } = begun;
+    job = begun.job;
     if (!resume) {
       await writeFile(join(partial, 'job.json'), `${JSON.stringify(job, null, 1)}\n`);
       if (options.graph !== undefined) await writeFile(join(partial, 'graph.dot'), options.graph);
@@ -208,6 +219,7 @@ async function execute(job: Job, options: RunOptions, out: string, resume: { sta
     const result = await train(job, data, {
       out: partial,
       log,
+      ...(model ? { model } : {}),
       checkpoints,
       ...(resume ? { resume: resume.state } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -235,6 +247,7 @@ async function execute(job: Job, options: RunOptions, out: string, resume: { sta
       trainSeconds: result.history.reduce((sum, h) => sum + h.trainSeconds, 0),
       padding: paddingSummary(data.padding?.() ?? null),
       ...cutSpansSummary(data.cutSpans?.() ?? {}),
+      from: from ? { run: from.run, unfreeze: from.unfreeze, loaded: from.loaded.length, fixed: from.fixed.length, trains: from.trains } : null,
     };
     if (summary.padding) log(`padding: ${(100 * summary.padding.share).toFixed(1)}% of the training batches' token positions (${summary.padding.tokens} tokens in ${summary.padding.positions})`);
     for (const [task, { rows, cut }] of Object.entries(summary.cutSpans ?? {})) {

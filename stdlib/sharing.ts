@@ -5,7 +5,7 @@
  */
 import type { SharingKind, SharingPlan } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, p, notNegative, fraction, width } from './signature.js';
+import { type Entry, p, notNegative, fraction, width, positive } from './signature.js';
 import { number, int, list, ref, union, ctor } from './types.js';
 
 /**
@@ -170,6 +170,17 @@ export const sharing = {
       ...plan,
       levels: plan.levels.map((level) => liveExtraction({ ...level, sharedGate: level.sharedGate !== null && survivors.modules.has(level.sharedGate) ? level.sharedGate : null }, survivors)),
     }),
+  },
+  lora: {
+    doc: 'a shared backbone whose dense layers each get, per task, a low-rank update of their kernel: W + (alpha / rank) · A · B, B zero at first so training starts from the shared weights (Hu et al. 2021)',
+    runs: true, backbone: 'backbone', layout: { kind: 'shared' },
+    params: [
+      p('backbone', backbone, 'the shared backbone'), tasks('the tasks'),
+      p('rank', int, 'rank of each task\'s update (A [in, rank], B [rank, out])', '4', width), p('alpha', number, 'scale: the update is multiplied by alpha / rank', '8', positive),
+    ],
+    mixesRows: false, perTaskRepresentation: 'changes the backbone\'s dense layers for each task with its low-rank updates', needsTwoTasks: null,
+    plan: (a, m) => ({ kind: 'lora', rank: a.number('rank'), alpha: a.number('alpha'), tasks: m.tasks }),
+    live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
   },
 } satisfies { [K in SharingKind]: SharingEntry<K> };
 

@@ -16,13 +16,14 @@ import type { FittedFeatures } from '../data/api.js';
 import { openJobData } from '../data/loader.js';
 import { resolveWidth } from '../data/width.js';
 import { UserError } from '../errors.js';
-import { MANIFEST_FILE as WEIGHTS_MANIFEST, WEIGHTS_FILE } from '../model/weights.js';
+import { MANIFEST_FILE as WEIGHTS_MANIFEST, WEIGHTS_FILE, saveNamedWeights } from '../model/weights.js';
 import { packageFromRun, readRunJob } from '../serving/from-run.js';
 import { loadPackage, type LoadedModel } from '../serving/load.js';
 import { outputKind } from '../serving/outputs.js';
-import { FITTED_FILE, LAYERS_MODEL_DIR, MANIFEST_FILE, MODEL_FILE, type Distribution, type PackageManifest } from '../serving/package-format.js';
+import { FITTED_FILE, LAYERS_MODEL_DIR, MANIFEST_FILE, MODEL_FILE, type Distribution, type ModelPackage, type PackageManifest } from '../serving/package-format.js';
 import { classDistribution, numericDistribution } from './distribution.js';
 import { layersModel, saveLayersModel } from './layers-model.js';
+import { mergeLora } from './merge-lora.js';
 
 export interface ExportOptions {
   /** Replace an existing package at the output directory. */
@@ -31,20 +32,24 @@ export interface ExportOptions {
   name?: string;
   /** The backend the validation predictions are computed on (default: the one active). */
   backend?: string;
+  /** Merge each task's LoRA updates into dense layers of its own (export/merge-lora.ts): the package has no LoRA left. */
+  mergeLora?: boolean;
   log?: (line: string) => void;
 }
 
 export async function exportModel(runDir: string, out: string, options: ExportOptions = {}): Promise<PackageManifest> {
   const target = resolve(out);
   if (existsSync(target) && !options.force) throw new UserError(`${out} already exists; choose another directory, or give --force to replace it`);
-  const pkg = await packageFromRun(runDir, options.name);
-  const loaded = await loadPackage(pkg, options.backend === undefined ? {} : { backend: options.backend });
   const partial = `${target}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  let loaded: LoadedModel | null = null;
   try {
+    let pkg = await packageFromRun(runDir, options.name);
+    if (options.mergeLora) pkg = await mergedPackage(pkg, partial, options);
+    loaded = await loadPackage(pkg, options.backend === undefined ? {} : { backend: options.backend });
     const { job } = await readRunJob(runDir);
     const distributions = await validationDistributions(loaded, job, pkg.fitted);
-    await rm(partial, { recursive: true, force: true });
-    await mkdir(partial, { recursive: true });
     const layers = layersModel(loaded.model, (input) => resolveWidth(job.inputs.find((i) => i.id === input)!.shape[0]!, pkg.fitted));
     if ('model' in layers) {
       await saveLayersModel(layers.model, join(partial, LAYERS_MODEL_DIR));
@@ -58,7 +63,7 @@ export async function exportModel(runDir: string, out: string, options: ExportOp
     };
     await writeFile(join(partial, MODEL_FILE), `${JSON.stringify(pkg.model, null, 1)}\n`);
     await writeFile(join(partial, FITTED_FILE), `${JSON.stringify(pkg.fitted, null, 1)}\n`);
-    for (const file of [WEIGHTS_MANIFEST, WEIGHTS_FILE]) await copyFile(join(runDir, file), join(partial, file));
+    if (pkg.weightsDir !== partial) for (const file of [WEIGHTS_MANIFEST, WEIGHTS_FILE]) await copyFile(join(runDir, file), join(partial, file));
     await writeFile(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
     await publish(partial, target);
     options.log?.(`exported ${runDir} to ${out}: ${manifest.name} ${manifest.id}, ${manifest.tasks.length} tasks${'why' in manifest.layersModel ? ` (no tf.LayersModel: ${manifest.layersModel.why})` : ', with a tf.LayersModel'}`);
@@ -67,7 +72,25 @@ export async function exportModel(runDir: string, out: string, options: ExportOp
     await rm(partial, { recursive: true, force: true });
     throw error;
   } finally {
-    loaded.dispose();
+    loaded?.dispose();
+  }
+}
+
+/** The package with its LoRA merged per task, its merged weights written to `dir` (the package being written). */
+async function mergedPackage(pkg: ModelPackage, dir: string, options: ExportOptions): Promise<ModelPackage> {
+  const original = await loadPackage(pkg, options.backend === undefined ? {} : { backend: options.backend });
+  try {
+    const weights = new Map(original.model.params.map((p) => [p.name, p.variable as tf.Tensor]));
+    const merged = mergeLora(pkg.model, weights);
+    try {
+      await saveNamedWeights([...merged.weights].map(([name, tensor]) => ({ name, tensor })), dir);
+    } finally {
+      for (const [name, tensor] of merged.weights) if (weights.get(name) !== tensor) tensor.dispose();
+    }
+    options.log?.(`merged the LoRA updates into each task's layers: ${merged.merged.join(', ')}`);
+    return { ...pkg, model: merged.job, weightsDir: dir };
+  } finally {
+    original.dispose();
   }
 }
 

@@ -39,6 +39,7 @@ const sharingWhy = {
   adapters: 'its per-task adapters are added to the shared layers\' outputs, a computation of mtl\'s own',
   // Its columns are tied only by a training penalty: at inference each task's column is dense layers like any other.
   soft: null,
+  lora: 'its per-task low-rank updates change the shared dense layers for each task: export with --merge-lora to write each task\'s layers merged',
 } satisfies Record<SharingKind, string | null>;
 
 /** Activations tf.layers.dense takes by the same name and formula as mtl's dense layer (model/dense.ts). */

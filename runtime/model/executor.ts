@@ -4,7 +4,8 @@
  * Each layer's output is memoized for the pass by (layer, view): tasks that see a layer alike share one computation
  * (one backbone pass for all tasks of a batch, one dropout mask), and a task whose view differs below the layer
  * (adapters) gets its own. A layer's own output is computed once per view of what it reads; the module's sharing scheme
- * may compute it instead (cross-stitch mixes the columns) and may change what a task sees of it (adapters).
+ * may compute it instead (cross-stitch mixes the columns; LoRA gives each task its own), and may change what a task
+ * sees of it (adapters).
  * Dropout applies only in training, with a seed per layer application drawn when first used. A pass may be given one
  * layer's output instead of computing it (the step on the shared representation runs the task branches from it).
  */
@@ -91,12 +92,14 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       viewOf: reach.viewOf,
       remember,
       tokenMask: maskOf,
+      training,
+      dropoutSeed: seedOf,
     };
     const layerOutput = (ref: LayerRef, task: string): tf.Tensor => {
       const scheme = schemeOf(ref.module);
       // The layer's own output is shared by all tasks that see what it reads alike (one pass, one dropout mask).
       const key = `shared:${refKey(ref)}@${readView(ref, task)}`;
-      const own = remember(key, () => scheme.layerOutput?.(ref, task, pass) ?? pass.applyLayer(ref, task, key));
+      const own = scheme.taskLayerOutput?.(ref, task, pass) ?? remember(key, () => scheme.layerOutput?.(ref, task, pass) ?? pass.applyLayer(ref, task, key));
       return scheme.taskOutput ? scheme.taskOutput(ref, task, own) : own;
     };
     return pass;

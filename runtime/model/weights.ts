@@ -14,7 +14,12 @@ export const WEIGHTS_FILE = 'weights.bin';
 export const MANIFEST_FILE = 'weights.json';
 
 export async function saveWeights(model: MtlModel<ModelJob>, directory: string): Promise<void> {
-  const { data, specs } = await tf.io.encodeWeights(model.params.map((p) => ({ name: p.name, tensor: p.variable })));
+  await saveNamedWeights(model.params.map((p) => ({ name: p.name, tensor: p.variable })), directory);
+}
+
+/** Named tensors as saved weights, in the given order (what a merged model's weights are: export/merge-lora.ts). */
+export async function saveNamedWeights(named: readonly { name: string; tensor: tf.Tensor }[], directory: string): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(named.map(({ name, tensor }) => ({ name, tensor })));
   const manifest: tf.io.WeightsManifestConfig = [{ paths: [WEIGHTS_FILE], weights: specs }];
   await writeFile(join(directory, WEIGHTS_FILE), new Uint8Array(data));
   await writeFile(join(directory, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
@@ -22,6 +27,29 @@ export async function saveWeights(model: MtlModel<ModelJob>, directory: string):
 
 /** Loads saved weights into `model`; every parameter must be there with its shape, and nothing else. */
 export async function loadWeights(model: MtlModel<ModelJob>, directory: string): Promise<void> {
+  const named = await readSavedWeights(directory);
+  try {
+    const expected = new Set(model.params.map((p) => p.name));
+    const problems: string[] = [];
+    for (const param of model.params) {
+      const saved = named[param.name];
+      if (!saved) problems.push(`${param.name} is missing`);
+      else if (!tf.util.arraysEqual(saved.shape, param.variable.shape)) {
+        problems.push(`${param.name} has shape [${saved.shape.join(', ')}], the model needs [${param.variable.shape.join(', ')}]`);
+      }
+    }
+    for (const name of Object.keys(named)) if (!expected.has(name)) problems.push(`${name} is not a parameter of this job's model`);
+    if (problems.length > 0) {
+      throw new UserError(`the weights in ${directory} do not fit the job's model:\n  ${problems.join('\n  ')}`);
+    }
+    for (const param of model.params) param.variable.assign(named[param.name]!);
+  } finally {
+    Object.values(named).forEach((t) => t.dispose());
+  }
+}
+
+/** The weights saved in `directory`, by name, checked against their manifest; the caller disposes them. */
+export async function readSavedWeights(directory: string): Promise<tf.NamedTensorMap> {
   let manifest: tf.io.WeightsManifestConfig;
   try {
     manifest = JSON.parse(await readRunFile(directory, MANIFEST_FILE, 'utf8')) as tf.io.WeightsManifestConfig;
@@ -41,25 +69,7 @@ export async function loadWeights(model: MtlModel<ModelJob>, directory: string):
     throw new UserError(`${join(directory, group.paths[0]!)} is ${state}: it holds ${bytes.byteLength} bytes, but ${MANIFEST_FILE} describes ${expectedBytes}`);
   }
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const named = tf.io.decodeWeights(buffer, group.weights);
-  try {
-    const expected = new Set(model.params.map((p) => p.name));
-    const problems: string[] = [];
-    for (const param of model.params) {
-      const saved = named[param.name];
-      if (!saved) problems.push(`${param.name} is missing`);
-      else if (!tf.util.arraysEqual(saved.shape, param.variable.shape)) {
-        problems.push(`${param.name} has shape [${saved.shape.join(', ')}], the model needs [${param.variable.shape.join(', ')}]`);
-      }
-    }
-    for (const name of Object.keys(named)) if (!expected.has(name)) problems.push(`${name} is not a parameter of this job's model`);
-    if (problems.length > 0) {
-      throw new UserError(`the weights in ${directory} do not fit the job's model:\n  ${problems.join('\n  ')}`);
-    }
-    for (const param of model.params) param.variable.assign(named[param.name]!);
-  } finally {
-    Object.values(named).forEach((t) => t.dispose());
-  }
+  return tf.io.decodeWeights(buffer, group.weights);
 }
 
 const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };

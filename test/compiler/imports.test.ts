@@ -39,6 +39,8 @@ describe('which tasks a program trains', () => {
       'census-soft-adapters.mtl': ['education_coarse', 'education_level', 'income', 'never_married'],
       'census-balancing.mtl': ['education_level', 'income', 'never_married'],
       'census-two-surveys.mtl': ['income', 'never_married'],
+      'census-lora.mtl': ['income', 'never_married'],
+      'census-add-task.mtl': ['education_level', 'income', 'never_married'],
     };
     assert.deepEqual(fs.readdirSync('examples/census').filter((f) => f.endsWith('.mtl')).sort(), Object.keys(expected).sort());
     for (const [file, tasks] of Object.entries(expected)) assert.deepEqual(tasksOf(path.join('examples/census', file)), tasks, file);

@@ -8,6 +8,7 @@ import { adapters } from './adapters.js';
 import { cgc } from './cgc.js';
 import { crossStitch } from './cross-stitch.js';
 import { hard } from './hard.js';
+import { lora } from './lora.js';
 import { mmoe } from './mmoe.js';
 import { ple } from './ple.js';
 import type { SharingScheme } from './scheme.js';
@@ -21,6 +22,7 @@ export const sharingSchemes = {
   mmoe,
   cgc,
   ple,
+  lora,
 } satisfies Record<SharingKind, SharingScheme | NotRunnable>;
 
 /** The scheme of a kind that assertRunnable let through. */

@@ -63,6 +63,10 @@ export interface ForwardPass {
   viewOf(ref: SourceRef, task: string): string;
   /** Memoizes a value for the rest of the pass. */
   remember<T>(key: string, compute: () => T): T;
+  /** Whether the pass trains (dropout applies). */
+  readonly training: boolean;
+  /** The dropout seed of the layer application named `key`, drawn once for the step (LoRA's per-task layers). */
+  dropoutSeed(key: string): number;
 }
 
 /**
@@ -106,6 +110,11 @@ export interface AttachedScheme {
   ownViews?(module: string): ReadonlySet<string> | undefined;
   /** The layer's output for `task` when the scheme computes it rather than the layer alone (cross-stitch); undefined otherwise. */
   layerOutput?(ref: LayerRef, task: string, pass: ForwardPass): tf.Tensor | undefined;
+  /**
+   * The layer's own output for `task` when the task has a layer of its own there (LoRA: the shared kernel plus the
+   * task's low-rank update), computed once per task instead of once for all; undefined where the layer is shared.
+   */
+  taskLayerOutput?(ref: LayerRef, task: string, pass: ForwardPass): tf.Tensor | undefined;
   /** What `task` sees of a layer's output (adapters add their bottleneck). */
   taskOutput?(ref: LayerRef, task: string, output: tf.Tensor): tf.Tensor;
   /** Its loss terms for a step that trains `trained` (soft sharing's tie); none when it ties nothing trained. */
