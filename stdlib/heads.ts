@@ -13,6 +13,11 @@ export type HeadEntry = Entry<{
   units(a: Args, task: string): Width;
   losses: { default: LossKind; allowed: LossKind[] };
   metrics: { default: MetricKind[]; allowed: MetricKind[] };
+  /**
+   * What another task may do with its prediction: `readable`, a vector per row another head can read (`reads`);
+   * `product`, how a `product` of such predictions is formed, or null where they cannot be multiplied.
+   */
+  prediction: { readable: boolean; product: string | null };
 }>;
 
 /** A class count: two or more. */
@@ -26,6 +31,7 @@ export const heads = {
     units: () => 1,
     losses: { default: 'bce', allowed: ['bce'] },
     metrics: { default: ['auc', 'accuracy', 'logloss'], allowed: ['auc', 'accuracy', 'macro_f1', 'logloss'] },
+    prediction: { readable: true, product: 'the probabilities multiply: σ(a)·σ(b)·…, its logit log p − log(1 − p)' },
   },
   multiclass: {
     doc: 'softmax over classes; target an integer class id or a string class name', runs: true, reads: 'vector',
@@ -34,6 +40,7 @@ export const heads = {
     units: learned,
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['accuracy', 'macro_f1', 'logloss'], allowed: ['accuracy', 'macro_f1', 'logloss'] },
+    prediction: { readable: true, product: null },
   },
   multilabel: {
     doc: 'independent sigmoid units; target a list of 0/1', runs: true, reads: 'vector',
@@ -42,6 +49,7 @@ export const heads = {
     units: (a) => a.number('labels'),
     losses: { default: 'bce', allowed: ['bce'] },
     metrics: { default: ['auc', 'logloss'], allowed: ['auc', 'logloss', 'accuracy'] },
+    prediction: { readable: true, product: null },
   },
   regression: {
     doc: 'one linear unit; target a number', params: [], runs: true, reads: 'vector',
@@ -49,6 +57,7 @@ export const heads = {
     units: () => 1,
     losses: { default: 'mse', allowed: ['mse', 'mae', 'huber'] },
     metrics: { default: ['mse', 'mae'], allowed: ['mse', 'mae'] },
+    prediction: { readable: true, product: 'the values multiply: a·b·…' },
   },
   tagging: {
     doc: 'a class per token; target a list aligned with a token sequence; padding is masked out of its loss and metrics (token accuracy, macro-F1 over tags)', runs: true, reads: 'sequence',
@@ -57,6 +66,7 @@ export const heads = {
     units: learned,
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['accuracy', 'macro_f1'], allowed: ['accuracy', 'macro_f1'] },
+    prediction: { readable: false, product: null },
   },
   span: {
     doc: 'start and end positions of an answer span in a token sequence', params: [], runs: false, notRun: 'the runtime has no span heads yet', reads: 'sequence',
@@ -64,6 +74,7 @@ export const heads = {
     units: () => 2,
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['accuracy'], allowed: ['accuracy'] },
+    prediction: { readable: false, product: null },
   },
   dense: {
     doc: 'a class per pixel of the input image: a 1×1 convolution of a feature map (`cnn(..., flatten: false)`), upsampled bilinearly to the image when smaller; target a list(int) column of height·width class indices per row, -1 or 255 for an unlabelled pixel',
@@ -73,6 +84,7 @@ export const heads = {
     units: (a) => a.number('classes'),
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['pixel_accuracy', 'mean_iou'], allowed: ['pixel_accuracy', 'mean_iou'] },
+    prediction: { readable: false, product: null },
   },
   objective: {
     doc: 'no parameters: its loss is an analytic objective of the point that reaches it (`loss: toy_f1`), with no target; for optimisation benchmarks, over a `point` backbone',
@@ -82,6 +94,7 @@ export const heads = {
     units: () => 2,
     losses: { default: 'toy_f1', allowed: ['toy_f1', 'toy_f2'] },
     metrics: { default: [], allowed: [] },
+    prediction: { readable: false, product: null },
   },
 } satisfies Record<HeadKind, HeadEntry>;
 
