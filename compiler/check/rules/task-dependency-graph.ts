@@ -1,6 +1,7 @@
 /**
  * Tasks that read or multiply other tasks' predictions (`reads`, `product`) form no cycle, read predictions of their
- * own rows (the same features), of heads that have one to give; and a product task has no layers of its own.
+ * own rows (the same features), of heads that have one to give, into a head that reads a vector per row; and a
+ * product task has no layers of its own.
  */
 import { Codes } from '../../diagnostics/codes.js';
 import type { Span } from '../../diagnostics/diagnostic.js';
@@ -21,6 +22,7 @@ export const taskDependencyGraph: Rule = {
       const { reads, product } = taskDependencies(task);
       for (const dep of [...reads, ...product]) sameRows(program, ctx, task, dep);
       for (const dep of reads) readable(program, ctx, dep);
+      if (reads.length > 0) readsPerRow(ctx, task);
       if (product.length > 0) {
         multipliable(program, ctx, task, product);
         noLayers(ctx, task);
@@ -71,6 +73,17 @@ function readable(program: CheckedProgram, ctx: DiagnosticsContext, dep: TaskDep
   });
 }
 
+/** What `reads` gives a head is a vector per row, after what reaches it: a head of a vector per row takes it. */
+function readsPerRow(ctx: DiagnosticsContext, task: TaskView): void {
+  const kind = headKind(task);
+  if (!kind || !task.head || heads[kind].reads === 'vector') return;
+  ctx.report({
+    code: Codes.HeadBackboneMismatch, message: `${article(kind)} ${kind} head reads ${heads[kind].reads === 'sequence' ? 'a vector per token' : 'a feature map'}: it cannot read other tasks' predictions, one vector per row`,
+    span: task.fields.reads!.span, label: 'a vector per row', secondary: [{ span: task.head.span, message: `${kind} head here` }],
+    help: 'only a head that reads a vector per row reads other tasks\' predictions: remove `reads`',
+  });
+}
+
 /** A product multiplies predictions of the product task's own head kind, which must be one that multiplies. */
 function multipliable(program: CheckedProgram, ctx: DiagnosticsContext, task: TaskView, product: TaskDependency[]): void {
   const kind = headKind(task);
@@ -88,7 +101,7 @@ function multipliable(program: CheckedProgram, ctx: DiagnosticsContext, task: Ta
     ctx.report({
       code: Codes.PredictionNotUsable, message: `task \`${task.name}\` multiplies ${kind} predictions, but task \`${dep.name}\` has ${article(factor)} ${factor} head`,
       span: dep.span, label: `${article(factor)} ${factor} prediction`, secondary: [{ span: task.head.span, message: `${kind} head here` }],
-      help: `the tasks of a \`product\` all have the product task's head kind (${multipliableKinds()})`,
+      help: `every task of a \`product\` has the product task's head kind: here \`${kind}\``,
     });
   }
 }
