@@ -16,8 +16,12 @@ import { buildModel } from '../../runtime/model/build.js';
 import type { MtlModel } from '../../runtime/model/types.js';
 import { labelTensors } from '../../runtime/train/labels.js';
 import { taskLoss } from '../../runtime/train/loss.js';
+import { train } from '../../runtime/train/train.js';
+import { parseJob } from '../../job/parse.js';
+import { ROWS, compileSource } from '../compiler/harness.js';
+import { fakeJobData, syntheticDataset } from './helpers/fakeData.js';
 import { denseModule, makeJob, task, vectorInput } from './helpers/jobs.js';
-import { assertAllClose, setWeights, useCpu } from './helpers/tf.js';
+import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const rows = [[1, 2], [3, -1]];
@@ -126,6 +130,30 @@ describe('task dependencies', () => {
     assert.deepEqual(heads(['reader']), ['ctr', 'reader']);
     assert.ok(model.paramsFor(['ctcvr']).some((p) => p.name === 'trunk/0/kernel'));
     model.dispose();
+  });
+
+  it('a compiled ESMM program trains end to end: the weight-0 factor learns through the product alone, and the product reports its metrics', async () => {
+    const compiled = compileSource(`${ROWS}
+features x { dataset: rows, transforms: [standardize(age, hours, label), raw(flag)] }
+share s = hard(backbone: mlp(units: [6]), tasks: [ctr, cvr])
+task ctr { features: x, target: flag, head: binary }
+task cvr { features: x, target: label == 1, head: binary, weight: 0 }
+task ctcvr { features: x, target: flag and label == 1, head: binary, product: [ctr, cvr] }
+train { epochs: 2, batch_size: 16 }`);
+    assert.deepEqual(compiled.diagnostics.map((d) => d.message), []);
+    const job = parseJob(JSON.parse(JSON.stringify(compiled.job)));
+    const labels = ['ctcvr', 'ctr', 'cvr'].map((name) => ({ name, kind: 'binary' as const }));
+    const data = fakeJobData(job, { rows: syntheticDataset('x', 4, labels, { train: 64, valid: 32, test: 1 }, 3) });
+    const model = buildModel(job, (w) => w as number, 1);
+    const before = weightsOf(model);
+    const result = await train(job, data, { progress: false, log: () => {}, model });
+    const after = weightsOf(model);
+    assert.notDeepEqual(after['head/cvr/kernel'], before['head/cvr/kernel'], 'cvr, of weight 0, trains through ctcvr');
+    assert.notDeepEqual(after['head/ctr/kernel'], before['head/ctr/kernel']);
+    const valid = result.history.at(-1)!.valid!;
+    assert.equal(typeof valid['ctcvr']!.auc, 'number');
+    assert.equal(typeof valid['cvr']!.auc, 'number', 'a weight-0 factor still reports its metrics');
+    result.model.dispose();
   });
 
   it('refuses a hand-written job whose tasks depend on each other in a cycle, or multiply heads that do not', () => {
