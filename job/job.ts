@@ -259,6 +259,13 @@ export const TaskPlanSchema = object({
     fraction: num('the share of the training split\'s rows whose label this task keeps'),
     seed: int('the rows kept are those whose seeded hash of (seed, task name, row index) falls below the fraction'),
   }, 'labels kept on the training split (`mtl run --ablate scarcity`): the rest of its rows are masked for this task')),
+  // Task dependencies (ESMM). Optional so that jobs written before them stay valid: absent is none.
+  reads: Type.Optional(Type.Array(str('a task name'), {
+    description: "tasks whose predictions (of the same batch's rows, gradients flowing into them) its head reads after what reaches it, concatenated in this order",
+  })),
+  product: Type.Optional(Type.Array(str('a task name'), {
+    description: "its prediction is the product of these tasks' predictions (binary: probabilities; regression: values), and its loss trains them through it; it has no head parameters, and `from` is its input",
+  })),
 });
 export type TaskPlan = Static<typeof TaskPlanSchema>;
 

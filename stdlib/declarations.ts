@@ -40,6 +40,8 @@ export const declarationFields: Record<DeclarationKind, Param[]> = {
     p('backbone', optional(backbone), 'a private backbone (for tasks not in a `share`)'),
     p('tower', optional(backbone), 'task-specific layers between the shared part and the head'),
     p('depth', optional(int), 'attach at this layer of the shared backbone (0-based; default: its output)', undefined, notNegative),
+    p('reads', optional(list(ref('task'))), "tasks whose predictions (of the same rows) its head also reads, after what reaches it; gradients flow into them"),
+    p('product', optional(list(ref('task'))), "its prediction is the product of these tasks' predictions (all `binary`: probabilities, or all `regression`), with no head parameters of its own; its loss trains them through the product (ESMM)"),
   ],
   share: [],
   train: [

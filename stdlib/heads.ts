@@ -15,6 +15,11 @@ export type HeadEntry = Entry<{
   metrics: { default: MetricKind[]; allowed: MetricKind[] };
   /** What else its job plan says, from its arguments (a span head's longest span). */
   plan?(a: Args): Pick<HeadPlan, 'maxLength'>;
+  /**
+   * What another task may do with its prediction: `readable`, a vector per row another head can read (`reads`);
+   * `product`, how a `product` of such predictions is formed, or null where they cannot be multiplied.
+   */
+  prediction: { readable: boolean; product: string | null };
 }>;
 
 /** A class count: two or more. */
@@ -28,6 +33,7 @@ export const heads = {
     units: () => 1,
     losses: { default: 'bce', allowed: ['bce'] },
     metrics: { default: ['auc', 'accuracy', 'logloss'], allowed: ['auc', 'accuracy', 'macro_f1', 'logloss'] },
+    prediction: { readable: true, product: 'the probabilities multiply: σ(a)·σ(b)·…, its logit log p − log(1 − p)' },
   },
   multiclass: {
     doc: 'softmax over classes; target an integer class id or a string class name', runs: true, reads: 'vector',
@@ -36,6 +42,7 @@ export const heads = {
     units: learned,
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['accuracy', 'macro_f1', 'logloss'], allowed: ['accuracy', 'macro_f1', 'logloss'] },
+    prediction: { readable: true, product: null },
   },
   multilabel: {
     doc: 'independent sigmoid units; target a list of 0/1', runs: true, reads: 'vector',
@@ -44,6 +51,7 @@ export const heads = {
     units: (a) => a.number('labels'),
     losses: { default: 'bce', allowed: ['bce'] },
     metrics: { default: ['auc', 'logloss'], allowed: ['auc', 'logloss', 'accuracy'] },
+    prediction: { readable: true, product: null },
   },
   regression: {
     doc: 'one linear unit; target a number', params: [], runs: true, reads: 'vector',
@@ -51,6 +59,7 @@ export const heads = {
     units: () => 1,
     losses: { default: 'mse', allowed: ['mse', 'mae', 'huber'] },
     metrics: { default: ['mse', 'mae'], allowed: ['mse', 'mae'] },
+    prediction: { readable: true, product: 'the values multiply: a·b·…' },
   },
   tagging: {
     doc: 'a class per token; target a list aligned with a token sequence; padding is masked out of its loss and metrics (token accuracy, macro-F1 over tags)', runs: true, reads: 'sequence',
@@ -59,6 +68,7 @@ export const heads = {
     units: learned,
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['accuracy', 'macro_f1'], allowed: ['accuracy', 'macro_f1'] },
+    prediction: { readable: false, product: null },
   },
   span: {
     doc: 'an answer span in a token sequence: two logits per token (start, end) from a dense layer of its own; target a list(int) column [start, end] of 0-based inclusive token positions (a span past the tokens kept by `max_length` of `tokens` leaves the row unlabelled); ce loss: the mean of the start\'s and the end\'s softmax cross-entropy over the row\'s tokens (padding gets no probability); predicts the [start, end] with start ≤ end, at most `max_length` tokens, of the largest start logit + end logit',
@@ -69,6 +79,7 @@ export const heads = {
     plan: (a) => ({ maxLength: a.number('max_length') }),
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['exact_match', 'token_f1'], allowed: ['exact_match', 'token_f1'] },
+    prediction: { readable: false, product: null },
   },
   dense: {
     doc: 'a class per pixel of the input image: a 1×1 convolution of a feature map (`cnn(..., flatten: false)`), upsampled bilinearly to the image when smaller; target a list(int) column of height·width class indices per row, -1 or 255 for an unlabelled pixel',
@@ -78,6 +89,7 @@ export const heads = {
     units: (a) => a.number('classes'),
     losses: { default: 'ce', allowed: ['ce'] },
     metrics: { default: ['pixel_accuracy', 'mean_iou'], allowed: ['pixel_accuracy', 'mean_iou'] },
+    prediction: { readable: false, product: null },
   },
   objective: {
     doc: 'no parameters: its loss is an analytic objective of the point that reaches it (`loss: toy_f1`), with no target; for optimisation benchmarks, over a `point` backbone',
@@ -87,6 +99,7 @@ export const heads = {
     units: () => 2,
     losses: { default: 'toy_f1', allowed: ['toy_f1', 'toy_f2'] },
     metrics: { default: [], allowed: [] },
+    prediction: { readable: false, product: null },
   },
 } satisfies Record<HeadKind, HeadEntry>;
 

@@ -193,6 +193,28 @@ export function taskBackbone(task: TaskView): Value | null {
   return own && own.v !== 'absent' && own.v !== 'error' ? own : null;
 }
 
+/** A task named by another task's `reads` or `product`, where it is named. */
+export interface TaskDependency {
+  name: string;
+  span: Span;
+}
+
+/** The tasks whose predictions a task's head reads (`reads`), and those whose product is its prediction (`product`). */
+export function taskDependencies(task: TaskView): { reads: TaskDependency[]; product: TaskDependency[] } {
+  const named = (field: string) => listOf(task.fields[field]).flatMap((v) => (v.v === 'ref' && v.to === 'task' ? [{ name: v.name, span: v.span }] : []));
+  return { reads: named('reads'), product: named('product') };
+}
+
+/** Whether some other trained task reads this task's prediction or multiplies it: then it trains through that task's loss. */
+export function readByAnotherTask(program: CheckedProgram, task: TaskView): boolean {
+  for (const other of program.tasks.values()) {
+    if (other === task) continue;
+    const { reads, product } = taskDependencies(other);
+    if ([...reads, ...product].some((d) => d.name === task.name)) return true;
+  }
+  return false;
+}
+
 export function numberField(fields: Record<string, Value>, name: string): number | null {
   return numberOf(fields[name]);
 }
@@ -233,6 +255,8 @@ export function perTaskMethods(program: CheckedProgram): PerTaskMethod[] {
  * under a weighting that scales by it (static), probability 0 under explicit sampling, or listed in no stage. Null when it trains.
  */
 export function neverTrains(program: CheckedProgram, task: TaskView): { why: 'weight' | 'probability'; value: ValueOf<'number'> } | { why: 'stage' } | null {
+  // A task another task reads or multiplies trains through that task's loss (ESMM's pCVR, with weight 0).
+  if (readByAnotherTask(program, task)) return null;
   const { weighting, sampling, stages } = program.train;
   const scalesByWeight = weighting?.v !== 'call' || (isOf(weighting.ctor, 'weighting') && weighting.ctor.scalesByWeight);
   const weight = task.fields.weight;

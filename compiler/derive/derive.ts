@@ -6,12 +6,13 @@
  * and says so in its notes.
  *
  * - `single`: each task alone, with its features, its share's backbone as a private one (an mmoe share's expert), its
- *   tower and head, the same optimizer, batch size, seed and length (its stages, if any, keep only it).
+ *   tower and head, the same optimizer, batch size, seed and length (its stages, if any, keep only it); the tasks it
+ *   reads or multiplies stay, trained only through it.
  * - `private`: every task, nothing shared: each gets its own copy of its share's backbone.
  * - `shared`: the program as written.
  * - `scarcity`: the program as written with one task's training labels cut to a fraction (the job's `trainLabels`).
  */
-import type { CheckedProgram, TaskView } from '../check/model.js';
+import { taskDependencies, type CheckedProgram, type TaskView } from '../check/model.js';
 import type { Compilation } from '../compile.js';
 import { buildGraph } from '../ir/build.js';
 import { optimize } from '../ir/pipeline.js';
@@ -126,9 +127,28 @@ function singleJob(input: DeriveInput, name: string): DerivedJob {
   const task = onItsOwn(input.program.tasks.get(name)!, notes);
   // The stages it trains in, for as long: a task trained only in a program's second stage gets that stage's length.
   const staged = (plan: TrainingPlan) => plan.stages.filter((s) => s.tasks.includes(name)).map((s) => ({ ...s, tasks: [name] }));
-  const job = lower(input, rewritten(input.program, [task]), staged);
+  const job = lower(input, rewritten(input.program, [task, ...dependenciesAlone(input.program, name, notes)]), staged);
   job.training = alone(withoutSharedParameters(job.training, notes), job, name, notes);
   return { name: `single-${name}`, variant: 'single', row: 'single', job, notes: [...notes] };
+}
+
+/**
+ * The tasks a task reads or multiplies (`reads`, `product`), and theirs: a task alone keeps them, since its prediction
+ * needs theirs; in none of its stages, only its loss trains them.
+ */
+function dependenciesAlone(program: CheckedProgram, name: string, notes: Set<string>): TaskView[] {
+  const found = new Set<string>();
+  const visit = (task: string) => {
+    const { reads, product } = taskDependencies(program.tasks.get(task)!);
+    for (const dep of [...reads, ...product]) {
+      if (dep.name === name || found.has(dep.name)) continue;
+      found.add(dep.name);
+      visit(dep.name);
+    }
+  };
+  visit(name);
+  if (found.size > 0) notes.add(`task \`${name}\` keeps the tasks whose predictions it reads or multiplies (${[...found].map((t) => `\`${t}\``).join(', ')}), trained only through it`);
+  return [...found].map((dep) => onItsOwn(program.tasks.get(dep)!, notes));
 }
 
 function scarceJob(job: Job, task: string, fraction: number): DerivedJob {

@@ -70,6 +70,11 @@ export const Codes = {
   DepthWithoutBackbone: 'MTL0309',
   CrossStitchInputs: 'MTL0310',
   ShareNeedsTwoTasks: 'MTL0311',
+  // Task dependencies start at 0320, clear of the codes other work adds after 0311 at the same time.
+  TaskDependencyCycle: 'MTL0320',
+  PredictionNotUsable: 'MTL0321',
+  DependencyOtherRows: 'MTL0322',
+  ProductTaskWithLayers: 'MTL0323',
 
   SamplingProbabilities: 'MTL0401',
   GradientMethodNeedsSharing: 'MTL0402',

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type * as A from '../syntax/ast.js';
 import type { CheckedProgram, TaskView, FeaturesView, DatasetView, ShareView } from '../check/model.js';
-import { featuresKind, headKind, taskDataset, taskMetrics } from '../check/model.js';
+import { featuresKind, headKind, taskDataset, taskDependencies, taskMetrics } from '../check/model.js';
 import { backboneParts, type BackbonePart } from '../check/backbone.js';
 import { argsOf, fieldsOf, planOf } from '../check/args.js';
 import { targetType } from '../check/target.js';
@@ -35,6 +35,7 @@ export function buildGraph(program: CheckedProgram): IrGraph {
   for (const dataset of program.datasets.values()) addDataset(graph, program, dataset, root);
   for (const features of program.features.values()) addFeatures(graph, features);
   for (const task of [...program.tasks.values()].sort((a, b) => compareText(a.name, b.name))) addTask(builder, task);
+  addDependencies(graph);
   graph.setNode(PLAN_NODE, { kind: 'plan', training: trainingPlan(program, [...program.tasks.keys()].sort()), span: program.trainSymbol?.decl.span ?? { file: program.entry, start: 0, end: 0 } });
   for (const task of program.tasks.keys()) if (graph.hasNode(`head:${task}`)) graph.setEdge(`head:${task}`, PLAN_NODE, {});
   return graph;
@@ -150,8 +151,12 @@ function addTask(b: Builder, task: TaskView): void {
   const depth = fields.optionalNumber('depth');
   const share = task.share;
   const backboneName = (v: Value | null | undefined) => (v?.v === 'ref' ? v.name : null);
+  const { reads, product } = taskDependencies(task);
 
-  if (share && share.backbone && share.entry && share.call) {
+  // A product task's prediction is its factors' product: no layers of its own (rule task-dependency-graph), its head
+  // reads its input, for the rows of its batches.
+  const ownLayers = product.length === 0;
+  if (ownLayers && share && share.backbone && share.entry && share.call) {
     const { modules, sharing } = shareModules(b, share, share.entry, share.call);
     switch (share.entry.layout.kind) {
       case 'mixture':
@@ -167,11 +172,11 @@ function addTask(b: Builder, task: TaskView): void {
         break;
       }
     }
-  } else if (task.fields.backbone && task.fields.backbone.v !== 'absent' && task.fields.backbone.v !== 'error') {
+  } else if (ownLayers && task.fields.backbone && task.fields.backbone.v !== 'absent' && task.fields.backbone.v !== 'error') {
     current = chain(b, task.name, task.fields.backbone, `${task.name}.backbone`, null, { kind: 'hard' }, current, vocab, backboneName(task.fields.backbone), depth);
   }
   const tower = task.fields.tower;
-  if (tower && tower.v !== 'absent' && tower.v !== 'error') {
+  if (ownLayers && tower && tower.v !== 'absent' && tower.v !== 'error') {
     current = chain(b, task.name, tower, `${task.name}.tower`, null, { kind: 'hard' }, current, vocab, backboneName(tower), null);
   }
 
@@ -186,10 +191,25 @@ function addTask(b: Builder, task: TaskView): void {
   graph.setNode(`head:${task.name}`, {
     kind: 'head', task: task.name, dataset: dataset.name, head, loss, metrics: taskMetrics(task), weight: fields.number('weight'),
     target: task.target && readsTarget ? toExpr(task.target) : NO_TARGET, targetType: type, span: task.symbol.decl.span,
+    reads: reads.map((d) => d.name), product: product.map((d) => d.name),
   });
   // The head reads its features through `current`; its targets come from the same dataset (`dataset` on the node),
   // so no edge from the dataset: it would add a thousand edges to one node of a large program and say nothing new.
   graph.setEdge(current.id, `head:${task.name}`, {});
+}
+
+/**
+ * An edge from the head of each task another reads or multiplies to that task's head, ordered after the edge from what
+ * its model computes (order 0): so every order of the graph computes a prediction before the heads that read it.
+ */
+function addDependencies(graph: IrGraph): void {
+  for (const id of graph.nodes()) {
+    const node = graph.node(id);
+    if (node.kind !== 'head') continue;
+    [...node.reads, ...node.product].forEach((task, k) => {
+      if (graph.hasNode(`head:${task}`)) graph.setEdge(`head:${task}`, id, { order: k + 1 });
+    });
+  }
 }
 
 /**

@@ -38,6 +38,8 @@ export type IrNode =
   | {
     kind: 'head'; task: string; dataset: string; head: HeadPlan; loss: LossKind; metrics: MetricKind[]; weight: number;
     target: Expr; targetType: ColumnType; span: Span;
+    /** Tasks whose predictions it reads, and whose product is its prediction: each an edge from its head, after its model's. */
+    reads: string[]; product: string[];
   }
   | { kind: 'plan'; training: TrainingPlan; span: Span };
 

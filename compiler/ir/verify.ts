@@ -10,7 +10,7 @@ const allowedEdges: Record<string, string[]> = {
   transform: ['input'],
   input: ['layer', 'head'],
   layer: ['layer', 'head'],
-  head: ['plan'],
+  head: ['plan', 'head'],
   plan: [],
 };
 
@@ -50,10 +50,16 @@ export function verifyGraph(graph: IrGraph, options: { shapes?: boolean } = {}):
         if (options.shapes && !node.shape) problems.push(`${id}: no shape`);
         break;
       case 'head': {
-        if (preds.length !== 1) problems.push(`${id}: a head reads exactly one input or layer, found ${preds.length}`);
+        const model = preds.filter((p) => graph.node(p).kind !== 'head');
+        const dependencies = preds.filter((p) => graph.node(p).kind === 'head').map((p) => (graph.node(p) as Extract<IrNode, { kind: 'head' }>).task);
+        const named = [...node.reads, ...node.product];
+        if (dependencies.length !== new Set(named).size || dependencies.some((t) => !named.includes(t))) {
+          problems.push(`${id}: reads the heads of ${dependencies.join(', ') || 'no task'}, but its task depends on ${named.join(', ') || 'none'}`);
+        }
+        if (model.length !== 1) problems.push(`${id}: a head reads exactly one input or layer, found ${model.length}`);
         else {
           // A chain cut before its input is the layer's problem, reported there.
-          const from = inputOf(graph, preds[0]!);
+          const from = inputOf(graph, model[0]!);
           if (from && from.dataset !== node.dataset) problems.push(`${id}: its targets come from ${node.dataset}, its features from ${from.dataset}`);
         }
         if (!graph.hasEdge(id, PLAN_NODE)) problems.push(`${id}: not connected to the plan`);

@@ -102,11 +102,13 @@ export function lowerToJob(graph: IrGraph, options: LowerOptions): Job {
   };
 
   const tasks: TaskPlan[] = nodes.head.map(([id, h]) => {
+    // What its model computes comes first (edge order 0); the heads of tasks it reads or multiplies after it.
     const model = predecessors(id)[0]!;
     const head = node(id) as Extract<IrNode, { kind: 'head' }>;
     return {
       name: h.task, dataset: h.dataset, input: inputOf(model), from: ref(model)!,
       target: h.target, targetType: h.targetType, head: head.head, loss: h.loss, metrics: h.metrics, weight: h.weight,
+      ...(h.reads.length > 0 ? { reads: h.reads } : {}), ...(h.product.length > 0 ? { product: h.product } : {}),
     };
   }).sort(byName);
 

@@ -107,6 +107,7 @@ function whyNone(job: InferenceJob): string | null {
   }
   for (const task of job.tasks) {
     if (headActivation[task.head.kind] === null) return `task '${task.name}' has a ${task.head.kind} head, which has no TensorFlow.js form`;
+    if (task.reads || task.product) return `task '${task.name}' ${task.product ? 'multiplies' : 'reads'} other tasks' predictions, which this export does not build`;
   }
   return null;
 }

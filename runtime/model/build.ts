@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SharingKind, Width } from '../../job/job.js';
 import { Random } from '../random.js';
+import { taskDependencies } from './dependencies.js';
 import { makeForward } from './executor.js';
 import { moduleGraph } from './graph.js';
 import { headRuntime } from './heads/index.js';
@@ -22,6 +23,7 @@ import type { LayerFn } from './layers/layer.js';
 import { paramsForTasks } from './ownership.js';
 import { paramStore } from './params.js';
 import { reach as reachOf } from './reach.js';
+import { requireVector } from './require-vector.js';
 import { sharingScheme } from './schemes/index.js';
 import type { AttachedScheme, SchemeContext, SharingScheme } from './schemes/scheme.js';
 import { inputShapes, jobShapes } from './shapes.js';
@@ -84,18 +86,25 @@ export function buildModel<J extends ModelJob>(
   for (const scheme of attached.values()) scheme.afterModules?.();
 
   // Heads: a task whose `from` is null reads its input directly (a linear baseline). Each head's projection
-  // (heads/projections.ts) makes its parameters and its logits from what reaches it.
-  const heads = new Map<string, HeadInfo>();
+  // (heads/projections.ts) makes its parameters and its logits from what reaches it, and the predictions of the tasks
+  // it reads after it; a product task has no head parameters (its logits are its factors', multiplied).
+  const heads = new Map<string, HeadInfo>(job.tasks.map((task) => [task.name, { task, units: widths(task.head.units) }]));
+  const dependencies = taskDependencies(job, heads);
   const headLogits = new Map<string, HeadLogits>();
   for (const task of job.tasks) {
-    const head: HeadInfo = { task, units: widths(task.head.units) };
-    heads.set(task.name, head);
+    if (task.product) continue;
+    const head = heads.get(task.name)!;
     const runtime = headRuntime(head);
     const source = shapeOf(graph.headSource(task.name));
     // A per-token head reads [length, width] per row, and projects each position's width alike: its rows are the
     // batch's token positions, [n·length, width].
     const perToken = runtime.perToken === true && source.length === 2;
-    const logits = projections[runtime.projection]({ head, reaching: perToken ? source.slice(1) : source, job, widths, store });
+    let reaching = perToken ? source.slice(1) : source;
+    if (task.reads) {
+      requireVector(reaching, `the head of task '${task.name}', which reads other tasks' predictions,`);
+      reaching = [reaching[0]! + task.reads.reduce((sum, t) => sum + dependencies.width(t), 0)];
+    }
+    const logits = projections[runtime.projection]({ head, reaching, job, widths, store });
     headLogits.set(task.name, perToken ? (x, tokenMask) => logits(x.rank === 3 ? tf.reshape(x, [-1, x.shape[2]!]) : x, tokenMask) : logits);
   }
 
@@ -112,8 +121,8 @@ export function buildModel<J extends ModelJob>(
     job,
     params,
     heads,
-    ...makeForward({ graph, reach, layers, schemeOf, heads: headLogits, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
-    paramsFor: paramsForTasks(params, graph, reach),
+    ...makeForward({ graph, reach, layers, schemeOf, heads: headLogits, dependencies, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
+    paramsFor: paramsForTasks(params, graph, reach, dependencies),
     gates: schemes.flatMap((scheme) => scheme.gates?.() ?? []),
     dropout: { save: () => dropoutRandom.state(), restore: (state) => dropoutRandom.restore(state as number[]) },
     penalty: (trained) => {

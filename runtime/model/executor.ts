@@ -14,6 +14,7 @@ import type { LayerRef, ModelGraph } from './graph.js';
 import type { LayerFn } from './layers/layer.js';
 import type { HeadLogits } from './heads/projections.js';
 import type { Reach } from './reach.js';
+import type { TaskDependencies } from './dependencies.js';
 import { refKey, type SourceRef } from './refs.js';
 import type { AttachedScheme, ForwardPass } from './schemes/scheme.js';
 import type { DropoutSeeds, GivenOutput, MtlModel, TaskLogits } from './types.js';
@@ -25,8 +26,10 @@ export interface ExecutorParts {
   layers: ReadonlyMap<string, LayerFn>;
   /** The attached scheme of each module. */
   schemeOf: (module: string) => AttachedScheme;
-  /** Each task's logits from what reaches its head (heads/projections.ts). */
+  /** Each task's logits from what reaches its head (heads/projections.ts); a product task has none. */
   heads: ReadonlyMap<string, HeadLogits>;
+  /** The predictions each task's head reads, and the tasks whose product is its prediction. */
+  dependencies: TaskDependencies;
   /** The model's dropout stream: a seed in [0, 2^31 - 1) per draw. */
   drawSeed: () => number;
 }
@@ -36,7 +39,7 @@ type PassWithMask = ForwardPass & { tokenMask: () => tf.Tensor2D | null };
 
 /** The forward pass, and the output of one layer (the trunk up to the shared representation). */
 export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'output'> {
-  const { graph, reach, layers, schemeOf, heads, drawSeed } = parts;
+  const { graph, reach, layers, schemeOf, heads, dependencies, drawSeed } = parts;
   const tokenInputs = new Set(graph.job.inputs.filter((i) => i.kind === 'sequence').map((i) => i.id));
   /** The view of what a layer reads: a task's own when any of it is. */
   const readView = (ref: LayerRef, task: string): string => {
@@ -107,14 +110,26 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
 
   return {
     forward: (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map(), given?: GivenOutput) => {
-      const pass = passOver(inputs, tasks, training, dropoutSeeds, given);
-      const logits: TaskLogits = new Map();
-      for (const task of tasks) {
-        const head = heads.get(task);
-        if (head === undefined) throw new Error(`forward asked for task '${task}', which the job does not have`);
-        logits.set(task, head(pass.output(graph.headSource(task), task), pass.tokenMask));
-      }
-      return logits;
+      const pass = passOver(inputs, dependencies.closure(tasks), training, dropoutSeeds, given);
+      // Each task's logits once per pass: a task another reads or multiplies is computed first, on the same rows.
+      const computed: TaskLogits = new Map();
+      const logitsOf = (task: string): tf.Tensor2D => {
+        let found = computed.get(task);
+        if (found) return found;
+        const factors = dependencies.product(task);
+        if (factors.length > 0) {
+          found = dependencies.multiply(task, factors.map(logitsOf));
+        } else {
+          const head = heads.get(task);
+          if (head === undefined) throw new Error(`forward asked for task '${task}', which the job does not have`);
+          const own = pass.output(graph.headSource(task), task);
+          const reads = dependencies.reads(task);
+          found = head(reads.length === 0 ? own : tf.concat([own, ...reads.map((t) => dependencies.asInput(t, logitsOf(t)))], 1), pass.tokenMask);
+        }
+        computed.set(task, found);
+        return found;
+      };
+      return new Map(tasks.map((task) => [task, logitsOf(task)]));
     },
     output: (inputs, at, task, training, dropoutSeeds: DropoutSeeds = new Map()) => passOver(inputs, [task], training, dropoutSeeds).output(at, task),
   };

@@ -38,6 +38,7 @@ describe('which tasks a program trains', () => {
       'census-cross-stitch.mtl': ['data.education_level', 'data.never_married'],
       'census-soft-adapters.mtl': ['education_coarse', 'education_level', 'income', 'never_married'],
       'census-balancing.mtl': ['education_level', 'income', 'never_married'],
+      'census-esmm.mtl': ['married', 'married_and_rich', 'rich_if_married'],
       'census-two-surveys.mtl': ['income', 'never_married'],
       'census-lora.mtl': ['income', 'never_married'],
       'census-add-task.mtl': ['education_level', 'income', 'never_married'],
@@ -54,6 +55,8 @@ describe('which tasks a program trains', () => {
     assert.deepEqual(trained('import "lib.mtl"\ntrain { task_lr: { long_hours: 2 } }'), ['long_hours']);
     assert.deepEqual(trained('import "lib.mtl"\ntrain { stages: [stage(tasks: [positive], epochs: 1)] }'), ['positive']);
     assert.deepEqual(trained('import "lib.mtl" as lib\ntask own { features: lib.person, target: age, head: regression }\ntrain { select: best(task: lib.flagged) }'), ['lib.flagged', 'own']);
+    // a task's `reads` and `product` name tasks too: their predictions are needed
+    assert.deepEqual(trained('import "lib.mtl"\ntask own { features: person, target: age, head: regression, reads: [flagged] }'), ['flagged', 'own']);
   });
 
   it('a program that trains nothing says which imported tasks it could name', () => {

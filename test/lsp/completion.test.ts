@@ -28,7 +28,7 @@ describe('completion', () => {
 
   it('offers a block\'s fields not yet written, at the start of a line or after `{`', () => {
     const fields = labels('task a {\n  features: f\n  |\n}');
-    assert.deepEqual(fields, ['target', 'head', 'loss', 'metrics', 'weight', 'backbone', 'tower', 'depth']);
+    assert.deepEqual(fields, ['target', 'head', 'loss', 'metrics', 'weight', 'backbone', 'tower', 'depth', 'reads', 'product']);
     assert.deepEqual(labels('train {|'), labels('train {\n  |'));
     // The block before was left unclosed: the new declaration starts afresh.
     assert.deepEqual(labels('task a {\n  head: binary\n\ntask b {\n  features: f\n  |'), fields);

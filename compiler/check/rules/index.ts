@@ -16,6 +16,7 @@ import { keysOnce } from './keys-once.js';
 import { samplingProbabilities } from './sampling-probabilities.js';
 import { gradientMethodNeedsSharing } from './gradient-method-needs-sharing.js';
 import { backboneCycles } from './backbone-cycles.js';
+import { taskDependencyGraph } from './task-dependency-graph.js';
 import { oneSharePerTask } from './one-share-per-task.js';
 import { trainingPlan } from './training-plan.js';
 import { valueLimits } from './value-limits.js';
@@ -33,7 +34,7 @@ import { oneSharedRepresentation } from './one-shared-representation.js';
 import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
-  duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
+  duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, taskDependencyGraph, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
   splitRatios, splitFiles, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,

@@ -6,6 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import * as metrics from '../../metrics.js';
 import type { HeadRuntime } from './head.js';
 
+/** The least 1 − p a product of probabilities keeps (float32's spacing just below 1 is 6e-8). */
+const PRODUCT_FLOOR = 1e-7;
+
 export const binary: HeadRuntime = {
   runnable: true,
   projection: 'dense',
@@ -13,6 +16,13 @@ export const binary: HeadRuntime = {
   labelValues: (values) => tf.tensor1d(values as Float32Array),
   lossInput: (logits) => logits.reshape([-1]),
   predictions: (logits) => tf.sigmoid(logits).reshape([-1]),
+  // p = Π σ(aᵢ); its logit log p − log(1 − p), with log p = −Σ softplus(−aᵢ) exact for small p, and 1 − p kept above
+  // float32's resolution at 1 so that a product near 1 has a finite logit (σ of it gives p back within rounding).
+  product: (factors) => {
+    const logP = tf.neg(tf.addN(factors.map((a) => tf.softplus(tf.neg(a)))));
+    const logNotP = tf.log(tf.maximum(tf.sub(1, tf.exp(logP)), PRODUCT_FLOOR));
+    return tf.sub(logP, logNotP) as tf.Tensor2D;
+  },
   labels: 'float32',
   metrics: {
     auc: ({ predictions, labels, mask }) => metrics.rocAuc(predictions, labels, mask),

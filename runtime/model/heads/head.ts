@@ -42,6 +42,11 @@ export interface HeadRuntime {
   lossInput(logits: tf.Tensor2D, units: number): tf.Tensor;
   /** What its logits mean, for metrics; `plan` is the task's head (a span head's longest span). */
   predictions(logits: tf.Tensor2D, units: number, plan: HeadPlan): tf.Tensor;
+  /**
+   * The logits of a product of predictions of this kind (a `product` task's, ESMM's pCTCVR) from its factors' logits
+   * [n, 1] each, so that its loss, predictions and metrics are this kind's; absent where predictions do not multiply.
+   */
+  product?(factors: readonly tf.Tensor2D[]): tf.Tensor2D;
   /** The type of its labels as the loader gives them. */
   readonly labels: 'float32' | 'int32';
   /** Every metric the job may ask for: null where the metric does not apply to the head (it reports null). */

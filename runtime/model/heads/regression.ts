@@ -13,6 +13,7 @@ export const regression: HeadRuntime = {
   labelValues: (values, rows, units) => tf.tensor2d(values as Float32Array, [rows, units]),
   lossInput: (logits) => logits,
   predictions: (logits, units) => (units === 1 ? logits.reshape([-1]) : logits),
+  product: (factors) => factors.reduce((a, b) => tf.mul(a, b)),
   labels: 'float32',
   metrics: {
     mse: ({ predictions, labels, mask }) => metrics.mse(predictions, labels, mask),
