@@ -154,6 +154,7 @@ export const SharingPlanSchema = Type.Union([
   kind('adapters', { size: int(), tasks: Type.Array(str('a task name')) }),
   kind('soft', { columns: Type.Array(str('a module id')), l2: num() }),
   kind('mmoe', { experts: Type.Array(str('a module id')), gates: Type.Record(Type.String(), str('a module id')) }),
+  kind('mtan', { tasks: Type.Array(str('a task name'), { description: 'the tasks with attention modules over the shared module\'s blocks' }) }),
 ], { description: 'how a module is shared: by the graph alone (hard), or by a scheme with parameters or a penalty of its own' });
 export type SharingPlan = Static<typeof SharingPlanSchema>;
 export type SharingKind = SharingPlan['kind'];

@@ -107,6 +107,7 @@ export function referenceProblems(job: Job): string[] {
         need(s.columns.includes(m.id), () => `${where} uses ${s.kind} sharing but is not one of its columns`);
         break;
       case 'adapters': s.tasks.forEach((t) => task(t, `the adapters of ${where}`)); break;
+      case 'mtan': s.tasks.forEach((t) => task(t, `the mtan attention of ${where}`)); break;
       case 'mmoe':
         s.experts.forEach((e) => module(e, `the mmoe sharing of ${where}`));
         Object.entries(s.gates).forEach(([t, g]) => { task(t, `the mmoe gates of ${where}`); module(g, `the mmoe gates of ${where}`); });

@@ -101,6 +101,13 @@ export const sharing = {
       return { ...plan, experts: kept(plan.experts, modules), gates };
     },
   },
+  mtan: {
+    doc: 'a shared mlp or cnn backbone with a soft attention mask per task at each of its blocks (Liu et al. 2019): the task\'s features there are sigmoid(W · [shared; the task\'s previous features] + b) ⊙ shared, W a dense layer (a 1×1 convolution on feature maps)',
+    runs: true, backbone: 'backbone', layout: { kind: 'shared' },
+    params: [p('backbone', backbone, 'the shared backbone (mlp and cnn layers)'), tasks('the tasks, each with its attention modules')],
+    mixesRows: false, perTaskRepresentation: 'masks the backbone\'s features with attention of each task', needsTwoTasks: null, plan: (_a, m) => ({ kind: 'mtan', tasks: m.tasks }),
+    live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
+  },
 } satisfies { [K in SharingKind]: SharingEntry<K> };
 
 /** A sharing plan naming only the modules and tasks still in the job, by its scheme's `live`. */

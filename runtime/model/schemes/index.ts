@@ -8,6 +8,7 @@ import { adapters } from './adapters.js';
 import { crossStitch } from './cross-stitch.js';
 import { hard } from './hard.js';
 import { mmoe } from './mmoe.js';
+import { mtan } from './mtan.js';
 import type { SharingScheme } from './scheme.js';
 import { soft } from './soft.js';
 
@@ -17,6 +18,7 @@ export const sharingSchemes = {
   adapters,
   soft,
   mmoe,
+  mtan,
 } satisfies Record<SharingKind, SharingScheme | NotRunnable>;
 
 /** The scheme of a kind that assertRunnable let through. */
