@@ -24,7 +24,7 @@ import { makeTrainStep } from '../../runtime/train/step.js';
 import { taskLrMultiplier, train } from '../../runtime/train/train.js';
 import { fakeJobData, syntheticDataset, type SyntheticTask } from './helpers/fakeData.js';
 import { adaptedModule, columnModules, denseModule, makeJob, mmoeModules, task, vectorInput, type TestModule } from './helpers/jobs.js';
-import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
+import { assertAllClose, gradientsByName, setWeights, useCpu, weightsOf } from './helpers/tf.js';
 
 const width = (w: unknown) => w as number;
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
@@ -59,19 +59,6 @@ const schemes: [string, (training: Partial<TrainingPlan>, inputWidth: number) =>
 /** Squared-error loss of task `t` (every row labelled), differentiable inside a tape. */
 function lossOf(model: MtlModel, x: tf.Tensor2D, y: tf.Tensor2D, t: string): tf.Scalar {
   return tf.mean(tf.squaredDifference(model.forward({ x }, [t], true).get(t)!, y));
-}
-
-/** Gradients of `f` with respect to every parameter, by name; parameters `f` does not reach are absent. */
-function gradientsByName(model: MtlModel, f: () => tf.Scalar): Map<string, number[]> {
-  const byVariable = new Map(model.params.map((p) => [p.variable.name, p.name]));
-  const { value, grads } = tf.variableGrads(f, model.params.map((p) => p.variable));
-  const out = new Map<string, number[]>();
-  for (const [name, g] of Object.entries(grads)) {
-    if (g) out.set(byVariable.get(name)!, Array.from(g.dataSync()));
-    g?.dispose();
-  }
-  value.dispose();
-  return out;
 }
 
 const nonzero = (values: number[] | undefined) => values !== undefined && values.some((v) => v !== 0);

@@ -164,6 +164,6 @@ export function bringAlong(x: tf.Tensor, along: readonly LayerPlan[]): tf.Tensor
 export function attend(shared: tf.Tensor, previous: tf.Tensor | null, attention: Attention): tf.Tensor {
   const read = previous === null ? shared : tf.concat([shared, previous], -1);
   const channels = read.shape[read.shape.length - 1]!;
-  const logits = tf.add(tf.matMul(tf.reshape(read, [-1, channels]), attention.kernel), attention.bias);
-  return tf.mul(tf.reshape(tf.sigmoid(logits), shared.shape), shared);
+  const mask = tf.fused.matMul({ a: tf.reshape(read, [-1, channels]) as tf.Tensor2D, b: attention.kernel, bias: attention.bias, activation: 'sigmoid' });
+  return tf.mul(tf.reshape(mask, shared.shape), shared);
 }

@@ -29,3 +29,16 @@ export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
     }
   }
 }
+
+/** Gradients of `f` with respect to every parameter, by name; parameters `f` does not reach are absent. */
+export function gradientsByName(model: MtlModel, f: () => tf.Scalar): Map<string, number[]> {
+  const byVariable = new Map(model.params.map((p) => [p.variable.name, p.name]));
+  const { value, grads } = tf.variableGrads(f, model.params.map((p) => p.variable));
+  const out = new Map<string, number[]>();
+  for (const [name, g] of Object.entries(grads)) {
+    if (g) out.set(byVariable.get(name)!, Array.from(g.dataSync()));
+    g?.dispose();
+  }
+  value.dispose();
+  return out;
+}
