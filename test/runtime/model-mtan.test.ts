@@ -93,8 +93,10 @@ describe('mtan over an MLP', () => {
     const profile = await tf.profile(() => {
       model.forward({ x }, ['a', 'b'], false);
     });
-    // Dense layers, heads and attention masks are fused matmuls (a shared layer run per task would make 10).
-    assert.equal(profile.kernels.filter((k) => k.name === '_FusedMatMul').length, 2 + 2 + 2 * 2, 'the two shared layers once, two heads, a mask per task and layer');
+    // Dense layers and heads are fused matmuls; the masks are plain ones: per task, one at layer 0 and two at layer 1
+    // (the shared features and the task's previous ones, each by its rows of the kernel).
+    assert.equal(profile.kernels.filter((k) => k.name === '_FusedMatMul').length, 2 + 2, 'the two shared layers once, two heads');
+    assert.equal(profile.kernels.filter((k) => k.name === 'BatchMatMul').length, 2 * (1 + 2), 'masks: two tasks, two layers');
     x.dispose();
     model.dispose();
   });

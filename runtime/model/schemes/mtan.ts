@@ -160,10 +160,17 @@ export function bringAlong(x: tf.Tensor, along: readonly LayerPlan[]): tf.Tensor
   return out;
 }
 
-/** sigmoid([shared ; previous] · kernel + bias) ⊙ shared, the product at every position (a 1×1 convolution on a map). */
+/**
+ * sigmoid([shared ; previous] · kernel + bias) ⊙ shared, the product at every position (a 1×1 convolution on a map).
+ * The concatenation is never made: shared · (the kernel's first rows) + previous · (the rest) is the same product, and
+ * concatenating along the last axis cost wasm more than the products.
+ */
 export function attend(shared: tf.Tensor, previous: tf.Tensor | null, attention: Attention): tf.Tensor {
-  const read = previous === null ? shared : tf.concat([shared, previous], -1);
-  const channels = read.shape[read.shape.length - 1]!;
-  const mask = tf.fused.matMul({ a: tf.reshape(read, [-1, channels]) as tf.Tensor2D, b: attention.kernel, bias: attention.bias, activation: 'sigmoid' });
-  return tf.mul(tf.reshape(mask, shared.shape), shared);
+  const rowsOf = (x: tf.Tensor) => tf.reshape(x, [-1, x.shape[x.shape.length - 1]!]) as tf.Tensor2D;
+  const channels = shared.shape[shared.shape.length - 1]!;
+  const { kernel, bias } = attention;
+  const fromPrevious = previous === null ? undefined : tf.matMul(rowsOf(previous), tf.slice(kernel, [channels, 0], [-1, -1]));
+  const fromShared = previous === null ? kernel : tf.slice(kernel, [0, 0], [channels, -1]);
+  const logits = fromPrevious === undefined ? tf.add(tf.matMul(rowsOf(shared), fromShared), bias) : tf.add(tf.add(tf.matMul(rowsOf(shared), fromShared), fromPrevious), bias);
+  return tf.mul(tf.reshape(tf.sigmoid(logits), shared.shape), shared);
 }
