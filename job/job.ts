@@ -173,6 +173,7 @@ export const SharingPlanSchema = Type.Union([
     })),
   }),
   kind('lora', { rank: int('R: the low-rank update of each dense layer is (alpha / R) · A · B, A [in, R], B [R, out]'), alpha: num(), tasks: Type.Array(str('a task name')) }),
+  kind('mtan', { tasks: Type.Array(str('a task name'), { description: 'the tasks with attention modules over the shared module\'s blocks' }) }),
 ], { description: 'how a module is shared: by the graph alone (hard), or by a scheme with parameters or a penalty of its own' });
 export type SharingPlan = Static<typeof SharingPlanSchema>;
 export type SharingKind = SharingPlan['kind'];

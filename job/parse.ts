@@ -108,6 +108,7 @@ export function referenceProblems(job: Job): string[] {
         break;
       case 'adapters': s.tasks.forEach((t) => task(t, `the adapters of ${where}`)); break;
       case 'lora': s.tasks.forEach((t) => task(t, `the lora updates of ${where}`)); break;
+      case 'mtan': s.tasks.forEach((t) => task(t, `the mtan attention of ${where}`)); break;
       case 'mmoe':
         s.experts.forEach((e) => module(e, `the mmoe sharing of ${where}`));
         Object.entries(s.gates).forEach(([t, g]) => { task(t, `the mmoe gates of ${where}`); module(g, `the mmoe gates of ${where}`); });

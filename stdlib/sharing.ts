@@ -3,7 +3,7 @@
  * modules, the sharing plan each of its modules carries in the job, and that plan once the passes have dropped dead
  * tasks. A scheme over an existing layout is one entry here (and its `SharingPlan` kind in job/job.ts).
  */
-import type { SharingKind, SharingPlan } from '../job/job.js';
+import type { LayerKind, SharingKind, SharingPlan } from '../job/job.js';
 import type { Args } from './args.js';
 import { type Entry, p, notNegative, fraction, width, positive } from './signature.js';
 import { number, int, list, ref, union, ctor } from './types.js';
@@ -74,6 +74,11 @@ export type SharingEntry<K extends SharingKind = SharingKind> = Entry<{
    * then an error. Null when one task is only pointless (a single model: a warning). Rule share-task-count.
    */
   needsTwoTasks: string | null;
+  /**
+   * The only layer kinds its backbone may hold, when it works on some only, with what it does with them (completing
+   * "`<scheme>` …") and the backbones made of them (rule share-backbone-layers).
+   */
+  backboneLayers?: { kinds: readonly LayerKind[]; says: string; backbones: string };
   plan(a: Args, modules: ShareModules): Extract<SharingPlan, { kind: K }>;
   /** Its plan naming only the modules and tasks still in the job (the passes drop dead tasks and their columns). */
   live(plan: Extract<SharingPlan, { kind: K }>, survivors: Survivors): Extract<SharingPlan, { kind: K }>;
@@ -180,6 +185,14 @@ export const sharing = {
     ],
     mixesRows: false, perTaskRepresentation: 'changes the backbone\'s dense layers for each task with its low-rank updates', needsTwoTasks: null,
     plan: (a, m) => ({ kind: 'lora', rank: a.number('rank'), alpha: a.number('alpha'), tasks: m.tasks }),
+    live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
+  },
+  mtan: {
+    doc: 'a shared mlp or cnn backbone with a soft attention mask per task at each of its blocks (Liu et al. 2019): the task\'s features there are sigmoid(W · [shared; the task\'s previous features] + b) ⊙ shared, W a dense layer (a 1×1 convolution on feature maps)',
+    runs: true, backbone: 'backbone', layout: { kind: 'shared' },
+    params: [p('backbone', backbone, 'the shared backbone (mlp and cnn layers)'), tasks('the tasks, each with its attention modules')],
+    mixesRows: false, perTaskRepresentation: 'masks the backbone\'s features with attention of each task', needsTwoTasks: null, plan: (_a, m) => ({ kind: 'mtan', tasks: m.tasks }),
+    backboneLayers: { kinds: ['dense', 'conv2d', 'batch_norm', 'pool2d', 'dropout', 'flatten'], says: 'attends over dense and convolution blocks', backbones: '`mlp` and `cnn` layers' },
     live: (plan, { tasks }) => ({ ...plan, tasks: kept(plan.tasks, tasks) }),
   },
 } satisfies { [K in SharingKind]: SharingEntry<K> };

@@ -70,6 +70,7 @@ export const Codes = {
   DepthWithoutBackbone: 'MTL0309',
   CrossStitchInputs: 'MTL0310',
   ShareNeedsTwoTasks: 'MTL0311',
+  ShareBackboneLayers: 'MTL0312',
   // Task dependencies start at 0320, clear of the codes other work adds after 0311 at the same time.
   TaskDependencyCycle: 'MTL0320',
   PredictionNotUsable: 'MTL0321',

@@ -37,6 +37,7 @@ const sharingWhy = {
   ple: null,
   cross_stitch: 'its cross-stitch units mix the task columns after each layer with learned weights, a computation of mtl\'s own',
   adapters: 'its per-task adapters are added to the shared layers\' outputs, a computation of mtl\'s own',
+  mtan: 'each task reads the shared layers\' outputs through attention masks of its own, a computation of mtl\'s own',
   // Its columns are tied only by a training penalty: at inference each task's column is dense layers like any other.
   soft: null,
   lora: 'its per-task low-rank updates change the shared dense layers for each task: export with --merge-lora to write each task\'s layers merged',

@@ -4,8 +4,9 @@
  * Each layer's output is memoized for the pass by (layer, view): tasks that see a layer alike share one computation
  * (one backbone pass for all tasks of a batch, one dropout mask), and a task whose view differs below the layer
  * (adapters) gets its own. A layer's own output is computed once per view of what it reads; the module's sharing scheme
- * may compute it instead (cross-stitch mixes the columns; LoRA gives each task its own), and may change what a task
- * sees of it (adapters).
+ * may compute it instead (cross-stitch mixes the columns; LoRA gives each task its own) and may change what a task sees
+ * of it (adapters), or only what a task reads of it from outside the module, its next layer reading the shared output
+ * (mtan's attended features).
  * Dropout applies only in training, with a seed per layer application drawn when first used. A pass may be given one
  * layer's output instead of computing it (the step on the shared representation runs the task branches from it).
  */
@@ -89,7 +90,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       },
       applyLayer: (ref, task, key) => {
         const layer = layers.get(`${ref.module}/${ref.layer}`)!;
-        const read = graph.reads(ref, task).map((s) => pass.output(s, task));
+        const read = graph.reads(ref, task).map((s) => (s.kind === 'layer' && s.module !== ref.module ? readAcross(s, task) : pass.output(s, task)));
         return layer(read, { training, inputIsData: graph.readsData(ref), dropoutSeed: () => seedOf(key), tokenMask: maskOf });
       },
       viewOf: reach.viewOf,
@@ -97,7 +98,10 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       tokenMask: maskOf,
       training,
       dropoutSeed: seedOf,
+      readAcross: (ref, task) => (ref.kind === 'layer' ? readAcross(ref, task) : pass.output(ref, task)),
     };
+    /** What `task` reads of another module's layer: the task's own view there when that module's scheme gives one (mtan). */
+    const readAcross = (ref: LayerRef, task: string): tf.Tensor => schemeOf(ref.module).taskView?.(ref, task, pass) ?? pass.output(ref, task);
     const layerOutput = (ref: LayerRef, task: string): tf.Tensor => {
       const scheme = schemeOf(ref.module);
       // The layer's own output is shared by all tasks that see what it reads alike (one pass, one dropout mask).
@@ -122,7 +126,7 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
         } else {
           const head = heads.get(task);
           if (head === undefined) throw new Error(`forward asked for task '${task}', which the job does not have`);
-          const own = pass.output(graph.headSource(task), task);
+          const own = pass.readAcross(graph.headSource(task), task);
           const reads = dependencies.reads(task);
           found = head(reads.length === 0 ? own : tf.concat([own, ...reads.map((t) => dependencies.asInput(t, logitsOf(t)))], 1), pass.tokenMask);
         }

@@ -27,6 +27,7 @@ import { unusedDefinitions } from './unused-definitions.js';
 import { tasksThatNeverTrain } from './tasks-that-never-train.js';
 import { crossStitchOneInput } from './cross-stitch-one-input.js';
 import { shareTaskCount } from './share-task-count.js';
+import { shareBackboneLayers } from './share-backbone-layers.js';
 import { samplingHasEffect } from './sampling-has-effect.js';
 import { backwardPasses } from './backward-passes.js';
 import { representationForm } from './representation-form.js';
@@ -35,7 +36,7 @@ import { representationWeighting } from './representation-weighting.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, taskDependencyGraph, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
-  splitRatios, splitFiles, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, crossStitchOneInput,
+  splitRatios, splitFiles, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, shareBackboneLayers, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
   backwardPasses,
 ];

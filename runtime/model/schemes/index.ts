@@ -11,6 +11,7 @@ import { hard } from './hard.js';
 import { lora } from './lora.js';
 import { mmoe } from './mmoe.js';
 import { ple } from './ple.js';
+import { mtan } from './mtan.js';
 import type { SharingScheme } from './scheme.js';
 import { soft } from './soft.js';
 
@@ -23,6 +24,7 @@ export const sharingSchemes = {
   cgc,
   ple,
   lora,
+  mtan,
 } satisfies Record<SharingKind, SharingScheme | NotRunnable>;
 
 /** The scheme of a kind that assertRunnable let through. */

@@ -61,6 +61,8 @@ export interface ForwardPass {
   applyLayer(ref: LayerRef, task: string, key: string): tf.Tensor;
   /** Whose view of `ref` the pass computes for `task`: `task` when its outputs differ per task below `ref`, else ''. */
   viewOf(ref: SourceRef, task: string): string;
+  /** What `task` reads of `ref` from outside its module (a head, another module): its scheme's `taskView`, else `output`. */
+  readAcross(ref: SourceRef, task: string): tf.Tensor;
   /** Memoizes a value for the rest of the pass. */
   remember<T>(key: string, compute: () => T): T;
   /** Whether the pass trains (dropout applies). */
@@ -117,6 +119,11 @@ export interface AttachedScheme {
   taskLayerOutput?(ref: LayerRef, task: string, pass: ForwardPass): tf.Tensor | undefined;
   /** What `task` sees of a layer's output (adapters add their bottleneck). */
   taskOutput?(ref: LayerRef, task: string, output: tf.Tensor): tf.Tensor;
+  /**
+   * What `task` reads of a layer of the module from outside it (its tower, its head) when that differs from what the
+   * module's next layer reads (mtan: the task's attended features); undefined where it does not.
+   */
+  taskView?(ref: LayerRef, task: string, pass: ForwardPass): tf.Tensor | undefined;
   /** Its loss terms for a step that trains `trained` (soft sharing's tie); none when it ties nothing trained. */
   penalties?(trained: ReadonlySet<tf.Variable>): tf.Scalar[];
 }
