@@ -5,7 +5,7 @@
  * fallback of their own: the default is written once, in the parameter.
  */
 import type {
-  SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, AcceptancePlan,
+  LayerPlan, SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, AcceptancePlan,
 } from '../job/job.js';
 
 export type PhasePlan = Extract<SamplingPlan, { kind: 'scheduled' }>['phases'][number];
@@ -51,4 +51,6 @@ export interface Args {
   plan<C extends PlannedCategory>(name: string, category: C): Plans[C];
   /** A list of nested constructor calls, each lowered by its own entry. */
   plans<C extends PlannedCategory>(name: string, category: C): Plans[C][];
+  /** The layers of a backbone written in place as an argument (moe's expert), its parts' in order. */
+  backboneLayers(name: string): LayerPlan[];
 }

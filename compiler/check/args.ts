@@ -4,7 +4,8 @@
  * the parameter's type is a compiler bug: it throws `UnreadableArgument`. Checks may read through the same accessor
  * before errors are ruled out; `readable` turns such a throw into "not known" (null): the problem is already reported.
  */
-import type { Args, Plans, PlannedCategory } from '../../stdlib/index.js';
+import { isOf, type Args, type Plans, type PlannedCategory } from '../../stdlib/index.js';
+import type { LayerPlan } from '../../job/job.js';
 import type { Value, ValueOf } from './values.js';
 import { recordOf } from '../util/record-of.js';
 import { compareText } from '../../shared/compare.js';
@@ -37,6 +38,14 @@ export function planOf<C extends PlannedCategory>(value: Value | undefined, cate
   // Every entry of a planned category has `plan(a)` returning that category's plan; TypeScript cannot follow the
   // category from `C` to the entry type through the union of constructors, hence the one cast.
   return (value.ctor as unknown as { plan(a: Args): Plans[C] }).plan(argsOf(value));
+}
+
+/** The layers of a backbone constructor call, through `sequential`'s parts (each a call written in place). */
+function layersOf(value: Value | undefined, where: string): LayerPlan[] {
+  if (value?.v !== 'call' || !isOf(value.ctor, 'backbone')) throw new UnreadableArgument(`${where}: expected a backbone call, found ${value?.v ?? 'nothing'}`);
+  const entry = value.ctor;
+  if (entry.form === 'parts') return value.rest.flatMap((part) => layersOf(part, where));
+  return entry.layers(argsOf(value)).map((expanded) => expanded.layer);
 }
 
 function accessor(values: Record<string, Value>, owner: string): Args {
@@ -75,5 +84,6 @@ function accessor(values: Record<string, Value>, owner: string): Args {
       .sort(([a], [b]) => compareText(a, b))),
     plan: (name, category) => planOf(values[name], category, `${owner} \`${name}\``),
     plans: (name, category) => items(name).map((item) => planOf(item, category, `${owner} \`${name}\``)),
+    backboneLayers: (name) => layersOf(values[name], `${owner} \`${name}\``),
   };
 }

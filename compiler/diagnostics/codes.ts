@@ -70,6 +70,7 @@ export const Codes = {
   DepthWithoutBackbone: 'MTL0309',
   CrossStitchInputs: 'MTL0310',
   ShareNeedsTwoTasks: 'MTL0311',
+  MoeExpert: 'MTL0312',
 
   SamplingProbabilities: 'MTL0401',
   GradientMethodNeedsSharing: 'MTL0402',

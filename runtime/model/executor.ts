@@ -15,7 +15,7 @@ import type { HeadLogits } from './heads/projections.js';
 import type { Reach } from './reach.js';
 import { refKey, type SourceRef } from './refs.js';
 import type { AttachedScheme, ForwardPass } from './schemes/scheme.js';
-import type { DropoutSeeds, GivenOutput, MtlModel, TaskLogits } from './types.js';
+import type { AuxiliaryLosses, DropoutSeeds, GivenOutput, MtlModel, TaskLogits } from './types.js';
 
 export interface ExecutorParts {
   graph: ModelGraph;
@@ -41,7 +41,10 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
   };
 
   /** One pass over a batch: each layer's output computed at most once per view, or taken from `given`. */
-  const passOver = (inputs: Readonly<Record<string, tf.Tensor>>, training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput): ForwardPass => {
+  const passOver = (
+    inputs: Readonly<Record<string, tf.Tensor>>, training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput,
+    auxiliary?: { module: string; loss: tf.Scalar }[],
+  ): ForwardPass => {
     const memo = new Map<string, unknown>();
     const remember = <T>(key: string, compute: () => T): T => {
       if (memo.has(key)) return memo.get(key) as T;
@@ -82,7 +85,8 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       applyLayer: (ref, task, key) => {
         const layer = layers.get(`${ref.module}/${ref.layer}`)!;
         const read = graph.reads(ref, task).map((s) => pass.output(s, task));
-        return layer(read, { training, inputIsData: graph.readsData(ref), dropoutSeed: () => seedOf(key), tokenMask: maskOf });
+        const auxiliaryLoss = auxiliary && training ? (loss: tf.Scalar) => auxiliary.push({ module: ref.module, loss }) : undefined;
+        return layer(read, { training, inputIsData: graph.readsData(ref), dropoutSeed: () => seedOf(key), tokenMask: maskOf, auxiliaryLoss });
       },
       viewOf: reach.viewOf,
       remember,
@@ -98,8 +102,9 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
   };
 
   return {
-    forward: (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map(), given?: GivenOutput) => {
-      const pass = passOver(inputs, training, dropoutSeeds, given);
+    forward: (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map(), given?: GivenOutput, auxiliary?: AuxiliaryLosses) => {
+      const layerLosses: { module: string; loss: tf.Scalar }[] = [];
+      const pass = passOver(inputs, training, dropoutSeeds, given, auxiliary ? layerLosses : undefined);
       const logits: TaskLogits = new Map();
       for (const task of tasks) {
         const head = heads.get(task);
@@ -108,8 +113,19 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
         const read = pass.output(graph.headSource(task), task);
         logits.set(task, head(read.rank === 3 ? tf.reshape(read, [-1, read.shape[2]!]) : read));
       }
+      if (auxiliary) shareLayerLosses(graph, tasks, layerLosses, auxiliary);
       return logits;
     },
     output: (inputs, at, task, training, dropoutSeeds: DropoutSeeds = new Map()) => passOver(inputs, training, dropoutSeeds).output(at, task),
   };
+}
+
+/** Each task's share of the layer losses of a pass: a layer's loss over the count of its module's tasks, to each of them. */
+function shareLayerLosses(graph: ModelGraph, tasks: readonly string[], losses: readonly { module: string; loss: tf.Scalar }[], into: AuxiliaryLosses): void {
+  for (const task of tasks) {
+    const shares = losses
+      .filter(({ module }) => graph.module(module).tasks.includes(task))
+      .map(({ module, loss }) => tf.div(loss, graph.module(module).tasks.length) as tf.Scalar);
+    if (shares.length > 0) into.set(task, shares.length === 1 ? shares[0]! : (tf.addN(shares) as tf.Scalar));
+  }
 }

@@ -31,10 +31,11 @@ import { backwardPasses } from './backward-passes.js';
 import { representationForm } from './representation-form.js';
 import { oneSharedRepresentation } from './one-shared-representation.js';
 import { representationWeighting } from './representation-weighting.js';
+import { moeExperts } from './moe-experts.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
   splitRatios, splitFiles, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
-  backwardPasses,
+  backwardPasses, moeExperts,
 ];

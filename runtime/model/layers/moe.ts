@@ -1,0 +1,220 @@
+/**
+ * moe: a sparse mixture of experts over vectors (Shazeer et al. 2017; capacity and the balance loss of Fedus et al.
+ * 2021, the Switch Transformer). For a batch x [n, in]:
+ *   router    p = softmax(x · router + bias) [n, E]
+ *   routing   each row's top_k experts by p (ties to the lower index); expert e takes at most
+ *             ceil(capacity · top_k · n / E) assignments, in row order: a row's assignment past that is dropped
+ *   output    y_r = Σ over the row's kept experts e of p_re / (Σ over its k selected experts of p_re) · expert_e(x_r):
+ *             the weights are the router probabilities renormalised over the k (Shazeer et al.'s softmax over the
+ *             top-k logits), so a dropped assignment leaves its share out and a row every expert dropped gets zeros
+ *   balance   balance · E · Σ_e f_e · P_e, f_e the share of the batch's n·k assignments the router sent to e (before
+ *             capacity), P_e the mean of p_e over the rows: `balance` when routing is uniform, more when skewed
+ * Each expert runs only on the rows it kept (gathered), so its cost is its share of the batch; routing is read back
+ * from the device once per pass. The router learns from the task losses through the weights (with top_k 1 the
+ * renormalised weight is 1, so then it learns from the balance loss alone) and from the balance loss through P.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LayerPlan } from '../../../job/job.js';
+import { denseParams } from '../params.js';
+import { requireVector } from '../require-vector.js';
+import { dense } from './dense.js';
+import type { LayerCall, LayerFn, LayerRuntime } from './layer.js';
+
+type MoeLayer = Extract<LayerPlan, { kind: 'moe' }>;
+
+/** What one application of a moe layer routed: read by the expert telemetry, summed over a log's training passes. */
+export interface RoutingCounts {
+  /** Training forward passes through the layer (a per-task step passes once per task). */
+  passes: number;
+  /** Rows routed, and their assignments (rows · top_k). */
+  rows: number;
+  assignments: number;
+  /** Assignments dropped because their expert was full. */
+  dropped: number;
+  /** Assignments the router sent to each expert (before capacity). */
+  routed: number[];
+  /** The sum over passes of the balance loss (its weight included). */
+  balanceLoss: number;
+}
+
+/** The routing of every moe layer of a model, by its parameters' prefix (`trunk/1`): counts since the last `take`. */
+export interface RoutingLog {
+  record(layer: string, counts: Omit<RoutingCounts, 'passes'>): void;
+  /** The counts since the last take, by layer, and starts again from zero (an epoch's, when taken at its end). */
+  take(): Map<string, RoutingCounts>;
+}
+
+export function routingLog(): RoutingLog {
+  let counts = new Map<string, RoutingCounts>();
+  return {
+    record(layer, pass) {
+      const sum = counts.get(layer) ?? { passes: 0, rows: 0, assignments: 0, dropped: 0, routed: pass.routed.map(() => 0), balanceLoss: 0 };
+      counts.set(layer, {
+        passes: sum.passes + 1, rows: sum.rows + pass.rows, assignments: sum.assignments + pass.assignments, dropped: sum.dropped + pass.dropped,
+        routed: sum.routed.map((r, e) => r + pass.routed[e]!), balanceLoss: sum.balanceLoss + pass.balanceLoss,
+      });
+    },
+    take() {
+      const taken = counts;
+      counts = new Map();
+      return taken;
+    },
+  };
+}
+
+/** The routing of one batch, decided from the router probabilities [n, E] (row-major). */
+export interface Routing {
+  /** Each row's selected experts, best first, [n · k]. */
+  selected: Int32Array;
+  /** Whether each selected assignment fits its expert's capacity, [n · k]. */
+  kept: Uint8Array;
+  /** Per expert, the rows it takes, in row order. */
+  rowsOf: number[][];
+  /** Assignments the router sent to each expert, before capacity. */
+  routed: number[];
+  dropped: number;
+}
+
+export function route(probs: Float32Array | number[], rows: number, experts: number, topK: number, capacity: number): Routing {
+  const limit = Math.ceil((capacity * topK * rows) / experts);
+  const selected = new Int32Array(rows * topK);
+  const kept = new Uint8Array(rows * topK);
+  const rowsOf: number[][] = Array.from({ length: experts }, () => []);
+  const routed = new Array<number>(experts).fill(0);
+  let dropped = 0;
+  for (let r = 0; r < rows; r++) {
+    const order = Array.from({ length: experts }, (_, e) => e).sort((a, b) => probs[r * experts + b]! - probs[r * experts + a]! || a - b);
+    for (let j = 0; j < topK; j++) {
+      const e = order[j]!;
+      selected[r * topK + j] = e;
+      routed[e]!++;
+      if (rowsOf[e]!.length < limit) {
+        kept[r * topK + j] = 1;
+        rowsOf[e]!.push(r);
+      } else dropped++;
+    }
+  }
+  return { selected, kept, rowsOf, routed, dropped };
+}
+
+/** balance · E · Σ_e f_e · P_e, with f fixed by the routing and P the mean router probability (its gradient path). */
+export function balanceLoss(probs: tf.Tensor2D, routing: Routing, topK: number, balance: number): tf.Scalar {
+  const [rows, experts] = probs.shape;
+  const f = tf.tensor1d(routing.routed.map((count) => count / (rows * topK)));
+  return tf.mul(tf.sum(tf.mul(f, tf.mean(probs, 0))), balance * experts) as tf.Scalar;
+}
+
+export const moe: LayerRuntime<MoeLayer> = {
+  runnable: true,
+  outputShape(layer, [input], where) {
+    requireVector(input!, where);
+    return [layer.expert.length === 0 ? input![0]! : layer.expert[layer.expert.length - 1]!.units];
+  },
+  build(layer, [input], site) {
+    const width = input![0]!;
+    const router = denseParams(site.store, `${site.prefix}/router`, site.owner, width, layer.experts);
+    const experts = Array.from({ length: layer.experts }, (_, e) => {
+      let shape = [width];
+      return layer.expert.map((plan, i) => {
+        const built = dense.build(plan, [shape], { ...site, where: `${site.where} expert ${e} layer ${i}`, prefix: `${site.prefix}/expert${e}/${i}` });
+        shape = [plan.units];
+        return built;
+      });
+    });
+    const outWidth = layer.expert.length === 0 ? width : layer.expert[layer.expert.length - 1]!.units;
+    const runExpert = (e: number, x: tf.Tensor2D, call: LayerCall): tf.Tensor2D =>
+      experts[e]!.reduce<tf.Tensor>((h, fn, i) => fn([h], { ...call, inputIsData: call.inputIsData && i === 0 }), x) as tf.Tensor2D;
+    const fn: LayerFn = ([x], call) => {
+      const rows = x!.shape[0]!;
+      const probs = tf.softmax(tf.add(tf.matMul(x as tf.Tensor2D, router.kernel), router.bias)) as tf.Tensor2D;
+      const routing = route(probs.dataSync() as Float32Array, rows, layer.experts, layer.topK, layer.capacity);
+      if (call.training) {
+        const loss = balanceLoss(probs, routing, layer.topK, layer.balance);
+        call.auxiliaryLoss?.(loss);
+        site.routing?.record(site.prefix, {
+          rows, assignments: rows * layer.topK, dropped: routing.dropped, routed: routing.routed, balanceLoss: loss.dataSync()[0]!,
+        });
+      }
+      return mixSelected(x as tf.Tensor2D, probs, routing, layer.topK, outWidth, (e, xe) => runExpert(e, xe, call));
+    };
+    return fn;
+  },
+  examples: [
+    // router kernel [[1, 0], [0, 1]]: row [ln 3, 0] → p = [¾, ¼], row [0, ln 3] → p = [¼, ¾]. top-1, capacity 1 →
+    // ceil(1·1·2/2) = 1 row each: row 1 to expert 0 (weight 1), row 2 to expert 1 (weight 1). Experts: dense 1 unit,
+    // linear, kernels [1, 1] and [2, 0]: row 1 → ln 3 + 0 = ln 3, row 2 → 2·0 = 0.
+    {
+      layer: { kind: 'moe', experts: 2, topK: 1, capacity: 1, balance: 0.01, expert: [{ kind: 'dense', units: 1, activation: 'linear', dropout: 0 }] },
+      params: {
+        'router/kernel': [1, 0, 0, 1], 'router/bias': [0, 0],
+        'expert0/0/kernel': [1, 1], 'expert0/0/bias': [0], 'expert1/0/kernel': [2, 0], 'expert1/0/bias': [0],
+      },
+      inputs: [{ shape: [2, 2], values: [Math.log(3), 0, 0, Math.log(3)] }],
+      output: { shape: [2, 1], values: [Math.log(3), 0] },
+    },
+    // the same, top-2 (both experts, weights p): row 1 ¾·ln 3 + ¼·2 ln 3 = 1.25 ln 3; row 2 ¼·ln 3 + ¾·0 = 0.25 ln 3
+    {
+      layer: { kind: 'moe', experts: 2, topK: 2, capacity: 1, balance: 0.01, expert: [{ kind: 'dense', units: 1, activation: 'linear', dropout: 0 }] },
+      params: {
+        'router/kernel': [1, 0, 0, 1], 'router/bias': [0, 0],
+        'expert0/0/kernel': [1, 1], 'expert0/0/bias': [0], 'expert1/0/kernel': [2, 0], 'expert1/0/bias': [0],
+      },
+      inputs: [{ shape: [2, 2], values: [Math.log(3), 0, 0, Math.log(3)] }],
+      output: { shape: [2, 1], values: [1.25 * Math.log(3), 0.25 * Math.log(3)] },
+    },
+    // a capacity drop: three rows all prefer expert 0 (router bias [1, 0], kernel 0), top-1, capacity 1 →
+    // ceil(1·1·3/2) = 2: rows 1 and 2 go through expert 0 (kernel [1]: y = x), row 3 is dropped and gets 0
+    {
+      layer: { kind: 'moe', experts: 2, topK: 1, capacity: 1, balance: 0.01, expert: [{ kind: 'dense', units: 1, activation: 'linear', dropout: 0 }] },
+      params: {
+        'router/kernel': [0, 0], 'router/bias': [1, 0],
+        'expert0/0/kernel': [1], 'expert0/0/bias': [0], 'expert1/0/kernel': [5], 'expert1/0/bias': [0],
+      },
+      inputs: [{ shape: [3, 1], values: [1, 2, 3] }],
+      output: { shape: [3, 1], values: [1, 2, 0] },
+    },
+  ],
+};
+
+/**
+ * Each expert on its kept rows only, and the rows' outputs put back together: expert outputs stacked with a row of
+ * zeros (for dropped assignments), gathered per (row, slot), weighted by the renormalised router probabilities.
+ */
+function mixSelected(
+  x: tf.Tensor2D, probs: tf.Tensor2D, routing: Routing, topK: number, width: number,
+  runExpert: (e: number, rows: tf.Tensor2D) => tf.Tensor2D,
+): tf.Tensor2D {
+  const rows = x.shape[0];
+  const experts = probs.shape[1];
+  const outputs: tf.Tensor2D[] = [];
+  const start: number[] = [];
+  let at = 0;
+  routing.rowsOf.forEach((taken, e) => {
+    start.push(at);
+    if (taken.length === 0) return;
+    outputs.push(runExpert(e, tf.gather(x, taken)));
+    at += taken.length;
+  });
+  const zeroRow = at;
+  const stacked = tf.concat([...outputs, tf.zeros([1, width])], 0);
+  // Where each (row, slot) finds its expert's output, and that output's weight in the router's probabilities.
+  const slotRow = new Int32Array(rows * topK);
+  const flatProb = new Int32Array(rows * topK);
+  const slotKept = new Float32Array(rows * topK);
+  const position = new Array<number>(experts).fill(0);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < topK; j++) {
+      const slot = r * topK + j;
+      const e = routing.selected[slot]!;
+      flatProb[slot] = r * experts + e;
+      if (routing.kept[slot]) {
+        slotRow[slot] = start[e]! + position[e]!++;
+        slotKept[slot] = 1;
+      } else slotRow[slot] = zeroRow;
+    }
+  }
+  const selectedProbs = tf.reshape(tf.gather(tf.reshape(probs, [-1]), tf.tensor1d(flatProb, 'int32')), [rows, topK]);
+  const weights = tf.mul(tf.div(selectedProbs, tf.sum(selectedProbs, 1, true)), tf.tensor2d(slotKept, [rows, topK]));
+  const gathered = tf.reshape(tf.gather(stacked, tf.tensor1d(slotRow, 'int32')), [rows, topK, width]);
+  return tf.sum(tf.mul(gathered, tf.expandDims(weights, 2)), 1) as tf.Tensor2D;
+}
