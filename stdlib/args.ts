@@ -45,6 +45,8 @@ export interface Args {
   names(name: string): string[];
   /** A record of numbers, its keys sorted (so the job does not depend on the order they were written in). */
   numberRecord(name: string): Record<string, number>;
+  /** A record of lists of numbers (mmoe's `assign`), its keys sorted. */
+  numberListRecord(name: string): Record<string, number[]>;
   /** A record of enum names, each one of `values`, its keys sorted. */
   choiceRecord<const T extends string>(name: string, values: readonly T[]): Record<string, T>;
   /** A nested constructor call, lowered by its own entry. */

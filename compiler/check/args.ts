@@ -79,6 +79,9 @@ function accessor(values: Record<string, Value>, owner: string): Args {
     numberRecord: (name) => recordOf(get(name, 'record', 'a record').entries
       .map((e) => [e.key, e.value.v === 'number' ? e.value.n : bug(`${name}.${e.key}`, 'a number')] as const)
       .sort(([a], [b]) => compareText(a, b))),
+    numberListRecord: (name) => recordOf(get(name, 'record', 'a record').entries
+      .map((e) => [e.key, e.value.v === 'list' ? e.value.items.map((item, i) => (item.v === 'number' ? item.n : bug(`${name}.${e.key}[${i}]`, 'a number'))) : bug(`${name}.${e.key}`, 'a list')] as const)
+      .sort(([a], [b]) => compareText(a, b))),
     choiceRecord: (name, allowed) => recordOf(get(name, 'record', 'a record').entries
       .map((e) => [e.key, e.value.v === 'enum' && (allowed as readonly string[]).includes(e.value.name) ? (e.value.name as (typeof allowed)[number]) : bug(`${name}.${e.key}`, `one of ${allowed.join(', ')}`)] as const)
       .sort(([a], [b]) => compareText(a, b))),

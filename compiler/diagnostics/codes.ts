@@ -71,6 +71,7 @@ export const Codes = {
   CrossStitchInputs: 'MTL0310',
   ShareNeedsTwoTasks: 'MTL0311',
   MoeExpert: 'MTL0312',
+  ExpertAssignment: 'MTL0313',
 
   SamplingProbabilities: 'MTL0401',
   GradientMethodNeedsSharing: 'MTL0402',

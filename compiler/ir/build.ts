@@ -145,7 +145,7 @@ function addTask(b: Builder, task: TaskView): void {
     const { modules, sharing } = shareModules(b, share, share.entry, share.call);
     switch (share.entry.layout.kind) {
       case 'mixture':
-        current = addMixture(b, task, share.name, share.backbone, modules, sharing, current, vocab);
+        current = addMixture(b, task, share.name, share.backbone, modules, sharing, current, vocab, share.entry.layout.assigned?.(argsOf(share.call), task.name) ?? null);
         break;
       case 'shared':
       case 'column per task': {
@@ -198,12 +198,14 @@ function shareModules(b: Builder, share: ShareView, entry: NonNullable<ShareView
   return built;
 }
 
-/** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */
+/** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture (of its assigned experts, when `assign` says). */
 function addMixture(
   b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
-  from: { id: string; kind: ValueKind }, vocab: Width,
+  from: { id: string; kind: ValueKind }, vocab: Width, assigned: number[] | null,
 ): { id: string; kind: ValueKind } {
-  const { experts: expertOwners, gates } = modules;
+  // Task-routed experts: the task's gate mixes only the experts assigned to it.
+  const expertOwners = assigned ? assigned.map((k) => modules.experts[k]!) : modules.experts;
+  const { gates } = modules;
   const experts = expertOwners.length;
   const { graph } = b;
   const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, share, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));

@@ -9,6 +9,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Job, LayerPlan } from '../../job/job.js';
 import type { Batch } from '../../runtime/data/api.js';
+import { compileProgram } from '../../compiler/compile.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { balanceLoss, route } from '../../runtime/model/layers/moe.js';
 import type { AuxiliaryLosses } from '../../runtime/model/types.js';
@@ -150,5 +151,30 @@ describe('moe in a model', () => {
     const perTask = after(true);
     assert.notDeepEqual(summed.weights['trunk/0/router/kernel'], summed.before, 'the router moved');
     for (const [name, values] of Object.entries(summed.weights)) assertAllClose(perTask.weights[name]!, values, 1e-5, name);
+  });
+});
+
+describe('task-routed experts (mmoe `assign`)', () => {
+  before(useCpu);
+
+  it('a task mixes only its assigned experts, by a softmax over those, and trains no other', () => {
+    // positive mixes experts 0 and 1, warm experts 1 and 2 (test/fixtures/ok/mmoe-assign.mtl)
+    const { job } = compileProgram({ file: 'test/fixtures/ok/mmoe-assign.mtl' });
+    assert.ok(job);
+    const model = buildModel(job, width, 1);
+    const owned = (t: string) => model.paramsFor([t]).map((p) => p.name).filter((n) => n.includes('.expert')).map((n) => n.split('/')[0]);
+    assert.deepEqual([...new Set(owned('positive'))], ['experts.expert0', 'experts.expert1']);
+    assert.deepEqual([...new Set(owned('warm'))], ['experts.expert1', 'experts.expert2']);
+    // Gate kernel 0, bias [ln 3, 0]: positive's gate is [¾, ¼] over its two experts; each expert's output is its
+    // bias (kernel 0, relu of a positive bias): 1, 2 and 3. positive's mixture: ¾·1 + ¼·2 = 1.25; head kernel [1, 0, 0, 0].
+    const zero = (n: number) => new Array<number>(n).fill(0);
+    setWeights(model, {
+      ...Object.fromEntries([0, 1, 2].flatMap((e) => [[`experts.expert${e}/0/kernel`, zero(8)], [`experts.expert${e}/0/bias`, new Array<number>(4).fill(e + 1)]])),
+      'experts.gate.positive/0/kernel': zero(4), 'experts.gate.positive/0/bias': [Math.log(3), 0],
+      'head/positive/kernel': [1, 0, 0, 0], 'head/positive/bias': [0],
+    });
+    const logit = tf.tidy(() => Array.from(model.forward({ [job.tasks[0]!.input]: rows([[0.5, -1]]) }, ['positive'], false).get('positive')!.dataSync()));
+    assertAllClose(logit, [1.25], 1e-6);
+    model.dispose();
   });
 });

@@ -48,8 +48,8 @@ function checkExpert(value: Value | undefined, ctx: DiagnosticsContext): void {
   const other = layers?.find((l) => l.layer.kind !== 'dense');
   if (other) {
     ctx.report({
-      code: Codes.MoeExpert, message: `a \`moe\` expert is dense layers over vectors, but \`${entry.name}\` makes a ${other.layer.kind} layer`,
-      span: value.span, label: `makes ${other.layer.kind} layers`, help: 'make the expert an `mlp(...)`; put other layers before the `moe` in a `sequential`',
+      code: Codes.MoeExpert, message: `a \`moe\` expert is dense layers over vectors, but \`${entry.name}\` makes \`${other.layer.kind}\` layers`,
+      span: value.span, label: `makes \`${other.layer.kind}\` layers`, help: 'make the expert an `mlp(...)`; put other layers before the `moe` in a `sequential`',
     });
   }
 }
