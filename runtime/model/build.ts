@@ -19,7 +19,7 @@ import { headRuntime } from './heads/index.js';
 import { projections, type HeadLogits } from './heads/projections.js';
 import { layerRuntime } from './layers/index.js';
 import type { LayerFn } from './layers/layer.js';
-import { routingLog } from './layers/moe.js';
+import { routingLog } from './routing.js';
 import { paramsForTasks } from './ownership.js';
 import { paramStore } from './params.js';
 import { reach as reachOf } from './reach.js';

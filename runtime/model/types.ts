@@ -4,7 +4,7 @@ import type { Job, SharingKind, TaskPlan } from '../../job/job.js';
 import type { ModelJob } from './model-job.js';
 import type { SourceRef } from './refs.js';
 import type { Checkpointed } from '../checkpoint/state.js';
-import type { RoutingLog } from './layers/moe.js';
+import type { RoutingLog } from './routing.js';
 
 /**
  * Who a parameter belongs to: decides freezing (stages), which steps train it, and per-task learning rates
@@ -91,7 +91,7 @@ export interface MtlModel<J extends ModelJob = Job> {
    * `trained`; null when none of them is tied. Added to the step's total loss, inside the gradient tape.
    */
   penalty(trained: readonly Param[]): tf.Scalar | null;
-  /** What its moe layers routed and dropped in training passes since it was last taken (layers/moe.ts). */
+  /** What its moe layers routed and dropped in training passes since it was last taken (routing.ts). */
   readonly routing?: RoutingLog;
   /** The position of its dropout stream, for checkpoints (the weights are `params`). */
   readonly dropout: Checkpointed;

@@ -10,7 +10,7 @@ import type { NotRunnable } from '../../not-runnable.js';
 import type { ParamStore } from '../params.js';
 import type { SourceRef } from '../refs.js';
 import type { ParamOwner } from '../types.js';
-import type { RoutingLog } from './moe.js';
+import type { RoutingLog } from '../routing.js';
 
 /** Where a layer sits, for its parameters and messages. */
 export interface LayerSite {
