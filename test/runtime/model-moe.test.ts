@@ -5,6 +5,9 @@
  * values on tiny weights (top-1, top-2, a capacity drop) are its `examples`, run by kinds/layers.test.ts.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Job, LayerPlan } from '../../job/job.js';
@@ -16,6 +19,8 @@ import type { AuxiliaryLosses } from '../../runtime/model/types.js';
 import { sumOfTasks } from '../../runtime/train/aggregators/sum.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
+import { train } from '../../runtime/train/train.js';
+import { fakeJobData, syntheticDataset } from './helpers/fakeData.js';
 import { makeJob, task, vectorInput } from './helpers/jobs.js';
 import { assertAllClose, setWeights, useCpu, weightsOf } from './helpers/tf.js';
 
@@ -151,6 +156,28 @@ describe('moe in a model', () => {
     const perTask = after(true);
     assert.notDeepEqual(summed.weights['trunk/0/router/kernel'], summed.before, 'the router moved');
     for (const [name, values] of Object.entries(summed.weights)) assertAllClose(perTask.weights[name]!, values, 1e-5, name);
+  });
+});
+
+describe('moe in training', () => {
+  before(useCpu);
+
+  it('writes a routing row per epoch to metrics.jsonl: each epoch\'s passes, assignments and drops', async () => {
+    const job = { ...moeJob(moeLayer(4, 2, 1, 0.01)), training: { ...moeJob(moeLayer(4, 2, 1, 0.01)).training, batchSize: 16, stages: [{ tasks: ['a', 'b'], frozen: [], epochs: 2, steps: null }] } };
+    const data = fakeJobData(job, { d: syntheticDataset('x', 2, [{ name: 'a', kind: 'regression' }, { name: 'b', kind: 'regression' }], { train: 64, valid: 16, test: 16 }, 5) });
+    const out = mkdtempSync(join(tmpdir(), 'mtl-moe-'));
+    try {
+      await train(job, data, { progress: false, log: () => {}, out });
+      const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'routing');
+      assert.deepEqual(rows.map((r) => [r.epoch, r.layer, r.passes, r.rows, r.assignments]), [[1, 'trunk/0', 4, 64, 128], [2, 'trunk/0', 4, 64, 128]]);
+      for (const row of rows) {
+        assert.equal(row.routed.reduce((a: number, b: number) => a + b, 0), 128);
+        assert.ok(Number.isInteger(row.dropped));
+        assert.ok(row.balance_loss > 0);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 
