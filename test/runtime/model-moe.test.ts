@@ -14,7 +14,7 @@ import type { Job, LayerPlan } from '../../job/job.js';
 import type { Batch } from '../../runtime/data/api.js';
 import { compileProgram } from '../../compiler/compile.js';
 import { buildModel } from '../../runtime/model/build.js';
-import { balanceLoss, route } from '../../runtime/model/layers/moe.js';
+import { balanceLoss, mixAll, mixSelected, route } from '../../runtime/model/layers/moe.js';
 import type { AuxiliaryLosses } from '../../runtime/model/types.js';
 import { sumOfTasks } from '../../runtime/train/aggregators/sum.js';
 import { makeOptimizer } from '../../runtime/train/optimizer.js';
@@ -63,6 +63,20 @@ describe('moe routing', () => {
     assert.deepEqual([...routing.kept], [1, 1, 1, 1, 1, 0, 0, 0]);
     assert.deepEqual(routing.routed, [4, 3, 1]);
     assert.equal(routing.dropped, 3);
+  });
+
+  it('computing every expert densely and masking (the bench\'s alternative) gives the gathered output', () => {
+    const [gathered, dense] = tf.tidy(() => {
+      const x = rows([[1, 2], [-1, 0.5], [0.3, -2], [2, 1], [0, 1]]);
+      const probs = tf.softmax(tf.matMul(x, tf.tensor2d([[1, -1, 0.5], [0.2, 0.3, -0.4]]))) as tf.Tensor2D;
+      // capacity 0.5: ceil(0.5 · 2 · 5 / 3) = 2 per expert, so some assignments drop
+      const routing = route(probs.dataSync() as Float32Array, 5, 3, 2, 0.5);
+      assert.ok(routing.dropped > 0);
+      const kernels = [tf.tensor2d([[1], [2]]), tf.tensor2d([[-1], [1]]), tf.tensor2d([[0.5], [0.5]])];
+      const expert = (e: number, xs: tf.Tensor2D) => tf.matMul(xs, kernels[e]!) as tf.Tensor2D;
+      return [Array.from(mixSelected(x, probs, routing, 2, 1, expert).dataSync()), Array.from(mixAll(x, probs, routing, 2, expert).dataSync())];
+    });
+    assertAllClose(dense!, gathered!, 1e-6);
   });
 
   it('the balance loss is B for uniform routing and more for a skewed one', () => {

@@ -10,7 +10,9 @@
  *   balance   balance · E · Σ_e f_e · P_e, f_e the share of the batch's n·k assignments the router sent to e (before
  *             capacity), P_e the mean of p_e over the rows: `balance` when routing is uniform, more when skewed
  * Each expert runs only on the rows it kept (gathered), so its cost is its share of the batch; routing is read back
- * from the device once per pass. The router learns from the task losses through the weights (with top_k 1 the
+ * from the device once per pass. bench/moe-mixing.ts times this against running every expert on every row and masking
+ * (`mixAll`): on wasm at census-moe.mtl's size the gathered form was the faster, dense / gathered 1.07 to 1.37 in
+ * three runs on a loaded machine (1.07 with experts of 16 units). The router learns from the task losses through the weights (with top_k 1 the
  * renormalised weight is 1, so then it learns from the balance loss alone) and from the balance loss through P.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +20,7 @@ import type { LayerPlan } from '../../../job/job.js';
 import { denseParams } from '../params.js';
 import { requireVector } from '../require-vector.js';
 import { dense } from './dense.js';
+import { mixExperts } from './mixture.js';
 import type { LayerCall, LayerFn, LayerRuntime } from './layer.js';
 
 type MoeLayer = Extract<LayerPlan, { kind: 'moe' }>;
@@ -140,7 +143,7 @@ export const moe: LayerRuntime<MoeLayer> = {
  * Each expert on its kept rows only, and the rows' outputs put back together: expert outputs stacked with a row of
  * zeros (for dropped assignments), gathered per (row, slot), weighted by the renormalised router probabilities.
  */
-function mixSelected(
+export function mixSelected(
   x: tf.Tensor2D, probs: tf.Tensor2D, routing: Routing, topK: number, width: number,
   runExpert: (e: number, rows: tf.Tensor2D) => tf.Tensor2D,
 ): tf.Tensor2D {
@@ -177,4 +180,24 @@ function mixSelected(
   const weights = tf.mul(tf.div(selectedProbs, tf.sum(selectedProbs, 1, true)), tf.tensor2d(slotKept, [rows, topK]));
   const gathered = tf.reshape(tf.gather(stacked, tf.tensor1d(slotRow, 'int32')), [rows, topK, width]);
   return tf.sum(tf.mul(gathered, tf.expandDims(weights, 2)), 1) as tf.Tensor2D;
+}
+
+/**
+ * The same output computed densely: every expert on every row, weighted by the renormalised probabilities of its kept
+ * assignments (zero elsewhere). Not what the layer runs: bench/moe-mixing.ts times it against `mixSelected`.
+ */
+export function mixAll(
+  x: tf.Tensor2D, probs: tf.Tensor2D, routing: Routing, topK: number, runExpert: (e: number, rows: tf.Tensor2D) => tf.Tensor2D,
+): tf.Tensor2D {
+  const [rows, experts] = probs.shape;
+  const selected = new Float32Array(rows * experts);
+  const kept = new Float32Array(rows * experts);
+  for (let slot = 0; slot < rows * topK; slot++) {
+    const at = Math.floor(slot / topK) * experts + routing.selected[slot]!;
+    selected[at] = 1;
+    kept[at] = routing.kept[slot]!;
+  }
+  const chosen = tf.mul(probs, tf.tensor2d(selected, [rows, experts]));
+  const weights = tf.mul(tf.div(chosen, tf.sum(chosen, 1, true)), tf.tensor2d(kept, [rows, experts])) as tf.Tensor2D;
+  return mixExperts(Array.from({ length: experts }, (_, e) => runExpert(e, x)), weights);
 }
