@@ -149,7 +149,7 @@ export const LayerPlanSchema = Type.Union([
   kind('moe', {
     experts: int('how many copies of the expert'),
     topK: int('experts each row is routed to'),
-    capacity: num('capacity factor: each expert takes at most ceil(capacity · topK · batch / experts) rows of a batch, in row order'),
+    capacity: num('capacity factor: in training each expert takes at most ceil(capacity · topK · batch / experts) rows of a batch, in row order'),
     balance: num('weight of the load-balancing loss (Fedus et al. 2021): balance · experts · Σ_e f_e · P_e'),
     expert: Type.Array(kind('dense', { units: int(), activation: ActivationSchema, dropout: num() }), { description: 'the layers of each expert' }),
   }),

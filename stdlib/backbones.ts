@@ -117,12 +117,12 @@ export const backbones = {
     layers: (a) => [{ layer: { kind: 'point', init: a.numbers('init') }, visible: true }],
   },
   moe: {
-    doc: 'a sparse mixture of experts over vectors (Shazeer et al. 2017; capacity and balance loss as in Fedus et al. 2021): a softmax router sends each row to its top_k experts, whose outputs are summed weighted by the router probabilities renormalised over the k; each expert takes at most ceil(capacity · top_k · batch / experts) rows of a batch, in row order, and drops the rest (a row every expert dropped gives zeros); the load-balancing loss balance · experts · Σ_e f_e · P_e (f_e the share of assignments routed to e, P_e its mean router probability) is split equally among the tasks that read the layer and added to their training losses', runs: true, form: 'layers',
+    doc: 'a sparse mixture of experts over vectors (Shazeer et al. 2017; capacity and balance loss as in Fedus et al. 2021): a softmax router sends each row to its top_k experts, whose outputs are summed weighted by the router probabilities renormalised over the k; in training each expert takes at most ceil(capacity · top_k · batch / experts) rows of a batch, in row order, and drops the rest (a row every expert dropped gives zeros; nothing is dropped outside training); the load-balancing loss balance · experts · Σ_e f_e · P_e (f_e the share of assignments routed to e, P_e its mean router probability) is split equally among the tasks that read the layer and added to their training losses', runs: true, form: 'layers',
     params: [
       p('expert', ctor('backbone'), 'the expert network, written in place: dense layers (`mlp(...)`)'),
       p('experts', int, 'number of experts', '8', { min: 1, max: 256 }),
       p('top_k', int, 'experts each row goes through (at most `experts`)', '2', { min: 1, max: 256 }),
-      p('capacity', number, 'capacity factor: each expert takes at most ceil(capacity · top_k · batch / experts) rows of a batch', '1.25', { min: 0, minExclusive: true }),
+      p('capacity', number, 'capacity factor: in training each expert takes at most ceil(capacity · top_k · batch / experts) rows of a batch', '1.25', { min: 0, minExclusive: true }),
       p('balance', number, 'weight of the load-balancing loss', '0.01', notNegative),
     ],
     flow: () => ({ vector: 'vector' }),

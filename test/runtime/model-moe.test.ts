@@ -101,12 +101,22 @@ describe('moe in a model', () => {
     const model = buildModel(moeJob(moeLayer(2, 1, 1, 0.01)), width, 1);
     // Router kernel 0, bias [1, 0]: every row p = softmax([1, 0]), top-1 expert 0, capacity ceil(3/2) = 2.
     setWeights(model, { 'trunk/0/router/kernel': [0, 0, 0, 0], 'trunk/0/router/bias': [1, 0] });
+    // Expert 0: kernel [1, 2], so x1 + 2·x2; head a reads it as is.
+    setWeights(model, { 'trunk/0/expert0/0/kernel': [1, 2], 'trunk/0/expert0/0/bias': [0], 'head/a/kernel': [1], 'head/a/bias': [0] });
     const p0 = Math.exp(1) / (Math.exp(1) + 1);
     const aux: AuxiliaryLosses = new Map();
-    const values = tf.tidy(() => {
-      model.forward({ x: rows([[1, 0], [0, 1], [1, 1]]) }, ['a', 'b'], true, new Map(), undefined, aux);
-      return ['a', 'b'].map((t) => aux.get(t)!.dataSync()[0]!);
+    const x = [[1, 0], [0, 1], [1, 1]];
+    const { values, trained, evaluated } = tf.tidy(() => {
+      const logits = model.forward({ x: rows(x) }, ['a', 'b'], true, new Map(), undefined, aux);
+      return {
+        values: ['a', 'b'].map((t) => aux.get(t)!.dataSync()[0]!),
+        trained: Array.from(logits.get('a')!.dataSync()),
+        evaluated: Array.from(model.forward({ x: rows(x) }, ['a'], false).get('a')!.dataSync()),
+      };
     });
+    // In training row 3 is past expert 0's capacity of 2 and gets zeros; outside training it keeps its expert.
+    assertAllClose(trained, [1, 2, 0], 1e-6);
+    assertAllClose(evaluated, [1, 2, 3], 1e-6);
     // f = [1, 0], P = [p0, 1 − p0]: 0.01 · 2 · p0, half to each task
     assertAllClose(values, [0.01 * p0, 0.01 * p0], 1e-6);
     const counts = model.routing!.take().get('trunk/0')!;
