@@ -148,6 +148,15 @@ export const LayerPlanSchema = Type.Union([
     activation: ActivationSchema,
   }),
   kind('dropout', { rate: num('a share of values zeroed while training (the rest scaled by 1/(1 − rate))') }),
+  // A sparse mixture of experts: a softmax router over the experts from the input, each row through its top-k experts,
+  // their outputs weighted by the router probabilities renormalised over the k (runtime/model/layers/moe.ts).
+  kind('moe', {
+    experts: int('how many copies of the expert'),
+    topK: int('experts each row is routed to'),
+    capacity: num('capacity factor: in training each expert takes at most ceil(capacity · topK · batch / experts) rows of a batch, in row order'),
+    balance: num('weight of the load-balancing loss (Fedus et al. 2021): balance · experts · Σ_e f_e · P_e'),
+    expert: Type.Array(kind('dense', { units: int(), activation: ActivationSchema, dropout: num() }), { description: 'the layers of each expert' }),
+  }),
 ]);
 export type LayerPlan = Static<typeof LayerPlanSchema>;
 export type LayerKind = LayerPlan['kind'];

@@ -5,7 +5,7 @@
  * fallback of their own: the default is written once, in the parameter.
  */
 import type {
-  SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, AcceptancePlan,
+  LayerPlan, SplitPlan, OptimizerPlan, SchedulePlan, SamplingPlan, WeightingPlan, AggregationPlan, StagePlan, AcceptancePlan,
 } from '../job/job.js';
 
 export type PhasePlan = Extract<SamplingPlan, { kind: 'scheduled' }>['phases'][number];
@@ -45,10 +45,14 @@ export interface Args {
   names(name: string): string[];
   /** A record of numbers, its keys sorted (so the job does not depend on the order they were written in). */
   numberRecord(name: string): Record<string, number>;
+  /** A record of lists of numbers (mmoe's `assign`), its keys sorted. */
+  numberListRecord(name: string): Record<string, number[]>;
   /** A record of enum names, each one of `values`, its keys sorted. */
   choiceRecord<const T extends string>(name: string, values: readonly T[]): Record<string, T>;
   /** A nested constructor call, lowered by its own entry. */
   plan<C extends PlannedCategory>(name: string, category: C): Plans[C];
   /** A list of nested constructor calls, each lowered by its own entry. */
   plans<C extends PlannedCategory>(name: string, category: C): Plans[C][];
+  /** The layers of a backbone written in place as an argument (moe's expert), its parts' in order. */
+  backboneLayers(name: string): LayerPlan[];
 }

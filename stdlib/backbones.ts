@@ -5,7 +5,7 @@
  */
 import type { LayerKind, LayerPlan, Width, Activation } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, type ValueKind, p, rate, sizes, width, layerCount, MAX_WIDTH } from './signature.js';
+import { type Entry, type ValueKind, p, rate, sizes, width, layerCount, MAX_WIDTH, notNegative } from './signature.js';
 import { number, int, bool, list, oneOf, union, ref, ctor } from './types.js';
 
 export interface ExpandedLayer {
@@ -117,6 +117,25 @@ export const backbones = {
     flow: () => ({ vector: 'vector' }),
     layers: (a) => [{ layer: { kind: 'point', init: a.numbers('init') }, visible: true }],
   },
+  moe: {
+    doc: 'a sparse mixture of experts over vectors (Shazeer et al. 2017; capacity and balance loss as in Fedus et al. 2021): a softmax router sends each row to its top_k experts, whose outputs are summed weighted by the router probabilities renormalised over the k; in training each expert takes at most ceil(capacity · top_k · batch / experts) rows of a batch, in row order, and drops the rest (a row every expert dropped gives zeros; nothing is dropped outside training); the load-balancing loss balance · experts · Σ_e f_e · P_e (f_e the share of assignments routed to e, P_e its mean router probability) is split equally among the tasks that read the layer and added to their training losses', runs: true, form: 'layers',
+    params: [
+      p('expert', ctor('backbone'), 'the expert network, written in place: dense layers (`mlp(...)`)'),
+      p('experts', int, 'number of experts', '8', { min: 1, max: 256 }),
+      p('top_k', int, 'experts each row goes through (at most `experts`)', '2', { min: 1, max: 256 }),
+      p('capacity', number, 'capacity factor: in training each expert takes at most ceil(capacity · top_k · batch / experts) rows of a batch', '1.25', { min: 0, minExclusive: true }),
+      p('balance', number, 'weight of the load-balancing loss', '0.01', notNegative),
+    ],
+    flow: () => ({ vector: 'vector' }),
+    layers: (a) => [{
+      layer: {
+        kind: 'moe', experts: a.number('experts'), topK: a.number('top_k'), capacity: a.number('capacity'), balance: a.number('balance'),
+        // Rule moe-experts refuses an expert of other layers before lowering.
+        expert: a.backboneLayers('expert').filter((l): l is Extract<LayerPlan, { kind: 'dense' }> => l.kind === 'dense'),
+      },
+      visible: true,
+    }],
+  },
   identity: {
     doc: 'no layers: heads read the features directly (a linear baseline)', runs: true, form: 'layers', params: [],
     flow: () => ({ vector: 'vector', ids: 'ids', sequence: 'sequence', image: 'image' }),
@@ -159,6 +178,7 @@ export const layerKinds = {
   pool2d: { kindAfter: (_, input) => input, shape: (l, input) => [...allButLast(input).map((w) => (typeof w === 'number' ? Math.floor(w / l.size) : w)), ...input.slice(-1)] },
   batch_norm: { kindAfter: (_, input) => input, shape: (_, input) => input },
   dropout: { kindAfter: (_, input) => input, shape: (_, input) => input },
+  moe: { kindAfter: (_, input) => input, shape: (l, input) => (l.expert.length === 0 ? input : [...allButLast(input), l.expert[l.expert.length - 1]!.units]) },
 } satisfies { [K in LayerKind]: LayerKindEntry<K> };
 
 const entryOf = (layer: LayerPlan) => layerKinds[layer.kind] as unknown as LayerKindEntry;

@@ -6,7 +6,7 @@
 import type { LayerKind, SharingKind, SharingPlan } from '../job/job.js';
 import type { Args } from './args.js';
 import { type Entry, p, notNegative, fraction, width, positive } from './signature.js';
-import { number, int, list, ref, union, ctor } from './types.js';
+import { number, int, list, record, ref, union, ctor } from './types.js';
 
 /**
  * How the IR lays a share out: one module all its tasks read (their parameters in common), a column (a copy of the
@@ -17,7 +17,8 @@ import { number, int, list, ref, union, ctor } from './types.js';
 export type SharingLayout =
   | { kind: 'shared' }
   | { kind: 'column per task' }
-  | { kind: 'mixture'; experts(a: Args): number }
+  /** `assigned`: the experts (by index) a task's gate mixes, when not all of them. */
+  | { kind: 'mixture'; experts(a: Args): number; assigned?(a: Args, task: string): number[] | null }
   // Not a mixture: some experts belong to one task (its gate alone mixes them), and with more than one level a level's
   // mixtures are what the next level's experts and gates read, not the share's input.
   | { kind: 'extraction'; shared(a: Args): number; perTask(a: Args): number; levels(a: Args): number };
@@ -139,8 +140,11 @@ export const sharing = {
   },
   mmoe: {
     doc: 'multi-gate mixture of experts: shared experts, one softmax gate per task (Ma et al. 2018)', runs: true, backbone: 'expert',
-    layout: { kind: 'mixture', experts: (a) => a.number('experts') },
-    params: [p('expert', backbone, 'the expert network'), p('experts', int, 'number of experts', '4', { min: 1, max: 256, help: 'number of experts: an integer between 1 and 256 (each is a copy of the expert network)' }), tasks('the tasks')],
+    layout: { kind: 'mixture', experts: (a) => a.number('experts'), assigned: (a, task) => a.numberListRecord('assign')[task] ?? null },
+    params: [
+      p('expert', backbone, 'the expert network'), p('experts', int, 'number of experts', '4', { min: 1, max: 256, help: 'number of experts: an integer between 1 and 256 (each is a copy of the expert network)' }), tasks('the tasks'),
+      p('assign', record(list(int), 'task'), 'task-routed experts: the experts (indices from 0) each task\'s gate mixes, a softmax over those alone; given, every task of the share needs its list and every expert a task (empty: every task mixes every expert)', '{}'),
+    ],
     mixesRows: false, perTaskRepresentation: 'mixes the experts by a gate of each task', needsTwoTasks: null, plan: (_a, m) => ({ kind: 'mmoe', experts: m.experts, gates: m.gates }),
     live: (plan, survivors) => ({ ...plan, experts: kept(plan.experts, survivors.modules), gates: keptByTask(plan.gates, survivors) }),
   },

@@ -4,7 +4,8 @@
  * the parameter's type is a compiler bug: it throws `UnreadableArgument`. Checks may read through the same accessor
  * before errors are ruled out; `readable` turns such a throw into "not known" (null): the problem is already reported.
  */
-import type { Args, Plans, PlannedCategory } from '../../stdlib/index.js';
+import { isOf, type Args, type Plans, type PlannedCategory } from '../../stdlib/index.js';
+import type { LayerPlan } from '../../job/job.js';
 import type { Value, ValueOf } from './values.js';
 import { recordOf } from '../util/record-of.js';
 import { compareText } from '../../shared/compare.js';
@@ -39,6 +40,14 @@ export function planOf<C extends PlannedCategory>(value: Value | undefined, cate
   return (value.ctor as unknown as { plan(a: Args): Plans[C] }).plan(argsOf(value));
 }
 
+/** The layers of a backbone constructor call, through `sequential`'s parts (each a call written in place). */
+function layersOf(value: Value | undefined, where: string): LayerPlan[] {
+  if (value?.v !== 'call' || !isOf(value.ctor, 'backbone')) throw new UnreadableArgument(`${where}: expected a backbone call, found ${value?.v ?? 'nothing'}`);
+  const entry = value.ctor;
+  if (entry.form === 'parts') return value.rest.flatMap((part) => layersOf(part, where));
+  return entry.layers(argsOf(value)).map((expanded) => expanded.layer);
+}
+
 function accessor(values: Record<string, Value>, owner: string): Args {
   const bug = (name: string, expected: string): never => {
     throw new UnreadableArgument(`${owner}: argument \`${name}\` is not ${expected} (found ${values[name]?.v ?? 'nothing'})`);
@@ -70,10 +79,14 @@ function accessor(values: Record<string, Value>, owner: string): Args {
     numberRecord: (name) => recordOf(get(name, 'record', 'a record').entries
       .map((e) => [e.key, e.value.v === 'number' ? e.value.n : bug(`${name}.${e.key}`, 'a number')] as const)
       .sort(([a], [b]) => compareText(a, b))),
+    numberListRecord: (name) => recordOf(get(name, 'record', 'a record').entries
+      .map((e) => [e.key, e.value.v === 'list' ? e.value.items.map((item, i) => (item.v === 'number' ? item.n : bug(`${name}.${e.key}[${i}]`, 'a number'))) : bug(`${name}.${e.key}`, 'a list')] as const)
+      .sort(([a], [b]) => compareText(a, b))),
     choiceRecord: (name, allowed) => recordOf(get(name, 'record', 'a record').entries
       .map((e) => [e.key, e.value.v === 'enum' && (allowed as readonly string[]).includes(e.value.name) ? (e.value.name as (typeof allowed)[number]) : bug(`${name}.${e.key}`, `one of ${allowed.join(', ')}`)] as const)
       .sort(([a], [b]) => compareText(a, b))),
     plan: (name, category) => planOf(values[name], category, `${owner} \`${name}\``),
     plans: (name, category) => items(name).map((item) => planOf(item, category, `${owner} \`${name}\``)),
+    backboneLayers: (name) => layersOf(values[name], `${owner} \`${name}\``),
   };
 }

@@ -71,6 +71,8 @@ export const Codes = {
   CrossStitchInputs: 'MTL0310',
   ShareNeedsTwoTasks: 'MTL0311',
   ShareBackboneLayers: 'MTL0312',
+  ExpertAssignment: 'MTL0313',
+  MoeExpert: 'MTL0314',
   // Task dependencies start at 0320, clear of the codes other work adds after 0311 at the same time.
   TaskDependencyCycle: 'MTL0320',
   PredictionNotUsable: 'MTL0321',

@@ -160,7 +160,7 @@ function addTask(b: Builder, task: TaskView): void {
     const { modules, sharing } = shareModules(b, share, share.entry, share.call);
     switch (share.entry.layout.kind) {
       case 'mixture':
-        current = addMixture(b, task, share.name, share.backbone, modules, sharing, current, vocab);
+        current = addMixture(b, task, share.name, share.backbone, modules, sharing, current, vocab, share.entry.layout.assigned?.(argsOf(share.call), task.name) ?? null);
         break;
       case 'extraction':
         current = addExtraction(b, task, share.name, share.backbone, modules, sharing, current, vocab);
@@ -243,12 +243,14 @@ function shareLayer(b: Builder, task: string, owner: string, where: Pick<LayerNo
 /** A gate: softmax weights over `experts`, from what it reads. */
 const gateLayer = (experts: number): LayerPlan => ({ kind: 'dense', units: experts, activation: 'softmax', dropout: 0 });
 
-/** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture. */
+/** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture (of its assigned experts, when `assign` says). */
 function addMixture(
   b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
-  from: { id: string; kind: ValueKind }, vocab: Width,
+  from: { id: string; kind: ValueKind }, vocab: Width, assigned: number[] | null,
 ): { id: string; kind: ValueKind } {
-  const { experts: expertOwners, gates } = modules;
+  // Task-routed experts: the task's gate mixes only the experts assigned to it.
+  const expertOwners = assigned ? assigned.map((k) => modules.experts[k]!) : modules.experts;
+  const { gates } = modules;
   const experts = expertOwners.length;
   const outputs = expertOwners.map((owner) => chain(b, task.name, expert, owner, share, sharing, from, vocab, expert.v === 'ref' ? expert.name : null, null));
   const where = { share, sharing, span: task.share!.call!.span };

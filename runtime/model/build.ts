@@ -20,6 +20,7 @@ import { headRuntime } from './heads/index.js';
 import { projections, type HeadLogits } from './heads/projections.js';
 import { layerRuntime } from './layers/index.js';
 import type { LayerFn } from './layers/layer.js';
+import { routingLog } from './routing.js';
 import { paramsForTasks } from './ownership.js';
 import { paramStore } from './params.js';
 import { reach as reachOf } from './reach.js';
@@ -66,6 +67,7 @@ export function buildModel<J extends ModelJob>(
 
   // Module parameters, in job order, layer by layer, then the module's scheme parameters (adapters, task by task).
   const layers = new Map<string, LayerFn>();
+  const routing = routingLog();
   for (const module of job.modules) {
     module.layers.forEach((layer, index) => {
       const ref = { kind: 'layer', module: module.id, layer: index } as const;
@@ -77,6 +79,7 @@ export function buildModel<J extends ModelJob>(
           owner: { kind: 'module', module: module.id },
           store,
           width: widths,
+          routing,
         }),
       );
     });
@@ -124,6 +127,7 @@ export function buildModel<J extends ModelJob>(
     ...makeForward({ graph, reach, layers, schemeOf, heads: headLogits, dependencies, drawSeed: () => dropoutRandom.int(2 ** 31 - 1) }),
     paramsFor: paramsForTasks(params, graph, reach, dependencies),
     gates: schemes.flatMap((scheme) => scheme.gates?.() ?? []),
+    routing,
     dropout: { save: () => dropoutRandom.state(), restore: (state) => dropoutRandom.restore(state as number[]) },
     penalty: (trained) => {
       const trainedVariables = new Set(trained.map((p) => p.variable));

@@ -18,7 +18,7 @@ import type { Reach } from './reach.js';
 import type { TaskDependencies } from './dependencies.js';
 import { refKey, type SourceRef } from './refs.js';
 import type { AttachedScheme, ForwardPass } from './schemes/scheme.js';
-import type { DropoutSeeds, GivenOutput, MtlModel, TaskLogits } from './types.js';
+import type { AuxiliaryLosses, DropoutSeeds, GivenOutput, MtlModel, TaskLogits } from './types.js';
 
 export interface ExecutorParts {
   graph: ModelGraph;
@@ -49,7 +49,10 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
   };
 
   /** One pass over a batch: each layer's output computed at most once per view, or taken from `given`. */
-  const passOver = (inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput): PassWithMask => {
+  const passOver = (
+    inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean, dropoutSeeds: DropoutSeeds, given?: GivenOutput,
+    auxiliary?: { module: string; loss: tf.Scalar }[],
+  ): PassWithMask => {
     const memo = new Map<string, unknown>();
     const remember = <T>(key: string, compute: () => T): T => {
       if (memo.has(key)) return memo.get(key) as T;
@@ -91,7 +94,8 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       applyLayer: (ref, task, key) => {
         const layer = layers.get(`${ref.module}/${ref.layer}`)!;
         const read = graph.reads(ref, task).map((s) => (s.kind === 'layer' && s.module !== ref.module ? readAcross(s, task) : pass.output(s, task)));
-        return layer(read, { training, inputIsData: graph.readsData(ref), dropoutSeed: () => seedOf(key), tokenMask: maskOf });
+        const auxiliaryLoss = auxiliary && training ? (loss: tf.Scalar) => auxiliary.push({ module: ref.module, loss }) : undefined;
+        return layer(read, { training, inputIsData: graph.readsData(ref), dropoutSeed: () => seedOf(key), tokenMask: maskOf, auxiliaryLoss });
       },
       viewOf: reach.viewOf,
       remember,
@@ -113,8 +117,9 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
   };
 
   return {
-    forward: (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map(), given?: GivenOutput) => {
-      const pass = passOver(inputs, dependencies.closure(tasks), training, dropoutSeeds, given);
+    forward: (inputs, tasks, training, dropoutSeeds: DropoutSeeds = new Map(), given?: GivenOutput, auxiliary?: AuxiliaryLosses) => {
+      const layerLosses: { module: string; loss: tf.Scalar }[] = [];
+      const pass = passOver(inputs, dependencies.closure(tasks), training, dropoutSeeds, given, auxiliary ? layerLosses : undefined);
       // Each task's logits once per pass: a task another reads or multiplies is computed first, on the same rows.
       const computed: TaskLogits = new Map();
       const logitsOf = (task: string): tf.Tensor2D => {
@@ -133,8 +138,20 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
         computed.set(task, found);
         return found;
       };
-      return new Map(tasks.map((task) => [task, logitsOf(task)]));
+      const logits: TaskLogits = new Map(tasks.map((task) => [task, logitsOf(task)]));
+      if (auxiliary) shareLayerLosses(graph, tasks, layerLosses, auxiliary);
+      return logits;
     },
     output: (inputs, at, task, training, dropoutSeeds: DropoutSeeds = new Map()) => passOver(inputs, [task], training, dropoutSeeds).output(at, task),
   };
+}
+
+/** Each task's share of the layer losses of a pass: a layer's loss over the count of its module's tasks, to each of them. */
+function shareLayerLosses(graph: ModelGraph, tasks: readonly string[], losses: readonly { module: string; loss: tf.Scalar }[], into: AuxiliaryLosses): void {
+  for (const task of tasks) {
+    const shares = losses
+      .filter(({ module }) => graph.module(module).tasks.includes(task))
+      .map(({ module, loss }) => tf.div(loss, graph.module(module).tasks.length) as tf.Scalar);
+    if (shares.length > 0) into.set(task, shares.length === 1 ? shares[0]! : (tf.addN(shares) as tf.Scalar));
+  }
 }

@@ -5,6 +5,7 @@ import type { Job, SharingKind, TaskPlan } from '../../job/job.js';
 import type { ModelJob } from './model-job.js';
 import type { SourceRef } from './refs.js';
 import type { Checkpointed } from '../checkpoint/state.js';
+import type { RoutingLog } from './routing.js';
 
 /**
  * Who a parameter belongs to: decides freezing (stages), which steps train it, and per-task learning rates
@@ -59,6 +60,12 @@ export interface GivenOutput {
   readonly value: tf.Tensor;
 }
 
+/**
+ * Each task's share of the training losses layers add of their own (moe's load balancing), by task: a layer's loss is
+ * split equally among the tasks of its module (`ModulePlan.tasks`), so with unit task weights the total carries it once.
+ */
+export type AuxiliaryLosses = Map<string, tf.Scalar>;
+
 /** `J`: the job it was built from; a whole job for training, a package's model part for serving (runtime/package/). */
 export interface MtlModel<J extends ModelJob = Job> {
   readonly job: J;
@@ -73,8 +80,9 @@ export interface MtlModel<J extends ModelJob = Job> {
    * of the tasks read it, so tasks that share a batch share one backbone pass (a module with adapters
    * once per task that has adapters in it: their outputs differ).
    * Dropout is applied only when `training` is true, with masks seeded by `dropoutSeeds` (default: fresh ones).
+   * A training pass given `auxiliary` fills it with each task's share of the layers' own losses (moe's balance loss).
    */
-  forward(inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean, dropoutSeeds?: DropoutSeeds, given?: GivenOutput): TaskLogits;
+  forward(inputs: Readonly<Record<string, tf.Tensor>>, tasks: readonly string[], training: boolean, dropoutSeeds?: DropoutSeeds, given?: GivenOutput, auxiliary?: AuxiliaryLosses): TaskLogits;
   /** The output of layer `at` as `task` sees it, computed as `forward` would (the shared trunk up to the representation). */
   output(inputs: Readonly<Record<string, tf.Tensor>>, at: Extract<SourceRef, { kind: 'layer' }>, task: string, training: boolean, dropoutSeeds?: DropoutSeeds): tf.Tensor;
   /** The parameters that `tasks` depend on, minus those of `frozenModules`. */
@@ -86,6 +94,8 @@ export interface MtlModel<J extends ModelJob = Job> {
   penalty(trained: readonly Param[]): tf.Scalar | null;
   /** The gates of its mixtures of experts, for the expert telemetry (train/experts.ts); empty without any. */
   readonly gates: readonly GateProbe[];
+  /** What its moe layers routed and dropped in training passes since it was last taken (routing.ts). */
+  readonly routing?: RoutingLog;
   /** The position of its dropout stream, for checkpoints (the weights are `params`). */
   readonly dropout: Checkpointed;
   dispose(): void;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LossKind } from '../../job/job.js';
 import { headRuntime } from '../model/heads/index.js';
-import type { HeadInfo } from '../model/types.js';
+import type { AuxiliaryLosses, HeadInfo } from '../model/types.js';
 import type { TaskLabels } from './labels.js';
 import { toyObjectives } from './toy-objectives.js';
 
@@ -59,4 +59,10 @@ export function maskedLossSum(head: HeadInfo, logits: tf.Tensor2D, labels: TaskL
 export function taskLoss(head: HeadInfo, logits: tf.Tensor2D, labels: TaskLabels): tf.Scalar {
   const { sum, count } = maskedLossSum(head, logits, labels);
   return tf.div(sum, Math.max(1, count));
+}
+
+/** The task losses with each task's share of the layers' own losses (moe's balance loss) added: what training minimises. */
+export function withAuxiliary<L extends ReadonlyMap<string, tf.Scalar>>(byTask: L, auxiliary: AuxiliaryLosses): L | Map<string, tf.Scalar> {
+  if (auxiliary.size === 0) return byTask;
+  return new Map([...byTask].map(([task, loss]) => [task, auxiliary.has(task) ? (tf.add(loss, auxiliary.get(task)!) as tf.Scalar) : loss]));
 }

@@ -25,14 +25,14 @@ import type { Batch } from '../data/api.js';
 import { onRepresentation } from '../../job/job.js';
 import { moduleGraph, type LayerRef } from '../model/graph.js';
 import { sharedRepresentation } from '../model/representation.js';
-import type { DropoutSeeds, MtlModel, Param } from '../model/types.js';
+import type { AuxiliaryLosses, DropoutSeeds, MtlModel, Param } from '../model/types.js';
 import { UserError } from '../errors.js';
 import { representationGradients } from './representation-gradients.js';
 import { makeAggregator, type Aggregator } from './aggregators/index.js';
 import type { TaskWeigher } from './aggregators/aggregator.js';
 import { sumOfTasks } from './aggregators/sum.js';
 import { inputTensors, labelTensors, type TaskLabels } from './labels.js';
-import { taskLoss } from './loss.js';
+import { taskLoss, withAuxiliary } from './loss.js';
 import type { Optimizer, ParamGradient } from './optimizer.js';
 import { taskConflicts, type TaskConflict } from './conflicts.js';
 import { eachTaskGradients, normalizedFirst, sharedRows, taskGradients, type StepGradients, type TaskGradientPlan } from './task-gradients.js';
@@ -194,11 +194,12 @@ function summedGradients(
 ): StepGradients {
   let taskLosses: tf.Scalar[] = [];
   const { value, grads } = tf.variableGrads(() => {
-    const logits = model.forward(inputs, plan.tasks, true, seeds);
+    const auxiliary: AuxiliaryLosses = new Map();
+    const logits = model.forward(inputs, plan.tasks, true, seeds, undefined, auxiliary);
     const byTask = new Map(plan.tasks.map((t) => [t, taskLoss(model.heads.get(t)!, logits.get(t)!, labels.get(t)!)]));
     // The tape's forward pass frees everything but its result: keep the task losses to read them.
     if (keepTaskLosses) taskLosses = [...byTask.values()].map((l) => tf.keep(l));
-    const total = weightedTotal(weighting, byTask);
+    const total = weightedTotal(weighting, withAuxiliary(byTask, auxiliary));
     const penalty = model.penalty(plan.params);
     return penalty === null ? total : tf.add(total, penalty);
   }, plan.params.map((p) => p.variable));

@@ -8,11 +8,11 @@
  * that task's. A penalty (soft sharing's tie) is not a task's: it is differentiated apart and added to both.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DropoutSeeds, MtlModel, Param } from '../model/types.js';
+import type { AuxiliaryLosses, DropoutSeeds, MtlModel, Param } from '../model/types.js';
 import type { Aggregator } from './aggregators/index.js';
 import type { TaskGradients } from './aggregators/aggregator.js';
 import type { TaskLabels } from './labels.js';
-import { taskLoss } from './loss.js';
+import { taskLoss, withAuxiliary } from './loss.js';
 import type { ParamGradient } from './optimizer.js';
 import { sumOfTasks } from './aggregators/sum.js';
 import { sumInOrder, type LossWeighting } from './weightings/index.js';
@@ -96,10 +96,11 @@ export function eachTaskGradients(
     const own = plan.own.get(task)!;
     const { value, grads } = tf.variableGrads(() => {
       const head = model.heads.get(task)!;
-      const loss = taskLoss(head, model.forward(inputs, [task], true, seeds).get(task)!, labels.get(task)!);
+      const auxiliary: AuxiliaryLosses = new Map();
+      const loss = taskLoss(head, model.forward(inputs, [task], true, seeds, undefined, auxiliary).get(task)!, labels.get(task)!);
       // The tape's forward pass frees everything but its result: keep the task loss to read it.
       if (keepTaskLosses) taskLosses.push(tf.keep(loss));
-      return weighting.term(task, loss);
+      return weighting.term(task, withAuxiliary(new Map([[task, loss]]), auxiliary).get(task)!);
     }, own.map((p) => p.variable));
     terms.push(value);
     byTask.set(task, grads);

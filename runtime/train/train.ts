@@ -9,7 +9,8 @@
  * report's curves), the sampled gradient conflicts (`kind: 'conflict'`, every
  * `conflictsEvery` steps; marked `gradients: 'representation'` when they are of the shared representation) and, per
  * epoch, an adaptive weighting's current weights and what else it learns (`kind: 'weights'`, with uncertainty's
- * `log_variance`; the weightings whose entry says `logsWeights`).
+ * `log_variance`; the weightings whose entry says `logsWeights`) and, per moe layer, what it routed over the epoch's
+ * training passes (`kind: 'routing'`: assignments per expert, those dropped for capacity, the mean balance loss).
  *
  * Checkpoints (`checkpoints`): every `every` steps and at each epoch's end (after its evaluation), the state of every
  * part that carries any from step to step, gathered by `snapshot`; `resume` puts it all back and goes on from the
@@ -18,6 +19,7 @@
  * TrainingStopped, a stop after writing a checkpoint, a divergence without one (the weights are already bad).
  */
 import { appendFileSync, existsSync, statSync, truncateSync } from 'node:fs';
+import type { RoutingCounts } from '../model/routing.js';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { onRepresentation, type Job } from '../../job/job.js';
@@ -299,10 +301,11 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         // The weights as the epoch leaves them: what the next epoch starts with.
         const weights = logged ? { epoch, weights: weighting.current(), learned: weighting.learned?.() ?? {} } : null;
         if (weights) lastWeights = weights;
+        const routingRows = routingRowsOf(epoch, model.routing?.take());
         if (options.out) {
           const trainRows = job.tasks.filter((t) => t.name in taskTrainLoss).map(({ name }) => JSON.stringify({ kind: 'train', epoch, task: name, loss: taskTrainLoss[name] }));
           const weightRows = weights ? [JSON.stringify({ kind: 'weights', epoch, weights: weights.weights, ...weights.learned })] : [];
-          appendLines(options.out, [...conflictRows, ...trainRows, ...weightRows]);
+          appendLines(options.out, [...conflictRows, ...trainRows, ...weightRows, ...routingRows]);
         }
         conflictRows = [];
         // Every stage's end is evaluated too: the next stage changes what trains, and the run's end needs a score.
@@ -469,4 +472,12 @@ function epochLine(record: EpochRecord, totalSteps: number, improved: boolean): 
 
 function format(value: number | null): string {
   return value === null ? '-' : Math.abs(value) >= 1000 ? value.toFixed(0) : value.toPrecision(4);
+}
+
+/** A `routing` row of metrics.jsonl per moe layer: its epoch's training passes, as the model's routing log counted them. */
+function routingRowsOf(epoch: number, counts: ReadonlyMap<string, RoutingCounts> | undefined): string[] {
+  return [...(counts ?? [])].map(([layer, c]) => JSON.stringify({
+    kind: 'routing', epoch, layer, passes: c.passes, rows: c.rows, assignments: c.assignments, dropped: c.dropped, routed: c.routed,
+    balance_loss: c.passes > 0 ? c.balanceLoss / c.passes : null,
+  }));
 }

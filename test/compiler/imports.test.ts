@@ -36,6 +36,8 @@ describe('which tasks a program trains', () => {
       'census-ple.mtl': ['income', 'never_married'],
       'census-cgc.mtl': ['income', 'never_married'],
       'census-mtan.mtl': ['income', 'never_married'],
+      'census-mmoe-routed.mtl': ['income', 'never_married'],
+      'census-moe.mtl': ['income', 'never_married'],
       'census-cross-stitch.mtl': ['data.education_level', 'data.never_married'],
       'census-soft-adapters.mtl': ['education_coarse', 'education_level', 'income', 'never_married'],
       'census-balancing.mtl': ['education_level', 'income', 'never_married'],

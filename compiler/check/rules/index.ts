@@ -33,10 +33,12 @@ import { backwardPasses } from './backward-passes.js';
 import { representationForm } from './representation-form.js';
 import { oneSharedRepresentation } from './one-shared-representation.js';
 import { representationWeighting } from './representation-weighting.js';
+import { moeExperts } from './moe-experts.js';
+import { expertAssignment } from './expert-assignment.js';
 
 export const rules: Rule[] = [
   duplicateNames, knownColumns, transformColumnTypes, headFitsTarget, backboneCycles, taskDependencyGraph, headFitsBackbone, taskHasData, filesInsideRoot, columnsInFile,
   splitRatios, splitFiles, taskKeys, keysOnce, trainedTaskReferences, valueLimits, samplingProbabilities, gradientMethodNeedsSharing, oneSharePerTask, shareTaskCount, shareBackboneLayers, crossStitchOneInput,
   representationForm, oneSharedRepresentation, representationWeighting, trainingPlan, selectionMetric, hasTasks, runsToday, unusedDefinitions, tasksThatNeverTrain, samplingHasEffect,
-  backwardPasses,
+  backwardPasses, moeExperts, expertAssignment,
 ];

@@ -14,6 +14,7 @@ import { sequencePool } from './sequence-pool.js';
 import { flatten } from './flatten.js';
 import type { LayerEntry, LayerRuntime } from './layer.js';
 import { mixture } from './mixture.js';
+import { moe } from './moe.js';
 import { point } from './point.js';
 import { pool2d } from './pool2d.js';
 import { positions } from './positions.js';
@@ -34,6 +35,7 @@ export const layerKinds = {
   pool2d,
   batch_norm: batchNorm,
   dropout,
+  moe,
 } satisfies { [K in LayerKind]: LayerEntry<Extract<LayerPlan, { kind: K }>> };
 
 /** The runtime of a layer that assertRunnable let through. */

@@ -10,6 +10,7 @@ import type { NotRunnable } from '../../not-runnable.js';
 import type { ParamStore } from '../params.js';
 import type { SourceRef } from '../refs.js';
 import type { ParamOwner } from '../types.js';
+import type { RoutingLog } from '../routing.js';
 
 /** Where a layer sits, for its parameters and messages. */
 export interface LayerSite {
@@ -21,6 +22,8 @@ export interface LayerSite {
   readonly store: ParamStore;
   /** Resolves a width the training split decides (an embedding's vocabulary); absent where every width is a number. */
   readonly width?: (w: Width) => number;
+  /** Where a layer that routes rows (moe) counts what it routed and dropped, for the expert telemetry. */
+  readonly routing?: RoutingLog;
 }
 
 /** How one application of a layer runs. */
@@ -35,6 +38,11 @@ export interface LayerCall {
    * sequences; absent or null when every position is a token.
    */
   tokenMask?(): tf.Tensor2D | null;
+  /**
+   * Receives a training loss of the layer's own (moe's load balancing): the forward pass adds it to the losses of the
+   * tasks that read the layer. Absent where nothing trains on it.
+   */
+  auxiliaryLoss?(loss: tf.Scalar): void;
 }
 
 /** A built layer: its output from the outputs of what it reads, in the order `sources` (or the module) gives them. */
