@@ -17,7 +17,7 @@ describe('rule cross-stitch-one-input', () => {
 share cs = cross_stitch(backbone: mlp(units: [4]), tasks: [a, b, c])`;
     const c = expectDiagnostics(source, [{ code: 'MTL0310', ...pos(source, 'b, c]', 1, 'c'), message: 'the tasks of `cross_stitch` share `cs` read different features (`f` and `g`)' }], rule);
     const d = single(c);
-    assert.equal(d.help, '`cross_stitch` mixes the columns on the same rows: give these tasks one feature set, or share them with `hard`, `adapters`, `soft`, `mmoe`, `cgc` or `ple`');
+    assert.equal(d.help, '`cross_stitch` mixes the columns on the same rows: give these tasks one feature set, or share them with `hard`, `adapters`, `soft`, `mmoe`, `cgc`, `ple`, `lora` or `mtan`');
     assert.deepEqual(d.secondary.map((s) => ({ ...labelAt(c, s.span), message: s.message })), [{ ...pos(source, '[a, b', 1, 'a'), message: '`a` reads `f`' }]);
   });
 

@@ -18,7 +18,7 @@ train { aggregation: pcgrad() }`;
     const c = expectDiagnostics(source, [{ code: 'MTL0402', ...pos(source, 'pcgrad'), message: '`pcgrad` combines per-task gradients of shared parameters, but no two tasks share parameters' }], rule);
     const d = single(c);
     assert.deepEqual(d.secondary.map((s) => ({ ...labelAt(c, s.span), message: s.message })), [{ ...pos(source, 'soft('), message: '`soft` gives each task its own parameters' }]);
-    assert.equal(d.help, 'share a backbone with `hard(...)`, `adapters(...)`, `mmoe(...)`, `cgc(...)` or `ple(...)`, or use `aggregation: sum()`');
+    assert.equal(d.help, 'share a backbone with `hard(...)`, `adapters(...)`, `mmoe(...)`, `cgc(...)`, `ple(...)`, `lora(...)` or `mtan(...)`, or use `aggregation: sum()`');
   });
 
   it('reports each method: an aggregation and a weighting, with no share at all', () => {
@@ -39,7 +39,7 @@ train { optimizer: adam(normalize_task_gradients: true) }`;
       code: 'MTL0402', ...pos(source, 'true'),
       message: "`normalize_task_gradients` divides each task's gradient of the shared parameters by its norm, but no two tasks share parameters",
     }], rule);
-    assert.equal(single(c).help, 'share a backbone with `hard(...)`, `adapters(...)`, `mmoe(...)`, `cgc(...)` or `ple(...)`, or leave out `normalize_task_gradients`');
+    assert.equal(single(c).help, 'share a backbone with `hard(...)`, `adapters(...)`, `mmoe(...)`, `cgc(...)`, `ple(...)`, `lora(...)` or `mtan(...)`, or leave out `normalize_task_gradients`');
   });
 
   it('says nothing for normalize_task_gradients: false, nor for it with a hard share of two tasks', () => {
