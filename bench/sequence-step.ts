@@ -35,7 +35,7 @@ const backend = await selectBackend((process.argv[2] as 'wasm' | 'cpu' | undefin
 const random = new Random(7);
 const store = paramStore(random);
 const site = (prefix: string) => ({ where: prefix, prefix, owner: { kind: 'module', module: 'm' } as const, store });
-const embed = embedding.build({ kind: 'embedding', dim: EMBED, vocab: VOCAB }, [[LENGTH]], site('m/0'));
+const embed = embedding.build({ kind: 'embedding', dim: EMBED, vocab: VOCAB, wordDropout: 0 }, [[LENGTH]], site('m/0'));
 const encoderLayer = { kind: 'transformer', dim: HIDDEN, heads: 4, ff: 2 * HIDDEN, dropout: 0.1, window: 0, norm: 'pre' } as const;
 const encoder = MODEL === 'bilstm'
   ? [

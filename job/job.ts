@@ -122,7 +122,7 @@ export type Activation = Static<typeof ActivationSchema>;
 
 export const LayerPlanSchema = Type.Union([
   kind('dense', { units: int(), activation: ActivationSchema, dropout: num() }),
-  kind('embedding', { dim: int(), vocab: WidthRef }),
+  kind('embedding', { dim: int(), vocab: WidthRef, wordDropout: num('while training, the share of tokens read as the unknown token (id 1) instead: word dropout') }),
   kind('conv2d', { filters: int(), kernel: int(), stride: int(), activation: ActivationSchema }),
   kind('pool', { op: enumOf(['max', 'mean'] as const), size: int('0 pools a whole sequence to one vector') }),
   kind('sequence_pool', { op: enumOf(['mean', 'max', 'first'] as const, 'over the tokens of each row (the padding mask), to one vector') }),

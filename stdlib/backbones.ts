@@ -74,10 +74,11 @@ export const backbones = {
       p('ff', int, 'feed-forward width', '128', width), p('dropout', number, 'dropout rate on the sum of the embeddings and positions, and on each sub-layer\'s output before its residual sum', '0.1', rate),
       p('positions', oneOf('learned', 'sinusoidal'), 'position information: learned (a trained vector per position up to the tokens\' max_length, starting at zero) or sinusoidal (Vaswani et al.: the input times √dim plus sines and cosines)', 'learned'),
       p('window', int, 'attention span: 0 lets each token attend to every token; k only to those at most k positions away (local attention, a bias towards nearby words)', '0', { min: 0, max: MAX_WIDTH }),
+      p('word_dropout', number, 'while training, the share of tokens read as the unknown token instead (word dropout: the model learns to tag words it has not seen from their context)', '0', rate),
       p('norm', oneOf('pre', 'post'), 'layer normalisation before each sub-layer, with one more after the last layer (pre), or after each residual sum as in Vaswani et al. (post)', 'pre'),
     ],
     flow: () => ({ ids: 'sequence', sequence: 'sequence' }),
-    embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('dim'), vocab }),
+    embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('dim'), vocab, wordDropout: a.number('word_dropout') }),
     layers: (a) => {
       const count = a.number('layers');
       const norm = a.choice('norm', ['pre', 'post']);
@@ -95,10 +96,10 @@ export const backbones = {
     doc: 'token embedding + LSTM layers (gates fused; padding masked)', runs: true, form: 'layers',
     params: [
       p('units', int, 'hidden units', '64', width), p('layers', int, 'stacked layers', '1', layerCount), p('bidirectional', bool, 'read both ways', 'false'),
-      p('embed_dim', int, 'token embedding size (ids input)', '64', width),
+      p('embed_dim', int, 'token embedding size (ids input)', '64', width), p('word_dropout', number, 'while training, the share of tokens read as the unknown token instead (word dropout: the model learns to tag words it has not seen from their context)', '0', rate),
     ],
     flow: () => ({ ids: 'sequence', sequence: 'sequence' }),
-    embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('embed_dim'), vocab }),
+    embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('embed_dim'), vocab, wordDropout: a.number('word_dropout') }),
     layers: (a) => repeat(a.number('layers'), () => ({ layer: { kind: 'lstm', units: a.number('units'), bidirectional: a.bool('bidirectional') }, visible: true })),
   },
   pool: {

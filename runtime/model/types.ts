@@ -1,5 +1,5 @@
 /** The built model: named tf.Variables for the job's module graph and task heads, and its forward pass. */
-import type { GateProbe } from './schemes/scheme.js';
+import type { GateProbe } from './gates.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { Job, SharingKind, TaskPlan } from '../../job/job.js';
 import type { ModelJob } from './model-job.js';

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { JobData, SplitName } from '../data/api.js';
 import type { MtlModel } from '../model/types.js';
-import type { GateProbe } from '../model/schemes/scheme.js';
+import type { GateProbe } from '../model/gates.js';
 import { inputTensors } from './labels.js';
 
 /** One gate over one split: a `kind: 'experts'` row of metrics.jsonl, and `experts` of summary.json. */

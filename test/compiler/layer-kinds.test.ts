@@ -10,7 +10,7 @@ describe('layer kinds', () => {
     assert.deepEqual(layerShape({ kind: 'pool', op: 'max', size: 2 }, [28, 28, 8]), [14, 14, 8]);
     assert.deepEqual(layerShape({ kind: 'flatten' }, [14, 14, 8]), [1568]);
     assert.deepEqual(layerShape({ kind: 'lstm', units: 5, bidirectional: true }, [64, 16]), [64, 10]);
-    assert.deepEqual(layerShape({ kind: 'embedding', dim: 16, vocab: { vocab: 'f' } }, [64]), [64, 16]);
+    assert.deepEqual(layerShape({ kind: 'embedding', dim: 16, vocab: { vocab: 'f' }, wordDropout: 0 }, [64]), [64, 16]);
     assert.equal(kindAfterLayer({ kind: 'pool', op: 'mean', size: 0 }, 'sequence'), 'vector');
     assert.equal(kindAfterLayer({ kind: 'flatten' }, 'image'), 'vector');
   });

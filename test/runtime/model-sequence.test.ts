@@ -36,7 +36,7 @@ function tagger(seed: number, encoder: Encoder = 'lstm', training = false) {
   const store = paramStore(new Random(seed));
   const site = (prefix: string) => ({ where: prefix, prefix, owner: { kind: 'module', module: 'm' } as const, store });
   const width = WIDTH[encoder];
-  const embed = embedding.build({ kind: 'embedding', dim: encoder === 'lstm' ? DIM : width, vocab: VOCAB }, [[4]], site('m/0'));
+  const embed = embedding.build({ kind: 'embedding', dim: encoder === 'lstm' ? DIM : width, vocab: VOCAB, wordDropout: 0 }, [[4]], site('m/0'));
   const layers = encoder === 'lstm'
     ? [lstm.build({ kind: 'lstm', units: UNITS, bidirectional: true }, [[4, DIM]], site('m/1'))]
     : [
@@ -97,6 +97,41 @@ for (const encoder of ['lstm', 'transformer'] as const) describe(`sequences thro
     assertAllClose([lossOf(batch, [1, 0, 1, 1, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0, 0])], [lossAlone], 1e-6, 'loss with other padded tags');
     tf.dispose([alone, batch]);
     model.dispose();
+  });
+});
+
+describe('sequences: word dropout', () => {
+  it('reads known tokens as the unknown token while training, never padding or outside training', async () => {
+    await useCpu();
+    const store = paramStore(new Random(5));
+    const site = { where: 'm/0', prefix: 'm/0', owner: { kind: 'module', module: 'm' } as const, store };
+    const embed = embedding.build({ kind: 'embedding', dim: 2, vocab: VOCAB, wordDropout: 0.5 }, [[6]], site);
+    const always = embedding.build({ kind: 'embedding', dim: 2, vocab: VOCAB, wordDropout: 0.999999 }, [[6]], { ...site, prefix: 'm/1' });
+    // A padded position is the row times 0, which is −0 for a negative row: compare it as 0.
+    const run = (fn: () => tf.Tensor) => tf.tidy(() => values(fn()).map((v) => (v === 0 ? 0 : v)));
+    const rows = (table: string) => values(store.params.find((p) => p.name === `${table}/table`)!.variable);
+    const ids = tf.tensor2d([[2, 3, 4, 5, 1, 0]], undefined, 'int32');
+    const call = (training: boolean, seed: number): LayerCall => ({ training, inputIsData: true, dropoutSeed: () => seed, tokenMask: () => tf.tensor2d([[1, 1, 1, 1, 1, 0]]) });
+    const table = rows('m/0');
+    const row = (id: number) => table.slice(2 * id, 2 * id + 2);
+    // Outside training: every id reads its own row.
+    assert.deepEqual(run(() => embed([ids], call(false, 1))), [...row(2), ...row(3), ...row(4), ...row(5), ...row(1), 0, 0]);
+    // Training: each position reads its own row or the unknown token's; the padding stays zeros. Over seeds, about half are dropped.
+    let dropped = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const out = run(() => embed([ids], call(true, seed)));
+      [2, 3, 4, 5].forEach((id, t) => {
+        const got = out.slice(2 * t, 2 * t + 2);
+        if (got.every((v, k) => v === row(1)[k])) dropped++;
+        else assert.deepEqual(got, row(id));
+      });
+      assert.deepEqual(out.slice(8), [...row(1), 0, 0]);
+    }
+    assert.ok(dropped > 50 && dropped < 110, `${dropped} of 160 known tokens dropped at rate 0.5`);
+    const unknown = rows('m/1').slice(2, 4);
+    assert.deepEqual(run(() => always([ids], call(true, 3))), [...unknown, ...unknown, ...unknown, ...unknown, ...unknown, 0, 0]);
+    ids.dispose();
+    store.params.forEach((p) => p.variable.dispose());
   });
 });
 
