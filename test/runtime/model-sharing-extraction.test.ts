@@ -166,3 +166,26 @@ describe('the census PLE example', () => {
     assert.equal(names.filter((n) => n.includes('shared_gate')).length, 2, 'level 1 alone has a shared gate (kernel, bias)');
   });
 });
+
+describe('cgc and ple gates in the expert telemetry', () => {
+  before(useCpu);
+
+  it('probe each task gate (and a PLE level\'s shared gate), with the experts it mixes, and read its distribution', () => {
+    const cgc = buildModel(twoTasks('cgc(expert: mlp(units: [2]), shared_experts: 1, task_experts: 1, tasks: [a, b])'), width, 1);
+    assert.deepEqual(cgc.gates.map((g) => [g.gate, g.task, [...g.experts]]), [
+      ['s.gate.a', 'a', ['s.shared.0', 's.expert.a.0']],
+      ['s.gate.b', 'b', ['s.shared.0', 's.expert.b.0']],
+    ]);
+    setEvery(cgc, { ...firstLevel('s.'), ...heads });
+    const x = tf.tensor2d([[1, 2]]);
+    // gate a is [¼, ¾] whatever the row
+    const weights = tf.tidy(() => Array.from(cgc.gates[0]!.observe((ref, task) => cgc.output({ x }, ref as Extract<typeof ref, { kind: 'layer' }>, task, false)).weights.dataSync()));
+    assertAllClose(weights, [0.25, 0.75], 1e-6, 'gate a');
+    x.dispose();
+    cgc.dispose();
+    const ple = buildModel(twoTasks('ple(expert: mlp(units: [2]), shared_experts: 1, task_experts: 1, levels: 2, tasks: [a, b])'), width, 1);
+    assert.deepEqual(ple.gates.map((g) => g.gate).sort(), ['s.level1.gate.a', 's.level1.gate.b', 's.level1.shared_gate', 's.level2.gate.a', 's.level2.gate.b']);
+    assert.deepEqual([...ple.gates.find((g) => g.gate === 's.level1.shared_gate')!.experts], ['s.level1.shared.0', 's.level1.expert.a.0', 's.level1.expert.b.0']);
+    ple.dispose();
+  });
+});

@@ -5,9 +5,10 @@
  * (layers/mixture.ts) adds those experts' outputs weighted by the gate. A task's own experts and gate serve it alone,
  * so another task's loss never reaches them. The scheme adds nothing of its own.
  */
+import { mixtureGateProbes } from './mixture-gates.js';
 import type { SharingScheme } from './scheme.js';
 
 export const cgc: SharingScheme = {
   runnable: true,
-  attach: () => ({}),
+  attach: (modules) => ({ gates: () => mixtureGateProbes(modules) }),
 };
