@@ -62,14 +62,17 @@ export function selfAttention(z: tf.Tensor2D, n: number, heads: number, params: 
   const dim = z.shape[1];
   const length = z.shape[0] / n;
   const size = dim / heads;
-  // [n·length, 3·dim] → [3, n, heads, length, size]: one transpose, then q, k and v are its three slices.
-  const qkv = tf.transpose(tf.reshape(denseOp(z, params.qkv.kernel, params.qkv.bias, 'linear'), [n, length, 3, heads, size]), [2, 0, 3, 1, 4]);
-  const [q, k, v] = tf.unstack(qkv) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(size));
-  if (mask !== null) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [n, 1, 1, length]));
-  if (window > 0 && window < length - 1) scores = tf.add(scores, windowBias(length, window));
-  const attended = tf.matMul(tf.softmax(scores), v); // [n, heads, length, size]
-  const joined = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [n * length, dim]);
+  // [n·length, 3·dim] cut into q, k and v of each head, [n, length, size] each. Column slices and batched products
+  // without transposes: on wasm a 5-D transpose of q, k and v (and its gradient) took a third of a step.
+  const parts = tf.split(denseOp(z, params.qkv.kernel, params.qkv.bias, 'linear'), 3 * heads, 1).map((part) => tf.reshape(part, [n, length, size]) as tf.Tensor3D);
+  let bias: tf.Tensor | null = mask === null ? null : tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [n, 1, length]);
+  if (window > 0 && window < length - 1) bias = bias === null ? windowBias(length, window) : tf.add(bias, windowBias(length, window));
+  const attended = Array.from({ length: heads }, (_, h) => {
+    const [q, k, v] = [parts[h]!, parts[heads + h]!, parts[2 * heads + h]!];
+    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(size)); // [n, length, length]
+    return tf.matMul(tf.softmax(bias === null ? scores : tf.add(scores, bias)), v); // [n, length, size]
+  });
+  const joined = tf.reshape(heads === 1 ? attended[0]! : tf.concat(attended, 2), [n * length, dim]);
   return denseOp(joined as tf.Tensor2D, params.out.kernel, params.out.bias, 'linear');
 }
 
