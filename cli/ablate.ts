@@ -18,6 +18,8 @@ export interface ExperimentOptions {
   out: string;
   backend?: string;
   progress: boolean;
+  /** Optimizations left out (`--no-opt`). */
+  noOpt?: readonly string[];
 }
 
 export interface ExperimentResult {
@@ -38,7 +40,7 @@ export async function runExperiment(program: string, written: Job, jobs: readonl
   for (const [i, derived] of jobs.entries()) {
     process.stderr.write(`variant ${derived.name} (${i + 1} of ${jobs.length})\n`);
     const dir = join(options.out, derived.name);
-    const summary = await runJob(derived.job, { out: dir, backend: options.backend, progress: options.progress });
+    const summary = await runJob(derived.job, { out: dir, backend: options.backend, progress: options.progress, ...(options.noOpt ? { noOpt: options.noOpt } : {}) });
     const test = await evalRun(dir, 'test', { backend: options.backend, log: () => {} });
     const metricOf = (scores: Record<string, Record<string, number | null>> | null) => Object.fromEntries(
       tasks.filter((t) => derived.job.tasks.some((d) => d.name === t.task)).map((t) => [t.task, scores?.[t.task]?.[t.metric] ?? null]),

@@ -31,16 +31,27 @@ const rootOption = () => new Option('--root <dir>', 'read no file outside this d
 const ablateOption = () => new Option('--ablate <variants>', 'derive variants from the program: single (each task alone), private (nothing shared), shared (as written), scarcity (one task\'s training labels cut: scarcity=0.5,0.25,0.1, scarcity:TASK=0.5); comma-separated');
 
 /** The variants `--ablate` asks for (with `single` and `shared` added when `withBaselines`), derived; a usage error otherwise. */
-async function derivedOrExit(c: Compilation, file: string, text: string | undefined, withBaselines: boolean): Promise<DerivedJob[]> {
+async function derivedOrExit(c: Compilation, file: string, text: string | undefined, withBaselines: boolean, noOpt: readonly string[]): Promise<DerivedJob[]> {
   const { parseAblation } = await import('../compiler/derive/variants.js');
   const { deriveFromCompilation } = await import('../compiler/derive/derive.js');
   const parsed = text === undefined ? { specs: [] as VariantSpec[] } : parseAblation(text);
   if ('error' in parsed) fail(parsed.error, EXIT_USAGE);
   const specs = [...parsed.specs];
   for (const kind of ['shared', 'single'] as const) if (withBaselines && !specs.some((s) => s.kind === kind)) specs.unshift({ kind });
-  const { jobs, problems } = deriveFromCompilation(c, file, specs);
+  const { jobs, problems } = deriveFromCompilation(c, file, specs, noOpt);
   if (problems.length) fail(problems.join('\n'), EXIT_USAGE);
   return jobs;
+}
+
+const noOptOption = () => new Option('--no-opt <names>', 'leave out these optimizations, for comparison (comma-separated): onehot-lookup (a dense layer over one-hot features adds the kernel rows the ids select), fused-adam (Adam in one pass per parameter); each is exact, so only the speed changes');
+
+/** The names `--no-opt` gives, checked; a usage error names an unknown one and the known ones. */
+async function noOptNames(text: string | undefined): Promise<string[]> {
+  if (text === undefined) return [];
+  const { parseNoOpt, optimizationNames } = await import('../shared/optimizations.js');
+  const parsed = parseNoOpt(text);
+  if ('unknown' in parsed) fail(`option '--no-opt <names>': there is no optimization '${parsed.unknown}'; the optimizations are ${optimizationNames().join(', ')}`, EXIT_USAGE);
+  return parsed.names;
 }
 
 const formatOption = () => new Option('--format <format>', 'diagnostics as text (code frames) or json').choices(['text', 'json']).default('text');
@@ -94,17 +105,19 @@ program.command('compile')
   .addOption(formatOption())
   .addOption(ablateOption())
   .addOption(rootOption())
-  .action(async (file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string; root?: string }) => {
+  .addOption(noOptOption())
+  .action(async (file: string, opts: { out?: string; emit: string; dumpAfter?: string; verifyIr?: boolean; timePhases?: boolean; allowUnrunnable?: boolean; format: Format; ablate?: string; root?: string; opt: string | true }) => {
     if (opts.ablate !== undefined && (!opts.out || opts.emit !== 'job' || opts.dumpAfter)) fail('--ablate writes one job per variant: give a directory with -o, and no --emit or --dump-after', EXIT_USAGE);
     // Checked here rather than by commander's `choices`, which would load the pipeline for every `mtl --help`.
     const { passNames } = await import('../compiler/ir/pipeline.js');
     if (opts.dumpAfter !== undefined && !passNames().includes(opts.dumpAfter)) {
       fail(`option '--dump-after <pass>' argument '${opts.dumpAfter}' is invalid. Allowed choices are ${passNames().join(', ')}.`, EXIT_USAGE);
     }
+    const noOpt = await noOptNames(opts.opt === true ? undefined : opts.opt);
     const c = await compileOrExit(file, opts.format, {
-      dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root,
+      dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root, noOpt,
     });
-    if (opts.ablate !== undefined) return writeDerivedJobs(await derivedOrExit(c, file, opts.ablate, false), opts.out!);
+    if (opts.ablate !== undefined) return writeDerivedJobs(await derivedOrExit(c, file, opts.ablate, false, noOpt), opts.out!);
     const { toJson } = await import('../compiler/ir/graph.js');
     const { toDot } = await import('../compiler/render/to-dot.js');
     if (opts.dumpAfter) return writeOut(JSON.stringify(toJson(c.dumped!), null, 2) + '\n', opts.out);
@@ -228,7 +241,7 @@ function defaultRunDir(name: string): string {
   return path.join('runs', `${name}-${stamp}`);
 }
 
-interface RunFlags { out?: string; backend?: string; progress: boolean; checkpointEvery?: number; keepCheckpoints?: number; resume?: string; from?: string; unfreeze?: string }
+interface RunFlags { out?: string; backend?: string; progress: boolean; checkpointEvery?: number; keepCheckpoints?: number; resume?: string; from?: string; unfreeze?: string; opt: string | true }
 
 /**
  * Ctrl-C asks training to stop at the next step boundary, write a checkpoint and say how to resume; a second Ctrl-C
@@ -251,7 +264,7 @@ async function runCompiledJob(job: import('../job/job.js').Job | null, name: str
   const written: { bytes: number; seconds: number }[] = [];
   const common = {
     backend: opts.backend, progress: opts.progress, signal: interruptible(), checkpointEvery: opts.checkpointEvery, keepCheckpoints: opts.keepCheckpoints,
-    onCheckpoint: (w: { bytes: number; seconds: number }) => written.push(w),
+    onCheckpoint: (w: { bytes: number; seconds: number }) => written.push(w), noOpt: await noOptNames(opts.opt === true ? undefined : opts.opt),
   };
   const from = opts.from === undefined ? {} : { from: { run: opts.from, unfreeze: (opts.unfreeze ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '') } };
   const summary = job ? await runJob(job, { out, ...common, ...from, ...(graph === undefined ? {} : { graph }) }) : await resumeRun(out, common);
@@ -312,7 +325,8 @@ const runOptions = (command: Command) => command
   .option('--backend <name>', 'tensorflow (tfjs-node-gpu), node (tfjs-node), wasm or cpu; default: the fastest that loads (on --resume: the run\'s)')
   .option('--checkpoint-every <steps>', 'write a checkpoint every this many steps (default 1000; each epoch\'s end writes one too)', positive('--checkpoint-every'))
   .option('--keep-checkpoints <n>', 'keep the newest n checkpoints, and the best epoch\'s (default 2)', positive('--keep-checkpoints'))
-  .option('--no-progress', 'no progress bar');
+  .option('--no-progress', 'no progress bar')
+  .addOption(noOptOption());
 
 runOptions(program.command('run')
   .description('compile a program and train it (with --ablate: its derived variants, into one experiment directory, and a table); or continue an interrupted run (--resume)')
@@ -332,7 +346,8 @@ runOptions(program.command('run')
     if (file === undefined) fail('give the program to run, or --resume RUN_DIR', EXIT_USAGE);
     if (opts.unfreeze !== undefined && opts.from === undefined) fail('--unfreeze names what --from loaded: give --from RUN_DIR too', EXIT_USAGE);
     if (opts.from !== undefined && (opts.ablate !== undefined || opts.requireAcceptance)) fail('--from starts one run from another: not with --ablate or --require-acceptance', EXIT_USAGE);
-    const c = await compileOrExit(file, 'text');
+    const noOpt = await noOptNames(opts.opt === true ? undefined : opts.opt);
+    const c = await compileOrExit(file, 'text', { noOpt });
     const job = c.job!;
     const name = path.basename(file, '.mtl');
     if (opts.requireAcceptance && !job.training.accept) fail(`${file} declares no acceptance policy; add one to its train block, e.g. \`accept: no_regression(max_drop: 0.01)\``, EXIT_USAGE);
@@ -342,9 +357,9 @@ runOptions(program.command('run')
       if (job.training.accept) process.stdout.write('acceptance: not evaluated (it compares each task with the task trained alone: run with --ablate single,shared or --require-acceptance)\n');
       return;
     }
-    const jobs = await derivedOrExit(c, file, opts.ablate, opts.requireAcceptance === true);
+    const jobs = await derivedOrExit(c, file, opts.ablate, opts.requireAcceptance === true, noOpt);
     const { runExperiment } = await import('./ablate.js');
-    const { acceptance } = await runExperiment(file, job, jobs, { out: opts.out ?? defaultRunDir(name), backend: opts.backend, progress: opts.progress });
+    const { acceptance } = await runExperiment(file, job, jobs, { out: opts.out ?? defaultRunDir(name), backend: opts.backend, progress: opts.progress, noOpt });
     const failed = (acceptance ?? []).filter((a) => !a.pass).map((a) => a.task);
     if (opts.requireAcceptance && failed.length) {
       process.stderr.write(`error: acceptance failed for ${failed.map((t) => `\`${t}\``).join(', ')}\n`);

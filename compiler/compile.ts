@@ -31,6 +31,8 @@ export interface CompileOptions extends Omit<CheckOptions, 'root'> {
   timePhases?: boolean;
   /** Compile programs the runtime does not run yet, the not-run errors becoming warnings. */
   allowUnrunnable?: boolean;
+  /** Optimizations to leave out, by name (`--no-opt`; the optional passes of compiler/ir/pipeline.ts). */
+  noOpt?: readonly string[];
   /**
    * A directory the compilation may not read outside of: the entry file (unless its text is given), every import,
    * every dataset file or glob and the Arrow footers read, once symlinks and `..` are resolved (MTL0009). For a service
@@ -85,7 +87,9 @@ function runPhases(input: SourceInput, options: CompileOptions, until: 'check' |
   const result: Compilation = { loaded: loaded.value, checked: checked.value, graph: null, dumped: null, job: null, diagnostics: checked.diagnostics, timings };
   if (until === 'check' || hasErrors(checked.diagnostics)) return result;
   const built = timed('build IR', () => buildGraph(checked.value));
-  const optimized = optimize(built, { verify: options.verifyIr ?? false, dumpAfter: options.dumpAfter, timings: options.timePhases ? timings : undefined });
+  const optimized = optimize(built, {
+    verify: options.verifyIr ?? false, dumpAfter: options.dumpAfter, timings: options.timePhases ? timings : undefined, skip: new Set(options.noOpt ?? []),
+  });
   result.graph = optimized.graph;
   result.dumped = optimized.dumped;
   const entryText = loaded.value.sources.get(input.file)?.text ?? '';

@@ -78,7 +78,7 @@ export function derive(input: ProgramInput, specs: readonly VariantSpec[], optio
   const source = sourceInput(input);
   const c = compileProgram(source, options, 'job');
   if (!c.job) return { value: null, diagnostics: c.diagnostics, problems: [] };
-  const { jobs, problems } = deriveFromCompilation(c, source.file, specs);
+  const { jobs, problems } = deriveFromCompilation(c, source.file, specs, options.noOpt);
   return { value: problems.length ? null : jobs, diagnostics: c.diagnostics, problems };
 }
 

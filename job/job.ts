@@ -111,6 +111,9 @@ export const InputPlanSchema = object({
   features: Type.Array(str(), { description: 'feature ids, concatenated along the last axis in this order' }),
   kind: enumOf(['vector', 'sequence', 'image'] as const, "'vector': [batch, width]; 'sequence': [batch, length] token ids; 'image': [batch, ...shape]"),
   shape: Type.Array(WidthRef),
+  // Optional so that jobs written before it keep their meaning: absent is false. A hint, not a layout: a runtime that
+  // ignores it feeds the one-hot vector, which the dense layers multiply to the same sums.
+  lookup: Type.Optional(Type.Boolean({ description: 'set by the onehot-lookup pass: every reader of this vector input is a dense layer, so the runtime may feed its one-hot features as the row ids of the kernel they select (an embedding bag) instead of one-hot blocks' })),
 }, 'the tensor a model reads');
 export type InputPlan = Static<typeof InputPlanSchema>;
 

@@ -76,6 +76,11 @@ export interface RunOptions {
   checkpointMidWrite?: WriteHook;
   /** Start from a finished run's weights, training only what they lack (train/from-run.ts). */
   from?: FromOptions;
+  /**
+   * Optimizations left out (`--no-opt`, shared/optimizations.ts), for comparison: 'fused-adam' here, 'onehot-lookup'
+   * by feeding one-hot vectors whatever the job's inputs allow (the compiler's pass also leaves it out).
+   */
+  noOpt?: readonly string[];
 }
 
 export interface RunSummary {
@@ -126,7 +131,7 @@ function readableJob(value: unknown, origin: string): Job {
 }
 
 export async function runJob(given: Job, options: RunOptions): Promise<RunSummary> {
-  const job = readableJob(given, 'the job');
+  const job = withoutLeftOutOptimizations(readableJob(given, 'the job'), options.noOpt ?? []);
   const out = resolve(options.out);
   if (!options.overwrite && (await isNonEmptyDirectory(out))) {
     throw new UserError(`${options.out} already exists and is not empty; choose another output directory or overwrite it`);
@@ -144,6 +149,12 @@ export async function runJob(given: Job, options: RunOptions): Promise<RunSummar
     await rm(partial, { recursive: true, force: true });
   }
   return execute(job, options, out, null);
+}
+
+/** The job without the hints of the optimizations `--no-opt` leaves out; the run then saves the job it ran. */
+function withoutLeftOutOptimizations(job: Job, noOpt: readonly string[]): Job {
+  if (!noOpt.includes('onehot-lookup')) return job;
+  return { ...job, inputs: job.inputs.map(({ lookup: _, ...input }) => input) };
 }
 
 /**
@@ -224,6 +235,7 @@ async function execute(given: Job, options: RunOptions, out: string, resume: { s
       ...(resume ? { resume: resume.state } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.progress === undefined ? {} : { progress: options.progress }),
+      ...(options.noOpt ? { noOpt: options.noOpt } : {}),
     });
     try {
       await saveWeights(result.model, partial);

@@ -40,12 +40,14 @@ export interface DeriveInput {
   /** The entry file and its text (for the jobs' `source`). */
   entry: string;
   sourceText: string;
+  /** Optimizations left out (`--no-opt`), as the program was compiled. */
+  noOpt?: readonly string[];
 }
 
 /** The variants of a compiled program (`compileProgram`'s result without errors). */
-export function deriveFromCompilation(c: Compilation, file: string, specs: readonly VariantSpec[]): { jobs: DerivedJob[]; problems: string[] } {
+export function deriveFromCompilation(c: Compilation, file: string, specs: readonly VariantSpec[], noOpt: readonly string[] = []): { jobs: DerivedJob[]; problems: string[] } {
   if (!c.checked || !c.job) throw new Error('deriveFromCompilation: the program did not compile');
-  return deriveJobs({ program: c.checked, job: c.job, entry: file, sourceText: c.loaded.sources.get(file)?.text ?? '' }, specs);
+  return deriveJobs({ program: c.checked, job: c.job, entry: file, sourceText: c.loaded.sources.get(file)?.text ?? '', noOpt }, specs);
 }
 
 /** The jobs of the variants asked for, in the order asked; `problems` names what cannot be derived (an unknown task). */
@@ -105,7 +107,7 @@ function lower(input: DeriveInput, program: CheckedProgram, stages: (plan: Train
   const planNode = graph.node(PLAN_NODE) as Extract<IrNode, { kind: 'plan' }>;
   planNode.training = { ...planNode.training, stages: stages(planNode.training) };
   const frozenNames = planNode.training.stages.map((s) => s.frozen);
-  const job = lowerToJob(optimize(graph).graph, { entry: input.entry, sourceText: input.sourceText });
+  const job = lowerToJob(optimize(graph, { skip: new Set(input.noOpt ?? []) }).graph, { entry: input.entry, sourceText: input.sourceText });
   job.training.stages.forEach((stage, i) => {
     const copies = frozenNames[i]!.flatMap((name) => input.program.shares.get(name)?.tasks.map((t) => `${t.name}.backbone`) ?? []);
     const ids = new Set(job.modules.map((m) => m.id));

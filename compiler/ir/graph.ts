@@ -18,7 +18,11 @@ export type { ValueKind };
 export type IrNode =
   | { kind: 'dataset'; name: string; files: string[]; columns: ColumnPlan[]; split: SplitPlan; span: Span }
   | { kind: 'transform'; dataset: string; column: string; transform: TransformPlan; shape: Width[] | null; span: Span }
-  | { kind: 'input'; name: string; dataset: string; valueKind: ValueKind; shape: Width[] | null; span: Span }
+  | {
+    kind: 'input'; name: string; dataset: string; valueKind: ValueKind; shape: Width[] | null; span: Span;
+    /** Set by onehot-lookup: its one-hot features may be fed as kernel row ids (every reader is a dense layer). */
+    lookup?: boolean;
+  }
   | {
     kind: 'layer';
     /** The parameters this layer uses: `${owner}/${index}`. Same params + same input = same computation. */

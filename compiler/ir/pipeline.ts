@@ -12,6 +12,7 @@ import { eliminateDeadNodes } from './passes/eliminate-dead-nodes.js';
 import { mergeIdenticalTransforms } from './passes/merge-identical-transforms.js';
 import { mergeIdenticalLayers } from './passes/merge-identical-layers.js';
 import { inferShapes } from './passes/infer-shapes.js';
+import { onehotLookup } from './passes/onehot-lookup.js';
 
 export const passes: readonly Pass[] = [
   eliminateDeadTasks,
@@ -19,13 +20,19 @@ export const passes: readonly Pass[] = [
   mergeIdenticalTransforms,
   mergeIdenticalLayers,
   inferShapes,
+  onehotLookup,
 ];
+
+/** The passes that only make the job faster to run, which `--no-opt NAME` may leave out; the others make it correct. */
+export const optionalPasses: ReadonlySet<string> = new Set([onehotLookup.name]);
 
 export interface PipelineOptions {
   verify?: boolean;
   dumpAfter?: string;
   /** When given, each pass appends how long it took (verification and dumping not counted). */
   timings?: { phase: string; ms: number }[];
+  /** Optional passes (optionalPasses) to leave out. */
+  skip?: ReadonlySet<string>;
 }
 
 export interface PipelineResult {
@@ -40,6 +47,7 @@ export function optimize(graph: IrGraph, options: PipelineOptions = {}): Pipelin
   let dumped: IrGraph | null = null;
   if (options.verify) assertValid(graph, 'build', false);
   for (const pass of passes) {
+    if (options.skip?.has(pass.name) && optionalPasses.has(pass.name)) continue;
     const start = performance.now();
     graph = pass.run(graph);
     options.timings?.push({ phase: pass.name, ms: performance.now() - start });

@@ -46,6 +46,7 @@ export function lowerToJob(graph: IrGraph, options: LowerOptions): Job {
     return {
       id: n.name, dataset: n.dataset, features: predecessors(id).map(strip),
       kind: n.valueKind === 'ids' ? 'sequence' : n.valueKind === 'image' ? 'image' : 'vector', shape: n.shape ?? [],
+      ...(n.lookup ? { lookup: true } : {}),
     } satisfies InputPlan;
   }).sort((a, b) => compareText(a.id, b.id));
 

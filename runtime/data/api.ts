@@ -1,4 +1,5 @@
 /** The contract between the data loader and the trainer. */
+import type { LookupLayout } from '../kernels/embedding-bag.js';
 import type { Job, Width } from '../../job/job.js';
 
 export type SplitName = 'train' | 'valid' | 'test';
@@ -7,6 +8,8 @@ export interface TensorData {
   data: Float32Array | Int32Array;
   /** With the batch axis first. */
   shape: number[];
+  /** A vector input fed as kernel row ids (the onehot-lookup pass): its numbers first, then one row id per one-hot feature. */
+  lookup?: LookupLayout;
 }
 
 export interface LabelData {

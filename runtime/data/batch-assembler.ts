@@ -4,6 +4,7 @@
  * allocation and no lookups.
  */
 import type { Batch, LabelData, TensorData } from './api.js';
+import type { LookupLayout } from '../kernels/embedding-bag.js';
 import type { RowLayout, RowStore } from './row-layout.js';
 
 export type CopyOp =
@@ -13,7 +14,9 @@ export type CopyOp =
   | { kind: 'intsAsFloats'; from: number; to: number; length: number }
   | { kind: 'ints'; from: number; to: number; length: number }
   /** One int (a vocabulary id, -1 = none) expanded to a one-hot block of `width` floats at `to`. */
-  | { kind: 'onehot'; from: number; to: number; width: number };
+  | { kind: 'onehot'; from: number; to: number; width: number }
+  /** One int (a vocabulary id, -1 = none) as the kernel row it selects, `offset + id` (-1 stays -1), a float at `to`. */
+  | { kind: 'lookup'; from: number; to: number; offset: number };
 
 export type TensorTarget = { input: string } | { task: string; part: 'values' | 'mask' };
 
@@ -29,6 +32,8 @@ export interface TensorPlan {
    * on the input whose ids (padding = 0, at the end) say each row's length.
    */
   tokens?: { lengthOf: boolean };
+  /** A vector input fed as kernel row ids (onehot-lookup): where its numbers and ids sit. */
+  lookup?: LookupLayout;
 }
 
 function rowSize(plan: TensorPlan): number {
@@ -42,13 +47,14 @@ function allocate(plan: TensorPlan, rows: number): Float32Array | Int32Array {
 const OP_FLOATS = 0;
 const OP_INTS = 1;
 const OP_ONEHOT = 2;
+const OP_LOOKUP = 3;
 
 /** Ops flattened to [code, from, to, length] quadruples: the append loop then reads one typed array. */
 function compileOps(ops: readonly CopyOp[]): Int32Array {
   const out = new Int32Array(ops.length * 4);
   ops.forEach((op, k) => {
-    const code = op.kind === 'floats' ? OP_FLOATS : op.kind === 'onehot' ? OP_ONEHOT : OP_INTS;
-    out.set([code, op.from, op.to, op.kind === 'onehot' ? op.width : op.length], k * 4);
+    const code = op.kind === 'floats' ? OP_FLOATS : op.kind === 'onehot' ? OP_ONEHOT : op.kind === 'lookup' ? OP_LOOKUP : OP_INTS;
+    out.set([code, op.from, op.to, op.kind === 'onehot' ? op.width : op.kind === 'lookup' ? op.offset : op.length], k * 4);
   });
   return out;
 }
@@ -100,6 +106,11 @@ export class BatchAssembler {
             if (id >= 0) out[to + id] = 1;
             break;
           }
+          case OP_LOOKUP: {
+            const id = ints[intBase + from]!;
+            out[to] = id >= 0 ? length + id : -1;
+            break;
+          }
         }
       }
     }
@@ -117,7 +128,7 @@ export class BatchAssembler {
       const array = arrays[t]!;
       const tensor: TensorData = plan.tokens && longest !== null
         ? { data: cutRows(array, n, plan.rowShape[0]!, longest), shape: [n, longest] }
-        : { data: n === this.capacity ? array : array.slice(0, n * this.sizes[t]!), shape: [n, ...plan.rowShape] };
+        : { data: n === this.capacity ? array : array.slice(0, n * this.sizes[t]!), shape: [n, ...plan.rowShape], ...(plan.lookup ? { lookup: plan.lookup } : {}) };
       if ('input' in plan.target) batch.inputs[plan.target.input] = tensor;
       else {
         const label = (labels[plan.target.task] ??= {});

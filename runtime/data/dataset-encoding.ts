@@ -14,6 +14,7 @@ import { KeptLabels } from './train-labels.js';
 import type { SplitName } from './api.js';
 import { RowLayout, type RowEncoder } from './row-layout.js';
 import { resolveWidth } from './width.js';
+import type { LookupLayout } from '../kernels/embedding-bag.js';
 
 export interface DatasetEncoding {
   readonly layout: RowLayout;
@@ -44,6 +45,33 @@ function vectorOps(input: InputPlan, encoders: readonly FeatureEncoder[], fitted
   return { ops, width: to };
 }
 
+/**
+ * A lookup input's ops (the onehot-lookup pass): its numeric features first, then per one-hot feature the kernel row
+ * its id selects, each at the row it has in the one-hot vector `vectorOps` would write. Null when it has no one-hot
+ * feature (nothing to look up).
+ */
+function lookupOps(encoders: readonly FeatureEncoder[], fitted: FittedFeatures): { ops: CopyOp[]; layout: LookupLayout } | null {
+  const numericRows: number[] = [];
+  const ids: { from: number; offset: number }[] = [];
+  const numeric: CopyOp[] = [];
+  let row = 0;
+  for (const encoder of encoders) {
+    const { area, offset, length } = encoder.slots;
+    if (encoder.feature.transform.kind === 'onehot') {
+      ids.push({ from: offset, offset: row });
+      row += resolveWidth({ vocab: encoder.feature.id }, fitted);
+      continue;
+    }
+    if (encoder.feature.transform.kind === 'embedding') return null;
+    numeric.push({ kind: area === 'float' ? 'floats' : 'intsAsFloats', from: offset, to: numericRows.length, length });
+    for (let j = 0; j < length; j++) numericRows.push(row + j);
+    row += length;
+  }
+  if (ids.length === 0) return null;
+  const ops = [...numeric, ...ids.map((id, k): CopyOp => ({ kind: 'lookup', from: id.from, to: numericRows.length + k, offset: id.offset }))];
+  return { ops, layout: { numericRows: Int32Array.from(numericRows), ids: ids.length, width: row } };
+}
+
 function sequenceOps(input: InputPlan, encoders: readonly FeatureEncoder[]): { ops: CopyOp[]; width: number } {
   const ops: CopyOp[] = [];
   let to = 0;
@@ -69,6 +97,14 @@ function inputTensor(input: InputPlan, encoders: readonly FeatureEncoder[], fitt
       throw new Error(`input ${input.id}: shape ${JSON.stringify(declared)} holds ${size} values but feature ${only.feature.id} has ${only.slots.length}`);
     }
     return { target: { input: input.id }, dtype: 'float32', rowShape: declared, ops: [{ kind: 'floats', from: only.slots.offset, to: 0, length: size }] };
+  }
+  const lookup = input.kind === 'vector' && input.lookup ? lookupOps(encoders, fitted) : null;
+  if (lookup) {
+    const { layout } = lookup;
+    if (declared.length !== 1 || declared[0] !== layout.width) {
+      throw new Error(`input ${input.id}: the job gives shape ${JSON.stringify(declared)} but its features add up to width ${layout.width}`);
+    }
+    return { target: { input: input.id }, dtype: 'float32', rowShape: [layout.numericRows.length + layout.ids], ops: lookup.ops, lookup: layout };
   }
   const { ops, width } = input.kind === 'vector' ? vectorOps(input, encoders, fitted) : sequenceOps(input, encoders);
   const declaredWidth = declared[declared.length - 1];

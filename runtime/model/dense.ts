@@ -1,11 +1,14 @@
 /** One dense layer: x · kernel + bias, then the activation. */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from '../../job/job.js';
+import { embeddingBagForward, embeddingBagKernelGradient, lookupLayoutOf, type LookupLayout } from '../kernels/embedding-bag.js';
 
 /** Activations the fused matMul kernel applies in the same pass (forward only; tfjs unfuses under a gradient tape). */
 const FUSABLE = new Set<Activation>(['relu', 'sigmoid', 'linear']);
 
 export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, activation: Activation, xIsData = false): tf.Tensor2D {
+  const layout = lookupLayoutOf(x);
+  if (layout) return activation === 'relu' ? denseOnLookup(layout, true)(x, kernel, bias) : activate(denseOnLookup(layout, false)(x, kernel, bias), activation);
   if (activation === 'relu') return xIsData ? denseReluOnData(x, kernel, bias) : denseRelu(x, kernel, bias);
   if (FUSABLE.has(activation)) {
     return tf.fused.matMul({ a: x, b: kernel, bias, activation: activation as 'relu' | 'sigmoid' | 'linear' }) as tf.Tensor2D;
@@ -44,8 +47,36 @@ const denseRelu = fusedDenseWith('relu', true);
 const denseReluOnData = fusedDenseWith('relu', false);
 const linearOnData = fusedDenseWith('linear', false);
 
+/**
+ * Dense (+ ReLU) over a lookup-encoded batch (kernels/embedding-bag.ts): the kernel rows the ids select, added, as one
+ * op each way; x is data, so it gets no gradient (zeros, as the fused dense op on data gives).
+ */
+function denseOnLookup(layout: LookupLayout, relu: boolean): DenseFn {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    if (kernel.shape[0] !== layout.width) throw new Error(`a lookup input stands for ${layout.width} one-hot columns, but the dense layer's kernel has ${kernel.shape[0]} rows`);
+    const batch = x.shape[0];
+    const values = embeddingBagForward(layout, x.dataSync() as Float32Array, batch, kernel.dataSync() as Float32Array, bias.dataSync() as Float32Array, relu);
+    const y = tf.tensor2d(values, [batch, bias.shape[0]]);
+    save([x, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sy] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dz = relu ? tf.mul(dy, tf.step(sy)) : dy;
+        const units = sy.shape[1];
+        const dKernel = embeddingBagKernelGradient(layout, sx.dataSync() as Float32Array, sx.shape[0], dz.dataSync() as Float32Array, units);
+        return [tf.zerosLike(sx), tf.tensor2d(dKernel, [layout.width, units]), tf.sum(dz, 0)];
+      },
+    };
+  });
+  return op as unknown as DenseFn;
+}
+
 /** x · kernel + bias, no activation; on data (`xIsData`) its gradient skips dx, as denseReluOnData's does. */
 export function denseLinear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, xIsData: boolean): tf.Tensor2D {
+  const layout = lookupLayoutOf(x);
+  if (layout) return denseOnLookup(layout, false)(x, kernel, bias);
   return xIsData ? linearOnData(x, kernel, bias) : (tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D);
 }
 

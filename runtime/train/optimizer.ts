@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { OptimizerPlan } from '../../job/job.js';
 import type { Param } from '../model/types.js';
 import { field, type Checkpointed, type StateValue } from '../checkpoint/state.js';
+import { adamUpdate, type AdamScalars } from '../kernels/fused-adam.js';
 
 export interface ParamGradient {
   param: Param;
@@ -39,8 +40,14 @@ interface Slot {
   updates: number;
 }
 
+export interface OptimizerOptions {
+  /** Adam as one pass over each parameter's values (kernels/fused-adam.ts; the same update bit for bit); default true. */
+  fused?: boolean;
+}
+
 /** @param lrMultiplier per-parameter learning-rate factor (job.training.taskLr for what serves one task alone) */
-export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) => number = () => 1): Optimizer {
+export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) => number = () => 1, options: OptimizerOptions = {}): Optimizer {
+  if (plan.kind === 'adam' && options.fused !== false) return makeFusedAdam(plan, lrMultiplier);
   const slots = new Map<Param, Slot>();
   // Scalars reused by every step, so steps allocate only what changes.
   const constants = (plan.kind === 'adam' ? [plan.beta1, 1 - plan.beta1, plan.beta2, 1 - plan.beta2] : [plan.momentum]).map((c) =>
@@ -68,14 +75,8 @@ export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) 
       const key = `${slot.updates}:${multiplier}`;
       let s = scalars.get(key);
       if (!s) {
-        const t = slot.updates;
-        const correction2 = Math.sqrt(1 - plan.beta2 ** t);
-        const rate = lr * multiplier;
-        s = {
-          alpha: tf.scalar((rate * correction2) / (1 - plan.beta1 ** t)),
-          epsilon: tf.scalar(plan.epsilon * correction2),
-          decay: plan.weightDecay > 0 ? tf.scalar(1 - rate * plan.weightDecay) : null,
-        };
+        const { alpha, epsilon, decay } = adamScalars(plan, slot.updates, lr * multiplier);
+        s = { alpha: tf.scalar(alpha), epsilon: tf.scalar(epsilon), decay: decay === null ? null : tf.scalar(decay) };
         scalars.set(key, s);
       }
       const first = tf.add(tf.mul(slot.first, beta1), tf.mul(gradient, oneMinusBeta1));
@@ -117,16 +118,12 @@ export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) 
         second: s.second ? (s.second.dataSync() as Float32Array).slice() : null,
       })),
       restore: (saved) => {
-        const byName = new Map(params.map((p) => [p.name, p]));
-        for (const entry of saved as StateValue[]) {
-          const param = byName.get(field<string>(entry, 'name'));
-          if (!param) throw new Error(`a checkpoint holds optimizer state of '${field<string>(entry, 'name')}', which the model does not have`);
+        restoreSlots(saved, params, (param, updates, first, second) => {
           const slot = slotOf(param);
-          slot.updates = field<number>(entry, 'updates');
-          tf.tidy(() => slot.first.assign(tf.tensor(field<Float32Array>(entry, 'first'), param.variable.shape)));
-          const second = field<Float32Array | null>(entry, 'second');
+          slot.updates = updates;
+          tf.tidy(() => slot.first.assign(tf.tensor(first, param.variable.shape)));
           if (second && slot.second) tf.tidy(() => slot.second!.assign(tf.tensor(second, param.variable.shape)));
-        }
+        });
       },
     }),
     dispose: () => {
@@ -137,6 +134,70 @@ export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) 
       slots.clear();
       constants.forEach((c) => c.dispose());
     },
+  };
+}
+
+/** Each saved slot (name, update count, moments) handed to `restore` with the parameter of that name. */
+function restoreSlots(saved: StateValue, params: readonly Param[], restore: (param: Param, updates: number, first: Float32Array, second: Float32Array | null) => void): void {
+  const byName = new Map(params.map((p) => [p.name, p]));
+  for (const entry of saved as StateValue[]) {
+    const param = byName.get(field<string>(entry, 'name'));
+    if (!param) throw new Error(`a checkpoint holds optimizer state of '${field<string>(entry, 'name')}', which the model does not have`);
+    restore(param, field<number>(entry, 'updates'), field<Float32Array>(entry, 'first'), field<Float32Array | null>(entry, 'second'));
+  }
+}
+
+/** The Adam step's scalars for a parameter's `t`-th update at learning rate `rate` (lr times its multiplier). */
+function adamScalars(plan: Extract<OptimizerPlan, { kind: 'adam' }>, t: number, rate: number): AdamScalars {
+  const correction2 = Math.sqrt(1 - plan.beta2 ** t);
+  return {
+    beta1: plan.beta1, oneMinusBeta1: 1 - plan.beta1, beta2: plan.beta2, oneMinusBeta2: 1 - plan.beta2,
+    alpha: (rate * correction2) / (1 - plan.beta1 ** t),
+    epsilon: plan.epsilon * correction2,
+    decay: plan.weightDecay > 0 ? 1 - rate * plan.weightDecay : null,
+  };
+}
+
+/**
+ * Adam with its moments in plain float32 arrays, updated with the parameter in one pass (kernels/fused-adam.ts): per
+ * parameter one read of the gradient and the values and one upload of the new values, where the unfused form runs a
+ * dozen kernels. Checkpoints hold the same state as the unfused optimizer's, so either resumes the other's.
+ */
+function makeFusedAdam(plan: Extract<OptimizerPlan, { kind: 'adam' }>, lrMultiplier: (param: Param) => number): Optimizer {
+  const slots = new Map<Param, { first: Float32Array; second: Float32Array; updates: number }>();
+  const slotOf = (param: Param) => {
+    let slot = slots.get(param);
+    if (!slot) {
+      const size = param.variable.size;
+      slot = { first: new Float32Array(size), second: new Float32Array(size), updates: 0 };
+      slots.set(param, slot);
+    }
+    return slot;
+  };
+  const apply = (gradients: readonly ParamGradient[], lr: number) => {
+    for (const { param, gradient } of gradients) {
+      const slot = slotOf(param);
+      slot.updates += 1;
+      const values = new Float32Array(param.variable.size);
+      adamUpdate(param.variable.dataSync() as Float32Array, gradient.dataSync() as Float32Array, slot.first, slot.second, adamScalars(plan, slot.updates, lr * lrMultiplier(param)), values);
+      param.variable.assign(tf.tensor(values, param.variable.shape));
+    }
+  };
+  const clipNorm = plan.clipNorm;
+  return {
+    apply: clipNorm === null ? apply : (gradients, lr) => apply(clippedByGlobalNorm(gradients, clipNorm), lr),
+    checkpoint: (params) => ({
+      save: () => [...slots].map(([param, s]) => ({ name: param.name, updates: s.updates, first: s.first.slice(), second: s.second.slice() })),
+      restore: (saved) => {
+        restoreSlots(saved, params, (param, updates, first, second) => {
+          const slot = slotOf(param);
+          slot.updates = updates;
+          slot.first.set(first);
+          if (second) slot.second.set(second);
+        });
+      },
+    }),
+    dispose: () => slots.clear(),
   };
 }
 

@@ -71,6 +71,8 @@ export interface TrainOptions {
   resume?: StateValue;
   /** Once aborted, training stops after the current step, writes a checkpoint and throws TrainingStopped. */
   signal?: AbortSignal;
+  /** Runtime optimizations left out (`--no-opt`, shared/optimizations.ts), for comparison. */
+  noOpt?: readonly string[];
 }
 
 export interface EpochRecord {
@@ -127,7 +129,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   const totalSteps = stages.reduce((sum, s) => sum + s.steps, 0);
   const model = options.model ?? buildModel(job, (w) => data.width(w), training.seed);
   const weighting = makeWeighting(job);
-  const optimizer = makeOptimizer(training.optimizer, taskLrMultiplier(job));
+  const optimizer = makeOptimizer(training.optimizer, taskLrMultiplier(job), { fused: !options.noOpt?.includes('fused-adam') });
   const params = [...model.params, ...weighting.params];
   const best = new BestWeights(training.selection, model.params);
   const progress = makeProgress({ bar: options.progress !== false && process.stderr.isTTY === true, log });

@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { compileProgram, nodeHost, type Compilation, type Host } from '../../compiler/index.js';
 import { buildGraph } from '../../compiler/ir/build.js';
 import { cloneGraph, nodesOfKind, orderedPredecessors, PLAN_NODE, type IrGraph, type IrNode } from '../../compiler/ir/graph.js';
-import { optimize, passes, passNames, IrVerificationError } from '../../compiler/ir/pipeline.js';
+import { optimize, optionalPasses, passes, passNames, IrVerificationError } from '../../compiler/ir/pipeline.js';
+import { OPTIMIZATIONS } from '../../shared/optimizations.js';
 import { verifyGraph } from '../../compiler/ir/verify.js';
 import { mergeIdenticalLayers } from '../../compiler/ir/passes/merge-identical-layers.js';
 import { validateJob } from '../../job/schema.js';
@@ -122,7 +123,7 @@ task a { features: f, target: age, head: regression, backbone: mlp(units: [4]) }
 
 describe('IR passes', () => {
   it('run in this order, each with a one-sentence doc', () => {
-    assert.deepEqual(passNames(), ['eliminate-dead-tasks', 'eliminate-dead-nodes', 'merge-identical-transforms', 'merge-identical-layers', 'infer-shapes']);
+    assert.deepEqual(passNames(), ['eliminate-dead-tasks', 'eliminate-dead-nodes', 'merge-identical-transforms', 'merge-identical-layers', 'infer-shapes', 'onehot-lookup']);
     for (const pass of passes) assert.match(pass.doc, /^[a-z].+[^.]$/);
   });
 
@@ -294,6 +295,45 @@ share s = mmoe(expert: mlp(units: [6, 5]), experts: 2, tasks: [a, b])`).job!;
       ['s.mix.a', [], [[5]]], ['s.mix.b', [], [[5]]],
     ]);
     assert.deepEqual(job.modules.find((m) => m.id === 's.mix.a')!.layers, [{ kind: 'mixture', experts: ['s.expert0', 's.expert1'], gate: 's.gate.a' }]);
+  });
+});
+
+describe('onehot-lookup', () => {
+  const program = (rest: string) => `${ROWS}
+features f { dataset: rows, transforms: [standardize(age), onehot(color, part)] }
+features numbers { dataset: rows, transforms: [standardize(age, hours)] }
+${rest}`;
+  const lookups = (c: Compilation) => Object.fromEntries(c.job!.inputs.map((i) => [i.id, i.lookup ?? false]));
+
+  it('marks a vector input with one-hot features whose every reader is a dense layer: hard sharing, mmoe', () => {
+    const hard = compiled(program(`task a { features: f, target: age, head: regression }
+task b { features: f, target: hours, head: regression }
+share s = hard(backbone: mlp(units: [4]), tasks: [a, b])`));
+    assert.deepEqual(lookups(hard), { f: true });
+    const mmoe = compiled(program(`task a { features: f, target: age, head: regression }
+task b { features: f, target: hours, head: regression }
+share s = mmoe(expert: mlp(units: [4]), experts: 2, tasks: [a, b])`));
+    assert.deepEqual(lookups(mmoe), { f: true });
+  });
+
+  it('leaves alone an input without one-hot features, one a head reads directly, and one a cross-stitch unit reads', () => {
+    assert.deepEqual(lookups(compiled(program('task a { features: numbers, target: age, head: regression, backbone: mlp(units: [4]) }'))), { numbers: false });
+    assert.deepEqual(lookups(compiled(program('task a { features: f, target: age, head: regression }'))), { f: false });
+    const stitched = compiled(program(`task a { features: f, target: age, head: regression }
+task b { features: f, target: hours, head: regression }
+share s = cross_stitch(backbone: mlp(units: [4, 4]), tasks: [a, b])`));
+    assert.deepEqual(lookups(stitched), { f: false });
+  });
+
+  it('is one of the optimizations --no-opt names', () => {
+    for (const name of optionalPasses) assert.ok(name in OPTIMIZATIONS, name);
+  });
+
+  it('is left out with noOpt, and only optional passes can be', () => {
+    const source = program('task a { features: f, target: age, head: regression, backbone: mlp(units: [4]) }');
+    assert.deepEqual(lookups(compiled(source)), { f: true });
+    assert.deepEqual(lookups(compiled(source, { options: { noOpt: ['onehot-lookup'] } })), { f: false });
+    assert.deepEqual(lookups(compiled(source, { options: { noOpt: ['infer-shapes'] } })), { f: true });
   });
 });
 
