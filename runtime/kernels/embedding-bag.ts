@@ -33,6 +33,23 @@ export function markLookup(x: tf.Tensor, layout: LookupLayout): tf.Tensor {
 
 export const lookupLayoutOf = (x: tf.Tensor): LookupLayout | undefined => layouts.get(x);
 
+/**
+ * The one-hot vectors [rows, width] a lookup-encoded input stands for: what a dense layer over the one-hot features (a
+ * package's tf.LayersModel) reads.
+ */
+export function oneHotRows(layout: LookupLayout, x: Float32Array | Int32Array, rows: number): Float32Array {
+  const columns = layout.numericRows.length + layout.ids;
+  const out = new Float32Array(rows * layout.width);
+  for (let b = 0; b < rows; b++) {
+    for (let n = 0; n < layout.numericRows.length; n++) out[b * layout.width + layout.numericRows[n]!] = x[b * columns + n]!;
+    for (let k = 0; k < layout.ids; k++) {
+      const id = x[b * columns + layout.numericRows.length + k]!;
+      if (id >= 0) out[b * layout.width + id] = 1;
+    }
+  }
+  return out;
+}
+
 /** The row ids and weights of one input row, numeric columns first: [rows, weights, count]. */
 function termsOf(layout: LookupLayout, x: Float32Array, b: number, rows: Int32Array, weights: Float64Array): number {
   const columns = layout.numericRows.length + layout.ids;

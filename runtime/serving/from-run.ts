@@ -46,8 +46,7 @@ function parseJson(text: string, path: string): unknown {
 export function inferenceJob(job: Job, fitted: FittedFeatures): { model: InferenceJob; fitted: FittedFeatures } {
   const inputIds = new Set(job.tasks.map((t) => t.input));
   for (const module of job.modules) for (const ref of module.from) if ('input' in ref) inputIds.add(ref.input);
-  // Without the onehot-lookup hint: a package's encoders make the one-hot vector its tf.LayersModel reads.
-  const inputs = job.inputs.filter((i) => inputIds.has(i.id)).map(({ lookup: _, ...input }) => input);
+  const inputs = job.inputs.filter((i) => inputIds.has(i.id));
   const featureIds = new Set(inputs.flatMap((i) => i.features));
   const features = job.features.filter((f) => featureIds.has(f.id));
   const datasets = job.datasets

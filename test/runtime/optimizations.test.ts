@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Job, OptimizerPlan } from '../../job/job.js';
 import type { Batch, TensorData } from '../../runtime/data/api.js';
 import { openJobData } from '../../runtime/data/loader.js';
-import { embeddingBagForward, embeddingBagKernelGradient, type LookupLayout } from '../../runtime/kernels/embedding-bag.js';
+import { embeddingBagForward, embeddingBagKernelGradient, oneHotRows, type LookupLayout } from '../../runtime/kernels/embedding-bag.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { toTensor } from '../../runtime/model/input-tensors.js';
 import type { MtlModel } from '../../runtime/model/types.js';
@@ -55,6 +55,10 @@ describe('embedding bag kernel', () => {
     assert.deepEqual(Array.from(out.subarray(6, 8)), [1, -100]);
     const relu = embeddingBagForward(layout, lookupRows(), ROWS, kernel, Float32Array.from([1, -100]), true);
     assert.deepEqual(Array.from(relu.subarray(0, 2)), [8, 0]);
+  });
+
+  it('expands a lookup input back to the one-hot vectors it stands for', () => {
+    assert.deepEqual(oneHotRows(layout, lookupRows(), ROWS), denseRows());
   });
 
   it("sends each row's gradient to the rows it selected, weighted by its numbers", () => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { oneHotRows } from '../../runtime/kernels/embedding-bag.js';
 import type { Job } from '../../job/job.js';
 import { parseJob } from '../../job/parse.js';
 import { loadFitted, openJobData } from '../../runtime/data/loader.js';
@@ -56,7 +57,9 @@ async function assertLayersModelParity(out: string, served: LoadedModel, rows: R
   const tasks = served.model.job.tasks;
   const encoded = served.encode(rows);
   const input = encoded.inputs[tasks[0]!.input]!;
-  const outputs = layers.predict(tf.tensor2d(input.data as Float32Array, input.shape as [number, number])) as tf.Tensor[];
+  // The layers model reads the one-hot vector; the runtime, where the onehot-lookup pass applies, the kernel rows.
+  const vector = input.lookup ? oneHotRows(input.lookup, input.data, input.shape[0]!) : (input.data as Float32Array);
+  const outputs = layers.predict(tf.tensor2d(vector, [input.shape[0]!, input.lookup?.width ?? input.shape[1]!])) as tf.Tensor[];
   const runtime = served.predictions(encoded);
   assert.equal(outputs.length, tasks.length);
   tasks.forEach((task, k) => {
