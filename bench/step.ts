@@ -18,12 +18,12 @@ import { buildModel } from '../runtime/model/build.js';
 import { makeOptimizer } from '../runtime/train/optimizer.js';
 import { makeTrainStep } from '../runtime/train/step.js';
 
-const BATCH = 256;
-const INPUT = 100;
-const HIDDEN = 256;
-const LR = 0.001;
-const WARMUP_STEPS = 20;
-const MEASURED_STEPS = 200;
+export const BATCH = 256;
+export const INPUT = 100;
+export const HIDDEN = 256;
+export const LR = 0.001;
+export const WARMUP_STEPS = 20;
+export const MEASURED_STEPS = 200;
 export const MAX_RATIO = 1.1;
 
 export interface StepBenchResult {
@@ -35,7 +35,7 @@ export interface StepBenchResult {
   ok: boolean;
 }
 
-function benchJob(): Job {
+export function benchJob(): Job {
   const adam = { kind: 'adam', lr: { kind: 'constant', lr: LR }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false } as const;
   const head = (name: string) => ({
     name,
@@ -91,7 +91,7 @@ function benchJob(): Job {
   };
 }
 
-function randomBatch(): Batch {
+export function randomBatch(): Batch {
   let state = 12345;
   const uniform = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   const ones = new Float32Array(BATCH).fill(1);
@@ -137,7 +137,22 @@ function referenceStep(batch: Batch): () => number {
   };
 }
 
-function median(values: number[]): number {
+/** The runtime's step on the bench job, as `mtl run` builds it; each call trains one step on `batch` and returns its loss. */
+export function runtimeStepper(batch: Batch): { step: () => number; dispose: () => void } {
+  const job = benchJob();
+  const model = buildModel(job, (w) => w as number, 1);
+  const optimizer = makeOptimizer(job.training.optimizer);
+  const step = makeTrainStep(model, optimizer, { learningRate: () => LR });
+  return {
+    step: () => step(batch),
+    dispose: () => {
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -147,10 +162,8 @@ export async function benchStep(log: (line: string) => void = console.log): Prom
   const backend = await selectBackend('wasm');
   const batch = randomBatch();
   const reference = referenceStep(batch);
-  const job = benchJob();
-  const model = buildModel(job, (w) => w as number, 1);
-  const runtime = makeTrainStep(model, makeOptimizer(job.training.optimizer), { learningRate: () => LR });
-  const runtimeStep = () => runtime(batch);
+  const runtime = runtimeStepper(batch);
+  const runtimeStep = runtime.step;
 
   for (let i = 0; i < WARMUP_STEPS; i++) {
     reference();
@@ -182,7 +195,7 @@ export async function benchStep(log: (line: string) => void = console.log): Prom
   log(`${'plain tfjs (reference)'.padEnd(24)}${referenceMs.toFixed(2).padStart(16)}`);
   log(`${'mtl runtime'.padEnd(24)}${runtimeMs.toFixed(2).padStart(16)}`);
   log(`ratio runtime/reference ${ratio.toFixed(3)} (must be <= ${MAX_RATIO}): ${result.ok ? 'ok' : 'TOO SLOW'}`);
-  model.dispose();
+  runtime.dispose();
   return result;
 }
 

@@ -42,14 +42,19 @@ export function writeServedData(file: string): void {
   writeFileSync(file, tableToIPC(table, 'file'));
 }
 
-export function servedProgram(dataFile: string, share = 'hard(backbone: mlp(units: [8]), tasks: [flagged, level, price])'): string {
+/** The data's dataset and its features `person` (two standardized numbers and the colour one-hot), as program text. */
+export function servedDataset(dataFile: string): string {
   return `dataset rows {
   files: ${JSON.stringify(dataFile)}
   columns: { id: int, age: float, hours: int, color: string, flag: bool, level: string, price: float }
   split: ratio(train: 0.5, valid: 0.25, test: 0.25, seed: 5)
 }
 features person { dataset: rows, transforms: [standardize(age, hours), onehot(color)] }
-task flagged { features: person, target: flag, head: binary }
+`;
+}
+
+export function servedProgram(dataFile: string, share = 'hard(backbone: mlp(units: [8]), tasks: [flagged, level, price])'): string {
+  return `${servedDataset(dataFile)}task flagged { features: person, target: flag, head: binary }
 task level { features: person, target: level, head: multiclass }
 task price { features: person, target: price, head: regression }
 share both = ${share}
