@@ -40,14 +40,14 @@ function concatenated(parts: readonly TensorData[]): TensorData {
     data.set(p.data, offset);
     offset += p.data.length;
   }
-  return { data, shape: [rows, ...parts[0]!.shape.slice(1)] };
+  return { data, shape: [rows, ...parts[0]!.shape.slice(1)], ...(parts[0]!.lookup ? { lookup: parts[0]!.lookup } : {}) };
 }
 
 function rowsOf(data: TensorData, rows: readonly number[]): TensorData {
   const width = rowWidth(data);
   const out = data.data instanceof Int32Array ? new Int32Array(rows.length * width) : new Float32Array(rows.length * width);
   rows.forEach((row, i) => out.set(data.data.subarray(row * width, (row + 1) * width), i * width));
-  return { data: out, shape: [rows.length, ...data.shape.slice(1)] };
+  return { data: out, shape: [rows.length, ...data.shape.slice(1)], ...(data.lookup ? { lookup: data.lookup } : {}) };
 }
 
 function sliced(batch: TaskPredictionBatch, from: number, rows: number): TaskPredictionBatch {

@@ -15,6 +15,7 @@ import { finished } from 'node:stream/promises';
 import type { Job } from '../../job/job.js';
 import type { Batch, SplitName } from '../../runtime/data/api.js';
 import { openJobData } from '../../runtime/data/loader.js';
+import { oneHotRows } from '../../runtime/kernels/embedding-bag.js';
 
 export const HEADER_FILE = 'header.json';
 
@@ -63,7 +64,9 @@ export async function exportSplit(dir: string, split: SplitName, input: string, 
   const labels = tasks.map((t) => [t, open(dir, files.labels[t]!)] as const);
   for await (const batch of batches) {
     files.rows += batch.size;
-    await write(x, batch.inputs[input]!.data);
+    // PyTorch reads the one-hot vector, not the kernel rows a lookup input (the onehot-lookup pass) carries.
+    const data = batch.inputs[input]!;
+    await write(x, data.lookup ? oneHotRows(data.lookup, data.data, batch.size) : data.data);
     for (const [task, stream] of labels) await write(stream, labelsOf(batch, task, split));
   }
   await Promise.all([x, ...labels.map(([, s]) => s)].map(close));
