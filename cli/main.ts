@@ -43,7 +43,7 @@ async function derivedOrExit(c: Compilation, file: string, text: string | undefi
   return jobs;
 }
 
-const noOptOption = () => new Option('--no-opt <names>', 'leave out these optimizations, for comparison (comma-separated): onehot-lookup (a dense layer over one-hot features adds the kernel rows the ids select), fused-adam (Adam in one pass per parameter); each is exact, so only the speed changes');
+const noOptOption = () => new Option('--no-opt <names>', 'leave out these optimizations, for comparison (comma-separated): onehot-lookup (a dense layer over one-hot features adds the kernel rows the ids select), fused-adam (Adam in one pass per parameter, on the cpu backend); each is exact, so only the speed changes');
 
 /** The names `--no-opt` gives, checked; a usage error names an unknown one and the known ones. */
 async function noOptNames(text: string | undefined): Promise<string[]> {

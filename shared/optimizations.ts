@@ -4,7 +4,7 @@
  */
 export const OPTIMIZATIONS = {
   'onehot-lookup': 'compiler pass: a dense layer over one-hot features adds the kernel rows the hot ids select (an embedding bag) instead of multiplying the one-hot vector',
-  'fused-adam': 'runtime kernel: Adam updates every parameter and both moments in one pass over flat buffers, instead of about a dozen tensor ops per parameter',
+  'fused-adam': 'runtime kernel: Adam updates each parameter and its moments in one pass over their values, instead of about a dozen tensor ops per parameter; on the cpu backend only, where it pays (on wasm the tensor ops are faster)',
 } as const;
 
 export type OptimizationName = keyof typeof OPTIMIZATIONS;

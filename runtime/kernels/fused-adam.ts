@@ -8,6 +8,14 @@
  */
 const f = Math.fround;
 
+/**
+ * Whether the fused update pays on a backend, as measured on census's 74,946 parameters (one update, alternating,
+ * medians): on cpu, whose ops run in JavaScript one array at a time, 0.67 ms fused against 10.5 ms unfused; on wasm,
+ * whose kernels are compiled and SIMD, 0.71 ms against 0.56 ms: there the tensor ops stay. Native backends (tfjs-node)
+ * are not measured, so they keep their kernels too.
+ */
+export const fusedAdamPays = (backend: string): boolean => backend === 'cpu';
+
 export interface AdamScalars {
   beta1: number;
   oneMinusBeta1: number;

@@ -41,7 +41,7 @@ interface Slot {
 }
 
 export interface OptimizerOptions {
-  /** Adam as one pass over each parameter's values (kernels/fused-adam.ts; the same update bit for bit); default true. */
+  /** Adam as one pass over each parameter's values (kernels/fused-adam.ts; the same update bit for bit); default true. Training asks for it where it pays (fusedAdamPays). */
   fused?: boolean;
 }
 
