@@ -38,9 +38,10 @@ export interface FittedFeatures {
   /**
    * Per feature id: mean/std (standardize), min/max (normalize), the vocabulary (onehot, embedding, tokens), or an
    * image's per-channel mean and standard deviation after its fixed scaling (image with `normalize: 'per_channel'`).
-   * Token and embedding vocabularies start with '<pad>' (id 0) and '<unk>' (id 1); one-hot vocabularies do not.
+   * Token and embedding vocabularies start with '<pad>' (id 0) and '<unk>' (id 1); one-hot vocabularies do not. A tokens
+   * feature with `suffixes` also has its suffix vocabulary (`suffixVocab`, reserved entries alike; subwords.ts).
    */
-  features: Record<string, { mean?: number; std?: number; min?: number; max?: number; vocab?: string[]; channelMean?: number[]; channelStd?: number[] }>;
+  features: Record<string, { mean?: number; std?: number; min?: number; max?: number; vocab?: string[]; suffixVocab?: string[]; channelMean?: number[]; channelStd?: number[] }>;
   /**
    * Per task with string classes: the class names, index = class id. Per task with integer classes whose
    * count is learned (`units: { vocab: "task:NAME" }`): '0' … String(largest index in the training split).
@@ -67,7 +68,7 @@ export interface OpenJobDataOptions {
 export interface JobData {
   readonly job: Job;
   readonly fitted: FittedFeatures;
-  /** Resolves every symbolic width of the job (`{ vocab: featureId }`, `{ sum: [...] }`) against the fitted vocabularies. */
+  /** Resolves every symbolic width of the job (`{ vocab: featureId }`, `{ suffixes: featureId }`, `{ sum: [...] }`) against the fitted vocabularies. */
   width(w: Width): number;
   /** Streams one split of one dataset as encoded batches; never holds the whole file in memory. */
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch>;
