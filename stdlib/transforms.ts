@@ -58,7 +58,7 @@ export const transforms = {
     params: [
       p('max_length', int, 'cut longer sequences to this length', '64', width), p('max_vocab', int, 'vocabulary cap (the suffix vocabulary\'s too)', '20000', valueCount),
       p('min_count', int, 'drop rarer tokens (and rarer suffixes)', '1', atLeastOne), p('lowercase', bool, 'lowercase tokens first', 'false'),
-      p('suffixes', int, 'also give each token the ids of its last 1, 2, … suffixes characters, lowercased, in a suffix vocabulary learned from the training split like the words\' (a token shorter than a suffix has none of that length); 0: none', '0', suffixLengths),
+      p('suffixes', int, 'also give each token the ids of its last 1, 2, … n characters, lowercased, in a suffix vocabulary learned from the training split like the words\' (max_vocab and min_count apply; a token shorter than a suffix has none of that length)', '0', suffixLengths),
       p('shape', bool, `also give each token the id of its shape, taken before lowercasing: the first of ${TOKEN_SHAPES.join(', ')} that applies (a digit; no letter; no capital; a capital first and none after; no lowercase letter; anything else)`, 'false'),
     ],
     accepts: ['list<string>'], produces: 'ids', widthWithoutData: false, runs: true,

@@ -24,9 +24,10 @@ export interface Batch {
   dataset: string;
   size: number;
   /**
-   * By InputPlan.id: vector inputs float32 [n, width]; sequence inputs int32 [n, length]; images float32 [n, ...shape].
-   * A sequence input of one tokens feature is cut to the batch's longest sequence (length ≤ max_length), padded with
-   * id 0 at the end of shorter rows: its mask is ids ≠ 0. Per-token labels aligned with it are cut alike.
+   * By InputPlan.id: vector inputs float32 [n, width]; sequence inputs int32 [n, length] (a tokens feature with
+   * suffixes or shapes: [n, length, ids per token], the word id first); images float32 [n, ...shape]. A sequence input
+   * of one tokens feature is cut to the batch's longest sequence (length ≤ max_length), padded with id 0 at the end of
+   * shorter rows: its mask is word ids ≠ 0. Per-token labels aligned with it are cut alike.
    */
   inputs: Record<string, TensorData>;
   /** By task name, for every task of the job that reads this dataset. */
