@@ -64,6 +64,7 @@ export type DatasetPlan = Static<typeof DatasetPlanSchema>;
 export const WidthSchema = Type.Recursive((Self) => Type.Union([
   Type.Integer(),
   object({ vocab: str('a feature id') }),
+  object({ suffixes: str('a tokens feature id: the length of its suffix vocabulary') }),
   object({ classes: str('a task name') }),
   object({ sum: Type.Array(Self) }),
 ]), { $id: 'Width' });
@@ -85,7 +86,13 @@ export const TransformPlanSchema = Type.Union([
   kind('raw'),
   kind('onehot', { maxVocab: int(), minCount: int() }),
   kind('embedding', { dim: int(), maxVocab: int(), minCount: int() }),
-  kind('tokens', { maxLength: int(), maxVocab: int(), minCount: int(), lowercase: Type.Boolean() }),
+  kind('tokens', {
+    maxLength: int(), maxVocab: int(), minCount: int(), lowercase: Type.Boolean(),
+    // Optional so that jobs written before them keep their meaning: absent is 0 and false (word ids only). The
+    // compiler always writes them. With either on, each position holds the word id, then its suffix ids, then its shape id.
+    suffixes: Type.Optional(int('ids of the last 1 … suffixes characters of each token (lowercased), from a suffix vocabulary fitted like the words\'; 0: none')),
+    shape: Type.Optional(Type.Boolean({ description: 'an id of each token\'s shape (capitalisation, digits, punctuation), taken before lowercasing' })),
+  }),
   kind('image', {
     shape: Type.Array(int(), { description: 'height, width, channels (channels last); the column holds height·width·channels numbers per row, row-major' }),
     scale: num(), mean: num(), std: num(),
@@ -101,7 +108,7 @@ export const FeaturePlanSchema = object({
   dataset: str(),
   column: str(),
   transform: TransformPlanSchema,
-  shape: Type.Array(WidthRef, { description: 'per-row output shape: [width] for vectors, [maxLength] for token ids, the image shape for images' }),
+  shape: Type.Array(WidthRef, { description: 'per-row output shape: [width] for vectors, [maxLength] for token ids ([maxLength, ids per token] with suffixes or shapes), the image shape for images' }),
 });
 export type FeaturePlan = Static<typeof FeaturePlanSchema>;
 
@@ -109,7 +116,7 @@ export const InputPlanSchema = object({
   id: str(),
   dataset: str(),
   features: Type.Array(str(), { description: 'feature ids, concatenated along the last axis in this order' }),
-  kind: enumOf(['vector', 'sequence', 'image'] as const, "'vector': [batch, width]; 'sequence': [batch, length] token ids; 'image': [batch, ...shape]"),
+  kind: enumOf(['vector', 'sequence', 'image'] as const, "'vector': [batch, width]; 'sequence': [batch, length] token ids ([batch, length, ids per token] with suffixes or shapes); 'image': [batch, ...shape]"),
   shape: Type.Array(WidthRef),
   // Optional so that jobs written before it keep their meaning: absent is false. A hint, not a layout: a runtime that
   // ignores it feeds the one-hot vector, which the dense layers multiply to the same sums.
@@ -125,7 +132,15 @@ export type Activation = Static<typeof ActivationSchema>;
 
 export const LayerPlanSchema = Type.Union([
   kind('dense', { units: int(), activation: ActivationSchema, dropout: num() }),
-  kind('embedding', { dim: int(), vocab: WidthRef, wordDropout: num('while training, the share of tokens read as the unknown token (id 1) instead: word dropout') }),
+  kind('embedding', {
+    dim: int(), vocab: WidthRef, wordDropout: num('while training, the share of tokens read as the unknown token (id 1) instead: word dropout'),
+    // Optional so that jobs written before it stay valid: absent reads word ids alone.
+    subwords: Type.Optional(object({
+      suffixLengths: int('suffix ids per token, after its word id: of its last 1 … suffixLengths characters'),
+      suffixVocab: WidthRef,
+      shape: Type.Boolean({ description: 'a shape id per token, after its suffix ids' }),
+    }, 'a tokens feature\'s suffix and shape ids: each token\'s vector is the sum of its word\'s, its suffixes\' and its shape\'s embeddings')),
+  }),
   kind('conv2d', { filters: int(), kernel: int(), stride: int(), activation: ActivationSchema }),
   kind('pool', { op: enumOf(['max', 'mean'] as const), size: int('0 pools a whole sequence to one vector') }),
   kind('sequence_pool', { op: enumOf(['mean', 'max', 'first'] as const, 'over the tokens of each row (the padding mask), to one vector') }),

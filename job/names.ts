@@ -15,3 +15,10 @@ export const UNCERTAINTY_FORMS = ['regression', 'classification', 'by_head'] as 
 export const GRADIENTS_OF = ['parameters', 'representation'] as const;
 
 export const ACCEPTANCE_SPLITS = ['valid', 'test'] as const;
+
+/**
+ * The shapes a `tokens` feature with `shape: true` tells apart, taken before lowercasing; a token's shape id is its
+ * index here plus 1 (id 0 is padding). The first that applies: `digits` (it holds a digit), `punctuation` (no letter),
+ * `lower` (no capital), `capitalised` (a capital first and none after), `upper` (no lowercase letter), `mixed`.
+ */
+export const TOKEN_SHAPES = ['digits', 'punctuation', 'lower', 'capitalised', 'upper', 'mixed'] as const;

@@ -63,6 +63,7 @@ export function referenceProblems(job: Job): string[] {
   const width = (w: Width, where: string): void => {
     if (typeof w === 'number') return;
     if ('vocab' in w) need(features.has(w.vocab), () => `${where} is sized by the vocabulary of feature '${w.vocab}', which the job does not have`);
+    else if ('suffixes' in w) need(features.has(w.suffixes), () => `${where} is sized by the suffix vocabulary of feature '${w.suffixes}', which the job does not have`);
     else if ('classes' in w) need(tasks.has(w.classes), () => `${where} is sized by the classes of task '${w.classes}', which the job does not have`);
     else w.sum.forEach((part) => width(part, where));
   };
@@ -96,6 +97,7 @@ export function referenceProblems(job: Job): string[] {
         module(layer.gate, `${where} layer ${index} (mixture)`);
       }
       if (layer.kind === 'embedding') width(layer.vocab, `${where} layer ${index}`);
+      if (layer.kind === 'embedding' && layer.subwords) width(layer.subwords.suffixVocab, `${where} layer ${index}`);
     });
     m.tasks.forEach((t) => task(t, where));
     const s = m.sharing;

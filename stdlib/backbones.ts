@@ -22,9 +22,20 @@ export type BackboneEntry = Entry<
     flow(a: Args): Partial<Record<ValueKind, ValueKind>>;
     layers(a: Args): ExpandedLayer[];
     /** Reading token ids, the embedding put before its layers (invisible to `depth:`), sized by the vocabulary. */
-    embed?(a: Args, vocab: Width): LayerPlan;
+    embed?(a: Args, ids: TokenIds): LayerPlan;
   }
 >;
+
+/** What an embedding of a token input reads: its vocabulary's width, and its suffix and shape ids when it has them. */
+export interface TokenIds {
+  vocab: Width;
+  subwords?: NonNullable<Extract<LayerPlan, { kind: 'embedding' }>['subwords']>;
+}
+
+/** The embedding of a token input, `dim` wide. */
+const embedTokens = (dim: number, wordDropout: number, ids: TokenIds): LayerPlan => ({
+  kind: 'embedding', dim, vocab: ids.vocab, wordDropout, ...(ids.subwords ? { subwords: ids.subwords } : {}),
+});
 
 const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'gelu', 'linear'] as const satisfies readonly Activation[];
 const activation = oneOf(...ACTIVATIONS);
@@ -78,7 +89,7 @@ export const backbones = {
       p('norm', oneOf('pre', 'post'), 'layer normalisation before each sub-layer, with one more after the last layer (pre), or after each residual sum as in Vaswani et al. (post)', 'pre'),
     ],
     flow: () => ({ ids: 'sequence', sequence: 'sequence' }),
-    embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('dim'), vocab, wordDropout: a.number('word_dropout') }),
+    embed: (a, ids) => embedTokens(a.number('dim'), a.number('word_dropout'), ids),
     layers: (a) => {
       const count = a.number('layers');
       const norm = a.choice('norm', ['pre', 'post']);
@@ -99,7 +110,7 @@ export const backbones = {
       p('embed_dim', int, 'token embedding size (ids input)', '64', width), p('word_dropout', number, 'while training, the share of tokens read as the unknown token instead (word dropout: the model learns to tag words it has not seen from their context)', '0', rate),
     ],
     flow: () => ({ ids: 'sequence', sequence: 'sequence' }),
-    embed: (a, vocab) => ({ kind: 'embedding', dim: a.number('embed_dim'), vocab, wordDropout: a.number('word_dropout') }),
+    embed: (a, ids) => embedTokens(a.number('embed_dim'), a.number('word_dropout'), ids),
     layers: (a) => repeat(a.number('layers'), () => ({ layer: { kind: 'lstm', units: a.number('units'), bidirectional: a.bool('bidirectional') }, visible: true })),
   },
   pool: {
@@ -160,7 +171,8 @@ const allButLast = (shape: Width[]) => shape.slice(0, -1);
 
 export const layerKinds = {
   dense: { kindAfter: (_, input) => input, shape: (l, input) => [...allButLast(input), l.units] },
-  embedding: { kindAfter: () => 'sequence', shape: (l, input) => [...input, l.dim] },
+  // With subwords a token's ids are one axis more ([length, ids per token]), summed to one vector.
+  embedding: { kindAfter: () => 'sequence', shape: (l, input) => [...(l.subwords ? allButLast(input) : input), l.dim] },
   conv2d: { kindAfter: (_, input) => input, shape: (l, input) => [...allButLast(input), l.filters] },
   pool: {
     kindAfter: (l, input) => (l.size === 0 ? 'vector' : input),

@@ -64,7 +64,7 @@ export type { Param, Limits, Signature, Runs, ValueKind } from './signature.js';
 export { describeLimits, withinLimits } from './signature.js';
 export type { Args, Plans, PlannedCategory, PhasePlan } from './args.js';
 export { declarationFields, assignedCategory, EPOCHS_WITHOUT_LENGTH, CONFLICTS_EVERY_PER_TASK, type DeclarationKind } from './declarations.js';
-export type { ExpandedLayer, LayerKindEntry } from './backbones.js';
+export type { ExpandedLayer, LayerKindEntry, TokenIds } from './backbones.js';
 export type { HeadEntry } from './heads.js';
 export { layerKinds, kindAfterLayer, layerShape } from './backbones.js';
 export type { SharingLayout, ShareModules, ExtractionLevel, Survivors } from './sharing.js';

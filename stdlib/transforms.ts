@@ -1,7 +1,8 @@
 /** Feature transforms: which column types each encodes, what it produces, and its plan and per-row shape in the job. */
 import type { ColumnType, TransformKind, TransformPlan, Width } from '../job/job.js';
 import type { Args } from './args.js';
-import { type Entry, type Rest, type ValueKind, p, atLeastOne, positive, sizes, width, valueCount } from './signature.js';
+import { type Entry, type Rest, type ValueKind, type Limits, p, atLeastOne, positive, sizes, width, valueCount } from './signature.js';
+import { TOKEN_SHAPES } from '../job/names.js';
 import { number, int, bool, column, list, oneOf } from './types.js';
 
 export type TransformEntry<K extends TransformKind = TransformKind> = Entry<{
@@ -24,6 +25,8 @@ export type TransformEntry<K extends TransformKind = TransformKind> = Entry<{
 
 const columns = (doc: string): Rest => ({ name: 'columns', type: column, doc });
 const NUMERIC: ColumnType[] = ['float', 'int'];
+/** Suffixes of 1 to 8 characters: longer ones are nearly whole words, which the word vocabulary has. */
+const suffixLengths: Limits = { min: 0, max: 8 };
 
 export const transforms = {
   standardize: {
@@ -51,16 +54,24 @@ export const transforms = {
     lower: (a) => ({ plan: { kind: 'embedding', dim: a.number('dim'), maxVocab: a.number('max_vocab'), minCount: a.number('min_count') }, shape: [a.number('dim')] }),
   },
   tokens: {
-    doc: 'token-list columns as id sequences (vocabulary from the training split, with <pad> = 0 and <unk> = 1), each batch padded to its longest sequence', rest: columns('list<string> columns'),
+    doc: 'token-list columns as id sequences (vocabulary from the training split, with <pad> = 0 and <unk> = 1), each batch padded to its longest sequence; with `suffixes` or `shape`, a sequence model embeds each token as the sum of its word\'s, its suffixes\' and its shape\'s embeddings', rest: columns('list<string> columns'),
     params: [
-      p('max_length', int, 'cut longer sequences to this length', '64', width), p('max_vocab', int, 'vocabulary cap', '20000', valueCount),
-      p('min_count', int, 'drop rarer tokens', '1', atLeastOne), p('lowercase', bool, 'lowercase tokens first', 'false'),
+      p('max_length', int, 'cut longer sequences to this length', '64', width), p('max_vocab', int, 'vocabulary cap (the suffix vocabulary\'s too)', '20000', valueCount),
+      p('min_count', int, 'drop rarer tokens (and rarer suffixes)', '1', atLeastOne), p('lowercase', bool, 'lowercase tokens first', 'false'),
+      p('suffixes', int, 'also give each token the ids of its last 1, 2, … n characters, lowercased, in a suffix vocabulary learned from the training split like the words\' (max_vocab and min_count apply; a token shorter than a suffix has none of that length)', '0', suffixLengths),
+      p('shape', bool, `also give each token the id of its shape, taken before lowercasing: the first of ${TOKEN_SHAPES.join(', ')} that applies (a digit; no letter; no capital; a capital first and none after; no lowercase letter; anything else)`, 'false'),
     ],
     accepts: ['list<string>'], produces: 'ids', widthWithoutData: false, runs: true,
-    lower: (a) => ({
-      plan: { kind: 'tokens', maxLength: a.number('max_length'), maxVocab: a.number('max_vocab'), minCount: a.number('min_count'), lowercase: a.bool('lowercase') },
-      shape: [a.number('max_length')],
-    }),
+    lower: (a) => {
+      const subwordIds = a.number('suffixes') + (a.bool('shape') ? 1 : 0);
+      return {
+        plan: {
+          kind: 'tokens', maxLength: a.number('max_length'), maxVocab: a.number('max_vocab'), minCount: a.number('min_count'), lowercase: a.bool('lowercase'),
+          suffixes: a.number('suffixes'), shape: a.bool('shape'),
+        },
+        shape: subwordIds > 0 ? [a.number('max_length'), 1 + subwordIds] : [a.number('max_length')],
+      };
+    },
   },
   image: {
     doc: 'a flat list<float> column (a fixed-size list of floats or bytes, row-major, channels last) as an image', rest: columns('list<float> columns'),

@@ -12,7 +12,7 @@ import { backboneParts, type BackbonePart } from '../check/backbone.js';
 import { argsOf, fieldsOf, planOf } from '../check/args.js';
 import { targetType } from '../check/target.js';
 import type { Value } from '../check/values.js';
-import { heads, isOf, kindAfterLayer, type ExpandedLayer, type ExtractionLevel, type HeadEntry, type ShareModules } from '../../stdlib/index.js';
+import { heads, isOf, kindAfterLayer, type ExpandedLayer, type ExtractionLevel, type HeadEntry, type ShareModules, type TokenIds } from '../../stdlib/index.js';
 import type { Width, SharingPlan, HeadPlan, Expr, ColumnPlan, ColumnType, LayerPlan } from '../../job/job.js';
 import { layerKey, newGraph, PLAN_NODE, type IrGraph, type IrNode, type ValueKind } from './graph.js';
 import { trainingPlan } from './training.js';
@@ -70,14 +70,23 @@ function addFeatures(graph: IrGraph, features: FeaturesView): void {
   });
 }
 
-/** The vocabulary width of a token input (what a sequence model's embedding is sized by): its transform producing ids. */
-function inputVocab(graph: IrGraph, features: FeaturesView): Width {
+/**
+ * What a sequence model's embedding reads of a token input (its transform producing ids): the width of its vocabulary,
+ * and its suffix and shape ids when it has them.
+ */
+function inputTokenIds(graph: IrGraph, features: FeaturesView): TokenIds {
   const tokenTransform = features.transforms.findIndex((t) => isOf(t.call.ctor, 'transform') && t.call.ctor.produces === 'ids');
-  return tokenTransform >= 0 ? { vocab: `transform:${features.name}/${tokenTransform}` } : 0;
+  if (tokenTransform < 0) return { vocab: 0 };
+  const id = `transform:${features.name}/${tokenTransform}`;
+  const node = graph.node(id);
+  const plan = node.kind === 'transform' && node.transform.kind === 'tokens' ? node.transform : null;
+  const suffixLengths = plan?.suffixes ?? 0;
+  const shape = plan?.shape ?? false;
+  return suffixLengths > 0 || shape ? { vocab: { vocab: id }, subwords: { suffixLengths, suffixVocab: { suffixes: id }, shape } } : { vocab: { vocab: id } };
 }
 
 /** A part's layers as they read `input`: a sequence model reading token ids embeds them first. */
-function partLayers(part: BackbonePart, input: ValueKind, vocab: Width): ExpandedLayer[] {
+function partLayers(part: BackbonePart, input: ValueKind, vocab: TokenIds): ExpandedLayer[] {
   const args = argsOf(part.call);
   const embed = input === 'ids' && part.entry.embed ? [{ layer: part.entry.embed(args, vocab), visible: false }] : [];
   return [...embed, ...part.entry.layers(args)];
@@ -93,7 +102,7 @@ function partLayers(part: BackbonePart, input: ValueKind, vocab: Width): Expande
  */
 function chain(
   b: Builder, task: string, value: Value, owner: string, share: string | null, sharing: SharingPlan,
-  from: { id: string; kind: ValueKind }, vocab: Width, backboneName: string | null, stopAt: number | null,
+  from: { id: string; kind: ValueKind }, vocab: TokenIds, backboneName: string | null, stopAt: number | null,
 ): { id: string; kind: ValueKind } {
   const { graph } = b;
   let current = from;
@@ -146,7 +155,7 @@ function addTask(b: Builder, task: TaskView): void {
   const readsTarget = kind !== null && heads[kind].targets !== null;
   if (!features || !dataset || !kind || (readsTarget && !task.target)) return;
   let current: { id: string; kind: ValueKind } = { id: `input:${features.name}`, kind: featuresKind(features) ?? 'vector' };
-  const vocab = inputVocab(graph, features);
+  const vocab = inputTokenIds(graph, features);
   const fields = fieldsOf(task.fields, `task \`${task.name}\``);
   const depth = fields.optionalNumber('depth');
   const share = task.share;
@@ -246,7 +255,7 @@ const gateLayer = (experts: number): LayerPlan => ({ kind: 'dense', units: exper
 /** MMoE: shared experts (merged across tasks by the CSE pass), a softmax gate per task, and the task's mixture (of its assigned experts, when `assign` says). */
 function addMixture(
   b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
-  from: { id: string; kind: ValueKind }, vocab: Width, assigned: number[] | null,
+  from: { id: string; kind: ValueKind }, vocab: TokenIds, assigned: number[] | null,
 ): { id: string; kind: ValueKind } {
   // Task-routed experts: the task's gate mixes only the experts assigned to it.
   const expertOwners = assigned ? assigned.map((k) => modules.experts[k]!) : modules.experts;
@@ -291,7 +300,7 @@ function extractionLevels(share: string, tasks: string[], shared: number, perTas
  */
 function addExtraction(
   b: Builder, task: TaskView, share: string, expert: Value, modules: ShareModules, sharing: SharingPlan,
-  from: { id: string; kind: ValueKind }, vocab: Width,
+  from: { id: string; kind: ValueKind }, vocab: TokenIds,
 ): { id: string; kind: ValueKind } {
   const where = { share, sharing, span: task.share!.call!.span };
   const visited = new Map<string, { id: string; kind: ValueKind }>();

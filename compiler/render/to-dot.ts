@@ -15,6 +15,7 @@ const STYLE: Record<IrNode['kind'], string> = {
 function width(w: Width): string {
   if (typeof w === 'number') return String(w);
   if ('vocab' in w) return `|${w.vocab.split('.').slice(-2, -1)[0] ?? w.vocab}|`;
+  if ('suffixes' in w) return `|${w.suffixes.split('.').slice(-2, -1)[0] ?? w.suffixes} suffixes|`;
   if ('classes' in w) return `|${w.classes}|`;
   return w.sum.map(width).join('+');
 }

@@ -27,9 +27,10 @@ export interface Batch {
   dataset: string;
   size: number;
   /**
-   * By InputPlan.id: vector inputs float32 [n, width]; sequence inputs int32 [n, length]; images float32 [n, ...shape].
-   * A sequence input of one tokens feature is cut to the batch's longest sequence (length ≤ max_length), padded with
-   * id 0 at the end of shorter rows: its mask is ids ≠ 0. Per-token labels aligned with it are cut alike.
+   * By InputPlan.id: vector inputs float32 [n, width]; sequence inputs int32 [n, length] (a tokens feature with
+   * suffixes or shapes: [n, length, ids per token], the word id first); images float32 [n, ...shape]. A sequence input
+   * of one tokens feature is cut to the batch's longest sequence (length ≤ max_length), padded with id 0 at the end of
+   * shorter rows: its mask is word ids ≠ 0. Per-token labels aligned with it are cut alike.
    */
   inputs: Record<string, TensorData>;
   /** By task name, for every task of the job that reads this dataset. */
@@ -41,9 +42,10 @@ export interface FittedFeatures {
   /**
    * Per feature id: mean/std (standardize), min/max (normalize), the vocabulary (onehot, embedding, tokens), or an
    * image's per-channel mean and standard deviation after its fixed scaling (image with `normalize: 'per_channel'`).
-   * Token and embedding vocabularies start with '<pad>' (id 0) and '<unk>' (id 1); one-hot vocabularies do not.
+   * Token and embedding vocabularies start with '<pad>' (id 0) and '<unk>' (id 1); one-hot vocabularies do not. A tokens
+   * feature with `suffixes` also has its suffix vocabulary (`suffixVocab`, reserved entries alike; subwords.ts).
    */
-  features: Record<string, { mean?: number; std?: number; min?: number; max?: number; vocab?: string[]; channelMean?: number[]; channelStd?: number[] }>;
+  features: Record<string, { mean?: number; std?: number; min?: number; max?: number; vocab?: string[]; suffixVocab?: string[]; channelMean?: number[]; channelStd?: number[] }>;
   /**
    * Per task with string classes: the class names, index = class id. Per task with integer classes whose
    * count is learned (`units: { vocab: "task:NAME" }`): '0' … String(largest index in the training split).
@@ -70,7 +72,7 @@ export interface OpenJobDataOptions {
 export interface JobData {
   readonly job: Job;
   readonly fitted: FittedFeatures;
-  /** Resolves every symbolic width of the job (`{ vocab: featureId }`, `{ sum: [...] }`) against the fitted vocabularies. */
+  /** Resolves every symbolic width of the job (`{ vocab: featureId }`, `{ suffixes: featureId }`, `{ sum: [...] }`) against the fitted vocabularies. */
   width(w: Width): number;
   /** Streams one split of one dataset as encoded batches; never holds the whole file in memory. */
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch>;

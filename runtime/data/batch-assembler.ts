@@ -127,7 +127,7 @@ export class BatchAssembler {
     this.tensors.forEach((plan, t) => {
       const array = arrays[t]!;
       const tensor: TensorData = plan.tokens && longest !== null
-        ? { data: cutRows(array, n, plan.rowShape[0]!, longest), shape: [n, longest] }
+        ? { data: cutRows(array, n, plan.rowShape[0]!, longest, valuesPerPosition(plan)), shape: [n, longest, ...plan.rowShape.slice(1)] }
         : { data: n === this.capacity ? array : array.slice(0, n * this.sizes[t]!), shape: [n, ...plan.rowShape], ...(plan.lookup ? { lookup: plan.lookup } : {}) };
       if ('input' in plan.target) batch.inputs[plan.target.input] = tensor;
       else {
@@ -147,23 +147,29 @@ export class BatchAssembler {
     let longest: number | null = null;
     this.tensors.forEach((plan, t) => {
       if (!plan.tokens?.lengthOf) return;
-      const width = plan.rowShape[0]!;
-      for (let row = 0; row < n; row++) longest = Math.max(longest ?? 1, sequenceLength(arrays[t]!, row * width, width));
+      const positions = plan.rowShape[0]!;
+      const stride = valuesPerPosition(plan);
+      for (let row = 0; row < n; row++) longest = Math.max(longest ?? 1, sequenceLength(arrays[t]!, row * positions * stride, positions, stride));
     });
     return longest;
   }
 }
 
-/** How many ids of a padded row (PAD_ID = 0 at its end) are tokens. */
-export function sequenceLength(ids: Float32Array | Int32Array, from: number, width: number): number {
-  let length = width;
-  while (length > 0 && ids[from + length - 1] === 0) length--;
+/** Values per token position: 1, or a token's ids (the word's first) for a token input with subword ids. */
+function valuesPerPosition(plan: TensorPlan): number {
+  return plan.rowShape.slice(1).reduce((a, b) => a * b, 1);
+}
+
+/** How many positions of a padded row (word id PAD_ID = 0 at its end) are tokens; each position holds `stride` ids. */
+export function sequenceLength(ids: Float32Array | Int32Array, from: number, positions: number, stride = 1): number {
+  let length = positions;
+  while (length > 0 && ids[from + (length - 1) * stride] === 0) length--;
   return length;
 }
 
-/** The first `keep` of each row's `width` values. */
-function cutRows<T extends Float32Array | Int32Array>(array: T, rows: number, width: number, keep: number): T {
-  const out = new (array.constructor as { new (length: number): T })(rows * keep);
-  for (let row = 0; row < rows; row++) out.set(array.subarray(row * width, row * width + keep), row * keep);
+/** The first `keep` of each row's `positions` positions, of `stride` values each. */
+function cutRows<T extends Float32Array | Int32Array>(array: T, rows: number, positions: number, keep: number, stride: number): T {
+  const out = new (array.constructor as { new (length: number): T })(rows * keep * stride);
+  for (let row = 0; row < rows; row++) out.set(array.subarray(row * positions * stride, (row * positions + keep) * stride), row * keep * stride);
   return out;
 }

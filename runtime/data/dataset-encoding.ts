@@ -7,7 +7,7 @@ import type { DatasetPlan, FeaturePlan, InputPlan, Job } from '../../job/job.js'
 import { UserError } from '../errors.js';
 import type { FittedFeatures, SpanCount } from './api.js';
 import type { CopyOp, TensorPlan } from './batch-assembler.js';
-import { createFeatureEncoder, TokenEncoder, type FeatureEncoder, type FeatureSlots, type LookupCache } from './feature-encoders.js';
+import { createFeatureEncoder, TokenEncoder, type FeatureEncoder, type LookupCache } from './feature-encoders.js';
 import type { DatasetColumns } from './feature-kinds.js';
 import { createLabelEncoder } from './label-encoders.js';
 import { KeptLabels } from './train-labels.js';
@@ -16,13 +16,20 @@ import { RowLayout, type RowEncoder } from './row-layout.js';
 import { resolveWidth } from './width.js';
 import type { LookupLayout } from '../kernels/embedding-bag.js';
 
+/** A token input's ids in a stored row: `positions` of `idsPerToken` ids each, the word id first. */
+export interface TokenSlots {
+  readonly offset: number;
+  readonly positions: number;
+  readonly idsPerToken: number;
+}
+
 export interface DatasetEncoding {
   readonly layout: RowLayout;
   /** Feature encoders first: tagging labels read the token counts their token encoders computed. */
   readonly encoders: readonly RowEncoder[];
   readonly tensors: readonly TensorPlan[];
   /** Where the ids of each token input (a tensor with `tokens.lengthOf`) sit in a stored row, for length bucketing. */
-  readonly tokenSlots: readonly FeatureSlots[];
+  readonly tokenSlots: readonly TokenSlots[];
 }
 
 function vectorOps(input: InputPlan, encoders: readonly FeatureEncoder[], fitted: FittedFeatures): { ops: CopyOp[]; width: number } {
@@ -107,11 +114,12 @@ function inputTensor(input: InputPlan, encoders: readonly FeatureEncoder[], fitt
     return { target: { input: input.id }, dtype: 'float32', rowShape: [layout.numericRows.length + layout.ids], ops: lookup.ops, lookup: layout };
   }
   const { ops, width } = input.kind === 'vector' ? vectorOps(input, encoders, fitted) : sequenceOps(input, encoders);
-  const declaredWidth = declared[declared.length - 1];
-  if (declared.length !== 1 || declaredWidth !== width) {
+  // A sequence of tokens with subword ids is [length, ids per token], stored position by position.
+  const subwordIds = input.kind === 'sequence' && declared.length === 2;
+  if ((declared.length !== 1 && !subwordIds) || declared.reduce((a, b) => a * b, 1) !== width) {
     throw new Error(`input ${input.id}: the job gives shape ${JSON.stringify(declared)} but its features add up to width ${width}`);
   }
-  const tensor: TensorPlan = { target: { input: input.id }, dtype: input.kind === 'vector' ? 'float32' : 'int32', rowShape: [width], ops };
+  const tensor: TensorPlan = { target: { input: input.id }, dtype: input.kind === 'vector' ? 'float32' : 'int32', rowShape: subwordIds ? declared : [width], ops };
   return tokenInput(input, encoders) ? { ...tensor, tokens: { lengthOf: true } } : tensor;
 }
 
@@ -190,7 +198,10 @@ export function createDatasetEncoding(job: Job, fitted: FittedFeatures, plan: Da
       ...perToken,
     });
   }
-  const tokenSlots = inputs.filter((input) => tokenInput(input, input.features.map(encoderOf))).map((input) => encoderOf(input.features[0]!).slots);
+  const tokenSlots = inputs.filter((input) => tokenInput(input, input.features.map(encoderOf))).map((input) => {
+    const tokens = encoderOf(input.features[0]!) as TokenEncoder;
+    return { offset: tokens.slots.offset, positions: tokens.maxLength, idsPerToken: tokens.idsPerToken };
+  });
   return { layout, encoders: [...featureEncoders.values(), ...labelEncoders], tensors, tokenSlots };
 }
 

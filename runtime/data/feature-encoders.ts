@@ -10,6 +10,7 @@ import { fitsChannels, imageChannels, imageLength, isListColumn, numericFeatureL
 import { listLengthError, nonFiniteFeatureError } from './row-errors.js';
 import type { RowEncoder, RowLayout } from './row-layout.js';
 import { PAD_ID, UNKNOWN_ID, VocabularyLookup, splitWords } from './vocab.js';
+import { idsPerToken, SubwordLookup } from './subwords.js';
 
 type Fitted = FittedFeatures['features'][string];
 
@@ -138,25 +139,37 @@ class CategoryEncoder implements FeatureEncoder {
   }
 }
 
-/** Token ids, truncated or padded (with PAD_ID) to maxLength. */
+/**
+ * Token ids, truncated or padded (with PAD_ID) to maxLength: per position the word id, then (with `subwords`) its
+ * suffix and shape ids (subwords.ts), `idsPerToken` in all.
+ */
 export class TokenEncoder implements FeatureEncoder {
   readonly slots: FeatureSlots;
+  readonly idsPerToken: number;
   private starts: Int32Array | null = null;
   private listValidity = NO_VALIDITY;
   private codes: CategoryCodes = new Int32Array(0);
   private table: Int32Array = new Int32Array(0);
+  private subwordTable: Int32Array = new Int32Array(0);
   private dictionary: readonly string[] = [];
-  /** For string columns: the token ids of each distinct text of the current dictionary. */
+  /** For string columns: the ids of each distinct text of the current dictionary (idsPerToken per word). */
   private readonly textIds = new WeakMap<readonly string[], (Int32Array | undefined)[]>();
 
   constructor(
     readonly feature: FeaturePlan,
     private readonly lookup: VocabularyLookup,
+    private readonly subwords: SubwordLookup | null,
     private readonly listColumn: boolean,
     maxLength: number,
     layout: RowLayout,
   ) {
-    this.slots = { area: 'int', offset: layout.reserveInts(maxLength), length: maxLength };
+    this.idsPerToken = 1 + (subwords?.perToken ?? 0);
+    this.slots = { area: 'int', offset: layout.reserveInts(maxLength * this.idsPerToken), length: maxLength * this.idsPerToken };
+  }
+
+  /** Token positions per row. */
+  get maxLength(): number {
+    return this.slots.length / this.idsPerToken;
   }
 
   bind(chunk: DatasetChunk): void {
@@ -168,6 +181,7 @@ export class TokenEncoder implements FeatureEncoder {
       const { codes, dictionary } = categoricalView(list.items);
       this.codes = codes;
       this.table = this.lookup.tableFor(dictionary);
+      if (this.subwords) this.subwordTable = this.subwords.tableFor(dictionary);
     } else {
       const { codes, dictionary } = categoricalView(data);
       this.codes = codes;
@@ -179,28 +193,32 @@ export class TokenEncoder implements FeatureEncoder {
   tokenCount(row: number): number {
     if (this.starts !== null) return isPresent(this.listValidity, row) ? this.starts[row + 1]! - this.starts[row]! : 0;
     const code = this.codes[row]!;
-    return code < 0 ? 0 : this.idsOfText(code).length;
+    return code < 0 ? 0 : this.idsOfText(code).length / this.idsPerToken;
   }
 
   encode(row: number, _floats: Float32Array, _floatBase: number, ints: Int32Array, intBase: number): void {
     const out = intBase + this.slots.offset;
-    const maxLength = this.slots.length;
+    const stride = this.idsPerToken;
+    const perToken = stride - 1;
     let n = 0;
     if (this.starts !== null) {
       if (isPresent(this.listValidity, row)) {
         const from = this.starts[row]!;
-        n = Math.min(maxLength, this.starts[row + 1]! - from);
+        n = Math.min(this.maxLength, this.starts[row + 1]! - from);
         for (let j = 0; j < n; j++) {
           const code = this.codes[from + j]!;
-          ints[out + j] = code < 0 ? UNKNOWN_ID : this.table[code]!;
+          const at = out + j * stride;
+          ints[at] = code < 0 ? UNKNOWN_ID : this.table[code]!;
+          // A null token has no suffixes and no shape.
+          for (let k = 0; k < perToken; k++) ints[at + 1 + k] = code < 0 ? PAD_ID : this.subwordTable[code * perToken + k]!;
         }
       }
     } else if (this.codes[row]! >= 0) {
       const ids = this.idsOfText(this.codes[row]!);
-      n = Math.min(maxLength, ids.length);
-      for (let j = 0; j < n; j++) ints[out + j] = ids[j]!;
+      n = Math.min(this.maxLength, ids.length / stride);
+      ints.set(ids.subarray(0, n * stride), out);
     }
-    ints.fill(PAD_ID, out + n, out + maxLength);
+    ints.fill(PAD_ID, out + n * stride, out + this.slots.length);
   }
 
   private idsOfText(code: number): Int32Array {
@@ -208,8 +226,12 @@ export class TokenEncoder implements FeatureEncoder {
     if (!perText) this.textIds.set(this.dictionary, (perText = []));
     let ids = perText[code];
     if (!ids) {
-      const text = this.dictionary[code]!;
-      ids = Int32Array.from(splitWords(this.lookup.lowercase ? text.toLowerCase() : text), (w) => this.lookup.id(w));
+      const words = splitWords(this.dictionary[code]!);
+      ids = new Int32Array(words.length * this.idsPerToken);
+      words.forEach((word, j) => {
+        ids![j * this.idsPerToken] = this.lookup.id(word);
+        this.subwords?.write(word, ids!, j * this.idsPerToken + 1);
+      });
       perText[code] = ids;
     }
     return ids;
@@ -270,7 +292,10 @@ export function createFeatureEncoder(
       return new CategoryEncoder(feature, lookup(-1, false), layout);
     case 'embedding':
       return new CategoryEncoder(feature, lookup(UNKNOWN_ID, false), layout);
-    case 'tokens':
-      return new TokenEncoder(feature, lookup(UNKNOWN_ID, t.lowercase), list, t.maxLength, layout);
+    case 'tokens': {
+      if ((t.suffixes ?? 0) > 0 && !f?.suffixVocab) throw new Error(`feature ${feature.id}: no fitted suffix vocabulary`);
+      const subwords = idsPerToken(t) > 1 ? new SubwordLookup(f?.suffixVocab ?? [], t.suffixes ?? 0, t.shape ?? false) : null;
+      return new TokenEncoder(feature, lookup(UNKNOWN_ID, t.lowercase), subwords, list, t.maxLength, layout);
+    }
   }
 }

@@ -16,6 +16,7 @@ import { checksTarget, TargetChecker } from './target-check.js';
 import { taskOfWidth } from './width.js';
 import { SPLIT_NAMES, inSplit, splitId } from './split.js';
 import { addCodeCounts, learnedTokenVocabulary, sortedClassNames, splitWords, topValues } from './vocab.js';
+import { countSuffixes } from './subwords.js';
 
 const TRAIN = splitId('train');
 
@@ -166,6 +167,8 @@ class CategoryFitter implements Fitter {
 
 class TokenFitter implements Fitter {
   private readonly counts = new Map<string, number>();
+  private readonly suffixCounts = new Map<string, number>();
+  private readonly suffixes: number;
   private readonly listColumn: boolean;
 
   constructor(
@@ -174,6 +177,7 @@ class TokenFitter implements Fitter {
     plan: DatasetPlan,
   ) {
     this.listColumn = isListColumn(plan, feature.column);
+    this.suffixes = transform.suffixes ?? 0;
   }
 
   observe(chunk: DatasetChunk): void {
@@ -190,6 +194,7 @@ class TokenFitter implements Fitter {
         }
       }
       addCodeCounts(this.counts, perCode, dictionary, this.transform.lowercase);
+      this.countSuffixes(perCode, dictionary);
       return;
     }
     // A string column: count each distinct text once per batch, then split it into words.
@@ -203,12 +208,25 @@ class TokenFitter implements Fitter {
       const n = perCode[code]!;
       if (n === 0) continue;
       const text = this.transform.lowercase ? dictionary[code]!.toLowerCase() : dictionary[code]!;
-      for (const word of splitWords(text)) this.counts.set(word, (this.counts.get(word) ?? 0) + n);
+      for (const word of splitWords(text)) {
+        this.counts.set(word, (this.counts.get(word) ?? 0) + n);
+        if (this.suffixes > 0) countSuffixes(this.suffixCounts, word, this.suffixes, n);
+      }
+    }
+  }
+
+  /** Each suffix of a token counts once per time the token occurs. */
+  private countSuffixes(perCode: Int32Array, dictionary: readonly string[]): void {
+    if (this.suffixes === 0) return;
+    for (let code = 0; code < perCode.length; code++) {
+      if (perCode[code]! > 0) countSuffixes(this.suffixCounts, dictionary[code]!, this.suffixes, perCode[code]!);
     }
   }
 
   finish(fitted: FittedFeatures): void {
-    fitted.features[this.feature.id] = { vocab: learnedTokenVocabulary(this.counts, this.transform.maxVocab, this.transform.minCount) };
+    const { maxVocab, minCount } = this.transform;
+    const vocab = learnedTokenVocabulary(this.counts, maxVocab, minCount);
+    fitted.features[this.feature.id] = this.suffixes > 0 ? { vocab, suffixVocab: learnedTokenVocabulary(this.suffixCounts, maxVocab, minCount) } : { vocab };
   }
 }
 

@@ -40,8 +40,8 @@ export function fittedMismatchProblems(job: Job, fitted: FittedFeatures): string
   for (const feature of job.features) {
     const entry = fitted.features[feature.id] as Record<string, unknown> | undefined;
     const t = feature.transform;
-    const needed = t.kind === 'image' ? (fitsChannels(t) ? ['channelMean', 'channelStd'] : []) : (needs[t.kind] ?? []);
-    const isList = (key: string) => key === 'vocab' || key.startsWith('channel');
+    const needed = t.kind === 'image' ? (fitsChannels(t) ? ['channelMean', 'channelStd'] : []) : t.kind === 'tokens' && (t.suffixes ?? 0) > 0 ? ['vocab', 'suffixVocab'] : (needs[t.kind] ?? []);
+    const isList = (key: string) => key === 'vocab' || key === 'suffixVocab' || key.startsWith('channel');
     const missing = needed.filter((key) => (isList(key) ? !Array.isArray(entry?.[key]) : typeof entry?.[key] !== 'number'));
     if (missing.length > 0) problems.push(`the fitted features have no ${missing.join('/')} for feature ${feature.id}`);
   }

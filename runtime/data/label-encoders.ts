@@ -188,7 +188,7 @@ class TaggingLabelEncoder implements LabelEncoder {
     private readonly classes: VocabularyLookup | null,
     layout: RowLayout,
   ) {
-    const length = tokens.slots.length;
+    const length = tokens.maxLength;
     this.values = { area: 'int', offset: layout.reserveInts(length), length };
     this.mask = { area: 'float', offset: layout.reserveFloats(length), length };
     this.rowShape = [length];
@@ -324,7 +324,7 @@ class SpanLabelEncoder extends NumericListLabels implements LabelEncoder {
       throw targetProblem(this.task, this.chunk!, row, `[${start}, ${end}]`, `past the row's tokens in column "${this.tokens.feature.column}" (it has ${count})`);
     }
     if (this.tally) this.tally.rows++;
-    if (end >= this.tokens.slots.length) {
+    if (end >= this.tokens.maxLength) {
       if (this.tally) this.tally.cut++;
       return;
     }

@@ -7,7 +7,7 @@
 import type { Random } from '../random.js';
 import type { Batch } from './api.js';
 import { sequenceLength, type BatchAssembler } from './batch-assembler.js';
-import type { FeatureSlots } from './feature-encoders.js';
+import type { TokenSlots } from './dataset-encoding.js';
 import { RowStore, type RowLayout } from './row-layout.js';
 
 /** Pool size in batches: large enough that most batches hold one length, small enough to stay a shuffle. */
@@ -22,7 +22,7 @@ export class LengthBuckets {
     private readonly layout: RowLayout,
     private readonly assembler: BatchAssembler,
     /** Where each token input's ids sit in a stored row: a row's length is its longest. */
-    private readonly tokenSlots: readonly FeatureSlots[],
+    private readonly tokenSlots: readonly TokenSlots[],
     private readonly random: Random,
   ) {
     this.pool = new RowStore(assembler.capacity * POOL_BATCHES, layout);
@@ -35,7 +35,7 @@ export class LengthBuckets {
     this.pool.floats.set(store.floats.subarray(slot * floats, (slot + 1) * floats), this.filled * floats);
     this.pool.ints.set(store.ints.subarray(slot * ints, (slot + 1) * ints), this.filled * ints);
     let length = 0;
-    for (const s of this.tokenSlots) length = Math.max(length, sequenceLength(store.ints, slot * ints + s.offset, s.length));
+    for (const s of this.tokenSlots) length = Math.max(length, sequenceLength(store.ints, slot * ints + s.offset, s.positions, s.idsPerToken));
     this.lengths[this.filled++] = length;
     if (this.filled === this.pool.capacity) yield* this.drain();
   }

@@ -81,8 +81,10 @@ class ArrowJobData implements JobData {
     for await (const batch of batches) {
       for (const [id, tensor] of Object.entries(batch.inputs)) {
         if (!tokenInputs.has(id)) continue;
-        this.paddingCount.positions += tensor.data.length;
-        for (let i = 0; i < tensor.data.length; i++) if (tensor.data[i] !== PAD_ID) this.paddingCount.tokens++;
+        // With subword ids a position holds several ids, its word id first.
+        const stride = tensor.shape[2] ?? 1;
+        this.paddingCount.positions += tensor.data.length / stride;
+        for (let i = 0; i < tensor.data.length; i += stride) if (tensor.data[i] !== PAD_ID) this.paddingCount.tokens++;
       }
       yield batch;
     }

@@ -69,12 +69,14 @@ export function makeForward(parts: ExecutorParts): Pick<MtlModel, 'forward' | 'o
       return seed;
     };
     const givenKey = given ? refKey(given.at) : null;
-    // The token mask of the batch's token input (ids ≠ 0: padding is id 0), made when a layer first asks.
+    // The token mask of the batch's token input (word ids ≠ 0: padding is id 0), made when a layer first asks. With
+    // subword ids ([n, length, ids per token]) the word id is a position's first.
     let tokenMask: tf.Tensor2D | null | undefined;
     const maskOf = (): tf.Tensor2D | null => {
       if (tokenMask === undefined) {
         const ids = Object.entries(inputs).find(([id]) => tokenInputs.has(id))?.[1];
-        tokenMask = ids ? (tf.cast(tf.notEqual(ids, 0), 'float32') as tf.Tensor2D) : null;
+        const words = ids && ids.rank === 3 ? tf.squeeze(tf.slice(ids, [0, 0, 0], [-1, -1, 1]), [2]) : ids;
+        tokenMask = words ? (tf.cast(tf.notEqual(words, 0), 'float32') as tf.Tensor2D) : null;
       }
       return tokenMask;
     };

@@ -20,6 +20,10 @@ export function renameWidth(width: Width, rename: RenameRef): Width {
     const renamed = rename(width.vocab);
     return renamed === width.vocab ? width : { vocab: renamed };
   }
+  if ('suffixes' in width) {
+    const renamed = rename(width.suffixes);
+    return renamed === width.suffixes ? width : { suffixes: renamed };
+  }
   const sum = renameWidths(width.sum, rename);
   return sum === width.sum ? width : { sum };
 }
@@ -37,15 +41,22 @@ const renameShape = (shape: Width[] | null, rename: RenameRef) => (shape ? renam
 
 /** A symbolic width among a layer's fields (numbers name nothing; `experts`, `gate` are module ids, not widths). */
 const isSymbolicWidth = (value: unknown): value is Width =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && ('vocab' in value || 'classes' in value || 'sum' in value);
+  typeof value === 'object' && value !== null && !Array.isArray(value) && ('vocab' in value || 'suffixes' in value || 'classes' in value || 'sum' in value);
 
-/** A layer with the references in its width-valued fields renamed (an embedding's `vocab`), whatever its kind. */
+/**
+ * A layer with the references in its width-valued fields renamed (an embedding's `vocab`), whatever its kind, and in
+ * an embedding's `subwords.suffixVocab`.
+ */
 function renameLayer(layer: LayerPlan, rename: RenameRef): LayerPlan {
   let out: Record<string, unknown> | null = null;
   for (const [field, value] of Object.entries(layer)) {
     if (!isSymbolicWidth(value)) continue;
     const renamed = renameWidth(value, rename);
     if (renamed !== value) (out ??= { ...layer })[field] = renamed;
+  }
+  if (layer.kind === 'embedding' && layer.subwords) {
+    const suffixVocab = renameWidth(layer.subwords.suffixVocab, rename);
+    if (suffixVocab !== layer.subwords.suffixVocab) (out ??= { ...layer }).subwords = { ...layer.subwords, suffixVocab };
   }
   return (out as LayerPlan | null) ?? layer;
 }
