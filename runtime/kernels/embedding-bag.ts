@@ -7,11 +7,13 @@
  *
  * which is onehot(x) · W + bias term for term, without the products of zeros: a census row has 32 hot ids among 500
  * one-hot columns. Its gradient reaches only the selected rows: dW[r] = Σ over the (b, n) reading r of x[b, n] · dz[b]
- * (1 for an id). The sums run in JavaScript over the tensors' data (float64 accumulators, rounded once), so on any
- * backend the op is one kernel each way; the dense form sums the same terms in another order, so the two agree to
- * float32 rounding (test/runtime/embedding-bag.test.ts), not bit for bit.
+ * (1 for an id). Both ways are one call of a small WebAssembly SIMD routine over the tensors' values
+ * (weighted-rows.ts: float32 sums; in JavaScript with float64 sums where it cannot run), on any backend; the dense form
+ * sums the same terms in another order, so the two agree to float32 rounding (test/runtime/optimizations.test.ts),
+ * not bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
+import { weightedRowSums, type WeightedRows } from './weighted-rows.js';
 
 /** Where a lookup input's values sit: its first columns are numeric features, the rest ids. */
 export interface LookupLayout {
@@ -51,17 +53,13 @@ export function oneHotRows(layout: LookupLayout, x: Float32Array | Int32Array, r
 }
 
 /** A batch's terms, row by row: the kernel row (times `units`: an offset) and weight of each; row b's are start[b] … start[b + 1] - 1. */
-interface Terms {
-  offset: Int32Array;
-  weight: Float64Array;
-  start: Int32Array;
-}
+type Terms = WeightedRows;
 
 /** The terms of every row of `x`, numeric columns first (a zero number adds nothing and is left out), then ids (-1: none). */
 function termsOf(layout: LookupLayout, x: Float32Array | Int32Array, batch: number, units: number): Terms {
   const columns = layout.numericRows.length + layout.ids;
   const offset = new Int32Array(batch * columns);
-  const weight = new Float64Array(batch * columns);
+  const weight = new Float32Array(batch * columns);
   const start = new Int32Array(batch + 1);
   let count = 0;
   for (let b = 0; b < batch; b++) {
@@ -80,76 +78,69 @@ function termsOf(layout: LookupLayout, x: Float32Array | Int32Array, batch: numb
     }
     start[b + 1] = count;
   }
-  return { offset, weight, start };
+  return { offset: offset.subarray(0, count), weight: weight.subarray(0, count), start };
 }
 
-/** Units summed at once in local variables (what V8 keeps in registers): 8 measured twice as fast as 4, 16 no faster. */
-const BLOCK = 8;
-
-/** z = lookup(x) · W + bias, then ReLU when `relu`: [batch, units]; a row's terms summed in order. */
+/**
+ * z = lookup(x) · W + bias, then ReLU when `relu`: [batch, units]. On the SIMD routine (weighted-rows.ts) where it
+ * runs, else in JavaScript.
+ */
 export function embeddingBagForward(layout: LookupLayout, x: Float32Array, batch: number, kernel: Float32Array, bias: Float32Array, relu: boolean): Float32Array {
   const units = bias.length;
-  const out = new Float32Array(batch * units);
-  const { offset, weight, start } = termsOf(layout, x, batch, units);
-  const whole = units - (units % BLOCK);
-  const put = (at: number, sum: number) => (out[at] = relu && sum < 0 ? 0 : sum);
-  for (let b = 0; b < batch; b++) {
-    const from = start[b]!, to = start[b + 1]!, o = b * units;
-    for (let u = 0; u < whole; u += BLOCK) {
-      let s0 = bias[u]!, s1 = bias[u + 1]!, s2 = bias[u + 2]!, s3 = bias[u + 3]!, s4 = bias[u + 4]!, s5 = bias[u + 5]!, s6 = bias[u + 6]!, s7 = bias[u + 7]!;
-      for (let t = from; t < to; t++) {
-        const r = offset[t]! + u, w = weight[t]!;
-        s0 += w * kernel[r]!; s1 += w * kernel[r + 1]!; s2 += w * kernel[r + 2]!; s3 += w * kernel[r + 3]!;
-        s4 += w * kernel[r + 4]!; s5 += w * kernel[r + 5]!; s6 += w * kernel[r + 6]!; s7 += w * kernel[r + 7]!;
-      }
-      put(o + u, s0); put(o + u + 1, s1); put(o + u + 2, s2); put(o + u + 3, s3);
-      put(o + u + 4, s4); put(o + u + 5, s5); put(o + u + 6, s6); put(o + u + 7, s7);
-    }
-    for (let u = whole; u < units; u++) {
-      let sum = bias[u]!;
-      for (let t = from; t < to; t++) sum += weight[t]! * kernel[offset[t]! + u]!;
-      put(o + u, sum);
-    }
-  }
+  const terms = termsOf(layout, x, batch, units);
+  const out = weightedRowSums(terms, kernel, bias, batch, units) ?? weightedRowSumsJs(terms, kernel, bias, batch, units);
+  if (relu) for (let i = 0; i < out.length; i++) if (out[i]! < 0) out[i] = 0;
   return out;
 }
 
 /**
  * The kernel's gradient [width, units] from dz [batch, units] (already through the activation): the batch's terms
- * grouped by the kernel row they read (a counting sort, batch order kept within a row), then per kernel row the sum
- * over its terms, BLOCK units at a time. Rows no term reads get 0.
+ * regrouped by the kernel row they read (a counting sort, batch order kept within a row), each kernel row then the sum
+ * of its terms' weighted dz rows. Rows no term reads get 0.
  */
 export function embeddingBagKernelGradient(layout: LookupLayout, x: Float32Array, batch: number, dz: Float32Array, units: number): Float32Array {
-  const { offset, weight, start: rowStart } = termsOf(layout, x, batch, units);
-  const terms = rowStart[batch]!;
-  const batchOf = new Int32Array(terms);
-  for (let b = 0; b < batch; b++) batchOf.fill(b * units, rowStart[b]!, rowStart[b + 1]!);
+  const byBatch = termsOf(layout, x, batch, units);
+  const terms = byBatch.offset.length;
   const start = new Int32Array(layout.width + 1);
-  for (let t = 0; t < terms; t++) start[offset[t]! / units + 1]++;
+  for (let t = 0; t < terms; t++) start[byBatch.offset[t]! / units + 1]++;
   for (let r = 0; r < layout.width; r++) start[r + 1] += start[r]!;
   const next = start.slice(0, layout.width);
-  const order = new Int32Array(terms);
-  for (let t = 0; t < terms; t++) order[next[offset[t]! / units]!++] = t;
+  const offset = new Int32Array(terms);
+  const weight = new Float32Array(terms);
+  for (let b = 0; b < batch; b++) {
+    for (let t = byBatch.start[b]!; t < byBatch.start[b + 1]!; t++) {
+      const at = next[byBatch.offset[t]! / units]!++;
+      offset[at] = b * units;
+      weight[at] = byBatch.weight[t]!;
+    }
+  }
+  const byRow = { offset, weight, start };
+  const zeros = new Float32Array(units);
+  return weightedRowSums(byRow, dz, zeros, layout.width, units) ?? weightedRowSumsJs(byRow, dz, zeros, layout.width, units);
+}
 
-  const out = new Float32Array(layout.width * units);
+/** Units summed at once in local variables (what V8 keeps in registers): 8 measured twice as fast as 4, 16 no faster. */
+const BLOCK = 8;
+
+/** weightedRowSums in JavaScript, BLOCK units at a time, float64 sums rounded once. */
+function weightedRowSumsJs({ offset, weight, start }: Terms, table: Float32Array, init: Float32Array, rows: number, units: number): Float32Array {
+  const out = new Float32Array(rows * units);
   const whole = units - (units % BLOCK);
-  for (let r = 0; r < layout.width; r++) {
-    const from = start[r]!, to = start[r + 1]!, o = r * units;
-    if (from === to) continue;
+  for (let n = 0; n < rows; n++) {
+    const from = start[n]!, to = start[n + 1]!, o = n * units;
     for (let u = 0; u < whole; u += BLOCK) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-      for (let i = from; i < to; i++) {
-        const t = order[i]!;
-        const d = batchOf[t]! + u, w = weight[t]!;
-        s0 += w * dz[d]!; s1 += w * dz[d + 1]!; s2 += w * dz[d + 2]!; s3 += w * dz[d + 3]!;
-        s4 += w * dz[d + 4]!; s5 += w * dz[d + 5]!; s6 += w * dz[d + 6]!; s7 += w * dz[d + 7]!;
+      let s0 = init[u]!, s1 = init[u + 1]!, s2 = init[u + 2]!, s3 = init[u + 3]!, s4 = init[u + 4]!, s5 = init[u + 5]!, s6 = init[u + 6]!, s7 = init[u + 7]!;
+      for (let t = from; t < to; t++) {
+        const r = offset[t]! + u, w = weight[t]!;
+        s0 += w * table[r]!; s1 += w * table[r + 1]!; s2 += w * table[r + 2]!; s3 += w * table[r + 3]!;
+        s4 += w * table[r + 4]!; s5 += w * table[r + 5]!; s6 += w * table[r + 6]!; s7 += w * table[r + 7]!;
       }
       out[o + u] = s0; out[o + u + 1] = s1; out[o + u + 2] = s2; out[o + u + 3] = s3;
       out[o + u + 4] = s4; out[o + u + 5] = s5; out[o + u + 6] = s6; out[o + u + 7] = s7;
     }
     for (let u = whole; u < units; u++) {
-      let sum = 0;
-      for (let i = from; i < to; i++) sum += weight[order[i]!]! * dz[batchOf[order[i]!]! + u]!;
+      let sum = init[u]!;
+      for (let t = from; t < to; t++) sum += weight[t]! * table[offset[t]! + u]!;
       out[o + u] = sum;
     }
   }

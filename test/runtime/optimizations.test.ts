@@ -11,6 +11,7 @@ import type { Job, OptimizerPlan } from '../../job/job.js';
 import type { Batch, TensorData } from '../../runtime/data/api.js';
 import { openJobData } from '../../runtime/data/loader.js';
 import { embeddingBagForward, embeddingBagKernelGradient, oneHotRows, type LookupLayout } from '../../runtime/kernels/embedding-bag.js';
+import { weightedRowSums } from '../../runtime/kernels/weighted-rows.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { toTensor } from '../../runtime/model/input-tensors.js';
 import type { MtlModel } from '../../runtime/model/types.js';
@@ -71,11 +72,33 @@ describe('embedding bag kernel', () => {
   });
 });
 
+describe('the SIMD routine of the embedding bag', () => {
+  it('sums weighted table rows into each output row, by hand', () => {
+    // table row k = [16k, 16k + 1, …, 16k + 15]; out[0] = 1 + 2·row 0 + row 2; out[1] = 1 + 0.5·row 1
+    const table = Float32Array.from({ length: 48 }, (_, i) => i);
+    const out = weightedRowSums({ offset: Int32Array.from([0, 32, 16]), weight: Float32Array.from([2, 1, 0.5]), start: Int32Array.from([0, 2, 3]) }, table, new Float32Array(16).fill(1), 2, 16);
+    assert.ok(out, 'WebAssembly SIMD runs under Node 20');
+    assert.deepEqual(Array.from(out), [
+      ...Array.from({ length: 16 }, (_, u) => 1 + 2 * u + 32 + u),
+      ...Array.from({ length: 16 }, (_, u) => 1 + 0.5 * (16 + u)),
+    ]);
+  });
+
+  it('declines what it cannot run: units not a multiple of 16', () => {
+    assert.equal(weightedRowSums({ offset: Int32Array.from([0]), weight: Float32Array.from([1]), start: Int32Array.from([0, 1]) }, new Float32Array(8), new Float32Array(8), 1, 8), null);
+  });
+});
+
 describe('a dense layer over a lookup input equals the layer over the one-hot vector (cpu)', () => {
   const jobs: [string, () => Job][] = [
     ['hard sharing, relu then linear', () => makeJob({
       inputs: [{ ...vectorInput('x', 'd', 7), lookup: true }],
       modules: [denseModule('trunk', 'x', [5, 3], ['a', 'b'])],
+      tasks: [task('a', 'regression', { from: 'trunk' }), task('b', 'binary', { from: 'trunk' })],
+    })],
+    ['hard sharing, 32 units (the WebAssembly SIMD routine)', () => makeJob({
+      inputs: [{ ...vectorInput('x', 'd', 7), lookup: true }],
+      modules: [denseModule('trunk', 'x', [32, 3], ['a', 'b'])],
       tasks: [task('a', 'regression', { from: 'trunk' }), task('b', 'binary', { from: 'trunk' })],
     })],
     ['mmoe (fused first layers, softmax gates)', () => makeJob({
