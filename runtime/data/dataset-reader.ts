@@ -59,6 +59,19 @@ function checkDictionaryIndices(data: Data, column: string, display: string, fil
   if (!DataType.isDictionary(data.type) || !data.dictionary) return;
   const size = data.dictionary.length;
   const indices = data.values as ArrayLike<number | bigint>;
+  if (!(indices instanceof BigInt64Array || indices instanceof BigUint64Array)) {
+    // The common case, indices in a number array: one comparison per row, and the slow path only when one is out of range.
+    const numbers = indices as ArrayLike<number>;
+    let inRange = true;
+    for (let i = 0; i < data.length; i++) {
+      const code = numbers[i]!;
+      if (code < 0 || code >= size) {
+        inRange = false;
+        break;
+      }
+    }
+    if (inRange) return;
+  }
   for (let i = 0; i < data.length; i++) {
     const code = Number(indices[i]!);
     if ((code < 0 || code >= size) && data.getValid(i)) {

@@ -127,9 +127,14 @@ class ArrowJobData implements JobData {
         } else if (filled < capacity) {
           slot = filled++;
         } else {
-          // The buffer is full: a random buffered row leaves for the batch, the new row takes its slot.
+          // The buffer is full: a random buffered row leaves for the batch, the new row takes its slot. Without length
+          // buckets straight into the batch: a generator per row (leave) cost more than the row's encoding.
           slot = random.int(capacity);
-          yield* leave(slot);
+          if (buckets) yield* leave(slot);
+          else {
+            assembler.append(store, slot);
+            if (assembler.full) yield assembler.take();
+          }
         }
         for (const encoder of encoders) encoder.encode(row, floats, slot * floatsPerRow, ints, slot * intsPerRow);
         if (random === null && filled === capacity) {
