@@ -13,7 +13,7 @@
  * not bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
-import { weightedRowSums, type WeightedRows } from './weighted-rows.js';
+import { scatteredRowSums, weightedRowSums, type WeightedRows } from './weighted-rows.js';
 
 /** Where a lookup input's values sit: its first columns are numeric features, the rest ids. */
 export interface LookupLayout {
@@ -55,8 +55,11 @@ export function oneHotRows(layout: LookupLayout, x: Float32Array | Int32Array, r
 /** A batch's terms, row by row: the kernel row (times `units`: an offset) and weight of each; row b's are start[b] … start[b + 1] - 1. */
 type Terms = WeightedRows;
 
-/** The terms of every row of `x`, numeric columns first (a zero number adds nothing and is left out), then ids (-1: none). */
-function termsOf(layout: LookupLayout, x: Float32Array | Int32Array, batch: number, units: number): Terms {
+/**
+ * The terms of every row of `x`, numeric columns first (a zero number adds nothing and is left out), then ids (-1:
+ * none): worked out once per batch, for the forward pass and its gradient.
+ */
+export function termsOf(layout: LookupLayout, x: Float32Array | Int32Array, batch: number, units: number): Terms {
   const columns = layout.numericRows.length + layout.ids;
   const offset = new Int32Array(batch * columns);
   const weight = new Float32Array(batch * columns);
@@ -85,21 +88,22 @@ function termsOf(layout: LookupLayout, x: Float32Array | Int32Array, batch: numb
  * z = lookup(x) · W + bias, then ReLU when `relu`: [batch, units]. On the SIMD routine (weighted-rows.ts) where it
  * runs, else in JavaScript.
  */
-export function embeddingBagForward(layout: LookupLayout, x: Float32Array, batch: number, kernel: Float32Array, bias: Float32Array, relu: boolean): Float32Array {
+export function embeddingBagForward(layout: LookupLayout, x: Float32Array, batch: number, kernel: Float32Array, bias: Float32Array, relu: boolean, terms = termsOf(layout, x, batch, bias.length)): Float32Array {
   const units = bias.length;
-  const terms = termsOf(layout, x, batch, units);
   const out = weightedRowSums(terms, kernel, bias, batch, units) ?? weightedRowSumsJs(terms, kernel, bias, batch, units);
   if (relu) for (let i = 0; i < out.length; i++) if (out[i]! < 0) out[i] = 0;
   return out;
 }
 
 /**
- * The kernel's gradient [width, units] from dz [batch, units] (already through the activation): the batch's terms
- * regrouped by the kernel row they read (a counting sort, batch order kept within a row), each kernel row then the sum
- * of its terms' weighted dz rows. Rows no term reads get 0.
+ * The kernel's gradient [width, units] from dz [batch, units] (already through the activation): each batch row's dz,
+ * weighted, added to the kernel rows its terms read (the SIMD routine's scatter). Where that cannot run, in JavaScript:
+ * the terms regrouped by kernel row (a counting sort, batch order kept within a row), each kernel row then the sum of
+ * its terms' weighted dz rows. Rows no term reads get 0.
  */
-export function embeddingBagKernelGradient(layout: LookupLayout, x: Float32Array, batch: number, dz: Float32Array, units: number): Float32Array {
-  const byBatch = termsOf(layout, x, batch, units);
+export function embeddingBagKernelGradient(layout: LookupLayout, x: Float32Array, batch: number, dz: Float32Array, units: number, byBatch = termsOf(layout, x, batch, units)): Float32Array {
+  const scattered = scatteredRowSums(byBatch, dz, batch, layout.width, units);
+  if (scattered) return scattered;
   const terms = byBatch.offset.length;
   const start = new Int32Array(layout.width + 1);
   for (let t = 0; t < terms; t++) start[byBatch.offset[t]! / units + 1]++;
@@ -114,9 +118,7 @@ export function embeddingBagKernelGradient(layout: LookupLayout, x: Float32Array
       weight[at] = byBatch.weight[t]!;
     }
   }
-  const byRow = { offset, weight, start };
-  const zeros = new Float32Array(units);
-  return weightedRowSums(byRow, dz, zeros, layout.width, units) ?? weightedRowSumsJs(byRow, dz, zeros, layout.width, units);
+  return weightedRowSumsJs({ offset, weight, start }, dz, new Float32Array(units), layout.width, units);
 }
 
 /** Units summed at once in local variables (what V8 keeps in registers): 8 measured twice as fast as 4, 16 no faster. */

@@ -6,8 +6,9 @@
  * order. Written as bytes here (no toolchain at build or run time); 16 units per pass, so it needs units % 16 == 0
  * and the caller falls back to JavaScript otherwise.
  *
- * Export `run(out, table, init, offset, weight, start, rows, units)`: pointers are byte addresses in the module's own
- * memory (`memory`), offsets are float indices into table.
+ * Exports `run(out, table, init, offset, weight, start, rows, units)` and its transpose `scatter` (same parameters):
+ * pointers are byte addresses in the module's own memory (`memory`), offsets are float indices into table (run) or
+ * out (scatter).
  */
 
 /** What this file uses of the WebAssembly global (the project's TypeScript libs do not declare it). */
@@ -96,18 +97,57 @@ const code = [
   0x0b,
 ];
 
-const body = [...vector([[6, I32], [5, V128]]), ...code];
+/**
+ * scatter: the transpose, for each row r and each of its terms i, out[offset[i] …] += weight[i] · table[r · units …]
+ * (out zeroed by the caller; `init` unused): the kernel's gradient straight from the batch's terms, without regrouping
+ * them by kernel row.
+ */
+const scatterCode = [
+  ...i32(0), ...set(R),
+  ...whileBelow(R, ROWS, [
+    ...get(START), ...times4(R), ADD, ...tee(ADDR), ...load32(0), ...set(I),
+    ...get(ADDR), ...load32(4), ...set(TO),
+    // FROM ← table + r · units · 4 (the row's dz)
+    ...get(TABLE), ...get(R), ...get(UNITS), MUL, ...i32(2), SHL, ADD, ...set(FROM),
+    ...whileBelow(I, TO, [
+      // ADDR ← out + offset[i] · 4; WV ← splat(weight[i])
+      ...get(OUT), ...get(OFFSET), ...times4(I), ADD, ...load32(0), ...i32(2), SHL, ADD, ...set(ADDR),
+      ...get(WEIGHT), ...times4(I), ADD, ...loadF32, ...SPLAT, ...set(WV),
+      ...i32(0), ...set(U),
+      ...whileBelow(U, UNITS, [
+        ...accumulators.flatMap((k) => [
+          ...get(ADDR), ...get(ADDR), ...v128load(16 * k), ...get(FROM), ...v128load(16 * k), ...get(WV), ...F32X4_MUL, ...F32X4_ADD, ...v128store(16 * k),
+        ]),
+        ...get(ADDR), ...i32(64), ADD, ...set(ADDR),
+        ...get(FROM), ...i32(64), ADD, ...set(FROM),
+        ...increment(U, 16),
+      ]),
+      // back to the row's first unit for the next term
+      ...get(FROM), ...get(UNITS), ...i32(2), SHL, 0x6b, ...set(FROM),
+      ...increment(I, 1),
+    ]),
+    ...increment(R, 1),
+  ]),
+  0x0b,
+];
+
+const locals = vector([[6, I32], [5, V128]]);
+const body = [...locals, ...code];
+const scatterBody = [...locals, ...scatterCode];
 const moduleBytes = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
   ...section(1, vector([[0x60, ...vector(Array.from({ length: 8 }, () => [I32])), 0]])),
-  ...section(3, vector([[0]])),
+  ...section(3, vector([[0], [0]])),
   ...section(5, vector([[0, 1]])),
-  ...section(7, vector([[...name('run'), 0, 0], [...name('memory'), 2, 0]])),
-  ...section(10, vector([[...uleb(body.length), ...body]])),
+  ...section(7, vector([[...name('run'), 0, 0], [...name('scatter'), 0, 1], [...name('memory'), 2, 0]])),
+  ...section(10, vector([[...uleb(body.length), ...body], [...uleb(scatterBody.length), ...scatterBody]])),
 ]);
 
+type Entry = (out: number, table: number, init: number, offset: number, weight: number, start: number, rows: number, units: number) => void;
+
 interface Routine {
-  run: (out: number, table: number, init: number, offset: number, weight: number, start: number, rows: number, units: number) => void;
+  run: Entry;
+  scatter: Entry;
   memory: WasmMemory;
 }
 
@@ -138,9 +178,21 @@ export interface WeightedRows {
  * run (units not a multiple of 16, or no WebAssembly SIMD).
  */
 export function weightedRowSums(terms: WeightedRows, table: Float32Array, init: Float32Array, rows: number, units: number): Float32Array | null {
+  return call('run', terms, table, init, rows, rows * units, units);
+}
+
+/**
+ * The transpose of weightedRowSums: out [outRows, units], zero but for out[offset[i] …] += weight[i] · table[r …] for
+ * each row r of `table` and each of its terms i; null when the routine cannot run (as weightedRowSums).
+ */
+export function scatteredRowSums(terms: WeightedRows, table: Float32Array, rows: number, outRows: number, units: number): Float32Array | null {
+  return call('scatter', terms, table, new Float32Array(0), rows, outRows * units, units);
+}
+
+function call(entry: 'run' | 'scatter', terms: WeightedRows, table: Float32Array, init: Float32Array, rows: number, outFloats: number, units: number): Float32Array | null {
   const wasm = units % 16 === 0 ? compiled() : null;
   if (!wasm) return null;
-  const sizes = [rows * units * 4, table.byteLength, init.byteLength, terms.offset.byteLength, terms.weight.byteLength, terms.start.byteLength];
+  const sizes = [outFloats * 4, table.byteLength, init.byteLength, terms.offset.byteLength, terms.weight.byteLength, terms.start.byteLength];
   const needed = sizes.reduce((a, b) => a + b + 16, 0);
   const have = wasm.memory.buffer.byteLength;
   if (needed > have) wasm.memory.grow(Math.ceil((needed - have) / 65536));
@@ -158,6 +210,7 @@ export function weightedRowSums(terms: WeightedRows, table: Float32Array, init: 
     return address;
   };
   const tableAt = copy(table), initAt = copy(init), offsetAt = copy(terms.offset), weightAt = copy(terms.weight), startAt = copy(terms.start);
-  wasm.run(out, tableAt, initAt, offsetAt, weightAt, startAt, rows, units);
-  return new Float32Array(heap, out, rows * units).slice();
+  if (entry === 'scatter') new Float32Array(heap, out, outFloats).fill(0);
+  wasm[entry](out, tableAt, initAt, offsetAt, weightAt, startAt, rows, units);
+  return new Float32Array(heap, out, outFloats).slice();
 }

@@ -1,7 +1,7 @@
 /** One dense layer: x · kernel + bias, then the activation. */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from '../../job/job.js';
-import { embeddingBagForward, embeddingBagKernelGradient, lookupLayoutOf, type LookupLayout } from '../kernels/embedding-bag.js';
+import { embeddingBagForward, embeddingBagKernelGradient, lookupLayoutOf, termsOf, type LookupLayout } from '../kernels/embedding-bag.js';
 
 /** Activations the fused matMul kernel applies in the same pass (forward only; tfjs unfuses under a gradient tape). */
 const FUSABLE = new Set<Activation>(['relu', 'sigmoid', 'linear']);
@@ -55,17 +55,19 @@ function denseOnLookup(layout: LookupLayout, relu: boolean): DenseFn {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     if (kernel.shape[0] !== layout.width) throw new Error(`a lookup input stands for ${layout.width} one-hot columns, but the dense layer's kernel has ${kernel.shape[0]} rows`);
-    const batch = x.shape[0];
-    const values = embeddingBagForward(layout, x.dataSync() as Float32Array, batch, kernel.dataSync() as Float32Array, bias.dataSync() as Float32Array, relu);
-    const y = tf.tensor2d(values, [batch, bias.shape[0]]);
+    const [batch, units] = [x.shape[0], bias.shape[0]];
+    const xs = x.dataSync() as Float32Array;
+    // The batch's terms (its kernel rows and weights), worked out once for the forward pass and its gradient.
+    const terms = termsOf(layout, xs, batch, units);
+    const values = embeddingBagForward(layout, xs, batch, kernel.dataSync() as Float32Array, bias.dataSync() as Float32Array, relu, terms);
+    const y = tf.tensor2d(values, [batch, units]);
     save([x, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sy] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dz = relu ? tf.mul(dy, tf.step(sy)) : dy;
-        const units = sy.shape[1];
-        const dKernel = embeddingBagKernelGradient(layout, sx.dataSync() as Float32Array, sx.shape[0], dz.dataSync() as Float32Array, units);
+        const dKernel = embeddingBagKernelGradient(layout, xs, batch, dz.dataSync() as Float32Array, units, terms);
         return [tf.zerosLike(sx), tf.tensor2d(dKernel, [layout.width, units]), tf.sum(dz, 0)];
       },
     };

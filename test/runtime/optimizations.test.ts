@@ -11,7 +11,7 @@ import type { Job, OptimizerPlan } from '../../job/job.js';
 import type { Batch, TensorData } from '../../runtime/data/api.js';
 import { openJobData } from '../../runtime/data/loader.js';
 import { embeddingBagForward, embeddingBagKernelGradient, oneHotRows, type LookupLayout } from '../../runtime/kernels/embedding-bag.js';
-import { weightedRowSums } from '../../runtime/kernels/weighted-rows.js';
+import { scatteredRowSums, weightedRowSums } from '../../runtime/kernels/weighted-rows.js';
 import { buildModel } from '../../runtime/model/build.js';
 import { toTensor } from '../../runtime/model/input-tensors.js';
 import type { MtlModel } from '../../runtime/model/types.js';
@@ -81,6 +81,18 @@ describe('the SIMD routine of the embedding bag', () => {
     assert.deepEqual(Array.from(out), [
       ...Array.from({ length: 16 }, (_, u) => 1 + 2 * u + 32 + u),
       ...Array.from({ length: 16 }, (_, u) => 1 + 0.5 * (16 + u)),
+    ]);
+  });
+
+  it("scatters each row's weighted values into the rows its terms name (the kernel's gradient), by hand", () => {
+    // dz row b = [16b, …, 16b + 15]; batch row 0 reads kernel rows 0 (weight 2) and 2; batch row 1 rows 1 (0.5) and 0
+    const dz = Float32Array.from({ length: 32 }, (_, i) => i);
+    const out = scatteredRowSums({ offset: Int32Array.from([0, 32, 16, 0]), weight: Float32Array.from([2, 1, 0.5, 1]), start: Int32Array.from([0, 2, 4]) }, dz, 2, 3, 16);
+    assert.ok(out);
+    assert.deepEqual(Array.from(out), [
+      ...Array.from({ length: 16 }, (_, u) => 2 * u + 16 + u),
+      ...Array.from({ length: 16 }, (_, u) => 0.5 * (16 + u)),
+      ...Array.from({ length: 16 }, (_, u) => u),
     ]);
   });
 
