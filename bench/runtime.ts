@@ -1,7 +1,7 @@
 /**
  * `npm run bench:runtime`: the runtime's benchmarks, each in its own process so one's backend and memory
  * do not colour the next: (1) the wasm matmul fix (kernels.ts), (2) the runtime's training step against plain
- * tfjs (step.ts), (3) Arrow streaming throughput and (4) peak RSS streaming a 2 GB file (data.ts), (5) the
+ * tfjs, and the optimizer's share of it (step.ts), (3) Arrow streaming throughput and (4) peak RSS streaming a 2 GB file (data.ts), (5) the
  * MultiMNIST CNN's training step, batch 256: ms per step and images per second (cnn-step.ts), and the training step
  * of a tagger on token sequences through (6) a BiLSTM and (7) a Transformer encoder (sequence-step.ts).
  * Pass --skip-large to leave out (4).
