@@ -142,7 +142,7 @@ function referenceStep(batch: Batch): () => number {
 export function runtimeStepper(batch: Batch): { step: () => number; dispose: () => void; optimizerMs: number[] } {
   const job = benchJob();
   const model = buildModel(job, (w) => w as number, 1);
-  const adam = makeOptimizer(job.training.optimizer, () => 1, { fused: fusedAdamPays(tf.getBackend()) });
+  const adam = makeOptimizer(job.training.optimizer);
   // The optimizer's own time in each step (wasm and cpu kernels run synchronously, so the clock sees their work).
   const optimizerMs: number[] = [];
   const optimizer: Optimizer = {

@@ -14,6 +14,7 @@ import type { Compilation, CompileOptions } from '../compiler/compile.js';
 import { reportDiagnostics, renderTimings, checkSummary, fail, failInternal, exitQuietlyOnClosedPipe, EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE, EXIT_NOT_ACCEPTED, type Format } from './output.js';
 import type { DerivedJob } from '../compiler/derive/derive.js';
 import type { VariantSpec } from '../compiler/derive/variants.js';
+import { optimizationNames, parseNoOpt } from '../shared/optimizations.js';
 
 const program = new Command();
 program.name('mtl').description('a declarative language for multi-task learning: check, compile and run .mtl programs').version('0.1.0');
@@ -43,13 +44,12 @@ async function derivedOrExit(c: Compilation, file: string, text: string | undefi
   return jobs;
 }
 
-const noOptOption = () => new Option('--no-opt <names>', 'leave out these optimizations, for comparison (comma-separated): onehot-lookup (a dense layer over one-hot features adds the kernel rows the ids select), fused-adam (Adam in one pass per parameter, on the cpu backend); each is exact, so only the speed changes');
+const noOptOption = () => new Option('--no-opt <names>', `leave out these optimizations, for comparison (comma-separated; docs/performance.md): ${optimizationNames().join(', ')}; each is exact, so only the speed changes`);
 
-/** The names `--no-opt` gives, checked; a usage error names an unknown one and the known ones. */
-async function noOptNames(text: string | undefined): Promise<string[]> {
-  if (text === undefined) return [];
-  const { parseNoOpt, optimizationNames } = await import('../shared/optimizations.js');
-  const parsed = parseNoOpt(text);
+/** The names `--no-opt` gives (commander's `true` when it is absent), checked; a usage error names an unknown one and the known ones. */
+function noOptNames(value: string | true): string[] {
+  if (value === true) return [];
+  const parsed = parseNoOpt(value);
   if ('unknown' in parsed) fail(`option '--no-opt <names>': there is no optimization '${parsed.unknown}'; the optimizations are ${optimizationNames().join(', ')}`, EXIT_USAGE);
   return parsed.names;
 }
@@ -113,7 +113,7 @@ program.command('compile')
     if (opts.dumpAfter !== undefined && !passNames().includes(opts.dumpAfter)) {
       fail(`option '--dump-after <pass>' argument '${opts.dumpAfter}' is invalid. Allowed choices are ${passNames().join(', ')}.`, EXIT_USAGE);
     }
-    const noOpt = await noOptNames(opts.opt === true ? undefined : opts.opt);
+    const noOpt = noOptNames(opts.opt);
     const c = await compileOrExit(file, opts.format, {
       dumpAfter: opts.dumpAfter, verifyIr: opts.verifyIr, timePhases: opts.timePhases, allowUnrunnable: opts.allowUnrunnable, root: opts.root, noOpt,
     });
@@ -264,7 +264,7 @@ async function runCompiledJob(job: import('../job/job.js').Job | null, name: str
   const written: { bytes: number; seconds: number }[] = [];
   const common = {
     backend: opts.backend, progress: opts.progress, signal: interruptible(), checkpointEvery: opts.checkpointEvery, keepCheckpoints: opts.keepCheckpoints,
-    onCheckpoint: (w: { bytes: number; seconds: number }) => written.push(w), noOpt: await noOptNames(opts.opt === true ? undefined : opts.opt),
+    onCheckpoint: (w: { bytes: number; seconds: number }) => written.push(w), noOpt: noOptNames(opts.opt),
   };
   const from = opts.from === undefined ? {} : { from: { run: opts.from, unfreeze: (opts.unfreeze ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '') } };
   const summary = job ? await runJob(job, { out, ...common, ...from, ...(graph === undefined ? {} : { graph }) }) : await resumeRun(out, common);
@@ -346,7 +346,7 @@ runOptions(program.command('run')
     if (file === undefined) fail('give the program to run, or --resume RUN_DIR', EXIT_USAGE);
     if (opts.unfreeze !== undefined && opts.from === undefined) fail('--unfreeze names what --from loaded: give --from RUN_DIR too', EXIT_USAGE);
     if (opts.from !== undefined && (opts.ablate !== undefined || opts.requireAcceptance)) fail('--from starts one run from another: not with --ablate or --require-acceptance', EXIT_USAGE);
-    const noOpt = await noOptNames(opts.opt === true ? undefined : opts.opt);
+    const noOpt = noOptNames(opts.opt);
     const c = await compileOrExit(file, 'text', { noOpt });
     const job = c.job!;
     const name = path.basename(file, '.mtl');

@@ -13,6 +13,7 @@ import { mergeIdenticalTransforms } from './passes/merge-identical-transforms.js
 import { mergeIdenticalLayers } from './passes/merge-identical-layers.js';
 import { inferShapes } from './passes/infer-shapes.js';
 import { onehotLookup } from './passes/onehot-lookup.js';
+import { OPTIMIZATIONS } from '../../shared/optimizations.js';
 
 export const passes: readonly Pass[] = [
   eliminateDeadTasks,
@@ -23,8 +24,8 @@ export const passes: readonly Pass[] = [
   onehotLookup,
 ];
 
-/** The passes that only make the job faster to run, which `--no-opt NAME` may leave out; the others make it correct. */
-export const optionalPasses: ReadonlySet<string> = new Set([onehotLookup.name]);
+/** The passes that only make the job faster to run, which `--no-opt NAME` may leave out (shared/optimizations.ts); the others make it correct. */
+export const optionalPasses: ReadonlySet<string> = new Set(passes.map((p) => p.name).filter((name) => name in OPTIMIZATIONS));
 
 export interface PipelineOptions {
   verify?: boolean;

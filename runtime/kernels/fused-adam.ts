@@ -4,7 +4,7 @@
  *
  * Every operation is the unfused one's, in the same order, rounded to float32 after each (Math.fround): float32
  * products, quotients, sums and square roots computed in float64 and rounded once are exactly the float32 results, so
- * the update is bit for bit the unfused optimizer's on the cpu and wasm backends (test/runtime/fused-adam.test.ts).
+ * the update is bit for bit the unfused optimizer's on the cpu and wasm backends (test/runtime/optimizations.test.ts).
  */
 const f = Math.fround;
 

@@ -1,10 +1,10 @@
 /**
- * The inner loop of the embedding bag (embedding-bag.ts), both ways, as a small WebAssembly SIMD routine: for each
- * output row n, out[n] = init + Σ_{i ∈ [start[n], start[n+1])} weight[i] · table[offset[i] …] (`units` floats each).
- * Forward, table is the kernel and a row's terms are the kernel rows it selects; backward, table is dz and a kernel row's
- * terms are the batch rows that selected it. Sixteen units at a time in four f32x4 accumulators; float32 sums, in term
- * order. Written as bytes here (no toolchain at build or run time); 16 units per pass, so it needs units % 16 == 0
- * and the caller falls back to JavaScript otherwise.
+ * The inner loops of the embedding bag (embedding-bag.ts) as a small WebAssembly SIMD routine. Forward (`run`), for
+ * each output row n, out[n] = init + Σ_{i ∈ [start[n], start[n+1])} weight[i] · table[offset[i] …] (`units` floats
+ * each): table is the kernel and a batch row's terms the kernel rows it selects. Backward (`scatter`), its transpose:
+ * each batch row of dz, weighted, added to the kernel rows its terms name. Sixteen units at a time in four f32x4
+ * registers; float32 sums, in term order. Written as bytes here (no toolchain at build or run time); it needs
+ * units % 16 == 0, and the caller falls back to JavaScript otherwise.
  *
  * Exports `run(out, table, init, offset, weight, start, rows, units)` and its transpose `scatter` (same parameters):
  * pointers are byte addresses in the module's own memory (`memory`), offsets are float indices into table (run) or
@@ -56,7 +56,7 @@ const get = (l: number) => [0x20, l];
 const set = (l: number) => [0x21, l];
 const tee = (l: number) => [0x22, l];
 const i32 = (n: number) => [0x41, ...sleb(n)];
-const ADD = 0x6a, MUL = 0x6c, SHL = 0x74, GE_U = 0x4f;
+const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHL = 0x74, GE_U = 0x4f;
 const load32 = (offset = 0) => [0x28, 2, ...uleb(offset)];
 const loadF32 = [0x2a, 2, 0];
 const v128load = (offset: number) => [0xfd, 0x00, 0, ...uleb(offset)];
@@ -123,7 +123,7 @@ const scatterCode = [
         ...increment(U, 16),
       ]),
       // back to the row's first unit for the next term
-      ...get(FROM), ...get(UNITS), ...i32(2), SHL, 0x6b, ...set(FROM),
+      ...get(FROM), ...get(UNITS), ...i32(2), SHL, SUB, ...set(FROM),
       ...increment(I, 1),
     ]),
     ...increment(R, 1),

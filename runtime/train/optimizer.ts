@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { OptimizerPlan } from '../../job/job.js';
 import type { Param } from '../model/types.js';
 import { field, type Checkpointed, type StateValue } from '../checkpoint/state.js';
-import { adamUpdate, type AdamScalars } from '../kernels/fused-adam.js';
+import { adamUpdate, fusedAdamPays, type AdamScalars } from '../kernels/fused-adam.js';
 
 export interface ParamGradient {
   param: Param;
@@ -41,13 +41,13 @@ interface Slot {
 }
 
 export interface OptimizerOptions {
-  /** Adam as one pass over each parameter's values (kernels/fused-adam.ts; the same update bit for bit); default true. Training asks for it where it pays (fusedAdamPays). */
+  /** Adam as one pass over each parameter's values (kernels/fused-adam.ts; the same update bit for bit); default: where it pays on the current backend (fusedAdamPays). */
   fused?: boolean;
 }
 
 /** @param lrMultiplier per-parameter learning-rate factor (job.training.taskLr for what serves one task alone) */
 export function makeOptimizer(plan: OptimizerPlan, lrMultiplier: (param: Param) => number = () => 1, options: OptimizerOptions = {}): Optimizer {
-  if (plan.kind === 'adam' && options.fused !== false) return makeFusedAdam(plan, lrMultiplier);
+  if (plan.kind === 'adam' && (options.fused ?? fusedAdamPays(tf.getBackend()))) return makeFusedAdam(plan, lrMultiplier);
   const slots = new Map<Param, Slot>();
   // Scalars reused by every step, so steps allocate only what changes.
   const constants = (plan.kind === 'adam' ? [plan.beta1, 1 - plan.beta1, plan.beta2, 1 - plan.beta2] : [plan.momentum]).map((c) =>

@@ -32,7 +32,6 @@ import { Random } from '../random.js';
 import { RestartingBatches } from './batches.js';
 import { evaluate, undefinedAucWarnings, type SplitScores } from './evaluate.js';
 import { gateTelemetry, type GateRecord } from './experts.js';
-import { fusedAdamPays } from '../kernels/fused-adam.js';
 import { makeOptimizer } from './optimizer.js';
 import { makeProgress } from './progress.js';
 import { groupSampler } from './sampling.js';
@@ -130,7 +129,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   const totalSteps = stages.reduce((sum, s) => sum + s.steps, 0);
   const model = options.model ?? buildModel(job, (w) => data.width(w), training.seed);
   const weighting = makeWeighting(job);
-  const optimizer = makeOptimizer(training.optimizer, taskLrMultiplier(job), { fused: !options.noOpt?.includes('fused-adam') && fusedAdamPays(tf.getBackend()) });
+  const optimizer = makeOptimizer(training.optimizer, taskLrMultiplier(job), options.noOpt?.includes('fused-adam') ? { fused: false } : {});
   const params = [...model.params, ...weighting.params];
   const best = new BestWeights(training.selection, model.params);
   const progress = makeProgress({ bar: options.progress !== false && process.stderr.isTTY === true, log });
