@@ -77,7 +77,7 @@ export interface RunOptions {
   /** Start from a finished run's weights, training only what they lack (train/from-run.ts). */
   from?: FromOptions;
   /**
-   * Optimizations left out (`--no-opt`, shared/optimizations.ts), for comparison: 'fused-adam' here, 'onehot-lookup'
+   * Optimizations left out (`--no-opt`, shared/optimizations.ts), for comparison: 'fused-adam' and 'fused-dense-step' here, 'onehot-lookup'
    * by feeding one-hot vectors whatever the job's inputs allow (the compiler's pass also leaves it out).
    */
   noOpt?: readonly string[];

@@ -148,7 +148,7 @@ function restoreSlots(saved: StateValue, params: readonly Param[], restore: (par
 }
 
 /** The Adam step's scalars for a parameter's `t`-th update at learning rate `rate` (lr times its multiplier). */
-function adamScalars(plan: Extract<OptimizerPlan, { kind: 'adam' }>, t: number, rate: number): AdamScalars {
+export function adamScalars(plan: Extract<OptimizerPlan, { kind: 'adam' }>, t: number, rate: number): AdamScalars {
   const correction2 = Math.sqrt(1 - plan.beta2 ** t);
   return {
     beta1: plan.beta1, oneMinusBeta1: 1 - plan.beta1, beta2: plan.beta2, oneMinusBeta2: 1 - plan.beta2,

@@ -37,6 +37,7 @@ import type { Optimizer, ParamGradient } from './optimizer.js';
 import { taskConflicts, type TaskConflict } from './conflicts.js';
 import { eachTaskGradients, normalizedFirst, sharedRows, taskGradients, type StepGradients, type TaskGradientPlan } from './task-gradients.js';
 import { makeWeighting, weightedTotal, type LossWeighting } from './weightings/index.js';
+import { DenseStep, denseStepPlan } from './dense-step.js';
 
 export interface TrainStepOptions {
   /** Tasks this step may train (a stage's tasks); of them, those with labels in the batch train. Default: all. */
@@ -59,6 +60,11 @@ export interface TrainStepOptions {
   conflictsEvery?: number;
   /** Receives a sampled step's conflicts, with the step's 1-based index (steps count across stages). */
   onConflicts?: (step: number, conflicts: readonly TaskConflict[]) => void;
+  /**
+   * Run the steps the fused dense step can (dense-step.ts: optimization `fused-dense-step`) on it; default false. Only
+   * for a weighting and aggregation made from the job (the training loop's): the fused step reads their kinds there.
+   */
+  denseStep?: boolean;
 }
 
 /**
@@ -66,7 +72,13 @@ export interface TrainStepOptions {
  * batch group's tasks (a batch carries labels for every task of its dataset, some of them read
  * through other inputs, which their own group trains).
  */
-export type TrainStep = (batch: Batch, tasks?: readonly string[]) => number;
+export type TrainStep = ((batch: Batch, tasks?: readonly string[]) => number) & {
+  /**
+   * Writes back what fused dense steps keep to themselves (the parameters and Adam's moments): call before anything
+   * else reads the model or the optimizer (evaluation, checkpoints, the run's end). Nothing to do without them.
+   */
+  flush(): void;
+};
 
 /** What one set of trained tasks needs, worked out once: the parameters that get gradients, the inputs to upload. */
 interface StepPlan {
@@ -116,12 +128,38 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     return plan;
   };
 
-  return (batch, only) => {
+  // The fused dense step of each set of tasks it can run (null: it cannot), and the one whose memory holds the model.
+  const denseSteps = new Map<StepPlan, DenseStep | null>();
+  let holding: DenseStep | null = null;
+  const denseStepOf = (plan: StepPlan): DenseStep | null => {
+    const adam = model.job.training.optimizer;
+    if (!options.denseStep || adam.kind !== 'adam') return null;
+    if (!denseSteps.has(plan)) {
+      const network = denseStepPlan(model, plan.tasks, weighting.current());
+      denseSteps.set(plan, 'why' in network ? null : DenseStep.create(network, adam, optimizer));
+    }
+    return denseSteps.get(plan)!;
+  };
+  const flush = () => {
+    holding?.flush();
+    holding = null;
+  };
+
+  const trainStep = (batch: Batch, only?: readonly string[]): number => {
     const plan = planFor(batch, only);
     if (plan.tasks.length === 0) {
       throw new Error(`a batch of dataset '${batch.dataset}' has labels for none of the tasks it should train (${[...(only ?? allowed)].join(', ')})`);
     }
     const wantTaskLosses = options.onTaskLosses !== undefined || weighting.endStep !== undefined;
+    const dense = denseStepOf(plan);
+    if (holding !== dense) flush();
+    if (dense) {
+      holding = dense;
+      const { value, taskLosses } = dense.run(batch, new Set(plan.params), learningRate(step), model.job.training.optimizer.clipNorm);
+      step += 1;
+      if (wantTaskLosses) options.onTaskLosses?.(Object.fromEntries(plan.tasks.map((t, i) => [t, taskLosses[i]!])));
+      return value;
+    }
     weighting.beginStep?.(plan.tasks);
     const every = options.conflictsEvery ?? 0;
     const sampled = every > 0 && (step + 1) % every === 0 && plan.tasks.length >= 2;
@@ -166,6 +204,7 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     }
     return values[0]!;
   };
+  return Object.assign(trainStep, { flush });
 }
 
 /**

@@ -241,6 +241,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
       const groupStreams = stage.groups.map((g) => streamOf(`${g.dataset}\u0000${g.input}`));
       let stepTaskLosses: Readonly<Record<string, number>> = {};
       const trainStep = makeTrainStep(model, optimizer, {
+        denseStep: !options.noOpt?.includes('fused-dense-step'),
         tasks: stage.plan.tasks,
         frozen: stage.plan.frozen,
         weighting,
@@ -286,6 +287,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
           epochSeconds += (performance.now() - stepStarted) / 1000;
           const diverged = divergence.check(loss, stepTaskLosses);
           if (diverged !== null) {
+            trainStep.flush();
             throw new TrainingStopped('diverged', `training diverged at step ${step + 1} (epoch ${epoch}): ${diverged}`, step + 1, checkpointing?.last() ?? null);
           }
           lossSum += loss;
@@ -293,11 +295,17 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
           at = { stage: s, stageEpoch, epochStep: i + 1 };
           progress.step(loss);
           if (options.signal?.aborted) {
+            trainStep.flush();
             const file = writeCheckpoint(false);
             throw new TrainingStopped('interrupted', `interrupted after step ${step} of ${totalSteps} (epoch ${epoch})`, step, file);
           }
-          if (checkpointing && step % checkpointing.every === 0 && i + 1 < epochSteps) writeCheckpoint(false);
+          if (checkpointing && step % checkpointing.every === 0 && i + 1 < epochSteps) {
+            trainStep.flush();
+            writeCheckpoint(false);
+          }
         }
+        // The fused dense step's parameters and moments back into the model and the optimizer, before anything reads them.
+        trainStep.flush();
         const taskTrainLoss = Object.fromEntries([...epochTaskLoss].map(([t, e]) => [t, e.sum / e.steps]));
         weighting.endEpoch(taskTrainLoss);
         // The weights as the epoch leaves them: what the next epoch starts with.

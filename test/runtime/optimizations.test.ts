@@ -96,8 +96,11 @@ describe('the SIMD routine of the embedding bag', () => {
     ]);
   });
 
-  it('declines what it cannot run: units not a multiple of 16', () => {
-    assert.equal(weightedRowSums({ offset: Int32Array.from([0]), weight: Float32Array.from([1]), start: Int32Array.from([0, 1]) }, new Float32Array(8), new Float32Array(8), 1, 8), null);
+  it('runs 4 units a pass when the width is a multiple of 4, and declines other widths', () => {
+    const table = Float32Array.from({ length: 24 }, (_, i) => i); // 3 rows of 8
+    const out = weightedRowSums({ offset: Int32Array.from([16, 0]), weight: Float32Array.from([2, -1]), start: Int32Array.from([0, 2]) }, table, new Float32Array(8).fill(1), 1, 8);
+    assert.deepEqual(Array.from(out!), Array.from({ length: 8 }, (_, u) => 1 + 2 * (16 + u) - u));
+    assert.equal(weightedRowSums({ offset: Int32Array.from([0]), weight: Float32Array.from([1]), start: Int32Array.from([0, 1]) }, new Float32Array(6), new Float32Array(6), 1, 6), null);
   });
 });
 

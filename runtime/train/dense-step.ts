@@ -1,0 +1,584 @@
+/**
+ * The fused dense step (optimization `fused-dense-step`): a whole training step of a network of dense layers, worked
+ * out once per set of tasks and run as a dozen calls of small WebAssembly SIMD routines (kernels/weighted-rows.ts) over
+ * one block of memory, instead of the ~280 tensor ops (each with the engine's bookkeeping) tfjs runs for it.
+ *
+ * What it runs, and why it is the same step: every module the step reaches shares by the graph alone (hard), reads one
+ * source and is dense layers without dropout (ReLU or linear); every task has a binary head trained with bce or a
+ * regression head with mse, weighted by a fixed weight; the aggregation adds the task losses; the optimizer is Adam without per-task learning rates. Then the
+ * step is: forward through the layers, each task's masked mean loss, the weighted total, one backward pass,
+ * (clipping), Adam: the tfjs step's operations, in float32. Products sum the same terms in another order, so outputs and
+ * gradients agree with the tfjs step's to float32 rounding (test/runtime/dense-step.test.ts); Adam is the unfused
+ * optimizer's, operation for operation. Anything else keeps the tfjs step (`denseStepPlan` says why).
+ *
+ * A layer's product skips the zeros of its input: each row's terms are its non-zero values (after a ReLU most are
+ * zero) or, over a lookup input, its numbers and kernel row ids (the onehot-lookup pass's embedding bag). The kernel's
+ * gradient is the transpose over the same terms; the input's gradient dz · Wᵀ runs over the non-zeros of dz.
+ *
+ * The parameters and Adam's moments live in the routines' memory while steps run; the model's variables and the
+ * optimizer's state are read when the first step runs and written back by `flush`, which the training loop calls before
+ * anything else reads them (evaluation, checkpoints, the end of training).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Job, ModulePlan, SourceRef } from '../../job/job.js';
+import type { Batch, TensorData } from '../data/api.js';
+import type { LookupLayout } from '../kernels/embedding-bag.js';
+import { instantiateSimd, type SimdRoutines } from '../kernels/weighted-rows.js';
+import type { MtlModel, Param } from '../model/types.js';
+import { adamScalars, type Optimizer } from './optimizer.js';
+import type { OptimizerPlan } from '../../job/job.js';
+
+type AdamPlan = Extract<OptimizerPlan, { kind: 'adam' }>;
+import { field, type StateValue } from '../checkpoint/state.js';
+
+/** Where a dense layer reads from: a batch input, or an earlier layer's output. */
+type LayerSource = { kind: 'input'; id: string } | { kind: 'layer'; index: number };
+
+interface DenseLayer {
+  /** `module/layer` or `head/task`, for messages. */
+  readonly name: string;
+  readonly kernel: Param;
+  readonly bias: Param;
+  /** Rows of the kernel (its input's width) and units (its output's). */
+  readonly inputs: number;
+  readonly units: number;
+  readonly relu: boolean;
+  readonly source: LayerSource;
+  /** How many later layers read its output (their gradients add up in its dy). */
+  readers: number;
+}
+
+interface TaskOutput {
+  readonly task: string;
+  /** The layer whose output is the task's logits (its head). */
+  readonly layer: number;
+  readonly weight: number;
+  /** bce over one logit (binary), or mse over the head's units (regression: a row's loss is their mean). */
+  readonly loss: 'bce' | 'mse';
+}
+
+/** A step's network: its layers in the order they run, and the tasks' heads among them. */
+export interface DenseStepPlan {
+  readonly layers: readonly DenseLayer[];
+  readonly tasks: readonly TaskOutput[];
+  readonly inputs: readonly string[];
+}
+
+/**
+ * The network of `tasks`' step, or why the fused step cannot run it. `job` is the model's job: the compiler's plan says
+ * what every module is, the model's parameters are found by their names.
+ */
+export function denseStepPlan(model: MtlModel, tasks: readonly string[], weights: Readonly<Record<string, number>>): DenseStepPlan | { why: string } {
+  const job = model.job as Job;
+  const training = job.training;
+  if (training.optimizer.kind !== 'adam') return { why: `the optimizer is ${training.optimizer.kind}` };
+  if (Object.keys(training.taskLr).length > 0) return { why: 'tasks have learning rates of their own' };
+  if (training.optimizer.normalizeTaskGradients) return { why: 'task gradients are normalized' };
+  if (training.aggregation.kind !== 'sum') return { why: `the aggregation is ${training.aggregation.kind}` };
+  if (training.weighting.kind !== 'static' && training.weighting.kind !== 'equal') return { why: `the weighting is ${training.weighting.kind}` };
+  if (training.conflictsEvery > 0) return { why: 'gradient conflicts are sampled' };
+  const params = new Map(model.params.map((p) => [p.name, p]));
+  const modules = new Map(job.modules.map((m) => [m.id, m]));
+  const layers: DenseLayer[] = [];
+  const placed = new Map<string, number>();
+  const inputs = new Set<string>();
+
+  const paramPair = (prefix: string, inputsWidth: number | null): { kernel: Param; bias: Param } | { why: string } => {
+    const kernel = params.get(`${prefix}/kernel`);
+    const bias = params.get(`${prefix}/bias`);
+    if (!kernel || !bias || kernel.variable.rank !== 2 || bias.variable.rank !== 1) return { why: `'${prefix}' is not a dense layer's kernel and bias` };
+    if (inputsWidth !== null && kernel.variable.shape[0] !== inputsWidth) return { why: `'${prefix}' reads ${kernel.variable.shape[0]} values, its source gives ${inputsWidth}` };
+    return { kernel, bias };
+  };
+  const widthOf = (source: LayerSource): number | null => (source.kind === 'layer' ? layers[source.index]!.units : null);
+
+  /** Places the layers up to `ref` (and what they read) and returns the index of the one `ref` names. */
+  const place = (ref: SourceRef): { source: LayerSource } | { why: string } => {
+    if ('input' in ref) {
+      const input = job.inputs.find((i) => i.id === ref.input);
+      if (!input || input.kind !== 'vector') return { why: `input '${ref.input}' is not a vector` };
+      inputs.add(ref.input);
+      return { source: { kind: 'input', id: ref.input } };
+    }
+    const key = `${ref.module}/${ref.layer}`;
+    const at = placed.get(key);
+    if (at !== undefined) return { source: { kind: 'layer', index: at } };
+    const module = modules.get(ref.module);
+    if (!module) return { why: `module '${ref.module}' is not in the job` };
+    const unfit = unfitModule(module);
+    if (unfit) return { why: unfit };
+    const below = ref.layer === 0 ? place(module.from[0]!) : place({ module: ref.module, layer: ref.layer - 1 });
+    if ('why' in below) return below;
+    const plan = module.layers[ref.layer];
+    if (!plan || plan.kind !== 'dense') return { why: `layer ${ref.layer} of module '${ref.module}' is not dense` };
+    const pair = paramPair(key, widthOf(below.source));
+    if ('why' in pair) return pair;
+    layers.push({ name: key, ...pair, inputs: pair.kernel.variable.shape[0]!, units: pair.kernel.variable.shape[1]!, relu: plan.activation === 'relu', source: below.source, readers: 0 });
+    if (below.source.kind === 'layer') layers[below.source.index]!.readers++;
+    placed.set(key, layers.length - 1);
+    return { source: { kind: 'layer', index: layers.length - 1 } };
+  };
+
+  const outputs: TaskOutput[] = [];
+  for (const name of tasks) {
+    const task = job.tasks.find((t) => t.name === name);
+    if (!task) return { why: `task '${name}' is not in the job` };
+    const loss = task.head.kind === 'binary' && task.loss === 'bce' ? 'bce' : task.head.kind === 'regression' && task.loss === 'mse' ? 'mse' : null;
+    if (loss === null) return { why: `task '${name}' has a ${task.head.kind} head with ${task.loss} loss` };
+    if ((task.reads?.length ?? 0) > 0 || (task.product?.length ?? 0) > 0) return { why: `task '${name}' reads other tasks' predictions` };
+    const below = place(task.from);
+    if ('why' in below) return below;
+    const pair = paramPair(`head/${name}`, widthOf(below.source));
+    if ('why' in pair) return pair;
+    const units = pair.kernel.variable.shape[1]!;
+    if (loss === 'bce' && units !== 1) return { why: `the binary head of task '${name}' has ${units} units` };
+    layers.push({ name: `head/${name}`, ...pair, inputs: pair.kernel.variable.shape[0]!, units, relu: false, source: below.source, readers: 0 });
+    if (below.source.kind === 'layer') layers[below.source.index]!.readers++;
+    outputs.push({ task: name, layer: layers.length - 1, weight: weights[name] ?? 1, loss });
+  }
+  return { layers, tasks: outputs, inputs: [...inputs] };
+}
+
+/** Why a module cannot run in the fused step, or null. */
+function unfitModule(module: ModulePlan): string | null {
+  if (module.sharing.kind !== 'hard') return `module '${module.id}' shares by ${module.sharing.kind}`;
+  if (module.from.length !== 1) return `module '${module.id}' reads ${module.from.length} sources`;
+  for (const layer of module.layers) {
+    if (layer.kind !== 'dense') return `module '${module.id}' has a ${layer.kind} layer`;
+    if (layer.dropout > 0) return `module '${module.id}' has dropout`;
+    if (layer.activation !== 'relu' && layer.activation !== 'linear') return `module '${module.id}' has a ${layer.activation} activation`;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------- memory
+
+/** One block of the routines' memory, handed out in 16-byte-aligned pieces; views remade when the memory grows. */
+class Arena {
+  private used = 0;
+  private buffer: ArrayBuffer | null = null;
+  private floats = new Float32Array(0);
+  private ints = new Int32Array(0);
+
+  constructor(private readonly simd: SimdRoutines) {}
+
+  /** Byte address of `count` floats (or ints). */
+  take(count: number): number {
+    const at = this.used;
+    this.used += Math.ceil((count * 4) / 16) * 16;
+    const have = this.simd.memory.buffer.byteLength;
+    if (this.used > have) this.simd.memory.grow(Math.ceil((this.used - have) / 65536));
+    return at;
+  }
+
+  get f32(): Float32Array {
+    if (this.buffer !== this.simd.memory.buffer) this.remake();
+    return this.floats;
+  }
+
+  get i32(): Int32Array {
+    if (this.buffer !== this.simd.memory.buffer) this.remake();
+    return this.ints;
+  }
+
+  private remake(): void {
+    this.buffer = this.simd.memory.buffer;
+    this.floats = new Float32Array(this.buffer);
+    this.ints = new Int32Array(this.buffer);
+  }
+}
+
+/** A parameter's place in memory: its values, gradient and moments (each `padded` floats, a multiple of 4), and Adam's count. */
+interface ParamSlot {
+  readonly param: Param;
+  readonly size: number;
+  readonly values: number;
+  readonly gradient: number;
+  readonly first: number;
+  readonly second: number;
+  updates: number;
+}
+
+interface LayerMemory {
+  readonly kernel: ParamSlot;
+  readonly bias: ParamSlot;
+  /** The kernel transposed [units, inputs], for the input's gradient. */
+  readonly transposed: number;
+  /** Output and its gradient [batch, units]. */
+  readonly y: number;
+  readonly dy: number;
+  /** The input's gradient when the layer's source has several readers (added into the source's dy after). */
+  readonly dx: number;
+  /** Over a lookup input, its terms, row by row (weighted-rows.ts): offsets, weights, and each row's first. */
+  readonly offset: number;
+  readonly weight: number;
+  readonly start: number;
+  /** Over a dense input, the batch's values [batch, inputs]. */
+  readonly input: number;
+}
+
+export interface DenseStepResult {
+  /** The weighted total loss. */
+  value: number;
+  /** Each task's masked mean loss, in the plan's task order. */
+  taskLosses: number[];
+}
+
+/** Scratch sizes depend on the batch's rows; a batch larger than the layout's makes a new one. */
+export class DenseStep {
+  private readonly simd: SimdRoutines;
+  private arena: Arena;
+  private memory: LayerMemory[] = [];
+  private slots: ParamSlot[] = [];
+  private rowsCapacity = 0;
+  /** Whether the parameters and moments in memory are the current ones (the variables and optimizer are stale). */
+  private live = false;
+
+  private constructor(
+    readonly plan: DenseStepPlan,
+    private readonly adam: AdamPlan,
+    private readonly optimizer: Optimizer,
+    simd: SimdRoutines,
+  ) {
+    this.simd = simd;
+    this.arena = new Arena(simd);
+  }
+
+  /** Null where WebAssembly SIMD is not available. `optimizer` holds the moments between runs of fused steps. */
+  static create(plan: DenseStepPlan, adam: AdamPlan, optimizer: Optimizer): DenseStep | null {
+    const simd = instantiateSimd();
+    return simd ? new DenseStep(plan, adam, optimizer, simd) : null;
+  }
+
+  /** Lays out memory for batches of `rows` rows, keeping the parameters where they are when only scratch grows. */
+  private layout(batch: Batch, rows: number): void {
+    if (rows <= this.rowsCapacity) return;
+    const saved = this.live ? this.slots.map((s) => this.arena.f32.slice(s.values / 4, s.values / 4 + s.size)) : null;
+    const moments = this.live ? this.slots.map((s) => [this.arena.f32.slice(s.first / 4, s.first / 4 + s.size), this.arena.f32.slice(s.second / 4, s.second / 4 + s.size)] as const) : null;
+    const counts = this.slots.map((s) => s.updates);
+    this.arena = new Arena(this.simd);
+    const slot = (param: Param): ParamSlot => {
+      const size = param.variable.size;
+      const padded = Math.ceil(size / 4) * 4;
+      return { param, size, values: this.arena.take(padded), gradient: this.arena.take(padded), first: this.arena.take(padded), second: this.arena.take(padded), updates: 0 };
+    };
+    this.memory = this.plan.layers.map((layer) => {
+      // A lookup input's columns are its numbers and ids, fewer than the kernel's rows.
+      const lookup = layer.source.kind === 'input' ? batch.inputs[layer.source.id]!.lookup !== undefined : false;
+      const termCount = lookup ? rows * batch.inputs[(layer.source as { id: string }).id]!.shape[1]! : 0;
+      const dense = layer.source.kind === 'input' && !lookup;
+      return {
+        kernel: slot(layer.kernel),
+        bias: slot(layer.bias),
+        transposed: this.arena.take(layer.inputs * layer.units),
+        y: this.arena.take(rows * layer.units),
+        dy: this.arena.take(rows * layer.units),
+        dx: this.arena.take(rows * layer.inputs),
+        offset: this.arena.take(termCount),
+        weight: this.arena.take(termCount),
+        start: this.arena.take(lookup ? rows + 1 : 0),
+        input: this.arena.take(dense ? rows * layer.inputs : 0),
+      };
+    });
+    this.slots = this.memory.flatMap((m) => [m.kernel, m.bias]);
+    const widest = Math.max(...this.plan.layers.map((l) => l.inputs));
+    this.zeroBlock = this.arena.take(widest);
+    const f32 = this.arena.f32;
+    this.slots.forEach((s, i) => {
+      s.updates = counts[i] ?? 0;
+      if (saved) f32.set(saved[i]!, s.values / 4);
+      if (moments) {
+        f32.set(moments[i]![0], s.first / 4);
+        f32.set(moments[i]![1], s.second / 4);
+      }
+    });
+    f32.fill(0, this.zeroBlock / 4, this.zeroBlock / 4 + widest);
+    this.rowsCapacity = rows;
+  }
+
+  /** The address of as many zeros as the widest layer's input: the init of dz · Wᵀ. */
+  private zeroBlock = 0;
+
+  /** Reads the variables and the optimizer's moments into memory. */
+  private load(): void {
+    const f32 = this.arena.f32;
+    const bySlot = new Map<string, StateValue>();
+    for (const entry of this.optimizer.checkpoint(this.slots.map((s) => s.param)).save() as StateValue[]) bySlot.set(field<string>(entry, 'name'), entry);
+    for (const s of this.slots) {
+      f32.set(s.param.variable.dataSync() as Float32Array, s.values / 4);
+      const saved = bySlot.get(s.param.name);
+      f32.fill(0, s.first / 4, s.first / 4 + Math.ceil(s.size / 4) * 4);
+      f32.fill(0, s.second / 4, s.second / 4 + Math.ceil(s.size / 4) * 4);
+      s.updates = 0;
+      if (saved) {
+        s.updates = field<number>(saved, 'updates');
+        f32.set(field<Float32Array>(saved, 'first'), s.first / 4);
+        const second = field<Float32Array | null>(saved, 'second');
+        if (second) f32.set(second, s.second / 4);
+      }
+    }
+    this.live = true;
+  }
+
+  /** Writes the parameters to the model's variables and the moments to the optimizer; the next step reads them again. */
+  flush(): void {
+    if (!this.live) return;
+    const f32 = this.arena.f32;
+    const copy = (at: number, size: number) => f32.slice(at / 4, at / 4 + size);
+    tf.tidy(() => {
+      for (const s of this.slots) s.param.variable.assign(tf.tensor(copy(s.values, s.size), s.param.variable.shape));
+    });
+    const trained = this.slots.filter((s) => s.updates > 0);
+    this.optimizer.checkpoint(trained.map((s) => s.param)).restore(trained.map((s) => ({ name: s.param.name, updates: s.updates, first: copy(s.first, s.size), second: copy(s.second, s.size) })));
+    this.live = false;
+  }
+
+  /**
+   * One training step on `batch`: returns the losses; updates the parameters in `trained` (the others, frozen, still
+   * pass gradients through). With `gradientsOnly` (tests) it stops after the backward pass.
+   */
+  run(batch: Batch, trained: ReadonlySet<Param>, lr: number, clipNorm: number | null, gradientsOnly = false): DenseStepResult {
+    const rows = batch.size;
+    this.layout(batch, rows);
+    if (!this.live) this.load();
+    const result = this.forwardAndBackward(batch, rows);
+    if (gradientsOnly) return result;
+    const updated = this.slots.filter((s) => trained.has(s.param));
+    if (clipNorm !== null) this.clip(updated, clipNorm);
+    for (const s of updated) {
+      s.updates += 1;
+      const a = adamScalars(this.adam, s.updates, lr);
+      this.simd.adam(s.values, s.gradient, s.first, s.second, Math.ceil(s.size / 4) * 4, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.alpha, a.epsilon, a.decay ?? 1);
+    }
+    return result;
+  }
+
+  /** The gradient of every parameter after `run(…, gradientsOnly)`, by name (copies). */
+  gradients(): Map<string, Float32Array> {
+    const f32 = this.arena.f32;
+    return new Map(this.slots.map((s) => [s.param.name, f32.slice(s.gradient / 4, s.gradient / 4 + s.size)]));
+  }
+
+  /** Each layer's output after a step's forward pass, by layer name (copies of the batch's rows). */
+  outputs(rows: number): Map<string, Float32Array> {
+    const f32 = this.arena.f32;
+    return new Map(this.plan.layers.map((l, i) => [l.name, f32.slice(this.memory[i]!.y / 4, this.memory[i]!.y / 4 + rows * l.units)]));
+  }
+
+  /** torch's clip_grad_norm_ over the gradients being applied, as clippedByGlobalNorm does it in float32. */
+  private clip(slots: readonly ParamSlot[], clipNorm: number): void {
+    const f32 = this.arena.f32;
+    let squares = 0;
+    for (const s of slots) for (let i = s.gradient / 4, end = i + s.size; i < end; i++) squares += f32[i]! * f32[i]!;
+    const f = Math.fround;
+    const scale = f(Math.min(1, f(clipNorm / f(f(Math.sqrt(squares)) + f(1e-6)))));
+    if (scale === 1) return;
+    for (const s of slots) for (let i = s.gradient / 4, end = i + s.size; i < end; i++) f32[i] = f32[i]! * scale;
+  }
+
+  private forwardAndBackward(batch: Batch, rows: number): DenseStepResult {
+    const { layers } = this.plan;
+    const simd = this.simd;
+    // Forward, layer by layer.
+    for (let l = 0; l < layers.length; l++) {
+      const layer = layers[l]!;
+      const m = this.memory[l]!;
+      const n = rows * layer.units;
+      if (layer.source.kind === 'input') {
+        const data = batch.inputs[layer.source.id]!;
+        if (data.lookup) {
+          this.lookupTerms(data, rows, layer, m);
+          this.rowSums(m.y, m.kernel.values, m.bias.values, m.offset, m.weight, m.start, rows, layer.units);
+        } else {
+          this.arena.f32.set(data.data as Float32Array, m.input / 4);
+          this.denseProduct(m.y, m.kernel.values, m.bias.values, m.input, rows, layer.inputs, layer.units);
+        }
+      } else {
+        this.denseProduct(m.y, m.kernel.values, m.bias.values, this.memory[layer.source.index]!.y, rows, layer.inputs, layer.units);
+      }
+      if (layer.relu) this.elementwise('relu', m.y, 0, n);
+      this.arena.f32.fill(0, m.dy / 4, m.dy / 4 + n);
+    }
+    // The losses and their gradient with respect to each head's logit.
+    const f32 = this.arena.f32;
+    let value = 0;
+    const taskLosses: number[] = [];
+    for (const { task, layer, weight, loss: kind } of this.plan.tasks) {
+      const label = batch.labels[task]!;
+      const values = label.values.data;
+      const mask = label.mask;
+      let count = 0;
+      for (let r = 0; r < rows; r++) count += mask[r]!;
+      const denominator = Math.max(1, count);
+      const units = layers[layer]!.units;
+      const y = this.memory[layer]!.y / 4, dy = this.memory[layer]!.dy / 4;
+      let sum = 0;
+      for (let r = 0; r < rows; r++) {
+        if (mask[r] === 0) continue;
+        if (kind === 'bce') {
+          const x = f32[y + r]!;
+          const label = values[r]!;
+          // softplus(x) − x·y, stable for large |x|; its gradient σ(x) − y.
+          sum += (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))) - x * label;
+          f32[dy + r] = (weight * (1 / (1 + Math.exp(-x)) - label)) / denominator;
+        } else {
+          // The row's mean of (x − y)² over the units; its gradient 2 (x − y) / units.
+          let row = 0;
+          for (let u = 0; u < units; u++) {
+            const error = f32[y + r * units + u]! - values[r * units + u]!;
+            row += error * error;
+            f32[dy + r * units + u] = (weight * 2 * error) / units / denominator;
+          }
+          sum += row / units;
+        }
+      }
+      const loss = sum / denominator;
+      taskLosses.push(loss);
+      value += weight * loss;
+    }
+    // Backward, in reverse: each layer's dy is whole once the layers after it (its readers) are done.
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const layer = layers[l]!;
+      const m = this.memory[l]!;
+      const units = layer.units;
+      const k = layer.inputs;
+      if (layer.relu) this.elementwise('reluGradient', m.dy, m.y, rows * units);
+      this.columnSums(m.bias.gradient, m.dy, rows, units);
+      // dW: each row's dz, weighted by the row's input values, into the kernel rows they read
+      const a = this.arena.f32;
+      a.fill(0, m.kernel.gradient / 4, m.kernel.gradient / 4 + k * units);
+      if (layer.source.kind === 'input') {
+        if (batch.inputs[layer.source.id]!.lookup) this.rowScatter(m.kernel.gradient, m.dy, m.offset, m.weight, m.start, rows, units);
+        else this.denseScatter(m.kernel.gradient, m.dy, m.input, rows, k, units);
+        continue;
+      }
+      const source = this.memory[layer.source.index]!;
+      this.denseScatter(m.kernel.gradient, m.dy, source.y, rows, k, units);
+      // dx = dz · Wᵀ over dz's non-zeros, into the source's dy (added when the source has other readers)
+      const w = m.kernel.values / 4, t = m.transposed / 4;
+      for (let i = 0; i < k; i++) {
+        const row = w + i * units;
+        for (let u = 0; u < units; u++) a[t + u * k + i] = a[row + u]!;
+      }
+      const alone = layers[layer.source.index]!.readers === 1;
+      this.denseProduct(alone ? source.dy : m.dx, m.transposed, this.zeroBlock, m.dy, rows, units, k);
+      if (!alone) this.elementwise('addInto', source.dy, m.dx, rows * k);
+    }
+    return { value, taskLosses };
+  }
+
+  /** A lookup input's terms for its layer: each row's numbers (non-zero) on their kernel rows, then its ids (weight 1). */
+  private lookupTerms(data: TensorData, rows: number, layer: DenseLayer, m: LayerMemory): void {
+    const x = data.data as Float32Array;
+    const layout: LookupLayout = data.lookup!;
+    const f32 = this.arena.f32, i32 = this.arena.i32;
+    const columns = layout.numericRows.length + layout.ids;
+    const numeric = layout.numericRows.length;
+    const units = layer.units;
+    const offset = m.offset / 4, weight = m.weight / 4, start = m.start / 4;
+    let count = 0;
+    i32[start] = 0;
+    for (let b = 0; b < rows; b++) {
+      const base = b * columns;
+      for (let n = 0; n < numeric; n++) {
+        const v = x[base + n]!;
+        if (v === 0) continue;
+        i32[offset + count] = layout.numericRows[n]! * units;
+        f32[weight + count++] = v;
+      }
+      for (let k = numeric; k < columns; k++) {
+        const id = x[base + k]!;
+        if (id < 0) continue;
+        i32[offset + count] = id * units;
+        f32[weight + count++] = 1;
+      }
+      i32[start + b + 1] = count;
+    }
+  }
+
+  /** out [rows, units] = init + x [rows, k] · table [k, units], skipping x's zeros: SIMD for units % 4 == 0. */
+  private denseProduct(out: number, table: number, init: number, x: number, rows: number, k: number, units: number): void {
+    if (units % 16 === 0) return this.simd.runDense(out, table, init, x, rows, k, units, 0);
+    if (units % 4 === 0) return this.simd.runDense4(out, table, init, x, rows, k, units, 0);
+    if (units === 1 && k % 4 === 0) return this.simd.dotRows(out, table, init, x, rows, k);
+    const f = this.arena.f32;
+    const [o, tb, ini, xs] = [out / 4, table / 4, init / 4, x / 4];
+    for (let r = 0; r < rows; r++) {
+      for (let u = 0; u < units; u++) {
+        let sum = f[ini + u]!;
+        for (let i = 0; i < k; i++) sum = Math.fround(sum + Math.fround(f[xs + r * k + i]! * f[tb + i * units + u]!));
+        f[o + r * units + u] = sum;
+      }
+    }
+  }
+
+  /** out [k, units] += x [rows, k]ᵀ · dz [rows, units], skipping x's zeros. */
+  private denseScatter(out: number, dz: number, x: number, rows: number, k: number, units: number): void {
+    if (units % 16 === 0) return this.simd.scatterDense(out, dz, 0, x, rows, k, units, 0);
+    if (units % 4 === 0) return this.simd.scatterDense4(out, dz, 0, x, rows, k, units, 0);
+    // One unit: out [1, k] = dzᵀ [1, rows] · x [rows, k], the product above with dz as its one row (out starts at zero).
+    if (units === 1 && k % 4 === 0) return this.denseProduct(out, x, this.zeroBlock, dz, 1, rows, k);
+    const f = this.arena.f32;
+    const [o, d, xs] = [out / 4, dz / 4, x / 4];
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < k; i++) {
+        const w = f[xs + r * k + i]!;
+        if (w === 0) continue;
+        for (let u = 0; u < units; u++) f[o + i * units + u] = f[o + i * units + u]! + Math.fround(w * f[d + r * units + u]!);
+      }
+    }
+  }
+
+  /** A lookup layer's product over its terms (weighted-rows.ts's run). */
+  private rowSums(out: number, table: number, init: number, offset: number, weight: number, start: number, rows: number, units: number): void {
+    if (units % 16 === 0) return this.simd.run(out, table, init, offset, weight, start, rows, units);
+    if (units % 4 === 0) return this.simd.run4(out, table, init, offset, weight, start, rows, units);
+    const f = this.arena.f32, i32 = this.arena.i32;
+    const [o, tb, ini, off, wt, st] = [out / 4, table / 4, init / 4, offset / 4, weight / 4, start / 4];
+    for (let r = 0; r < rows; r++) {
+      for (let u = 0; u < units; u++) {
+        let sum = f[ini + u]!;
+        for (let i = i32[st + r]!; i < i32[st + r + 1]!; i++) sum = Math.fround(sum + Math.fround(f[wt + i]! * f[tb + i32[off + i]! + u]!));
+        f[o + r * units + u] = sum;
+      }
+    }
+  }
+
+  /** Its transpose: the kernel's gradient over the same terms (weighted-rows.ts's scatter). */
+  private rowScatter(out: number, dz: number, offset: number, weight: number, start: number, rows: number, units: number): void {
+    if (units % 16 === 0) return this.simd.scatter(out, dz, 0, offset, weight, start, rows, units);
+    if (units % 4 === 0) return this.simd.scatter4(out, dz, 0, offset, weight, start, rows, units);
+    const f = this.arena.f32, i32 = this.arena.i32;
+    const [o, d, off, wt, st] = [out / 4, dz / 4, offset / 4, weight / 4, start / 4];
+    for (let r = 0; r < rows; r++) {
+      for (let i = i32[st + r]!; i < i32[st + r + 1]!; i++) {
+        const w = f[wt + i]!, target = o + i32[off + i]!;
+        for (let u = 0; u < units; u++) f[target + u] = f[target + u]! + Math.fround(w * f[d + r * units + u]!);
+      }
+    }
+  }
+
+  /** An elementwise routine over n floats: SIMD over the multiple of 4, the rest here. */
+  private elementwise(entry: 'relu' | 'reluGradient' | 'addInto', a: number, b: number, n: number): void {
+    const whole = n - (n % 4);
+    this.simd[entry](a, entry === 'relu' ? whole : b, whole);
+    const f = this.arena.f32;
+    for (let i = whole; i < n; i++) {
+      const [ai, bi] = [a / 4 + i, b / 4 + i];
+      if (entry === 'relu') f[ai] = f[ai]! > 0 ? f[ai]! : 0;
+      else if (entry === 'reluGradient') f[ai] = f[bi]! > 0 ? f[ai]! : 0;
+      else f[ai] = f[ai]! + f[bi]!;
+    }
+  }
+
+  /** out [units] = Σ rows of x [rows, units]. */
+  private columnSums(out: number, x: number, rows: number, units: number): void {
+    if (units % 4 === 0) return this.simd.columnSums(out, x, rows, units);
+    const f = this.arena.f32;
+    for (let u = 0; u < units; u++) {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum = Math.fround(sum + f[x / 4 + r * units + u]!);
+      f[out / 4 + u] = sum;
+    }
+  }
+}
