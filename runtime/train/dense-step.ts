@@ -34,7 +34,12 @@ import { field, type StateValue } from '../checkpoint/state.js';
 /** Where a dense layer reads from: a batch input, or an earlier layer's output. */
 type LayerSource = { kind: 'input'; id: string } | { kind: 'layer'; index: number };
 
+/** The activations the routines apply after a dense layer's product (softmax: a mixture's gate). */
+type StepActivation = 'relu' | 'linear' | 'softmax';
+const STEP_ACTIVATIONS: readonly string[] = ['relu', 'linear', 'softmax'] satisfies StepActivation[];
+
 interface DenseLayer {
+  readonly kind: 'dense';
   /** `module/layer` or `head/task`, for messages. */
   readonly name: string;
   readonly kernel: Param;
@@ -42,11 +47,23 @@ interface DenseLayer {
   /** Rows of the kernel (its input's width) and units (its output's). */
   readonly inputs: number;
   readonly units: number;
-  readonly relu: boolean;
+  readonly activation: StepActivation;
   readonly source: LayerSource;
   /** How many later layers read its output (their gradients add up in its dy). */
   readers: number;
 }
+
+/** A task's mixture of experts (MMoE): Σ_k gate[:, k] · expert_k, over earlier layers' outputs; no parameters. */
+interface MixtureLayer {
+  readonly kind: 'mixture';
+  readonly name: string;
+  readonly units: number;
+  readonly experts: readonly number[];
+  readonly gate: number;
+  readers: number;
+}
+
+type StepLayer = DenseLayer | MixtureLayer;
 
 interface TaskOutput {
   readonly task: string;
@@ -59,7 +76,7 @@ interface TaskOutput {
 
 /** A step's network: its layers in the order they run, and the tasks' heads among them. */
 export interface DenseStepPlan {
-  readonly layers: readonly DenseLayer[];
+  readonly layers: readonly StepLayer[];
   readonly tasks: readonly TaskOutput[];
   readonly inputs: readonly string[];
 }
@@ -69,17 +86,22 @@ export interface DenseStepPlan {
  * what every module is, the model's parameters are found by their names.
  */
 export function denseStepPlan(model: MtlModel, tasks: readonly string[], weights: Readonly<Record<string, number>>): DenseStepPlan | { why: string } {
-  const job = model.job as Job;
-  const training = job.training;
+  const training = (model.job as Job).training;
   if (training.optimizer.kind !== 'adam') return { why: `the optimizer is ${training.optimizer.kind}` };
   if (Object.keys(training.taskLr).length > 0) return { why: 'tasks have learning rates of their own' };
   if (training.optimizer.normalizeTaskGradients) return { why: 'task gradients are normalized' };
   if (training.aggregation.kind !== 'sum') return { why: `the aggregation is ${training.aggregation.kind}` };
   if (training.weighting.kind !== 'static' && training.weighting.kind !== 'equal') return { why: `the weighting is ${training.weighting.kind}` };
   if (training.conflictsEvery > 0) return { why: 'gradient conflicts are sampled' };
+  return denseNetwork(model, tasks, weights);
+}
+
+/** The network of `tasks` alone (what a forward pass needs), or why the fused routines cannot run it. */
+export function denseNetwork(model: MtlModel, tasks: readonly string[], weights: Readonly<Record<string, number>> = {}): DenseStepPlan | { why: string } {
+  const job = model.job as Job;
   const params = new Map(model.params.map((p) => [p.name, p]));
   const modules = new Map(job.modules.map((m) => [m.id, m]));
-  const layers: DenseLayer[] = [];
+  const layers: StepLayer[] = [];
   const placed = new Map<string, number>();
   const inputs = new Set<string>();
 
@@ -107,13 +129,31 @@ export function denseStepPlan(model: MtlModel, tasks: readonly string[], weights
     if (!module) return { why: `module '${ref.module}' is not in the job` };
     const unfit = unfitModule(module);
     if (unfit) return { why: unfit };
+    const plan = module.layers[ref.layer];
+    if (plan?.kind === 'mixture') {
+      const lastOf = (id: string) => place({ module: id, layer: (modules.get(id)?.layers.length ?? 1) - 1 });
+      const experts: number[] = [];
+      for (const id of plan.experts) {
+        const expert = lastOf(id);
+        if ('why' in expert) return expert;
+        experts.push((expert.source as { index: number }).index);
+      }
+      const gate = lastOf(plan.gate);
+      if ('why' in gate) return gate;
+      const gateIndex = (gate.source as { index: number }).index;
+      const units = layers[experts[0]!]!.units;
+      if (experts.some((e) => layers[e]!.units !== units) || layers[gateIndex]!.units !== experts.length) return { why: `the mixture '${key}' does not fit its experts and gate` };
+      for (const e of [...experts, gateIndex]) layers[e]!.readers++;
+      layers.push({ kind: 'mixture', name: key, units, experts, gate: gateIndex, readers: 0 });
+      placed.set(key, layers.length - 1);
+      return { source: { kind: 'layer', index: layers.length - 1 } };
+    }
     const below = ref.layer === 0 ? place(module.from[0]!) : place({ module: ref.module, layer: ref.layer - 1 });
     if ('why' in below) return below;
-    const plan = module.layers[ref.layer];
     if (!plan || plan.kind !== 'dense') return { why: `layer ${ref.layer} of module '${ref.module}' is not dense` };
     const pair = paramPair(key, widthOf(below.source));
     if ('why' in pair) return pair;
-    layers.push({ name: key, ...pair, inputs: pair.kernel.variable.shape[0]!, units: pair.kernel.variable.shape[1]!, relu: plan.activation === 'relu', source: below.source, readers: 0 });
+    layers.push({ kind: 'dense', name: key, ...pair, inputs: pair.kernel.variable.shape[0]!, units: pair.kernel.variable.shape[1]!, activation: plan.activation as StepActivation, source: below.source, readers: 0 });
     if (below.source.kind === 'layer') layers[below.source.index]!.readers++;
     placed.set(key, layers.length - 1);
     return { source: { kind: 'layer', index: layers.length - 1 } };
@@ -132,7 +172,7 @@ export function denseStepPlan(model: MtlModel, tasks: readonly string[], weights
     if ('why' in pair) return pair;
     const units = pair.kernel.variable.shape[1]!;
     if (loss === 'bce' && units !== 1) return { why: `the binary head of task '${name}' has ${units} units` };
-    layers.push({ name: `head/${name}`, ...pair, inputs: pair.kernel.variable.shape[0]!, units, relu: false, source: below.source, readers: 0 });
+    layers.push({ kind: 'dense', name: `head/${name}`, ...pair, inputs: pair.kernel.variable.shape[0]!, units, activation: 'linear', source: below.source, readers: 0 });
     if (below.source.kind === 'layer') layers[below.source.index]!.readers++;
     outputs.push({ task: name, layer: layers.length - 1, weight: weights[name] ?? 1, loss });
   }
@@ -141,12 +181,14 @@ export function denseStepPlan(model: MtlModel, tasks: readonly string[], weights
 
 /** Why a module cannot run in the fused step, or null. */
 function unfitModule(module: ModulePlan): string | null {
-  if (module.sharing.kind !== 'hard') return `module '${module.id}' shares by ${module.sharing.kind}`;
+  // MMoE's experts and gates are ordinary dense modules, its mixtures a layer of their own; the graph alone shares them.
+  if (module.sharing.kind !== 'hard' && module.sharing.kind !== 'mmoe') return `module '${module.id}' shares by ${module.sharing.kind}`;
+  if (module.layers.length === 1 && module.layers[0]!.kind === 'mixture') return null;
   if (module.from.length !== 1) return `module '${module.id}' reads ${module.from.length} sources`;
   for (const layer of module.layers) {
     if (layer.kind !== 'dense') return `module '${module.id}' has a ${layer.kind} layer`;
     if (layer.dropout > 0) return `module '${module.id}' has dropout`;
-    if (layer.activation !== 'relu' && layer.activation !== 'linear') return `module '${module.id}' has a ${layer.activation} activation`;
+    if (!STEP_ACTIVATIONS.includes(layer.activation)) return `module '${module.id}' has a ${layer.activation} activation`;
   }
   return null;
 }
@@ -200,8 +242,9 @@ interface ParamSlot {
 }
 
 interface LayerMemory {
-  readonly kernel: ParamSlot;
-  readonly bias: ParamSlot;
+  /** A dense layer's parameters; null for a mixture. */
+  readonly kernel: ParamSlot | null;
+  readonly bias: ParamSlot | null;
   /** The kernel transposed [units, inputs], for the input's gradient. */
   readonly transposed: number;
   /** Output and its gradient [batch, units]. */
@@ -215,6 +258,8 @@ interface LayerMemory {
   readonly start: number;
   /** Over a dense input, the batch's values [batch, inputs]. */
   readonly input: number;
+  /** Whether this layer builds the lookup terms (the first layer over its input with its units); the others reuse them. */
+  readonly termsBuilder: boolean;
 }
 
 export interface DenseStepResult {
@@ -236,8 +281,8 @@ export class DenseStep {
 
   private constructor(
     readonly plan: DenseStepPlan,
-    private readonly adam: AdamPlan,
-    private readonly optimizer: Optimizer,
+    private readonly adam: AdamPlan | null,
+    private readonly optimizer: Optimizer | null,
     simd: SimdRoutines,
   ) {
     this.simd = simd;
@@ -248,6 +293,28 @@ export class DenseStep {
   static create(plan: DenseStepPlan, adam: AdamPlan, optimizer: Optimizer): DenseStep | null {
     const simd = instantiateSimd();
     return simd ? new DenseStep(plan, adam, optimizer, simd) : null;
+  }
+
+  /**
+   * Forward passes only (evaluation): `logits` reads the model's variables at its first call, so make one per pass over
+   * a split. Null where the network is not one the routines run, or without WebAssembly SIMD.
+   */
+  static forInference(model: MtlModel, tasks: readonly string[]): DenseStep | null {
+    const network = denseNetwork(model, tasks);
+    const simd = 'why' in network ? null : instantiateSimd();
+    return simd ? new DenseStep(network as DenseStepPlan, null, null, simd) : null;
+  }
+
+  /** Each task's logits [rows, units] for `batch` (copies), computed as the step's forward pass computes them. */
+  logits(batch: Batch): Map<string, Float32Array> {
+    this.layout(batch, batch.size);
+    if (!this.live) this.load();
+    this.forward(batch, batch.size);
+    const f32 = this.arena.f32;
+    return new Map(this.plan.tasks.map(({ task, layer }) => {
+      const at = this.memory[layer]!.y / 4;
+      return [task, f32.slice(at, at + batch.size * this.plan.layers[layer]!.units)];
+    }));
   }
 
   /** Lays out memory for batches of `rows` rows, keeping the parameters where they are when only scratch grows. */
@@ -262,26 +329,34 @@ export class DenseStep {
       const padded = Math.ceil(size / 4) * 4;
       return { param, size, values: this.arena.take(padded), gradient: this.arena.take(padded), first: this.arena.take(padded), second: this.arena.take(padded), updates: 0 };
     };
+    // Layers over one lookup input with as many units share its terms (an MMoE's experts, its gates): built once a step.
+    const termsOf = new Map<string, LayerMemory>();
     this.memory = this.plan.layers.map((layer) => {
+      const common = { y: this.arena.take(rows * layer.units), dy: this.arena.take(rows * layer.units) };
+      if (layer.kind === 'mixture') return { ...common, kernel: null, bias: null, transposed: 0, dx: 0, offset: 0, weight: 0, start: 0, input: 0, termsBuilder: false };
       // A lookup input's columns are its numbers and ids, fewer than the kernel's rows.
       const lookup = layer.source.kind === 'input' ? batch.inputs[layer.source.id]!.lookup !== undefined : false;
-      const termCount = lookup ? rows * batch.inputs[(layer.source as { id: string }).id]!.shape[1]! : 0;
+      const key = layer.source.kind === 'input' ? `${layer.source.id}\u0000${layer.units}` : '';
+      const shared = lookup ? termsOf.get(key) : undefined;
+      const termCount = lookup && !shared ? rows * batch.inputs[(layer.source as { id: string }).id]!.shape[1]! : 0;
       const dense = layer.source.kind === 'input' && !lookup;
-      return {
+      const memory: LayerMemory = {
+        ...common,
         kernel: slot(layer.kernel),
         bias: slot(layer.bias),
         transposed: this.arena.take(layer.inputs * layer.units),
-        y: this.arena.take(rows * layer.units),
-        dy: this.arena.take(rows * layer.units),
         dx: this.arena.take(rows * layer.inputs),
-        offset: this.arena.take(termCount),
-        weight: this.arena.take(termCount),
-        start: this.arena.take(lookup ? rows + 1 : 0),
+        offset: shared?.offset ?? this.arena.take(termCount),
+        weight: shared?.weight ?? this.arena.take(termCount),
+        start: shared?.start ?? this.arena.take(lookup ? rows + 1 : 0),
         input: this.arena.take(dense ? rows * layer.inputs : 0),
+        termsBuilder: lookup && !shared,
       };
+      if (lookup && !shared) termsOf.set(key, memory);
+      return memory;
     });
-    this.slots = this.memory.flatMap((m) => [m.kernel, m.bias]);
-    const widest = Math.max(...this.plan.layers.map((l) => l.inputs));
+    this.slots = this.memory.flatMap((m) => (m.kernel && m.bias ? [m.kernel, m.bias] : []));
+    const widest = Math.max(...this.plan.layers.map((l) => (l.kind === 'dense' ? l.inputs : 0)));
     this.zeroBlock = this.arena.take(widest);
     const f32 = this.arena.f32;
     this.slots.forEach((s, i) => {
@@ -303,7 +378,8 @@ export class DenseStep {
   private load(): void {
     const f32 = this.arena.f32;
     const bySlot = new Map<string, StateValue>();
-    for (const entry of this.optimizer.checkpoint(this.slots.map((s) => s.param)).save() as StateValue[]) bySlot.set(field<string>(entry, 'name'), entry);
+    const saved = this.optimizer?.checkpoint(this.slots.map((s) => s.param)).save() as StateValue[] | undefined;
+    for (const entry of saved ?? []) bySlot.set(field<string>(entry, 'name'), entry);
     for (const s of this.slots) {
       f32.set(s.param.variable.dataSync() as Float32Array, s.values / 4);
       const saved = bySlot.get(s.param.name);
@@ -329,7 +405,7 @@ export class DenseStep {
       for (const s of this.slots) s.param.variable.assign(tf.tensor(copy(s.values, s.size), s.param.variable.shape));
     });
     const trained = this.slots.filter((s) => s.updates > 0);
-    this.optimizer.checkpoint(trained.map((s) => s.param)).restore(trained.map((s) => ({ name: s.param.name, updates: s.updates, first: copy(s.first, s.size), second: copy(s.second, s.size) })));
+    this.optimizer?.checkpoint(trained.map((s) => s.param)).restore(trained.map((s) => ({ name: s.param.name, updates: s.updates, first: copy(s.first, s.size), second: copy(s.second, s.size) })));
     this.live = false;
   }
 
@@ -345,6 +421,7 @@ export class DenseStep {
     if (gradientsOnly) return result;
     const updated = this.slots.filter((s) => trained.has(s.param));
     if (clipNorm !== null) this.clip(updated, clipNorm);
+    if (!this.adam) throw new Error('a fused dense step made for inference cannot train');
     for (const s of updated) {
       s.updates += 1;
       const a = adamScalars(this.adam, s.updates, lr);
@@ -376,29 +453,38 @@ export class DenseStep {
     for (const s of slots) for (let i = s.gradient / 4, end = i + s.size; i < end; i++) f32[i] = f32[i]! * scale;
   }
 
-  private forwardAndBackward(batch: Batch, rows: number): DenseStepResult {
+  /** The forward pass, layer by layer; each layer's dy zeroed for the backward pass. */
+  private forward(batch: Batch, rows: number): void {
     const { layers } = this.plan;
-    const simd = this.simd;
-    // Forward, layer by layer.
     for (let l = 0; l < layers.length; l++) {
       const layer = layers[l]!;
       const m = this.memory[l]!;
       const n = rows * layer.units;
-      if (layer.source.kind === 'input') {
-        const data = batch.inputs[layer.source.id]!;
-        if (data.lookup) {
-          this.lookupTerms(data, rows, layer, m);
-          this.rowSums(m.y, m.kernel.values, m.bias.values, m.offset, m.weight, m.start, rows, layer.units);
+      if (layer.kind === 'mixture') this.mix(layer, m, rows);
+      else {
+        const kernel = m.kernel!.values, bias = m.bias!.values;
+        if (layer.source.kind === 'input') {
+          const data = batch.inputs[layer.source.id]!;
+          if (data.lookup) {
+            if (m.termsBuilder) this.lookupTerms(data, rows, layer, m);
+            this.rowSums(m.y, kernel, bias, m.offset, m.weight, m.start, rows, layer.units);
+          } else {
+            this.arena.f32.set(data.data as Float32Array, m.input / 4);
+            this.denseProduct(m.y, kernel, bias, m.input, rows, layer.inputs, layer.units);
+          }
         } else {
-          this.arena.f32.set(data.data as Float32Array, m.input / 4);
-          this.denseProduct(m.y, m.kernel.values, m.bias.values, m.input, rows, layer.inputs, layer.units);
+          this.denseProduct(m.y, kernel, bias, this.memory[layer.source.index]!.y, rows, layer.inputs, layer.units);
         }
-      } else {
-        this.denseProduct(m.y, m.kernel.values, m.bias.values, this.memory[layer.source.index]!.y, rows, layer.inputs, layer.units);
+        if (layer.activation === 'relu') this.elementwise('relu', m.y, 0, n);
+        else if (layer.activation === 'softmax') this.softmax(m.y, rows, layer.units);
       }
-      if (layer.relu) this.elementwise('relu', m.y, 0, n);
       this.arena.f32.fill(0, m.dy / 4, m.dy / 4 + n);
     }
+  }
+
+  private forwardAndBackward(batch: Batch, rows: number): DenseStepResult {
+    const { layers } = this.plan;
+    this.forward(batch, rows);
     // The losses and their gradient with respect to each head's logit.
     const f32 = this.arena.f32;
     let value = 0;
@@ -440,22 +526,28 @@ export class DenseStep {
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l]!;
       const m = this.memory[l]!;
+      if (layer.kind === 'mixture') {
+        this.unmix(layer, m, rows);
+        continue;
+      }
+      const kernel = m.kernel!, bias = m.bias!;
       const units = layer.units;
       const k = layer.inputs;
-      if (layer.relu) this.elementwise('reluGradient', m.dy, m.y, rows * units);
-      this.columnSums(m.bias.gradient, m.dy, rows, units);
+      if (layer.activation === 'relu') this.elementwise('reluGradient', m.dy, m.y, rows * units);
+      else if (layer.activation === 'softmax') this.softmaxGradient(m.dy, m.y, rows, units);
+      this.columnSums(bias.gradient, m.dy, rows, units);
       // dW: each row's dz, weighted by the row's input values, into the kernel rows they read
       const a = this.arena.f32;
-      a.fill(0, m.kernel.gradient / 4, m.kernel.gradient / 4 + k * units);
+      a.fill(0, kernel.gradient / 4, kernel.gradient / 4 + k * units);
       if (layer.source.kind === 'input') {
-        if (batch.inputs[layer.source.id]!.lookup) this.rowScatter(m.kernel.gradient, m.dy, m.offset, m.weight, m.start, rows, units);
-        else this.denseScatter(m.kernel.gradient, m.dy, m.input, rows, k, units);
+        if (batch.inputs[layer.source.id]!.lookup) this.rowScatter(kernel.gradient, m.dy, m.offset, m.weight, m.start, rows, units);
+        else this.denseScatter(kernel.gradient, m.dy, m.input, rows, k, units);
         continue;
       }
       const source = this.memory[layer.source.index]!;
-      this.denseScatter(m.kernel.gradient, m.dy, source.y, rows, k, units);
+      this.denseScatter(kernel.gradient, m.dy, source.y, rows, k, units);
       // dx = dz · Wᵀ over dz's non-zeros, into the source's dy (added when the source has other readers)
-      const w = m.kernel.values / 4, t = m.transposed / 4;
+      const w = kernel.values / 4, t = m.transposed / 4;
       for (let i = 0; i < k; i++) {
         const row = w + i * units;
         for (let u = 0; u < units; u++) a[t + u * k + i] = a[row + u]!;
@@ -465,6 +557,63 @@ export class DenseStep {
       if (!alone) this.elementwise('addInto', source.dy, m.dx, rows * k);
     }
     return { value, taskLosses };
+  }
+
+  /** A mixture's output: Σ_k gate[r, k] · expert_k[r]. */
+  private mix(layer: MixtureLayer, m: LayerMemory, rows: number): void {
+    const f = this.arena.f32;
+    const units = layer.units, count = layer.experts.length;
+    const out = m.y / 4, gate = this.memory[layer.gate]!.y / 4;
+    f.fill(0, out, out + rows * units);
+    layer.experts.forEach((e, k) => {
+      const expert = this.memory[e]!.y / 4;
+      for (let r = 0; r < rows; r++) {
+        const g = f[gate + r * count + k]!;
+        for (let u = 0; u < units; u++) f[out + r * units + u] = Math.fround(f[out + r * units + u]! + Math.fround(g * f[expert + r * units + u]!));
+      }
+    });
+  }
+
+  /** Its gradient: expert_k's dy += gate[:, k] · dout; the gate's dy[:, k] += dout · expert_k (row by row). */
+  private unmix(layer: MixtureLayer, m: LayerMemory, rows: number): void {
+    const f = this.arena.f32;
+    const units = layer.units, count = layer.experts.length;
+    const dout = m.dy / 4, gate = this.memory[layer.gate]!.y / 4, dgate = this.memory[layer.gate]!.dy / 4;
+    layer.experts.forEach((e, k) => {
+      const expert = this.memory[e]!.y / 4, dexpert = this.memory[e]!.dy / 4;
+      for (let r = 0; r < rows; r++) {
+        const g = f[gate + r * count + k]!;
+        let dot = 0;
+        for (let u = 0; u < units; u++) {
+          const d = f[dout + r * units + u]!;
+          f[dexpert + r * units + u] = Math.fround(f[dexpert + r * units + u]! + Math.fround(g * d));
+          dot = Math.fround(dot + Math.fround(d * f[expert + r * units + u]!));
+        }
+        f[dgate + r * count + k] = Math.fround(f[dgate + r * count + k]! + dot);
+      }
+    });
+  }
+
+  /** Softmax of each row in place, as tfjs computes it: e^(x − max) / Σ. */
+  private softmax(at: number, rows: number, units: number): void {
+    const f = this.arena.f32;
+    for (let r = 0, o = at / 4; r < rows; r++, o += units) {
+      let max = -Infinity;
+      for (let u = 0; u < units; u++) max = Math.max(max, f[o + u]!);
+      let sum = 0;
+      for (let u = 0; u < units; u++) sum += f[o + u] = Math.exp(f[o + u]! - max);
+      for (let u = 0; u < units; u++) f[o + u] = f[o + u]! / sum;
+    }
+  }
+
+  /** Through a softmax: dz = y ⊙ (dy − Σ_j dy_j y_j), row by row, in place in dy. */
+  private softmaxGradient(dy: number, y: number, rows: number, units: number): void {
+    const f = this.arena.f32;
+    for (let r = 0, d = dy / 4, o = y / 4; r < rows; r++, d += units, o += units) {
+      let dot = 0;
+      for (let u = 0; u < units; u++) dot += f[d + u]! * f[o + u]!;
+      for (let u = 0; u < units; u++) f[d + u] = f[o + u]! * (f[d + u]! - dot);
+    }
   }
 
   /** A lookup input's terms for its layer: each row's numbers (non-zero) on their kernel rows, then its ids (weight 1). */

@@ -9,6 +9,7 @@ import { headRuntime } from '../model/heads/index.js';
 import type { HeadInfo, MtlModel } from '../model/types.js';
 import { inputTensors, labelTensors } from './labels.js';
 import { maskedLossSum } from './loss.js';
+import { DenseStep } from './dense-step.js';
 import { taskMetrics, type TaskPredictions } from './taskMetrics.js';
 
 /** Per task: `loss` and every metric the task asks for; null where undefined (no labelled rows, one class only). */
@@ -20,6 +21,11 @@ export interface EvaluateOptions {
   tasks?: readonly string[];
   /** Default: the job's batch size. */
   batchSize?: number;
+  /**
+   * Compute the logits with the fused dense routines (dense-step.ts) where the network is one they run: optimization
+   * `fused-dense-step`, which the training loop uses unless `--no-opt` leaves it out. Default false.
+   */
+  denseForward?: boolean;
   /** Told each batch's predictions (HeadRuntime.predictions, `units` per row), per task, in file order. */
   onPredictions?: (batch: Batch, predictions: ReadonlyMap<string, Float32Array>) => void;
 }
@@ -33,8 +39,9 @@ export async function evaluate(model: MtlModel, data: JobData, split: SplitName,
     if (tasks.length === 0) continue;
     const accumulators = new Map(tasks.map((t) => [t, new Accumulator(model.heads.get(t)!)]));
     const inputs = new Set([group.input]);
+    const dense = options.denseForward ? DenseStep.forInference(model, tasks) : null;
     for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0 })) {
-      const predictions = addBatch(model, batch, tasks, inputs, accumulators);
+      const predictions = addBatch(model, batch, tasks, inputs, accumulators, dense);
       options.onPredictions?.(batch, predictions);
     }
     for (const [task, accumulator] of accumulators) scores[task] = accumulator.scores();
@@ -57,11 +64,11 @@ export function undefinedAucWarnings(scores: SplitScores, split: SplitName): str
 }
 
 /** Adds a batch to the accumulators; returns its predictions per task. */
-function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<string>, accumulators: Map<string, Accumulator>): Map<string, Float32Array> {
+function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<string>, accumulators: Map<string, Accumulator>, dense: DenseStep | null): Map<string, Float32Array> {
   const present = tasks.filter((t) => batch.labels[t] !== undefined);
   const predictions = new Map<string, Float32Array>();
   tf.tidy(() => {
-    const logits = model.forward(inputTensors(batch, inputs), present, false);
+    const logits = dense ? denseLogits(model, dense, batch, present) : model.forward(inputTensors(batch, inputs), present, false);
     for (const task of present) {
       const head = model.heads.get(task)!;
       const label = batch.labels[task]!;
@@ -72,6 +79,12 @@ function addBatch(model: MtlModel, batch: Batch, tasks: string[], inputs: Set<st
     }
   });
   return predictions;
+}
+
+/** The fused routines' logits of the present tasks, as tensors [rows, units] for the heads' losses and predictions. */
+function denseLogits(model: MtlModel, dense: DenseStep, batch: Batch, present: readonly string[]): Map<string, tf.Tensor2D> {
+  const all = dense.logits(batch);
+  return new Map(present.map((t) => [t, tf.tensor2d(all.get(t)!, [batch.size, model.heads.get(t)!.units])]));
 }
 
 class Accumulator {

@@ -320,7 +320,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         conflictRows = [];
         // Every stage's end is evaluated too: the next stage changes what trains, and the run's end needs a score.
         const evaluated = epoch % Math.max(1, training.evalEvery) === 0 || step >= stageEnd;
-        const valid = evaluated ? await evaluate(model, data, 'valid') : null;
+        const valid = evaluated ? await evaluate(model, data, 'valid', { denseForward: !options.noOpt?.includes('fused-dense-step') }) : null;
         for (const warning of valid ? undefinedAucWarnings(valid, 'valid') : []) {
           if (warned.has(warning)) continue;
           warned.add(warning);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Job, OptimizerPlan } from '../../job/job.js';
-import type { Batch } from '../../runtime/data/api.js';
+import type { Batch, JobData } from '../../runtime/data/api.js';
 import { adamUpdate } from '../../runtime/kernels/fused-adam.js';
 import { instantiateSimd } from '../../runtime/kernels/weighted-rows.js';
 import { buildModel } from '../../runtime/model/build.js';
@@ -15,9 +15,10 @@ import type { MtlModel } from '../../runtime/model/types.js';
 import { DenseStep, denseStepPlan, type DenseStepPlan } from '../../runtime/train/dense-step.js';
 import { inputTensors, labelTensors } from '../../runtime/train/labels.js';
 import { taskLoss } from '../../runtime/train/loss.js';
+import { evaluate } from '../../runtime/train/evaluate.js';
 import { adamScalars, makeOptimizer } from '../../runtime/train/optimizer.js';
 import { makeTrainStep } from '../../runtime/train/step.js';
-import { denseModule, makeJob, mmoeModules, task, vectorInput } from './helpers/jobs.js';
+import { adaptedModule, denseModule, makeJob, mmoeModules, task, vectorInput } from './helpers/jobs.js';
 import { assertAllClose, gradientsByName, useCpu, weightsOf } from './helpers/tf.js';
 
 before(useCpu);
@@ -69,6 +70,11 @@ const networks: [string, () => Job][] = [
     inputs: [vectorInput('x', 'd', 6)],
     modules: [denseModule('trunk', 'x', [5, 3], ['a', 'b']), denseModule('lin', 'trunk', [4], ['b'], { activation: 'linear' })],
     tasks: [task('a', 'binary', { from: 'trunk', weight: 0.5 }), task('b', 'regression', { from: 'lin', units: 2, weight: 2 })],
+  })],
+  ['MMoE over a lookup input: 3 experts of 4 units, softmax gates, mixtures, towers of 4', () => makeJob({
+    inputs: [{ ...vectorInput('x', 'd', 7), lookup: true }],
+    modules: [...mmoeModules('m', 'x', [4], 3, ['a', 'b']), denseModule('tower_a', 'm.mix.a', [4], ['a']), denseModule('tower_b', 'm.mix.b', [4], ['b'])],
+    tasks: [task('a', 'binary', { from: 'tower_a' }), task('b', 'regression', { from: 'tower_b' })],
   })],
   ['heads straight on a 16-unit trunk over a dense input (one-unit products)', () => makeJob({
     inputs: [vectorInput('x', 'd', 8)],
@@ -215,7 +221,7 @@ describe('what the fused dense step declines', () => {
     model.dispose();
     return 'why' in plan ? plan.why : null;
   };
-  const base = () => networks[2]![1]();
+  const base = () => networks[3]![1]();
   it('names the reason', () => {
     assert.equal(declined({ ...base(), training: { ...base().training, optimizer: { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false } } }), 'the optimizer is sgd');
     assert.equal(declined({ ...base(), training: { ...base().training, aggregation: { kind: 'pcgrad' } } }), 'the aggregation is pcgrad');
@@ -231,10 +237,10 @@ describe('what the fused dense step declines', () => {
       tasks: [task('a', 'multiclass', { from: 'trunk', units: 3 }), task('b', 'regression', { from: 'trunk' })],
     })), "task 'a' has a multiclass head with ce loss");
     assert.equal(declined(makeJob({
-      inputs: [vectorInput('x', 'd', 7)],
-      modules: mmoeModules('m', 'x', [4], 3, ['a', 'b']),
-      tasks: [task('a', 'regression', { from: 'm.mix.a' }), task('b', 'binary', { from: 'm.mix.b' })],
-    })), "module 'm.mix.a' shares by mmoe");
+      inputs: [vectorInput('x', 'd', 8)],
+      modules: [adaptedModule('trunk', 'x', [16], ['a', 'b'], 2)],
+      tasks: [task('a', 'binary', { from: 'trunk' }), task('b', 'regression', { from: 'trunk' })],
+    })), "module 'trunk' shares by adapters");
   });
 });
 
@@ -304,4 +310,22 @@ describe('the dense SIMD routines, by hand', () => {
       assert.deepEqual(read(3072, n), Array.from(v));
     }
   });
+});
+
+describe('evaluation with the fused forward pass', () => {
+  for (const [name, job] of networks) {
+    it(`scores as the tfjs forward pass does: ${name}`, async () => {
+      const model = buildModel(job(), (w) => w as number, 3);
+      const batches = [batchOf(model.job, ROWS, { a: [2] }), batchOf(model.job, 5)];
+      const data = { batches: async function* () { yield* batches; } } as unknown as JobData;
+      const fused = await evaluate(model, data, 'valid', { denseForward: true });
+      const plain = await evaluate(model, data, 'valid');
+      for (const t of ['a', 'b']) {
+        const metrics = Object.keys(plain[t]!);
+        assert.deepEqual(Object.keys(fused[t]!), metrics);
+        assertAllClose(metrics.map((m) => fused[t]![m]!), metrics.map((m) => plain[t]![m]!), 1e-6, `task ${t}`);
+      }
+      model.dispose();
+    });
+  }
 });
