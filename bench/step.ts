@@ -3,9 +3,10 @@
  * matmul fix that selectBackend('wasm') installs).
  *
  * Model: batch 256, input 100, shared dense 256 (ReLU) → dense 256 (ReLU), two regression heads
- * (MSE), Adam at lr 0.001. Both sides upload the batch from typed arrays every step and read the loss
- * back, as a training loop must. Steps alternate between the two one by one, so drift in
- * the machine's speed hits both alike. The runtime must be no slower than 1.1x the reference.
+ * (MSE), Adam at lr 0.001. Every side uploads the batch from typed arrays every step and reads the loss
+ * back, as a training loop must: the reference, the runtime as `mtl run` trains (the fused dense step) and the
+ * runtime with `--no-opt fused-dense-step` (tfjs ops). Steps alternate between them one by one, so drift in
+ * the machine's speed hits all alike. The runtime must be no slower than 1.1x the reference.
  *
  * Run alone: npx tsx bench/step.ts
  */
@@ -138,8 +139,11 @@ function referenceStep(batch: Batch): () => number {
   };
 }
 
-/** The runtime's step on the bench job, as `mtl run` builds it; each call trains one step on `batch` and returns its loss. */
-export function runtimeStepper(batch: Batch): { step: () => number; dispose: () => void; optimizerMs: number[] } {
+/**
+ * The runtime's step on the bench job, as `mtl run` builds it (`dense`: with the fused dense step, as `mtl run` does unless
+ * `--no-opt fused-dense-step`); each call trains one step on `batch` and returns its loss.
+ */
+export function runtimeStepper(batch: Batch, dense = true): { step: () => number; dispose: () => void; optimizerMs: number[] } {
   const job = benchJob();
   const model = buildModel(job, (w) => w as number, 1);
   const adam = makeOptimizer(job.training.optimizer);
@@ -153,7 +157,7 @@ export function runtimeStepper(batch: Batch): { step: () => number; dispose: () 
       optimizerMs.push(performance.now() - start);
     },
   };
-  const step = makeTrainStep(model, optimizer, { learningRate: () => LR });
+  const step = makeTrainStep(model, optimizer, { learningRate: () => LR, denseStep: dense, onDenseUpdate: (ms) => optimizerMs.push(ms) });
   return {
     optimizerMs,
     step: () => step(batch),
@@ -173,43 +177,40 @@ export function median(values: number[]): number {
 export async function benchStep(log: (line: string) => void = console.log): Promise<StepBenchResult> {
   const backend = await selectBackend('wasm');
   const batch = randomBatch();
-  const reference = referenceStep(batch);
   const runtime = runtimeStepper(batch);
-  const runtimeStep = runtime.step;
-
-  for (let i = 0; i < WARMUP_STEPS; i++) {
-    reference();
-    runtimeStep();
-  }
-  // Steps alternate one by one (in swapped order every other pair), so a burst of load from
-  // other processes hits both implementations alike.
-  const times = { reference: [] as number[], runtime: [] as number[] };
-  const timed = (which: 'reference' | 'runtime') => {
-    const start = performance.now();
-    (which === 'reference' ? reference : runtimeStep)();
-    times[which].push(performance.now() - start);
-  };
+  const unfused = runtimeStepper(batch, false);
+  const sides: [string, () => number][] = [
+    ['plain tfjs (reference)', referenceStep(batch)],
+    ['mtl runtime', runtime.step],
+    ['mtl, no fused-dense-step', unfused.step],
+  ];
+  for (let i = 0; i < WARMUP_STEPS; i++) for (const [, step] of sides) step();
+  // Steps alternate one by one (the order rotating every step), so a burst of load from other processes hits every
+  // side alike.
+  const times = sides.map(() => [] as number[]);
   for (let i = 0; i < MEASURED_STEPS; i++) {
-    if (i % 2 === 0) {
-      timed('reference');
-      timed('runtime');
-    } else {
-      timed('runtime');
-      timed('reference');
+    for (let j = 0; j < sides.length; j++) {
+      const side = (i + j) % sides.length;
+      const start = performance.now();
+      sides[side]![1]();
+      times[side]!.push(performance.now() - start);
     }
   }
-  const referenceMs = median(times.reference);
-  const runtimeMs = median(times.runtime);
+  const [referenceMs, runtimeMs, unfusedMs] = times.map(median) as [number, number, number];
   const ratio = runtimeMs / referenceMs;
   const result = { backend: backend.name, referenceMs, runtimeMs, ratio, ok: ratio <= MAX_RATIO };
   log(`training step, batch ${BATCH}, ${INPUT} → ${HIDDEN} → ${HIDDEN} → 2 regression heads, Adam; backend ${backend.name}`);
-  log(`${'implementation'.padEnd(24)}${'median ms/step'.padStart(16)}`);
-  log(`${'plain tfjs (reference)'.padEnd(24)}${referenceMs.toFixed(2).padStart(16)}`);
-  log(`${'mtl runtime'.padEnd(24)}${runtimeMs.toFixed(2).padStart(16)}`);
+  log(`${'implementation'.padEnd(28)}${'median ms/step'.padStart(16)}`);
+  sides.forEach(([name], k) => log(`${name.padEnd(28)}${[referenceMs, runtimeMs, unfusedMs][k]!.toFixed(2).padStart(16)}`));
   log(`ratio runtime/reference ${ratio.toFixed(3)} (must be <= ${MAX_RATIO}): ${result.ok ? 'ok' : 'TOO SLOW'}`);
-  const optimizerMs = median(runtime.optimizerMs.slice(WARMUP_STEPS));
-  log(`the optimizer's share of the runtime's step: ${optimizerMs.toFixed(2)} ms of ${runtimeMs.toFixed(2)} (${((100 * optimizerMs) / runtimeMs).toFixed(0)}%; Adam, ${fusedAdamPays(backend.name) ? 'fused' : 'tensor ops'})`);
+  const share = (stepper: typeof runtime, ms: number, how: string) => {
+    const optimizerMs = median(stepper.optimizerMs.slice(WARMUP_STEPS));
+    log(`the optimizer's share of the runtime's step${how}: ${optimizerMs.toFixed(2)} ms of ${ms.toFixed(2)} (${((100 * optimizerMs) / ms).toFixed(0)}%)`);
+  };
+  share(runtime, runtimeMs, ' (fused dense step: one SIMD Adam pass per parameter)');
+  share(unfused, unfusedMs, ` (no fused-dense-step: Adam as ${fusedAdamPays(backend.name) ? 'fused-adam' : 'tensor ops'})`);
   runtime.dispose();
+  unfused.dispose();
   return result;
 }
 

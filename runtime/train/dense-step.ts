@@ -267,6 +267,8 @@ export interface DenseStepResult {
   value: number;
   /** Each task's masked mean loss, in the plan's task order. */
   taskLosses: number[];
+  /** Milliseconds the update took (clipping and Adam), for benchmarks; 0 for gradients alone. */
+  optimizerMs: number;
 }
 
 /** Scratch sizes depend on the batch's rows; a batch larger than the layout's makes a new one. */
@@ -419,6 +421,7 @@ export class DenseStep {
     if (!this.live) this.load();
     const result = this.forwardAndBackward(batch, rows);
     if (gradientsOnly) return result;
+    const started = performance.now();
     const updated = this.slots.filter((s) => trained.has(s.param));
     if (clipNorm !== null) this.clip(updated, clipNorm);
     if (!this.adam) throw new Error('a fused dense step made for inference cannot train');
@@ -427,6 +430,7 @@ export class DenseStep {
       const a = adamScalars(this.adam, s.updates, lr);
       this.simd.adam(s.values, s.gradient, s.first, s.second, Math.ceil(s.size / 4) * 4, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.alpha, a.epsilon, a.decay ?? 1);
     }
+    result.optimizerMs = performance.now() - started;
     return result;
   }
 
@@ -556,7 +560,7 @@ export class DenseStep {
       this.denseProduct(alone ? source.dy : m.dx, m.transposed, this.zeroBlock, m.dy, rows, units, k);
       if (!alone) this.elementwise('addInto', source.dy, m.dx, rows * k);
     }
-    return { value, taskLosses };
+    return { value, taskLosses, optimizerMs: 0 };
   }
 
   /** A mixture's output: Σ_k gate[r, k] · expert_k[r]. */

@@ -65,6 +65,8 @@ export interface TrainStepOptions {
    * for a weighting and aggregation made from the job (the training loop's): the fused step reads their kinds there.
    */
   denseStep?: boolean;
+  /** Told how long each fused dense step's update took, in ms (benchmarks: the optimizer's share of a step). */
+  onDenseUpdate?: (ms: number) => void;
 }
 
 /**
@@ -155,7 +157,8 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     if (holding !== dense) flush();
     if (dense) {
       holding = dense;
-      const { value, taskLosses } = dense.run(batch, new Set(plan.params), learningRate(step), model.job.training.optimizer.clipNorm);
+      const { value, taskLosses, optimizerMs } = dense.run(batch, new Set(plan.params), learningRate(step), model.job.training.optimizer.clipNorm);
+      options.onDenseUpdate?.(optimizerMs);
       step += 1;
       if (wantTaskLosses) options.onTaskLosses?.(Object.fromEntries(plan.tasks.map((t, i) => [t, taskLosses[i]!])));
       return value;
