@@ -51,10 +51,12 @@ function changedSizeError(display: string, atOpen: number, now: number): UserErr
  * once, at open, and loops until it has read up to it: after the file is truncated in place every read returns 0
  * bytes, and it would spin forever. A read that ends before that size is refused, naming the file and both sizes.
  *
- * With `readAhead`, reads that go forward through the file (each message's length, its header, its body: the reader's
- * order) are served from blocks of READ_BLOCK bytes, and the READ_AHEAD blocks after the one being read are already
- * being read: a few large reads that the disk serves while the caller encodes, instead of a trip through the thread
- * pool for every few bytes, which the caller's work would hold up. Other reads (the footer) read what they ask for.
+ * With `readAhead`, small reads that go forward through the file (each message's length and header, the reader's
+ * order) are served from blocks of READ_BLOCK bytes, the READ_AHEAD blocks after the one being read already being read:
+ * a trip through the thread pool per block, not per few bytes. Those trips need the main thread, which the caller's
+ * encoding holds; served from memory, the reader gets through a message's header at once and asks for its body, which
+ * the disk then reads while the caller encodes. Bodies and other reads (the footer) read what they ask for, straight
+ * into the reader's buffer (a copy out of a block would fault in that fresh memory on the main thread).
  */
 function sizeCheckedHandle(handle: fs.FileHandle, atOpen: Stats, display: string, readAhead: boolean) {
   const size = atOpen.size;
@@ -98,7 +100,7 @@ function sizeCheckedHandle(handle: fs.FileHandle, atOpen: Stats, display: string
     async read(buffer: Uint8Array, offset: number, length: number, position: number) {
       const forward = position === readTo || blocks.has(Math.floor(position / READ_BLOCK));
       readTo = position + length;
-      if (!readAhead || !forward || position < 0 || position >= size) return direct(buffer, offset, length, position);
+      if (!readAhead || !forward || length > READ_BLOCK || position < 0 || position >= size) return direct(buffer, offset, length, position);
       const end = Math.min(size, position + length);
       const first = Math.floor(position / READ_BLOCK);
       const last = Math.floor((end - 1) / READ_BLOCK);
@@ -119,7 +121,7 @@ function sizeCheckedHandle(handle: fs.FileHandle, atOpen: Stats, display: string
   };
 }
 
-const READ_BLOCK = 4 << 20;
+const READ_BLOCK = 64 << 10;
 const READ_AHEAD = 2;
 
 /** An open Arrow file: its schema, known before any batch is read, and its record batches in order. */
