@@ -50,7 +50,7 @@ describe('Arrow IO', () => {
   });
 
   it('reads the same values read ahead (the loader\'s way: headers from 64 KiB blocks, bodies straight) as message by message', { timeout: 60_000 }, async () => {
-    // 1.3M float64 values in record batches of 100,000 rows: 10.4 MB, so headers fall at every place in a block, some across two.
+    // 1.3M float64 values in 13 record batches of 100,000 rows (10.4 MB): headers at many offsets within the 64 KiB blocks.
     const values = Float64Array.from({ length: 1_300_000 }, (_, i) => i * 0.5 - 7);
     await writeArrowInBatches(at('big.arrow'), { v: values }, 100_000);
     await fs.writeFile(at('big.arrows'), tableToIPC(tableFromIPC(await fs.readFile(at('big.arrow'))), 'stream'));
