@@ -104,7 +104,7 @@ function baseJob(root: string, files: string[], columns: Job['datasets'][number]
   };
 }
 
-function censusJob(): Job {
+export function censusJob(): Job {
   const numeric = ['age', 'wage_per_hour', 'capital_gains', 'capital_losses', 'stock_dividends', 'num_emp', 'weeks_worked'];
   const categorical = ['class_worker', 'education', 'sex', 'race', 'major_occ_code', 'det_ind_code', 'citizenship'];
   const columns = [
@@ -122,7 +122,7 @@ function censusJob(): Job {
 }
 
 /** Reads every value of every column from its typed arrays; returns the row count (and a checksum, so nothing is optimized away). */
-async function bareRead(file: string, useGet: boolean): Promise<{ rows: number; checksum: number }> {
+export async function bareRead(file: string, useGet: boolean): Promise<{ rows: number; checksum: number }> {
   const handle = await fs.open(file);
   const reader = await RecordBatchReader.from(handle);
   let rows = 0;
@@ -162,7 +162,7 @@ async function timed<T>(run: () => Promise<T>): Promise<{ seconds: number; value
   return { seconds: (performance.now() - start) / 1000, value };
 }
 
-async function streamEpoch(job: Job, batchSize: number, onBatch?: () => void): Promise<{ openSeconds: number; epochSeconds: number; rows: number; fitRows: number }> {
+export async function streamEpoch(job: Job, batchSize: number, onBatch?: () => void): Promise<{ openSeconds: number; epochSeconds: number; rows: number; fitRows: number }> {
   const opened = await timed(() => openJobData(job));
   const data = opened.value;
   const rows = data.fitted.rows.d!;

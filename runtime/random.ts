@@ -7,10 +7,8 @@
  * the parent has drawn: adding a draw in one place does not shift the streams used elsewhere.
  */
 export class Random {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /** sfc32's words a, b, c, d, in a typed array: each read and write is a plain int32, not a boxed number. */
+  private readonly words = new Int32Array(4);
   /** The seed folded to 32 bits; forks derive from it. */
   private readonly key: number;
 
@@ -23,10 +21,7 @@ export class Random {
       state = (state + 0x9e3779b9) | 0;
       return splitmix32Finalize(state);
     };
-    this.a = nextSeedWord();
-    this.b = nextSeedWord();
-    this.c = nextSeedWord();
-    this.d = nextSeedWord();
+    for (let i = 0; i < 4; i++) this.words[i] = nextSeedWord();
     // sfc32's first outputs are correlated with its seed words; discard them.
     for (let i = 0; i < 12; i++) this.uint32();
     this.key = key;
@@ -34,12 +29,16 @@ export class Random {
 
   /** A uniform unsigned 32-bit integer. */
   uint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
+    const w = this.words;
+    const a = w[0]!;
+    const b = w[1]!;
+    const c = w[2]!;
+    const d = w[3]!;
+    const t = (((a + b) | 0) + d) | 0;
+    w[3] = (d + 1) | 0;
+    w[0] = b ^ (b >>> 9);
+    w[1] = (c + (c << 3)) | 0;
+    w[2] = (((c << 21) | (c >>> 11)) + t) | 0;
     return t >>> 0;
   }
 
@@ -50,15 +49,23 @@ export class Random {
 
   /** A uniform integer in [0, n), without modulo bias. `n` is an integer in [1, 2^32]. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 0x1_0000_0000) {
-      throw new RangeError(`Random.int: n must be an integer in [1, 2^32], got ${n}`);
+    // The loader draws one per row with the same n: n is checked, and its limit worked out, when it changes.
+    if (n !== this.intN) {
+      if (!Number.isInteger(n) || n < 1 || n > 0x1_0000_0000) {
+        throw new RangeError(`Random.int: n must be an integer in [1, 2^32], got ${n}`);
+      }
+      this.intN = n;
+      // Reject the top sliver of the 32-bit range that would favour small results.
+      this.intLimit = 0x1_0000_0000 - (0x1_0000_0000 % n);
     }
-    // Reject the top sliver of the 32-bit range that would favour small results.
-    const limit = 0x1_0000_0000 - (0x1_0000_0000 % n);
     let x = this.uint32();
-    while (x >= limit) x = this.uint32();
-    return x % n;
+    while (x >= this.intLimit) x = this.uint32();
+    // x % n without a floating-point remainder (x passes 2^31): x / n is never rounded up to the next integer, as x < 2^32.
+    return x - Math.floor(x / n) * n;
   }
+
+  private intN = 0;
+  private intLimit = 0;
 
   /**
    * An index drawn with probability proportional to `weights[i]` (they need not sum to 1).
@@ -101,13 +108,13 @@ export class Random {
 
   /** The generator's position: four 32-bit words. A checkpoint saves it; `restore` continues the stream from it exactly. */
   state(): [number, number, number, number] {
-    return [this.a, this.b, this.c, this.d];
+    return [this.words[0]!, this.words[1]!, this.words[2]!, this.words[3]!];
   }
 
   /** Continues from a position `state` returned (of a stream with the same seed: forks derive from the seed, not the position). */
   restore(state: readonly number[]): void {
     if (state.length !== 4 || !state.every((w) => Number.isInteger(w))) throw new RangeError(`Random.restore: a state is four 32-bit integers, got [${state.join(', ')}]`);
-    [this.a, this.b, this.c, this.d] = state.map((w) => w | 0) as [number, number, number, number];
+    this.words.set(state.map((w) => w | 0));
   }
 
   /** An independent stream named by `label`: same parent seed and label, same stream. */

@@ -42,29 +42,87 @@ function nonRegularKind(stat: Stats): string | null {
   return 'not a regular file';
 }
 
+function changedSizeError(display: string, atOpen: number, now: number): UserError {
+  return new UserError(`${display} changed size while being read: it was ${atOpen} bytes at open, is now ${now}; was it overwritten?`);
+}
+
 /**
  * The handle the Arrow reader reads through, which stops at a file that shrank while open. The reader takes the size
  * once, at open, and loops until it has read up to it: after the file is truncated in place every read returns 0
  * bytes, and it would spin forever. A read that ends before that size is refused, naming the file and both sizes.
+ *
+ * With `readAhead`, small reads that go forward through the file (each message's length and header, the reader's
+ * order) are served from blocks of READ_BLOCK bytes, the READ_AHEAD blocks after the one being read already being read:
+ * a trip through the thread pool per block, not per few bytes. Those trips need the main thread, which the caller's
+ * encoding holds; served from memory, the reader gets through a message's header at once and asks for its body, which
+ * the disk then reads while the caller encodes. Bodies and other reads (the footer) read what they ask for, straight
+ * into the reader's buffer (a copy out of a block would fault in that fresh memory on the main thread).
  */
-function sizeCheckedHandle(handle: fs.FileHandle, atOpen: Stats, display: string) {
+function sizeCheckedHandle(handle: fs.FileHandle, atOpen: Stats, display: string, readAhead: boolean) {
+  const size = atOpen.size;
+  const direct = async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+    const result = await handle.read(buffer, offset, length, position);
+    // A regular file reads short only at its end; a position outside the file is the reader's (corrupt footer).
+    const wanted = position >= 0 ? Math.min(length, size - position) : 0;
+    if (result.bytesRead < wanted) {
+      const now = (await handle.stat()).size;
+      if (now !== size) throw changedSizeError(display, size, now);
+    }
+    return result;
+  };
+  const readBlock = async (k: number): Promise<Uint8Array> => {
+    const start = k * READ_BLOCK;
+    const bytes = new Uint8Array(Math.min(READ_BLOCK, size - start));
+    let filled = 0;
+    while (filled < bytes.length) {
+      const { bytesRead } = await direct(bytes, filled, bytes.length - filled, start + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  };
+  const blocks = new Map<number, Promise<Uint8Array>>();
+  const block = (k: number): Promise<Uint8Array> => {
+    let bytes = blocks.get(k);
+    if (!bytes) {
+      bytes = readBlock(k);
+      bytes.catch(() => undefined); // awaited when the reader gets there; this only keeps an unread block's failure quiet
+      blocks.set(k, bytes);
+    }
+    return bytes;
+  };
+  let readTo = -1;
   return {
     fd: handle.fd,
     // The size the reader plans with is the one checked against below.
     stat: async () => atOpen,
     close: () => handle.close(),
     async read(buffer: Uint8Array, offset: number, length: number, position: number) {
-      const result = await handle.read(buffer, offset, length, position);
-      // A regular file reads short only at its end; a position outside the file is the reader's (corrupt footer).
-      const wanted = position >= 0 ? Math.min(length, atOpen.size - position) : 0;
-      if (result.bytesRead < wanted) {
-        const now = (await handle.stat()).size;
-        if (now !== atOpen.size) throw new UserError(`${display} changed size while being read: it was ${atOpen.size} bytes at open, is now ${now}; was it overwritten?`);
+      const forward = position === readTo || blocks.has(Math.floor(position / READ_BLOCK));
+      readTo = position + length;
+      if (!readAhead || !forward || length > READ_BLOCK || position < 0 || position >= size) return direct(buffer, offset, length, position);
+      const end = Math.min(size, position + length);
+      const first = Math.floor(position / READ_BLOCK);
+      const last = Math.floor((end - 1) / READ_BLOCK);
+      for (const k of blocks.keys()) if (k < first) blocks.delete(k);
+      for (let k = first; k <= last + READ_AHEAD && k * READ_BLOCK < size; k++) void block(k);
+      let bytesRead = 0;
+      for (let k = first; k <= last; k++) {
+        const bytes = await block(k);
+        const from = Math.max(position, k * READ_BLOCK) - k * READ_BLOCK;
+        const to = Math.min(end - k * READ_BLOCK, bytes.length);
+        if (to <= from) break;
+        buffer.set(bytes.subarray(from, to), offset + bytesRead);
+        bytesRead += to - from;
+        if (to < Math.min(READ_BLOCK, end - k * READ_BLOCK)) break;
       }
-      return result;
+      return { bytesRead, buffer };
     },
   };
 }
+
+const READ_BLOCK = 64 << 10;
+const READ_AHEAD = 2;
 
 /** An open Arrow file: its schema, known before any batch is read, and its record batches in order. */
 export interface ArrowFileReader {
@@ -79,7 +137,7 @@ export interface ArrowFileReader {
  * Opens `absolutePath` (named `display` in messages) as an Arrow IPC file or stream.
  * Throws a UserError if it is missing, unreadable or not Arrow.
  */
-export async function openArrowFile(absolutePath: string, display: string): Promise<ArrowFileReader> {
+export async function openArrowFile(absolutePath: string, display: string, options: { readAhead?: boolean } = {}): Promise<ArrowFileReader> {
   let handle: fs.FileHandle;
   let atOpen: Stats;
   try {
@@ -105,7 +163,7 @@ export async function openArrowFile(absolutePath: string, display: string): Prom
     if (layout !== 'file' && layout !== 'stream') throw new UserError(`${display} is not an Arrow IPC file (${layout})`);
     let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
     try {
-      reader = await RecordBatchReader.from(sizeCheckedHandle(handle, atOpen, display) as unknown as fs.FileHandle);
+      reader = await RecordBatchReader.from(sizeCheckedHandle(handle, atOpen, display, options.readAhead ?? false) as unknown as fs.FileHandle);
       await reader.open({ autoDestroy: true });
     } catch (e) {
       if (e instanceof UserError) throw e;
@@ -117,6 +175,14 @@ export async function openArrowFile(absolutePath: string, display: string): Prom
     if (!schema) throw new UserError(`${display} is truncated or corrupt (it starts like an Arrow IPC ${layout} but has no schema)`);
     const opened = reader;
     async function* batches(): AsyncGenerator<RecordBatch> {
+      if (options.readAhead) {
+        // What was read ahead at open may be all there is to read: a file cut since then is caught here.
+        const now = (await handle.stat()).size;
+        if (now !== atOpen.size) {
+          await close();
+          throw changedSizeError(display, atOpen.size, now);
+        }
+      }
       const iterator = opened[Symbol.asyncIterator]();
       // One batch is read ahead while the consumer works on the current one, so disk reads overlap encoding.
       let ahead: Promise<IteratorResult<RecordBatch>> | null = null;

@@ -1,7 +1,8 @@
 /**
  * Assembling output batches from stored rows: every output tensor is described by a list of copy
- * operations from a row's float/int areas, fixed once per dataset, so appending a row does no
- * allocation and no lookups.
+ * operations from a row's float/int areas, fixed once per dataset. Appending a row notes where it is;
+ * the batch is gathered when taken, one operation at a time over all its rows, so the copy loops run
+ * long and see one array type each.
  */
 import type { Batch, LabelData, TensorData } from './api.js';
 import type { LookupLayout } from '../kernels/embedding-bag.js';
@@ -40,30 +41,38 @@ function rowSize(plan: TensorPlan): number {
   return plan.rowShape.reduce((a, b) => a * b, 1);
 }
 
-function allocate(plan: TensorPlan, rows: number): Float32Array | Int32Array {
-  return plan.dtype === 'float32' ? new Float32Array(rows * rowSize(plan)) : new Int32Array(rows * rowSize(plan));
-}
-
 const OP_FLOATS = 0;
 const OP_INTS = 1;
 const OP_ONEHOT = 2;
 const OP_LOOKUP = 3;
 
-/** Ops flattened to [code, from, to, length] quadruples: the append loop then reads one typed array. */
+/**
+ * Ops flattened to [code, from, to, length] quadruples (length: a one-hot op's width, a lookup op's offset), with runs
+ * of floats or of ints that continue one another in both the stored row and the output merged into one op.
+ */
 function compileOps(ops: readonly CopyOp[]): Int32Array {
-  const out = new Int32Array(ops.length * 4);
-  ops.forEach((op, k) => {
+  const quads: [number, number, number, number][] = [];
+  for (const op of ops) {
     const code = op.kind === 'floats' ? OP_FLOATS : op.kind === 'onehot' ? OP_ONEHOT : op.kind === 'lookup' ? OP_LOOKUP : OP_INTS;
-    out.set([code, op.from, op.to, op.kind === 'onehot' ? op.width : op.kind === 'lookup' ? op.offset : op.length], k * 4);
-  });
-  return out;
+    const last = quads[quads.length - 1];
+    if ((code === OP_FLOATS || code === OP_INTS) && 'length' in op && last && last[0] === code && last[1] + last[3] === op.from && last[2] + last[3] === op.to) {
+      last[3] += op.length;
+      continue;
+    }
+    quads.push([code, op.from, op.to, op.kind === 'onehot' ? op.width : op.kind === 'lookup' ? op.offset : op.length]);
+  }
+  return Int32Array.from(quads.flat());
 }
 
 export class BatchAssembler {
-  /** The current batch's tensors; allocated on the first append, so a finished stream allocates nothing more. */
-  private arrays: (Float32Array | Int32Array)[] | null = null;
   private readonly sizes: number[];
   private readonly compiled: Int32Array[];
+  /** Where each appended row is: its slot of `source`. */
+  private readonly slots: Int32Array;
+  private source: RowStore | null = null;
+  /** The float and int area of each appended row (its slot's base offsets), worked out when the batch is taken. */
+  private readonly floatBases: Int32Array;
+  private readonly intBases: Int32Array;
   size = 0;
 
   constructor(
@@ -74,53 +83,77 @@ export class BatchAssembler {
   ) {
     this.sizes = tensors.map(rowSize);
     this.compiled = tensors.map((t) => compileOps(t.ops));
+    this.slots = new Int32Array(capacity);
+    this.floatBases = new Int32Array(capacity);
+    this.intBases = new Int32Array(capacity);
   }
 
   get full(): boolean {
     return this.size === this.capacity;
   }
 
+  /** Notes the row in `store`'s `slot`; it is read when the batch is taken, so it must stay there until then. */
   append(store: RowStore, slot: number): void {
-    const floats = store.floats;
-    const ints = store.ints;
-    const floatBase = slot * this.layout.floats;
-    const intBase = slot * this.layout.ints;
-    const arrays = (this.arrays ??= this.tensors.map((t) => allocate(t, this.capacity)));
-    for (let t = 0; t < arrays.length; t++) {
-      const out = arrays[t]!;
+    if (store !== this.source) {
+      if (this.size > 0) throw new Error('BatchAssembler: the rows of one batch must come from one store');
+      this.source = store;
+    }
+    this.slots[this.size++] = slot;
+  }
+
+  /** Copies the appended rows into fresh tensors, all views of one new buffer (one allocation per batch, not per tensor). */
+  private gather(): (Float32Array | Int32Array)[] {
+    const n = this.size;
+    const buffer = new ArrayBuffer(4 * n * this.sizes.reduce((a, b) => a + b, 0));
+    let byteOffset = 0;
+    const floats = this.source?.floats ?? new Float32Array(0);
+    const ints = this.source?.ints ?? new Int32Array(0);
+    const { floatBases, intBases, slots } = this;
+    for (let r = 0; r < n; r++) {
+      floatBases[r] = slots[r]! * this.layout.floats;
+      intBases[r] = slots[r]! * this.layout.ints;
+    }
+    return this.tensors.map((plan, t) => {
+      const width = this.sizes[t]!;
       const ops = this.compiled[t]!;
-      const outBase = this.size * this.sizes[t]!;
+      const at = byteOffset;
+      byteOffset += 4 * n * width;
+      if (plan.dtype === 'int32') {
+        const out = new Int32Array(buffer, at, n * width);
+        for (let k = 0; k < ops.length; k += 4) {
+          if (ops[k] === OP_INTS) copyInts(out, n, width, ops[k + 2]!, ints, intBases, ops[k + 1]!, ops[k + 3]!);
+          else throw new Error(`BatchAssembler: an int32 tensor copies ints only (op ${ops[k]})`);
+        }
+        return out;
+      }
+      const out = new Float32Array(buffer, at, n * width);
       for (let k = 0; k < ops.length; k += 4) {
+        const code = ops[k]!;
         const from = ops[k + 1]!;
-        const to = outBase + ops[k + 2]!;
+        const to = ops[k + 2]!;
         const length = ops[k + 3]!;
-        switch (ops[k]) {
-          case OP_FLOATS:
-            for (let j = 0; j < length; j++) out[to + j] = floats[floatBase + from + j]!;
-            break;
-          case OP_INTS:
-            for (let j = 0; j < length; j++) out[to + j] = ints[intBase + from + j]!;
-            break;
-          case OP_ONEHOT: {
-            const id = ints[intBase + from]!;
-            if (id >= 0) out[to + id] = 1;
-            break;
+        if (code === OP_FLOATS) copyFloats(out, n, width, to, floats, floatBases, from, length);
+        else if (code === OP_INTS) copyInts(out, n, width, to, ints, intBases, from, length);
+        else if (code === OP_ONEHOT) {
+          for (let r = 0, o = to; r < n; r++, o += width) {
+            const id = ints[intBases[r]! + from]!;
+            if (id >= 0) out[o + id] = 1;
           }
-          case OP_LOOKUP: {
-            const id = ints[intBase + from]!;
-            out[to] = id >= 0 ? length + id : -1;
-            break;
+        } else {
+          for (let r = 0, o = to; r < n; r++, o += width) {
+            const id = ints[intBases[r]! + from]!;
+            out[o] = id >= 0 ? length + id : -1;
           }
         }
       }
-    }
-    this.size++;
+      return out;
+    });
   }
 
   /** The batch of the rows appended so far (exactly sized); the assembler starts a new one. */
   take(): Batch {
     const n = this.size;
-    const arrays = this.arrays ?? this.tensors.map((t) => allocate(t, 0));
+    const arrays = this.gather();
     const batch: Batch = { dataset: this.dataset, size: n, inputs: {}, labels: {} };
     const labels: Record<string, Partial<LabelData>> = {};
     const longest = this.longestSequence(arrays, n);
@@ -128,7 +161,7 @@ export class BatchAssembler {
       const array = arrays[t]!;
       const tensor: TensorData = plan.tokens && longest !== null
         ? { data: cutRows(array, n, plan.rowShape[0]!, longest, valuesPerPosition(plan)), shape: [n, longest, ...plan.rowShape.slice(1)] }
-        : { data: n === this.capacity ? array : array.slice(0, n * this.sizes[t]!), shape: [n, ...plan.rowShape], ...(plan.lookup ? { lookup: plan.lookup } : {}) };
+        : { data: array, shape: [n, ...plan.rowShape], ...(plan.lookup ? { lookup: plan.lookup } : {}) };
       if ('input' in plan.target) batch.inputs[plan.target.input] = tensor;
       else {
         const label = (labels[plan.target.task] ??= {});
@@ -137,8 +170,8 @@ export class BatchAssembler {
       }
     });
     for (const [task, label] of Object.entries(labels)) batch.labels[task] = label as LabelData;
-    this.arrays = null;
     this.size = 0;
+    this.source = null;
     return batch;
   }
 
@@ -172,4 +205,20 @@ function cutRows<T extends Float32Array | Int32Array>(array: T, rows: number, po
   const out = new (array.constructor as { new (length: number): T })(rows * keep * stride);
   for (let row = 0; row < rows; row++) out.set(array.subarray(row * positions * stride, (row * positions + keep) * stride), row * keep * stride);
   return out;
+}
+
+/** `length` values from each row's float area (at `from`) to the output rows (at `to`). */
+function copyFloats(out: Float32Array, rows: number, width: number, to: number, floats: Float32Array, bases: Int32Array, from: number, length: number): void {
+  for (let r = 0, o = to; r < rows; r++, o += width) {
+    const at = bases[r]! + from;
+    for (let j = 0; j < length; j++) out[o + j] = floats[at + j]!;
+  }
+}
+
+/** The same from the int areas (into an int32 tensor, or a float32 one for ids fed to a vector input). */
+function copyInts(out: Float32Array | Int32Array, rows: number, width: number, to: number, ints: Int32Array, bases: Int32Array, from: number, length: number): void {
+  for (let r = 0, o = to; r < rows; r++, o += width) {
+    const at = bases[r]! + from;
+    for (let j = 0; j < length; j++) out[o + j] = ints[at + j]!;
+  }
 }

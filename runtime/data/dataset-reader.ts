@@ -86,7 +86,7 @@ function checkDictionaryIndices(data: Data, column: string, display: string, fil
 export async function* readDataset(plan: DatasetPlan, files: readonly DatasetFile[]): AsyncGenerator<DatasetChunk> {
   let rowStart = 0;
   for (const file of files) {
-    const reader = await openArrowFile(file.absolute, file.display);
+    const reader = await openArrowFile(file.absolute, file.display, { readAhead: true });
     const columnIndex = new Map<string, number>();
     reader.schema.fields.forEach((field, i) => columnIndex.has(field.name) || columnIndex.set(field.name, i));
     let fileRowStart = 0;

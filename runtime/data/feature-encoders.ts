@@ -8,7 +8,7 @@ import { categoricalView, type CategoryCodes, isPresent, listView, numericView, 
 import type { DatasetChunk } from './dataset-reader.js';
 import { fitsChannels, imageChannels, imageLength, isListColumn, numericFeatureLength, type DatasetColumns } from './feature-kinds.js';
 import { listLengthError, nonFiniteFeatureError } from './row-errors.js';
-import type { RowEncoder, RowLayout } from './row-layout.js';
+import { encodeEach, type RowEncoder, type RowLayout, type RowStore } from './row-layout.js';
 import { PAD_ID, UNKNOWN_ID, VocabularyLookup, splitWords } from './vocab.js';
 import { idsPerToken, SubwordLookup } from './subwords.js';
 
@@ -107,6 +107,27 @@ class AffineEncoder implements FeatureEncoder {
     }
   }
 
+  encodeRows(rows: Int32Array, count: number, into: RowStore): boolean {
+    if (this.starts !== null) return encodeEach(this, rows, count, into);
+    const { values, scale, center, divisor } = this;
+    const bits = this.validity.bits;
+    const bitOffset = this.validity.offset;
+    const floats = into.floats;
+    const stride = into.layout.floats;
+    let out = this.slots.offset;
+    for (let k = 0; k < count; k++, out += stride) {
+      const row = rows[k]!;
+      const v = values[row]!;
+      if (!Number.isFinite(v)) return false;
+      if (bits !== null) {
+        const bit = bitOffset + row;
+        if (((bits[bit >> 3]! >> (bit & 7)) & 1) === 0) return false;
+      }
+      floats[out] = (v * scale - center) / divisor;
+    }
+    return true;
+  }
+
   private fail(row: number, index: number): never {
     const value = isPresent(this.validity, index) ? this.values[index]! : null;
     throw nonFiniteFeatureError(this.chunk!, this.feature.column, row, value, this.feature.id);
@@ -136,6 +157,19 @@ class CategoryEncoder implements FeatureEncoder {
   encode(row: number, _floats: Float32Array, _floatBase: number, ints: Int32Array, intBase: number): void {
     const code = this.codes[row]!;
     ints[intBase + this.slots.offset] = code < 0 ? this.lookup.unknownId : this.table[code]!;
+  }
+
+  encodeRows(rows: Int32Array, count: number, into: RowStore): boolean {
+    const { codes, table } = this;
+    const unknownId = this.lookup.unknownId;
+    const ints = into.ints;
+    const stride = into.layout.ints;
+    let out = this.slots.offset;
+    for (let k = 0; k < count; k++, out += stride) {
+      const code = codes[rows[k]!]!;
+      ints[out] = code < 0 ? unknownId : table[code]!;
+    }
+    return true;
   }
 }
 

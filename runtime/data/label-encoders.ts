@@ -5,13 +5,14 @@
  */
 import type { TaskPlan } from '../../job/job.js';
 import type { SpanCount } from './api.js';
-import { UserError } from '../errors.js';
-import { categoricalView, type CategoryCodes, cellReader, isPresent, listView, numericView, type NumericArray, type Validity } from './columns.js';
+import { DataType } from 'apache-arrow';
+import { UserError, isUserError } from '../errors.js';
+import { categoricalView, type CategoryCodes, type CellValue, cellReader, isPresent, listView, numericView, type NumericArray, type Validity } from './columns.js';
 import type { DatasetChunk } from './dataset-reader.js';
-import { compileExpr, type RowFunction } from './expr.js';
+import { compileExpr, exprColumns, type RowFunction } from './expr.js';
 import type { FeatureSlots, TokenEncoder } from './feature-encoders.js';
 import { indexRange, targetError, targetProblem } from './row-errors.js';
-import type { RowEncoder, RowLayout } from './row-layout.js';
+import { encodeEach, type RowEncoder, type RowLayout, type RowStore } from './row-layout.js';
 import { VocabularyLookup } from './vocab.js';
 
 export interface LabelEncoder extends RowEncoder {
@@ -56,23 +57,76 @@ class ScalarLabelEncoder implements LabelEncoder {
   bind(chunk: DatasetChunk): void {
     this.chunk = chunk;
     this.target = compileExpr(this.task.target, (name) => cellReader(chunk.column(name)));
+    this.byCategory = undefined;
   }
 
   encode(row: number, floats: Float32Array, floatBase: number, ints: Int32Array, intBase: number): void {
-    const v = this.target(row);
-    const maskAt = floatBase + this.mask.offset;
-    if (this.task.head.kind === 'multiclass') {
-      const at = intBase + this.values.offset;
-      const id = v === null ? -1 : this.classId(v, row);
-      ints[at] = id < 0 ? 0 : id;
-      floats[maskAt] = id < 0 ? 0 : 1;
-      return;
+    const x = this.encodedValue(this.target(row), row);
+    const labelled = x === x;
+    floats[floatBase + this.mask.offset] = labelled ? 1 : 0;
+    if (this.values.area === 'int') ints[intBase + this.values.offset] = labelled ? x : 0;
+    else floats[floatBase + this.values.offset] = labelled ? x : 0;
+  }
+
+  /**
+   * A target that reads one string column (or none) takes as many values as the column's dictionary has entries: it is
+   * worked out once per entry, and each row looks its entry's up. Other targets go row by row.
+   */
+  encodeRows(rows: Int32Array, count: number, into: RowStore): boolean {
+    if (this.byCategory === undefined) this.byCategory = this.labelsByCategory();
+    if (this.byCategory === null) return encodeEach(this, rows, count, into);
+    const { codes, labels } = this.byCategory;
+    const floats = into.floats;
+    const values = this.values.area === 'int' ? into.ints : into.floats;
+    const valueStride = this.values.area === 'int' ? into.layout.ints : into.layout.floats;
+    const maskStride = into.layout.floats;
+    let valueAt = this.values.offset;
+    let maskAt = this.mask.offset;
+    for (let k = 0; k < count; k++, valueAt += valueStride, maskAt += maskStride) {
+      const x = labels[codes === null ? 0 : codes[rows[k]!]! + 1]!;
+      if (x === Infinity) return false;
+      const labelled = x === x;
+      floats[maskAt] = labelled ? 1 : 0;
+      values[valueAt] = labelled ? x : 0;
     }
-    const at = floatBase + this.values.offset;
-    if (v === null) {
-      floats[at] = 0;
-      floats[maskAt] = 0;
-      return;
+    return true;
+  }
+
+  /** The current chunk's labels by category, worked out on first use (undefined: not yet; null: row by row). */
+  private byCategory: { codes: CategoryCodes | null; labels: Float64Array } | null | undefined = undefined;
+
+  /** The encoded value per category code + 1 (0: a null), NaN for a masked row, Infinity where `encode` throws. */
+  private labelsByCategory(): { codes: CategoryCodes | null; labels: Float64Array } | null {
+    const columns = exprColumns(this.task.target);
+    if (columns.length > 1) return null;
+    let codes: CategoryCodes | null = null;
+    let dictionary: readonly string[] = [];
+    if (columns.length === 1) {
+      const data = this.chunk!.column(columns[0]!);
+      if (!DataType.isDictionary(data.type) && !DataType.isUtf8(data.type)) return null;
+      ({ codes, dictionary } = categoricalView(data));
+      if (dictionary.length > this.chunk!.length) return null;
+    }
+    // What cellReader reads from a row, read here from its code.
+    const target = compileExpr(this.task.target, () => (code) => (code < 0 ? null : dictionary[code]!));
+    const labels = new Float64Array(dictionary.length + 1);
+    for (let code = -1; code < dictionary.length; code++) {
+      try {
+        labels[code + 1] = this.encodedValue(target(code), 0);
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        labels[code + 1] = Infinity;
+      }
+    }
+    return { codes, labels };
+  }
+
+  /** The label of target value `v`, NaN when the row is unlabelled. */
+  private encodedValue(v: CellValue, row: number): number {
+    if (v === null) return NaN;
+    if (this.task.head.kind === 'multiclass') {
+      const id = this.classId(v, row);
+      return id < 0 ? NaN : id;
     }
     const x = typeof v === 'boolean' ? (v ? 1 : 0) : v;
     if (this.task.head.kind === 'binary') {
@@ -80,8 +134,7 @@ class ScalarLabelEncoder implements LabelEncoder {
     } else if (typeof x !== 'number' || !Number.isFinite(x)) {
       throw targetError(this.task, this.chunk!, row, v, 'a regression head needs a finite number');
     }
-    floats[at] = x as number;
-    floats[maskAt] = 1;
+    return x as number;
   }
 
   /** The class id of a target value; -1 for a learned class that the training split never had. */

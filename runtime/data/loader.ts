@@ -21,10 +21,13 @@ import { classCountProblems, emptySplitProblems, fittedMismatchProblems } from '
 import { RowStore } from './row-layout.js';
 import { combineSeeds, hashString } from './rng.js';
 import { Random } from '../random.js';
-import { inSplit } from './split.js';
+import { splitMembers } from './split.js';
 import { resolveWidth } from './width.js';
 
 export { loadFitted, saveFitted } from './fitted-io.js';
+
+/** Rows encoded together: a record batch of any size is encoded in blocks of this many, so memory stays bounded. */
+const BLOCK_ROWS = 4096;
 
 function throwProblems(problems: readonly string[]): void {
   if (problems.length > 0) throw new UserError(problems.join('\n'));
@@ -60,7 +63,8 @@ class ArrowJobData implements JobData {
   }
 
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch> {
-    return split === 'train' ? this.countingPadding(this.stream(dataset, split, options)) : this.stream(dataset, split, options);
+    const counts = split === 'train' && this.job.inputs.some((i) => i.kind === 'sequence');
+    return counts ? this.countingPadding(this.stream(dataset, split, options)) : this.stream(dataset, split, options);
   }
 
   padding(): PaddingCount | null {
@@ -99,61 +103,76 @@ class ArrowJobData implements JobData {
     const assembler = new BatchAssembler(dataset, encoding.tensors, encoding.layout, options.batchSize);
     const shuffle = options.shuffle && this.job.training.shuffleBuffer > 1;
     const capacity = shuffle ? this.job.training.shuffleBuffer : options.batchSize;
-    const store = new RowStore(capacity, encoding.layout);
+    const random = shuffle ? new Random(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
+    // Token sequences leave the shuffle buffer through length buckets (length-buckets.ts); other rows straight into batches.
+    const buckets = random !== null && encoding.tokenSlots.length > 0 ? new LengthBuckets(encoding.layout, assembler, encoding.tokenSlots, random) : null;
+    // Place p of the buffer holds the row in slot place[p] of `store`. A row leaving for a batch stays in its slot until
+    // the batch is taken (the assembler reads it then), and the row that replaces it takes one of a batch's spare slots:
+    // spares[i] is the slot of the batch's row i below assembler.size, a free slot from there on.
+    const spares = random !== null && buckets === null ? Int32Array.from({ length: options.batchSize }, (_, i) => capacity + i) : null;
+    const store = new RowStore(capacity + (spares?.length ?? 0), encoding.layout);
+    const place = Int32Array.from({ length: capacity }, (_, p) => p);
     const { floats, ints } = store;
     const floatsPerRow = encoding.layout.floats;
     const intsPerRow = encoding.layout.ints;
-    const random = shuffle ? new Random(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
     let filled = 0;
-    // Token sequences leave the shuffle buffer through length buckets (length-buckets.ts); other rows straight into batches.
-    const buckets = random !== null && encoding.tokenSlots.length > 0 ? new LengthBuckets(encoding.layout, assembler, encoding.tokenSlots, random) : null;
-    function* leave(slot: number): Generator<Batch> {
-      if (buckets) {
-        yield* buckets.append(store, slot);
-        return;
-      }
-      assembler.append(store, slot);
-      if (assembler.full) yield assembler.take();
-    }
 
+    const members = splitMembers(split);
+    const rows = new Int32Array(BLOCK_ROWS);
+    // Rows encoded a block at a time, column by column, when every encoder can; they wait here for their slot.
+    const staged = encoders.every((e) => e.encodeRows !== undefined) ? new RowStore(BLOCK_ROWS, encoding.layout) : null;
     for await (const chunk of readDataset(plan, this.files.get(dataset) ?? [])) {
       for (const encoder of encoders) encoder.bind(chunk);
       const splits = chunk.split;
-      for (let row = 0; row < chunk.length; row++) {
-        if (!inSplit(splits[row]!, split)) continue;
-        let slot: number;
-        if (random === null) {
-          slot = filled++;
-        } else if (filled < capacity) {
-          slot = filled++;
-        } else {
-          // The buffer is full: a random buffered row leaves for the batch, the new row takes its slot. Without length
-          // buckets straight into the batch: a generator per row (leave) cost more than the row's encoding.
-          slot = random.int(capacity);
-          if (buckets) yield* leave(slot);
-          else {
-            assembler.append(store, slot);
-            if (assembler.full) yield assembler.take();
+      for (let start = 0; start < chunk.length; start += BLOCK_ROWS) {
+        const end = Math.min(chunk.length, start + BLOCK_ROWS);
+        let count = 0;
+        for (let row = start; row < end; row++) if (members[splits[row]!] === 1) rows[count++] = row;
+        // A block with a row some encoder refuses goes row by row, so the error comes at that row, after the batches before it.
+        const isStaged = staged !== null && encoders.every((e) => e.encodeRows!(rows, count, staged));
+        for (let k = 0; k < count; k++) {
+          let slot: number;
+          if (random === null || filled < capacity) {
+            slot = place[filled++]!;
+          } else {
+            // The buffer is full: a random buffered row leaves for the batch, the new row takes its place.
+            const p = random.int(capacity);
+            const leaving = place[p]!;
+            if (buckets) yield* buckets.append(store, leaving);
+            else {
+              place[p] = spares![assembler.size]!;
+              spares![assembler.size] = leaving;
+              assembler.append(store, leaving);
+              if (assembler.full) yield assembler.take();
+            }
+            slot = place[p]!;
           }
-        }
-        for (const encoder of encoders) encoder.encode(row, floats, slot * floatsPerRow, ints, slot * intsPerRow);
-        if (random === null && filled === capacity) {
-          for (let s = 0; s < filled; s++) assembler.append(store, s);
-          filled = 0;
-          yield assembler.take();
+          if (isStaged) store.copySlot(staged, k, slot);
+          else for (const encoder of encoders) encoder.encode(rows[k]!, floats, slot * floatsPerRow, ints, slot * intsPerRow);
+          if (random === null && filled === capacity) {
+            for (let p = 0; p < filled; p++) assembler.append(store, place[p]!);
+            filled = 0;
+            yield assembler.take();
+          }
         }
       }
     }
 
     // What is left in the buffer leaves in random order (or in file order without shuffling).
-    const order = Array.from({ length: filled }, (_, i) => i);
+    const order = Array.from({ length: filled }, (_, p) => p);
     if (random !== null) {
       for (let i = order.length - 1; i > 0; i--) {
         const j = random.int(i + 1);
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
     }
-    for (const slot of order) yield* leave(slot);
+    for (const p of order) {
+      if (buckets) yield* buckets.append(store, place[p]!);
+      else {
+        assembler.append(store, place[p]!);
+        if (assembler.full) yield assembler.take();
+      }
+    }
     if (buckets) yield* buckets.finish();
     if (assembler.size > 0) yield assembler.take();
   }

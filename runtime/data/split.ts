@@ -25,6 +25,11 @@ export function inSplit(id: number, name: SplitName): boolean {
   return id === splitId(name) || (id === VALID_AND_TEST && name !== 'train');
 }
 
+/** By split id (each id a row can have), 1 when its rows belong to split `name`: inSplit as one array read per row. */
+export function splitMembers(name: SplitName): Uint8Array {
+  return Uint8Array.from({ length: VALID_AND_TEST + 1 }, (_, id) => (inSplit(id, name) ? 1 : 0));
+}
+
 export function describeSplit(plan: SplitPlan): string {
   if (plan.kind === 'ratio') return `ratio train ${plan.train} / valid ${plan.valid} / test ${plan.test}, seed ${plan.seed}`;
   if (plan.kind === 'files') return `by files: train ${plan.train.join(', ')}; valid ${plan.valid.join(', ')}; test ${plan.test.join(', ')}`;
