@@ -39,6 +39,7 @@ import { learningRate } from './schedule.js';
 import { ConflictTally, type ConflictSummary } from './conflicts.js';
 import { BestWeights, describeSelection, type ParetoEpoch } from './selection.js';
 import { planStages } from './stages.js';
+import { keepingSplit } from '../data/kept-split.js';
 import { makeTrainStep } from './step.js';
 import { logsWeights, makeWeighting } from './weightings/index.js';
 import { makeAggregator } from './aggregators/index.js';
@@ -126,6 +127,8 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   // A model given by the caller skips buildModel's check: what the runtime cannot run fails before anything trains.
   assertRunnable(job);
   const stages = planStages(job, data.fitted);
+  // Every evaluation reads the validation split: after the first, from memory (kept-split.ts).
+  const validation = keepingSplit(data, 'valid');
   const totalSteps = stages.reduce((sum, s) => sum + s.steps, 0);
   const model = options.model ?? buildModel(job, (w) => data.width(w), training.seed);
   const weighting = makeWeighting(job);
@@ -320,7 +323,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         conflictRows = [];
         // Every stage's end is evaluated too: the next stage changes what trains, and the run's end needs a score.
         const evaluated = epoch % Math.max(1, training.evalEvery) === 0 || step >= stageEnd;
-        const valid = evaluated ? await evaluate(model, data, 'valid', { denseForward: !options.noOpt?.includes('fused-dense-step') }) : null;
+        const valid = evaluated ? await evaluate(model, validation, 'valid', { denseForward: !options.noOpt?.includes('fused-dense-step') }) : null;
         for (const warning of valid ? undefinedAucWarnings(valid, 'valid') : []) {
           if (warned.has(warning)) continue;
           warned.add(warning);
@@ -339,7 +342,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         };
         history.push(record);
         if (options.out && valid) appendMetrics(options.out, epoch, valid);
-        if (options.out && valid) appendLines(options.out, (await gateTelemetry(model, data, 'valid')).map((gate) => expertsRow(epoch, gate)));
+        if (options.out && valid) appendLines(options.out, (await gateTelemetry(model, validation, 'valid')).map((gate) => expertsRow(epoch, gate)));
         const improved = valid ? best.offer(epoch, valid) : false;
         progress.endEpoch(epochLine(record, totalSteps, improved));
         options.onEpoch?.(record);
@@ -357,7 +360,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
     }
     if (best.restore()) log(`restored the weights of epoch ${best.best.epoch} (${describeSelection(training.selection)} ${format(best.best.score)})`);
     // The gates of the weights the run keeps (a pass over the validation split; none without gates).
-    experts = await gateTelemetry(model, data, 'valid');
+    experts = await gateTelemetry(model, validation, 'valid');
   } catch (error) {
     if (!options.model) model.dispose();
     throw error;
