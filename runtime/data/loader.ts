@@ -94,6 +94,13 @@ class ArrowJobData implements JobData {
     }
   }
 
+  /**
+   * A shuffled split's encoded rows in file order, kept after its first whole pass (by dataset and split): later epochs
+   * draw the same shuffle over them, without reading and encoding the files again. Only for rows every encoder encodes
+   * a block at a time and no length bucket reorders, and while they fit in KEPT_ROWS_BYTES.
+   */
+  private readonly keptRows = new Map<string, RowStore>();
+
   private async *stream(dataset: string, split: SplitName, options: BatchOptions): AsyncGenerator<Batch> {
     const plan = this.job.datasets.find((d) => d.name === dataset);
     if (!plan) throw new Error(`batches: the job has no dataset ${dataset}`);
@@ -106,6 +113,12 @@ class ArrowJobData implements JobData {
     const random = shuffle ? new Random(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
     // Token sequences leave the shuffle buffer through length buckets (length-buckets.ts); other rows straight into batches.
     const buckets = random !== null && encoding.tokenSlots.length > 0 ? new LengthBuckets(encoding.layout, assembler, encoding.tokenSlots, random) : null;
+    const keptKey = `${dataset}\u0000${split}`;
+    const kept = random !== null ? this.keptRows.get(keptKey) : undefined;
+    if (kept) {
+      yield* replayShuffled(kept, assembler, random!, capacity);
+      return;
+    }
     // Place p of the buffer holds the row in slot place[p] of `store`. A row leaving for a batch stays in its slot until
     // the batch is taken (the assembler reads it then), and the row that replaces it takes one of a batch's spare slots:
     // spares[i] is the slot of the batch's row i below assembler.size, a free slot from there on.
@@ -121,6 +134,11 @@ class ArrowJobData implements JobData {
     const rows = new Int32Array(BLOCK_ROWS);
     // Rows encoded a block at a time, column by column, when every encoder can; they wait here for their slot.
     const staged = encoders.every((e) => e.encodeRows !== undefined) ? new RowStore(BLOCK_ROWS, encoding.layout) : null;
+    // This pass's rows, kept for the next epochs when they may be (see keptRows).
+    const expected = this.fitted.rows[dataset]?.[split] ?? 0;
+    const rowBytes = 4 * (encoding.layout.floats + encoding.layout.ints);
+    let keeping = random !== null && buckets === null && staged !== null && expected * rowBytes <= KEPT_ROWS_BYTES ? new RowStore(expected, encoding.layout) : null;
+    let keptCount = 0;
     for await (const chunk of readDataset(plan, this.files.get(dataset) ?? [])) {
       for (const encoder of encoders) encoder.bind(chunk);
       const splits = chunk.split;
@@ -130,6 +148,8 @@ class ArrowJobData implements JobData {
         for (let row = start; row < end; row++) if (members[splits[row]!] === 1) rows[count++] = row;
         // A block with a row some encoder refuses goes row by row, so the error comes at that row, after the batches before it.
         const isStaged = staged !== null && encoders.every((e) => e.encodeRows!(rows, count, staged));
+        if (keeping && (!isStaged || keptCount + count > keeping.capacity)) keeping = null;
+        if (keeping) for (let k = 0; k < count; k++) keeping.copySlot(staged!, k, keptCount++);
         for (let k = 0; k < count; k++) {
           let slot: number;
           if (random === null || filled < capacity) {
@@ -175,5 +195,38 @@ class ArrowJobData implements JobData {
     }
     if (buckets) yield* buckets.finish();
     if (assembler.size > 0) yield assembler.take();
+    if (keeping && keptCount === keeping.capacity) this.keptRows.set(keptKey, keeping);
   }
+}
+
+/** The default cap on a split's kept rows (census's training split: 8 MB). */
+export const KEPT_ROWS_BYTES = 256 * 2 ** 20;
+
+/**
+ * A shuffled pass over kept rows: the stream's shuffle buffer, draw for draw, holding row numbers instead of rows, so
+ * the batches are the stream's, row for row, and no row is copied until its batch is gathered.
+ */
+function* replayShuffled(kept: RowStore, assembler: BatchAssembler, random: Random, capacity: number): Generator<Batch> {
+  const buffered = new Int32Array(capacity);
+  let filled = 0;
+  for (let row = 0; row < kept.capacity; row++) {
+    if (filled < capacity) {
+      buffered[filled++] = row;
+      continue;
+    }
+    const p = random.int(capacity);
+    assembler.append(kept, buffered[p]!);
+    if (assembler.full) yield assembler.take();
+    buffered[p] = row;
+  }
+  const order = Array.from({ length: filled }, (_, p) => p);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  for (const p of order) {
+    assembler.append(kept, buffered[p]!);
+    if (assembler.full) yield assembler.take();
+  }
+  if (assembler.size > 0) yield assembler.take();
 }

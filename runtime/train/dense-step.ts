@@ -323,13 +323,16 @@ export class DenseStep {
   private layout(batch: Batch, rows: number): void {
     if (rows <= this.rowsCapacity) return;
     const saved = this.live ? this.slots.map((s) => this.arena.f32.slice(s.values / 4, s.values / 4 + s.size)) : null;
-    const moments = this.live ? this.slots.map((s) => [this.arena.f32.slice(s.first / 4, s.first / 4 + s.size), this.arena.f32.slice(s.second / 4, s.second / 4 + s.size)] as const) : null;
+    const moments = this.live && this.adam !== null ? this.slots.map((s) => [this.arena.f32.slice(s.first / 4, s.first / 4 + s.size), this.arena.f32.slice(s.second / 4, s.second / 4 + s.size)] as const) : null;
     const counts = this.slots.map((s) => s.updates);
     this.arena = new Arena(this.simd);
+    // Made for inference, it keeps the values alone: no gradient, no moments.
+    const training = this.adam !== null;
     const slot = (param: Param): ParamSlot => {
       const size = param.variable.size;
       const padded = Math.ceil(size / 4) * 4;
-      return { param, size, values: this.arena.take(padded), gradient: this.arena.take(padded), first: this.arena.take(padded), second: this.arena.take(padded), updates: 0 };
+      const more = () => (training ? this.arena.take(padded) : 0);
+      return { param, size, values: this.arena.take(padded), gradient: more(), first: more(), second: more(), updates: 0 };
     };
     // Layers over one lookup input with as many units share its terms (an MMoE's experts, its gates): built once a step.
     const termsOf = new Map<string, LayerMemory>();
@@ -385,6 +388,7 @@ export class DenseStep {
     for (const s of this.slots) {
       f32.set(s.param.variable.dataSync() as Float32Array, s.values / 4);
       const saved = bySlot.get(s.param.name);
+      if (this.adam === null) continue;
       f32.fill(0, s.first / 4, s.first / 4 + Math.ceil(s.size / 4) * 4);
       f32.fill(0, s.second / 4, s.second / 4 + Math.ceil(s.size / 4) * 4);
       s.updates = 0;

@@ -49,6 +49,9 @@ import { field, type StateValue } from '../checkpoint/state.js';
 import type { CheckpointWriter } from '../checkpoint/store.js';
 import { syncPath } from '../checkpoint/file.js';
 
+/** The longest the step loop runs without giving the event loop a turn. */
+const YIELD_EVERY_MS = 20;
+
 export interface TrainOptions {
   /** A run directory: one line per evaluated epoch and task is appended to its metrics.jsonl. */
   out?: string;
@@ -129,6 +132,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   const stages = planStages(job, data.fitted);
   // Every evaluation reads the validation split: after the first, from memory (kept-split.ts).
   const validation = keepingSplit(data, 'valid');
+  let lastYield = performance.now();
   const totalSteps = stages.reduce((sum, s) => sum + s.steps, 0);
   const model = options.model ?? buildModel(job, (w) => data.width(w), training.seed);
   const weighting = makeWeighting(job);
@@ -244,7 +248,8 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
       const groupStreams = stage.groups.map((g) => streamOf(`${g.dataset}\u0000${g.input}`));
       let stepTaskLosses: Readonly<Record<string, number>> = {};
       const trainStep = makeTrainStep(model, optimizer, {
-        denseStep: !options.noOpt?.includes('fused-dense-step'),
+        // One batch group: with several, each switch of tasks would hand the parameters between the two steps.
+        denseStep: !options.noOpt?.includes('fused-dense-step') && stage.groups.length === 1,
         tasks: stage.plan.tasks,
         frozen: stage.plan.frozen,
         weighting,
@@ -297,6 +302,11 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
           step += 1;
           at = { stage: s, stageEpoch, epochStep: i + 1 };
           progress.step(loss);
+          // Batches from memory (kept rows) and fused steps never wait on I/O: let signals (Ctrl-C) and timers in.
+          if (performance.now() - lastYield > YIELD_EVERY_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            lastYield = performance.now();
+          }
           if (options.signal?.aborted) {
             trainStep.flush();
             const file = writeCheckpoint(false);

@@ -4,6 +4,7 @@
  * refused (the loader then goes row by row and throws `encode`'s error, after the batches before that row).
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from '../../../job/job.js';
@@ -106,6 +107,31 @@ describe('loader: rows encoded a block at a time', () => {
     fitted = (await openJobData(job)).fitted;
   });
   after(() => tmp.remove());
+
+  it("replays a shuffled split's kept rows after its first pass: the batches a fresh stream of the file gives", async () => {
+    const shuffled: Job = { ...job, training: { ...job.training, shuffleBuffer: 7 } };
+    const options = (epoch: number) => ({ batchSize: 5, shuffle: true, seed: 3, epoch });
+    const epochOf = async (data: Awaited<ReturnType<typeof openJobData>>, epoch: number) => {
+      const batches = [];
+      for await (const b of data.batches('d', 'train', options(epoch))) batches.push(b);
+      return batches.map((b) => ({ size: b.size, inputs: Object.values(b.inputs).map((t) => Array.from(t.data)), labels: Object.values(b.labels).map((l) => [Array.from(l.values.data), Array.from(l.mask)]) }));
+    };
+    const kept = await openJobData(shuffled, { fitted });
+    const first = await epochOf(kept, 0);
+    // The file gone, later epochs come from the kept rows alone.
+    await fs.rename(path.join(tmp.dir, 'good.arrow'), path.join(tmp.dir, 'moved.arrow'));
+    try {
+      const later = [await epochOf(kept, 1), await epochOf(kept, 2)];
+      await fs.rename(path.join(tmp.dir, 'moved.arrow'), path.join(tmp.dir, 'good.arrow'));
+      for (const [epoch, batches] of [first, ...later].entries()) {
+        assert.deepEqual(batches, await epochOf(await openJobData(shuffled, { fitted }), epoch), `epoch ${epoch}`);
+      }
+      assert.notDeepEqual(later[0], first, 'each epoch draws its own order');
+      assert.equal(first.reduce((sum, b) => sum + b.size, 0), fitted.rows['d']!.train);
+    } finally {
+      await fs.rename(path.join(tmp.dir, 'moved.arrow'), path.join(tmp.dir, 'good.arrow')).catch(() => undefined);
+    }
+  });
 
   for (const split of ['train', 'valid', 'test'] as const) {
     it(`stores exactly what row-by-row encoding stores (${split} split)`, async () => {
