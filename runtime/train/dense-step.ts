@@ -193,6 +193,14 @@ function unfitModule(module: ModulePlan): string | null {
   return null;
 }
 
+let simdAvailable: boolean | undefined;
+
+/** Whether this process has WebAssembly SIMD, which the fused step's routines need. */
+export function denseStepSupported(): boolean {
+  simdAvailable ??= instantiateSimd() !== null;
+  return simdAvailable;
+}
+
 // ---------------------------------------------------------------- memory
 
 /** One block of the routines' memory, handed out in 16-byte-aligned pieces; views remade when the memory grows. */

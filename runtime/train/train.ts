@@ -41,6 +41,7 @@ import { BestWeights, describeSelection, type ParetoEpoch } from './selection.js
 import { planStages } from './stages.js';
 import { keepingSplit } from '../data/kept-split.js';
 import { makeTrainStep } from './step.js';
+import { denseStepPlan, denseStepSupported } from './dense-step.js';
 import { logsWeights, makeWeighting } from './weightings/index.js';
 import { makeAggregator } from './aggregators/index.js';
 import type { CheckpointedAggregator } from './aggregators/aggregator.js';
@@ -133,6 +134,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   // Every evaluation reads the validation split: after the first, from memory (kept-split.ts).
   const validation = keepingSplit(data, 'valid');
   let lastYield = performance.now();
+  const stepsSaid = new Set<string>();
   const totalSteps = stages.reduce((sum, s) => sum + s.steps, 0);
   const model = options.model ?? buildModel(job, (w) => data.width(w), training.seed);
   const weighting = makeWeighting(job);
@@ -247,9 +249,11 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
       const sampleGroup = groupSampler(stage.groups, training.sampling, stage.rowsPerTask, () => samplerRandom.next());
       const groupStreams = stage.groups.map((g) => streamOf(`${g.dataset}\u0000${g.input}`));
       let stepTaskLosses: Readonly<Record<string, number>> = {};
+      const stepKind = trainingStepKind(model, stage.groups.length, stage.plan.tasks, weighting.current(), options.noOpt ?? []);
+      if (!stepsSaid.has(stepKind.line)) log(stepKind.line);
+      stepsSaid.add(stepKind.line);
       const trainStep = makeTrainStep(model, optimizer, {
-        // One batch group: with several, each switch of tasks would hand the parameters between the two steps.
-        denseStep: !options.noOpt?.includes('fused-dense-step') && stage.groups.length === 1,
+        denseStep: stepKind.dense,
         tasks: stage.plan.tasks,
         frozen: stage.plan.frozen,
         weighting,
@@ -503,4 +507,19 @@ function routingRowsOf(epoch: number, counts: ReadonlyMap<string, RoutingCounts>
     kind: 'routing', epoch, layer, passes: c.passes, rows: c.rows, assignments: c.assignments, dropped: c.dropped, routed: c.routed,
     balance_loss: c.passes > 0 ? c.balanceLoss / c.passes : null,
   }));
+}
+
+/**
+ * Whether a stage's steps run on the fused dense step, and the line that tells the user (once): a network it does not
+ * run says why, so a program that falls off the fast path shows where.
+ */
+function trainingStepKind(model: MtlModel, groups: number, tasks: readonly string[], weights: Readonly<Record<string, number>>, noOpt: readonly string[]): { dense: boolean; line: string } {
+  const tfjs = (why: string) => ({ dense: false, line: `training step: tfjs ops (${why})` });
+  if (noOpt.includes('fused-dense-step')) return tfjs('--no-opt fused-dense-step');
+  // With several groups, each switch of tasks would hand the parameters between the two steps.
+  if (groups > 1) return tfjs(`the fused dense step runs one batch group; this stage samples ${groups}`);
+  if (!denseStepSupported()) return tfjs('the fused dense step needs WebAssembly SIMD');
+  const plan = denseStepPlan(model, tasks, weights);
+  if ('why' in plan) return tfjs(`the fused dense step does not run this network: ${plan.why}`);
+  return { dense: true, line: 'training step: fused dense step (WebAssembly SIMD; `--no-opt fused-dense-step` leaves it out)' };
 }

@@ -119,6 +119,27 @@ describe('runJob and evalRun', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('says which training step runs; the fused dense step and the tfjs ops reach the same scores', async () => {
+    const run = async (noOpt: string[]) => {
+      const lines: string[] = [];
+      const out = join(root, `run-step-${noOpt.length}`);
+      const summary = await runJob(runnableJob(root), { ...quiet, out, noOpt, log: (line) => lines.push(line) });
+      return { steps: lines.filter((l) => l.startsWith('training step:')), valid: summary.valid };
+    };
+    const fused = await run([]);
+    const plain = await run(['fused-dense-step']);
+    assert.deepEqual(fused.steps, ['training step: fused dense step (WebAssembly SIMD; `--no-opt fused-dense-step` leaves it out)']);
+    assert.deepEqual(plain.steps, ['training step: tfjs ops (--no-opt fused-dense-step)']);
+    assert.ok(fused.valid && plain.valid);
+    for (const [task, scores] of Object.entries(plain.valid)) {
+      for (const [metric, value] of Object.entries(scores)) assert.ok(Math.abs(fused.valid[task]![metric]! - value!) < 1e-4, `${task} ${metric}: ${fused.valid[task]![metric]} vs ${value}`);
+    }
+    const declined = { ...runnableJob(root), training: { ...runnableJob(root).training, aggregation: { kind: 'pcgrad' as const } } };
+    const lines: string[] = [];
+    await runJob(declined, { ...quiet, out: join(root, 'run-step-pcgrad'), log: (line) => lines.push(line) });
+    assert.deepEqual(lines.filter((l) => l.startsWith('training step:')), ['training step: tfjs ops (the fused dense step does not run this network: the aggregation is pcgrad)']);
+  });
+
   it('a failed run leaves nothing that looks complete', async () => {
     const out = join(root, 'run-failed');
     const job = runnableJob(root);
