@@ -4,7 +4,7 @@
  */
 export const OPTIMIZATIONS = {
   'onehot-lookup': 'compiler pass: a dense layer over one-hot features adds the kernel rows the hot ids select (an embedding bag) instead of multiplying the one-hot vector',
-  'fused-dense-step': 'runtime: a training step of dense layers (hard sharing, binary heads, Adam) runs as a dozen calls of WebAssembly SIMD routines over one block of memory, skipping the zeros a ReLU leaves, instead of ~280 tensor ops',
+  'fused-dense-step': 'runtime: a training step of dense layers (hard sharing or MMoE; binary, regression or multiclass heads; Adam) runs as a dozen calls of WebAssembly SIMD routines over one block of memory, skipping the zeros a ReLU leaves, instead of ~280 tensor ops',
   'fused-adam': 'runtime kernel: Adam updates each parameter and its moments in one pass over their values, instead of about a dozen tensor ops per parameter; on the cpu backend only, where it pays (on wasm the tensor ops are faster)',
 } as const;
 

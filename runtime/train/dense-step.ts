@@ -4,8 +4,9 @@
  * one block of memory, instead of the ~280 tensor ops (each with the engine's bookkeeping) tfjs runs for it.
  *
  * What it runs, and why it is the same step: every module the step reaches shares by the graph alone (hard), reads one
- * source and is dense layers without dropout (ReLU or linear); every task has a binary head trained with bce or a
- * regression head with mse, weighted by a fixed weight; the aggregation adds the task losses; the optimizer is Adam without per-task learning rates. Then the
+ * source and is dense layers without dropout (ReLU or linear; MMoE's experts, softmax gates and mixtures too); every
+ * task has a binary head trained with bce, a regression head with mse or a multiclass head with ce, weighted by a fixed
+ * weight; the aggregation adds the task losses; the optimizer is Adam without per-task learning rates. Then the
  * step is: forward through the layers, each task's masked mean loss, the weighted total, one backward pass,
  * (clipping), Adam: the tfjs step's operations, in float32. Products sum the same terms in another order, so outputs and
  * gradients agree with the tfjs step's to float32 rounding (test/runtime/dense-step.test.ts); Adam is the unfused
@@ -70,9 +71,12 @@ interface TaskOutput {
   /** The layer whose output is the task's logits (its head). */
   readonly layer: number;
   readonly weight: number;
-  /** bce over one logit (binary), or mse over the head's units (regression: a row's loss is their mean). */
-  readonly loss: 'bce' | 'mse';
+  /** bce over one logit (binary), mse over the head's units (regression: a row's loss is their mean), ce over its classes (multiclass). */
+  readonly loss: 'bce' | 'mse' | 'ce';
 }
+
+/** The heads the routines train, with their loss: `kind:loss` → loss. */
+const HEAD_LOSSES: Readonly<Record<string, TaskOutput['loss']>> = { 'binary:bce': 'bce', 'regression:mse': 'mse', 'multiclass:ce': 'ce' };
 
 /** A step's network: its layers in the order they run, and the tasks' heads among them. */
 export interface DenseStepPlan {
@@ -163,7 +167,7 @@ export function denseNetwork(model: MtlModel, tasks: readonly string[], weights:
   for (const name of tasks) {
     const task = job.tasks.find((t) => t.name === name);
     if (!task) return { why: `task '${name}' is not in the job` };
-    const loss = task.head.kind === 'binary' && task.loss === 'bce' ? 'bce' : task.head.kind === 'regression' && task.loss === 'mse' ? 'mse' : null;
+    const loss = HEAD_LOSSES[`${task.head.kind}:${task.loss}`] ?? null;
     if (loss === null) return { why: `task '${name}' has a ${task.head.kind} head with ${task.loss} loss` };
     if ((task.reads?.length ?? 0) > 0 || (task.product?.length ?? 0) > 0) return { why: `task '${name}' reads other tasks' predictions` };
     const below = place(task.from);
@@ -523,6 +527,18 @@ export class DenseStep {
           // softplus(x) − x·y, stable for large |x|; its gradient σ(x) − y.
           sum += (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))) - x * label;
           f32[dy + r] = (weight * (1 / (1 + Math.exp(-x)) - label)) / denominator;
+        } else if (kind === 'ce') {
+          // −log softmax(x)[class], through log-sum-exp; its gradient softmax(x) − onehot(class). A class outside the
+          // head's (how a missing class reads) is tfjs's zero one-hot row: loss and gradient 0.
+          const row = y + r * units, label = values[r]!;
+          if (!(Number.isInteger(label) && label >= 0 && label < units)) continue;
+          let max = -Infinity;
+          for (let u = 0; u < units; u++) max = Math.max(max, f32[row + u]!);
+          let total = 0;
+          for (let u = 0; u < units; u++) total += Math.exp(f32[row + u]! - max);
+          const logSum = max + Math.log(total);
+          sum += logSum - f32[row + label]!;
+          for (let u = 0; u < units; u++) f32[dy + r * units + u] = (weight * (Math.exp(f32[row + u]! - logSum) - (u === label ? 1 : 0))) / denominator;
         } else {
           // The row's mean of (x − y)² over the units; its gradient 2 (x − y) / units.
           let row = 0;

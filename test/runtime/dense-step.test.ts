@@ -43,8 +43,15 @@ function batchOf(job: Job, rows = ROWS, missing: Record<string, number[]> = {}):
   const labels: Batch['labels'] = {};
   for (const t of job.tasks) {
     const units = t.head.units as number;
-    const values = Float32Array.from({ length: rows * units }, (_, i) => (t.head.kind === 'binary' ? (wave(100 + i) > 0 ? 1 : 0) : 2 * wave(200 + i)));
     const mask = new Float32Array(rows).fill(1);
+    if (t.head.kind === 'multiclass') {
+      // Class indices; row 5's is outside the head's classes (tfjs's zero one-hot row: no loss, no gradient).
+      const classes = Int32Array.from({ length: rows }, (_, i) => (i === 5 ? units : (i * 7) % units));
+      for (const r of missing[t.name] ?? []) mask[r] = 0;
+      labels[t.name] = { values: { data: classes, shape: [rows] }, mask };
+      continue;
+    }
+    const values = Float32Array.from({ length: rows * units }, (_, i) => (t.head.kind === 'binary' ? (wave(100 + i) > 0 ? 1 : 0) : 2 * wave(200 + i)));
     for (const r of missing[t.name] ?? []) {
       mask[r] = 0;
       values[r * units] = NaN; // how a loader may encode null: the masked row must not reach the loss
@@ -75,6 +82,11 @@ const networks: [string, () => Job][] = [
     inputs: [{ ...vectorInput('x', 'd', 7), lookup: true }],
     modules: [...mmoeModules('m', 'x', [4], 3, ['a', 'b']), denseModule('tower_a', 'm.mix.a', [4], ['a']), denseModule('tower_b', 'm.mix.b', [4], ['b'])],
     tasks: [task('a', 'binary', { from: 'tower_a' }), task('b', 'regression', { from: 'tower_b' })],
+  })],
+  ["a multiclass head of 5 classes (one row's class outside them) beside a binary one, over a lookup input", () => makeJob({
+    inputs: [{ ...vectorInput('x', 'd', 7), lookup: true }],
+    modules: [denseModule('trunk', 'x', [16], ['a', 'b'])],
+    tasks: [task('a', 'binary', { from: 'trunk' }), task('b', 'multiclass', { from: 'trunk', units: 5, weight: 1.5 })],
   })],
   ['heads straight on a 16-unit trunk over a dense input (one-unit products)', () => makeJob({
     inputs: [vectorInput('x', 'd', 8)],
@@ -222,7 +234,7 @@ describe('what the fused dense step declines', () => {
     model.dispose();
     return 'why' in plan ? plan.why : null;
   };
-  const base = () => networks[3]![1]();
+  const base = () => networks[4]![1]();
   it('names the reason', () => {
     assert.equal(declined({ ...base(), training: { ...base().training, optimizer: { kind: 'sgd', lr: { kind: 'constant', lr: 0.1 }, momentum: 0, weightDecay: 0, clipNorm: null, normalizeTaskGradients: false } } }), 'the optimizer is sgd');
     assert.equal(declined({ ...base(), training: { ...base().training, aggregation: { kind: 'pcgrad' } } }), 'the aggregation is pcgrad');
@@ -235,8 +247,8 @@ describe('what the fused dense step declines', () => {
     assert.equal(declined(makeJob({
       inputs: [vectorInput('x', 'd', 8)],
       modules: [denseModule('trunk', 'x', [16], ['a', 'b'])],
-      tasks: [task('a', 'multiclass', { from: 'trunk', units: 3 }), task('b', 'regression', { from: 'trunk' })],
-    })), "task 'a' has a multiclass head with ce loss");
+      tasks: [task('a', 'multilabel', { from: 'trunk', units: 3 }), task('b', 'regression', { from: 'trunk' })],
+    })), "task 'a' has a multilabel head with bce loss");
     assert.equal(declined(makeJob({
       inputs: [vectorInput('x', 'd', 8)],
       modules: [adaptedModule('trunk', 'x', [16], ['a', 'b'], 2)],
@@ -318,7 +330,8 @@ describe('evaluation with the fused forward pass', () => {
     it(`scores as the tfjs forward pass does: ${name}`, async () => {
       const model = buildModel(job(), (w) => w as number, 3);
       // The second batch is the larger: the forward pass lays out its memory again, keeping the parameters.
-      const batches = [batchOf(model.job, 5), batchOf(model.job, ROWS, { a: [2] })];
+      // Row 5 of task b masked: a multiclass label outside the classes is a metric's error, not a score.
+      const batches = [batchOf(model.job, 5), batchOf(model.job, ROWS, { a: [2], b: [5] })];
       const data = { batches: async function* () { yield* batches; } } as unknown as JobData;
       const fused = await evaluate(model, data, 'valid', { denseForward: true });
       const plain = await evaluate(model, data, 'valid');
