@@ -174,7 +174,7 @@ export async function streamEpoch(job: Job, batchSize: number, onBatch?: () => v
   for (let e = 0; e < epochs; e++) {
     times.push(await timed(async () => {
       let n = 0;
-      for await (const batch of data.batches('d', 'train', { batchSize, shuffle: true, seed: 1, epoch: e })) {
+      for await (const batch of data.batches('d', 'train', { batchSize, shuffle: true, seed: 1, epoch: e, keep: epochs > 1 })) {
         n += batch.size;
         onBatch?.();
       }

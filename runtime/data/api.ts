@@ -62,6 +62,11 @@ export interface BatchOptions {
   seed: number;
   /** Mixed into the shuffle seed so each epoch has its own order (default 0). */
   epoch?: number;
+  /**
+   * The caller reads this split again (training's epochs, each epoch's evaluation): the loader may keep its encoded rows
+   * after this pass, when they fit, and draw later passes from memory (loader.ts `keptRows`). Default false.
+   */
+  keep?: boolean;
 }
 
 export interface OpenJobDataOptions {

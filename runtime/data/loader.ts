@@ -95,9 +95,9 @@ class ArrowJobData implements JobData {
   }
 
   /**
-   * A shuffled split's encoded rows in file order, kept after its first whole pass (by dataset and split): later epochs
-   * draw the same shuffle over them, without reading and encoding the files again. Only for rows every encoder encodes
-   * a block at a time and no length bucket reorders, and while they fit in KEPT_ROWS_BYTES.
+   * A split's encoded rows in file order, kept after a whole pass that asked for it (`BatchOptions.keep`; by dataset and
+   * split): every later pass, shuffled or not, draws from them without reading and encoding the files again. Only for
+   * rows every encoder encodes a block at a time and no length bucket reorders, and while they fit in KEPT_ROWS_BYTES.
    */
   private readonly keptRows = new Map<string, RowStore>();
 
@@ -114,9 +114,9 @@ class ArrowJobData implements JobData {
     // Token sequences leave the shuffle buffer through length buckets (length-buckets.ts); other rows straight into batches.
     const buckets = random !== null && encoding.tokenSlots.length > 0 ? new LengthBuckets(encoding.layout, assembler, encoding.tokenSlots, random) : null;
     const keptKey = `${dataset}\u0000${split}`;
-    const kept = random !== null ? this.keptRows.get(keptKey) : undefined;
+    const kept = buckets === null ? this.keptRows.get(keptKey) : undefined;
     if (kept) {
-      yield* replayShuffled(kept, assembler, random!, capacity);
+      yield* replay(kept, assembler, random, capacity);
       return;
     }
     // Place p of the buffer holds the row in slot place[p] of `store`. A row leaving for a batch stays in its slot until
@@ -134,10 +134,10 @@ class ArrowJobData implements JobData {
     const rows = new Int32Array(BLOCK_ROWS);
     // Rows encoded a block at a time, column by column, when every encoder can; they wait here for their slot.
     const staged = encoders.every((e) => e.encodeRows !== undefined) ? new RowStore(BLOCK_ROWS, encoding.layout) : null;
-    // This pass's rows, kept for the next epochs when they may be (see keptRows).
+    // This pass's rows, kept for the next passes when asked and they may be (see keptRows).
     const expected = this.fitted.rows[dataset]?.[split] ?? 0;
     const rowBytes = 4 * (encoding.layout.floats + encoding.layout.ints);
-    let keeping = random !== null && buckets === null && staged !== null && expected * rowBytes <= KEPT_ROWS_BYTES ? new RowStore(expected, encoding.layout) : null;
+    let keeping = options.keep && buckets === null && staged !== null && expected * rowBytes <= KEPT_ROWS_BYTES ? new RowStore(expected, encoding.layout) : null;
     let keptCount = 0;
     for await (const chunk of readDataset(plan, this.files.get(dataset) ?? [])) {
       for (const encoder of encoders) encoder.bind(chunk);
@@ -149,7 +149,10 @@ class ArrowJobData implements JobData {
         // A block with a row some encoder refuses goes row by row, so the error comes at that row, after the batches before it.
         const isStaged = staged !== null && encoders.every((e) => e.encodeRows!(rows, count, staged));
         if (keeping && (!isStaged || keptCount + count > keeping.capacity)) keeping = null;
-        if (keeping) for (let k = 0; k < count; k++) keeping.copySlot(staged!, k, keptCount++);
+        if (keeping) {
+          keeping.copyRows(staged!, count, keptCount);
+          keptCount += count;
+        }
         for (let k = 0; k < count; k++) {
           let slot: number;
           if (random === null || filled < capacity) {
@@ -199,14 +202,23 @@ class ArrowJobData implements JobData {
   }
 }
 
-/** The default cap on a split's kept rows (census's training split: 8 MB). */
+/** The cap on a split's kept rows (census's training split: 8 MB). */
 export const KEPT_ROWS_BYTES = 256 * 2 ** 20;
 
 /**
- * A shuffled pass over kept rows: the stream's shuffle buffer, draw for draw, holding row numbers instead of rows, so
- * the batches are the stream's, row for row, and no row is copied until its batch is gathered.
+ * A pass over kept rows: in file order without shuffling, or through the stream's shuffle buffer, draw for draw, holding
+ * row numbers instead of rows; either way the batches are the stream's, row for row, and no row is copied until its
+ * batch is gathered.
  */
-function* replayShuffled(kept: RowStore, assembler: BatchAssembler, random: Random, capacity: number): Generator<Batch> {
+function* replay(kept: RowStore, assembler: BatchAssembler, random: Random | null, capacity: number): Generator<Batch> {
+  if (random === null) {
+    for (let row = 0; row < kept.capacity; row++) {
+      assembler.append(kept, row);
+      if (assembler.full) yield assembler.take();
+    }
+    if (assembler.size > 0) yield assembler.take();
+    return;
+  }
   const buffered = new Int32Array(capacity);
   let filled = 0;
   for (let row = 0; row < kept.capacity; row++) {

@@ -53,17 +53,19 @@ export function oneHotRows(layout: LookupLayout, x: Float32Array | Int32Array, r
 }
 
 /** A batch's terms, row by row: the kernel row (times `units`: an offset) and weight of each; row b's are start[b] … start[b + 1] - 1. */
-type Terms = WeightedRows;
+export type Terms = WeightedRows;
 
 /**
  * The terms of every row of `x`, numeric columns first (a zero number adds nothing and is left out), then ids (-1:
- * none): worked out once per batch, for the forward pass and its gradient.
+ * none): worked out once per batch, for the forward pass and its gradient. Into `into`'s arrays when given (at least
+ * batch · columns terms and batch + 1 starts: the fused dense step's memory), else fresh ones.
  */
-export function termsOf(layout: LookupLayout, x: Float32Array | Int32Array, batch: number, units: number): Terms {
+export function termsOf(layout: LookupLayout, x: Float32Array | Int32Array, batch: number, units: number, into?: Terms): Terms {
   const columns = layout.numericRows.length + layout.ids;
-  const offset = new Int32Array(batch * columns);
-  const weight = new Float32Array(batch * columns);
-  const start = new Int32Array(batch + 1);
+  const offset = into?.offset ?? new Int32Array(batch * columns);
+  const weight = into?.weight ?? new Float32Array(batch * columns);
+  const start = into?.start ?? new Int32Array(batch + 1);
+  start[0] = 0;
   let count = 0;
   for (let b = 0; b < batch; b++) {
     const base = b * columns;

@@ -386,13 +386,27 @@ export interface SimdRoutines {
 
 let routine: SimdRoutines | null | undefined;
 
+/** The module compiled once (null: no WebAssembly SIMD here); each instance of it has its own memory. */
+let compiledModule: object | null | undefined;
+
+function moduleOf(): object | null {
+  if (compiledModule === undefined) {
+    try {
+      compiledModule = new WebAssembly.Module(moduleBytes);
+    } catch {
+      compiledModule = null;
+    }
+  }
+  return compiledModule;
+}
+
+/** Whether this process has WebAssembly SIMD, which the routines need. */
+export const simdSupported = (): boolean => moduleOf() !== null;
+
 /** A fresh instance (its own memory), or null where WebAssembly SIMD is not available. */
 export function instantiateSimd(): SimdRoutines | null {
-  try {
-    return new WebAssembly.Instance(new WebAssembly.Module(moduleBytes)).exports as unknown as SimdRoutines;
-  } catch {
-    return null;
-  }
+  const compiled = moduleOf();
+  return compiled === null ? null : (new WebAssembly.Instance(compiled).exports as unknown as SimdRoutines);
 }
 
 /** The shared instance the copying helpers below use, or null (the caller then sums in JavaScript). */

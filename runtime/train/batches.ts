@@ -22,7 +22,7 @@ export class RestartingBatches {
   async next(): Promise<Batch> {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.iterator === null) {
-        const options = { batchSize: this.batchSize, shuffle: true, seed: this.seedOfPass(this.passes), epoch: this.passes };
+        const options = { batchSize: this.batchSize, shuffle: true, seed: this.seedOfPass(this.passes), epoch: this.passes, keep: true };
         this.iterator = this.data.batches(this.dataset, 'train', options)[Symbol.asyncIterator]();
         this.passes += 1;
         this.taken = 0;

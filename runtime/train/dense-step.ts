@@ -23,14 +23,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Job, ModulePlan, SourceRef } from '../../job/job.js';
 import type { Batch, TensorData } from '../data/api.js';
-import type { LookupLayout } from '../kernels/embedding-bag.js';
+import { termsOf } from '../kernels/embedding-bag.js';
 import { instantiateSimd, type SimdRoutines } from '../kernels/weighted-rows.js';
 import type { MtlModel, Param } from '../model/types.js';
 import { adamScalars, type Optimizer } from './optimizer.js';
 import type { OptimizerPlan } from '../../job/job.js';
+import { field, type StateValue } from '../checkpoint/state.js';
 
 type AdamPlan = Extract<OptimizerPlan, { kind: 'adam' }>;
-import { field, type StateValue } from '../checkpoint/state.js';
 
 /** Where a dense layer reads from: a batch input, or an earlier layer's output. */
 type LayerSource = { kind: 'input'; id: string } | { kind: 'layer'; index: number };
@@ -82,7 +82,6 @@ const HEAD_LOSSES: Readonly<Record<string, TaskOutput['loss']>> = { 'binary:bce'
 export interface DenseStepPlan {
   readonly layers: readonly StepLayer[];
   readonly tasks: readonly TaskOutput[];
-  readonly inputs: readonly string[];
 }
 
 /**
@@ -107,7 +106,6 @@ export function denseNetwork(model: MtlModel, tasks: readonly string[], weights:
   const modules = new Map(job.modules.map((m) => [m.id, m]));
   const layers: StepLayer[] = [];
   const placed = new Map<string, number>();
-  const inputs = new Set<string>();
 
   const paramPair = (prefix: string, inputsWidth: number | null): { kernel: Param; bias: Param } | { why: string } => {
     const kernel = params.get(`${prefix}/kernel`);
@@ -123,7 +121,6 @@ export function denseNetwork(model: MtlModel, tasks: readonly string[], weights:
     if ('input' in ref) {
       const input = job.inputs.find((i) => i.id === ref.input);
       if (!input || input.kind !== 'vector') return { why: `input '${ref.input}' is not a vector` };
-      inputs.add(ref.input);
       return { source: { kind: 'input', id: ref.input } };
     }
     const key = `${ref.module}/${ref.layer}`;
@@ -180,7 +177,7 @@ export function denseNetwork(model: MtlModel, tasks: readonly string[], weights:
     if (below.source.kind === 'layer') layers[below.source.index]!.readers++;
     outputs.push({ task: name, layer: layers.length - 1, weight: weights[name] ?? 1, loss });
   }
-  return { layers, tasks: outputs, inputs: [...inputs] };
+  return { layers, tasks: outputs };
 }
 
 /** Why a module cannot run in the fused step, or null. */
@@ -195,14 +192,6 @@ function unfitModule(module: ModulePlan): string | null {
     if (!STEP_ACTIVATIONS.includes(layer.activation)) return `module '${module.id}' has a ${layer.activation} activation`;
   }
   return null;
-}
-
-let simdAvailable: boolean | undefined;
-
-/** Whether this process has WebAssembly SIMD, which the fused step's routines need. */
-export function denseStepSupported(): boolean {
-  simdAvailable ??= instantiateSimd() !== null;
-  return simdAvailable;
 }
 
 // ---------------------------------------------------------------- memory
@@ -331,12 +320,13 @@ export class DenseStep {
     }));
   }
 
-  /** Lays out memory for batches of `rows` rows, keeping the parameters where they are when only scratch grows. */
+  /**
+   * Lays out memory for batches of `rows` rows. A larger batch than the layout's makes a new one: what memory holds is
+   * handed back first (flush), and read again by the next step.
+   */
   private layout(batch: Batch, rows: number): void {
     if (rows <= this.rowsCapacity) return;
-    const saved = this.live ? this.slots.map((s) => this.arena.f32.slice(s.values / 4, s.values / 4 + s.size)) : null;
-    const moments = this.live && this.adam !== null ? this.slots.map((s) => [this.arena.f32.slice(s.first / 4, s.first / 4 + s.size), this.arena.f32.slice(s.second / 4, s.second / 4 + s.size)] as const) : null;
-    const counts = this.slots.map((s) => s.updates);
+    this.flush();
     this.arena = new Arena(this.simd);
     // Made for inference, it keeps the values alone: no gradient, no moments.
     const training = this.adam !== null;
@@ -375,16 +365,7 @@ export class DenseStep {
     this.slots = this.memory.flatMap((m) => (m.kernel && m.bias ? [m.kernel, m.bias] : []));
     const widest = Math.max(...this.plan.layers.map((l) => (l.kind === 'dense' ? l.inputs : 0)));
     this.zeroBlock = this.arena.take(widest);
-    const f32 = this.arena.f32;
-    this.slots.forEach((s, i) => {
-      s.updates = counts[i] ?? 0;
-      if (saved) f32.set(saved[i]!, s.values / 4);
-      if (moments) {
-        f32.set(moments[i]![0], s.first / 4);
-        f32.set(moments[i]![1], s.second / 4);
-      }
-    });
-    f32.fill(0, this.zeroBlock / 4, this.zeroBlock / 4 + widest);
+    this.arena.f32.fill(0, this.zeroBlock / 4, this.zeroBlock / 4 + widest);
     this.rowsCapacity = rows;
   }
 
@@ -414,9 +395,16 @@ export class DenseStep {
     this.live = true;
   }
 
-  /** Writes the parameters to the model's variables and the moments to the optimizer; the next step reads them again. */
+  /**
+   * Writes the parameters to the model's variables and the moments to the optimizer; the next step reads them again.
+   * Made for inference, it has changed nothing, and only reads them again.
+   */
   flush(): void {
     if (!this.live) return;
+    if (this.adam === null) {
+      this.live = false;
+      return;
+    }
     const f32 = this.arena.f32;
     const copy = (at: number, size: number) => f32.slice(at / 4, at / 4 + size);
     tf.tidy(() => {
@@ -454,12 +442,6 @@ export class DenseStep {
   gradients(): Map<string, Float32Array> {
     const f32 = this.arena.f32;
     return new Map(this.slots.map((s) => [s.param.name, f32.slice(s.gradient / 4, s.gradient / 4 + s.size)]));
-  }
-
-  /** Each layer's output after a step's forward pass, by layer name (copies of the batch's rows). */
-  outputs(rows: number): Map<string, Float32Array> {
-    const f32 = this.arena.f32;
-    return new Map(this.plan.layers.map((l, i) => [l.name, f32.slice(this.memory[i]!.y / 4, this.memory[i]!.y / 4 + rows * l.units)]));
   }
 
   /** torch's clip_grad_norm_ over the gradients being applied, as clippedByGlobalNorm does it in float32. */
@@ -648,33 +630,15 @@ export class DenseStep {
     }
   }
 
-  /** A lookup input's terms for its layer: each row's numbers (non-zero) on their kernel rows, then its ids (weight 1). */
+  /** A lookup input's terms for its layer (embedding-bag.ts's termsOf), written into the layer's memory. */
   private lookupTerms(data: TensorData, rows: number, layer: DenseLayer, m: LayerMemory): void {
-    const x = data.data as Float32Array;
-    const layout: LookupLayout = data.lookup!;
     const f32 = this.arena.f32, i32 = this.arena.i32;
-    const columns = layout.numericRows.length + layout.ids;
-    const numeric = layout.numericRows.length;
-    const units = layer.units;
-    const offset = m.offset / 4, weight = m.weight / 4, start = m.start / 4;
-    let count = 0;
-    i32[start] = 0;
-    for (let b = 0; b < rows; b++) {
-      const base = b * columns;
-      for (let n = 0; n < numeric; n++) {
-        const v = x[base + n]!;
-        if (v === 0) continue;
-        i32[offset + count] = layout.numericRows[n]! * units;
-        f32[weight + count++] = v;
-      }
-      for (let k = numeric; k < columns; k++) {
-        const id = x[base + k]!;
-        if (id < 0) continue;
-        i32[offset + count] = id * units;
-        f32[weight + count++] = 1;
-      }
-      i32[start + b + 1] = count;
-    }
+    const terms = rows * data.shape[1]!;
+    termsOf(data.lookup!, data.data, rows, layer.units, {
+      offset: i32.subarray(m.offset / 4, m.offset / 4 + terms),
+      weight: f32.subarray(m.weight / 4, m.weight / 4 + terms),
+      start: i32.subarray(m.start / 4, m.start / 4 + rows + 1),
+    });
   }
 
   /** out [rows, units] = init + x [rows, k] · table [k, units], skipping x's zeros: SIMD for units % 4 == 0. */

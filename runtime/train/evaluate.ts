@@ -26,6 +26,8 @@ export interface EvaluateOptions {
    * `fused-dense-step`, which the training loop uses unless `--no-opt` leaves it out. Default false.
    */
   denseForward?: boolean;
+  /** The split is evaluated again (each epoch's validation): let the loader keep its rows (`BatchOptions.keep`). */
+  keep?: boolean;
   /** Told each batch's predictions (HeadRuntime.predictions, `units` per row), per task, in file order. */
   onPredictions?: (batch: Batch, predictions: ReadonlyMap<string, Float32Array>) => void;
 }
@@ -40,7 +42,7 @@ export async function evaluate(model: MtlModel, data: JobData, split: SplitName,
     const accumulators = new Map(tasks.map((t) => [t, new Accumulator(model.heads.get(t)!)]));
     const inputs = new Set([group.input]);
     const dense = options.denseForward ? DenseStep.forInference(model, tasks) : null;
-    for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0 })) {
+    for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0, keep: options.keep ?? false })) {
       const predictions = addBatch(model, batch, tasks, inputs, accumulators, dense);
       options.onPredictions?.(batch, predictions);
     }

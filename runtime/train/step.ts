@@ -91,6 +91,8 @@ interface StepPlan {
   perTask: TaskGradientPlan | null;
   /** On the representation, the layer the tasks share, worked out when first needed. */
   representation: LayerRef | null;
+  /** The fused dense step of these tasks and the parameters it updates; null when it cannot run them; undefined until asked. */
+  dense?: { step: DenseStep; trained: ReadonlySet<Param> } | null;
 }
 
 /** What a step's gradient computation gives back: the total loss, kept task losses (when asked for), gradients to apply. */
@@ -130,17 +132,17 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     return plan;
   };
 
-  // The fused dense step of each set of tasks it can run (null: it cannot), and the one whose memory holds the model.
-  const denseSteps = new Map<StepPlan, DenseStep | null>();
+  // The fused dense step whose memory holds the model, if any.
   let holding: DenseStep | null = null;
-  const denseStepOf = (plan: StepPlan): DenseStep | null => {
+  const denseStepOf = (plan: StepPlan): StepPlan['dense'] => {
     const adam = model.job.training.optimizer;
     if (!options.denseStep || adam.kind !== 'adam') return null;
-    if (!denseSteps.has(plan)) {
+    if (plan.dense === undefined) {
       const network = denseStepPlan(model, plan.tasks, weighting.current());
-      denseSteps.set(plan, 'why' in network ? null : DenseStep.create(network, adam, optimizer));
+      const step = 'why' in network ? null : DenseStep.create(network, adam, optimizer);
+      plan.dense = step ? { step, trained: new Set(plan.params) } : null;
     }
-    return denseSteps.get(plan)!;
+    return plan.dense;
   };
   const flush = () => {
     holding?.flush();
@@ -154,10 +156,10 @@ export function makeTrainStep(model: MtlModel, optimizer: Optimizer, options: Tr
     }
     const wantTaskLosses = options.onTaskLosses !== undefined || weighting.endStep !== undefined;
     const dense = denseStepOf(plan);
-    if (holding !== dense) flush();
+    if (holding !== (dense?.step ?? null)) flush();
     if (dense) {
-      holding = dense;
-      const { value, taskLosses, optimizerMs } = dense.run(batch, new Set(plan.params), learningRate(step), model.job.training.optimizer.clipNorm);
+      holding = dense.step;
+      const { value, taskLosses, optimizerMs } = dense.step.run(batch, dense.trained, learningRate(step), model.job.training.optimizer.clipNorm);
       options.onDenseUpdate?.(optimizerMs);
       step += 1;
       if (wantTaskLosses) options.onTaskLosses?.(Object.fromEntries(plan.tasks.map((t, i) => [t, taskLosses[i]!])));

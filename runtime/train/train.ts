@@ -39,9 +39,9 @@ import { learningRate } from './schedule.js';
 import { ConflictTally, type ConflictSummary } from './conflicts.js';
 import { BestWeights, describeSelection, type ParetoEpoch } from './selection.js';
 import { planStages } from './stages.js';
-import { keepingSplit } from '../data/kept-split.js';
 import { makeTrainStep } from './step.js';
-import { denseStepPlan, denseStepSupported } from './dense-step.js';
+import { denseStepPlan } from './dense-step.js';
+import { simdSupported } from '../kernels/weighted-rows.js';
 import { logsWeights, makeWeighting } from './weightings/index.js';
 import { makeAggregator } from './aggregators/index.js';
 import type { CheckpointedAggregator } from './aggregators/aggregator.js';
@@ -131,8 +131,6 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
   // A model given by the caller skips buildModel's check: what the runtime cannot run fails before anything trains.
   assertRunnable(job);
   const stages = planStages(job, data.fitted);
-  // Every evaluation reads the validation split: after the first, from memory (kept-split.ts).
-  const validation = keepingSplit(data, 'valid');
   let lastYield = performance.now();
   const stepsSaid = new Set<string>();
   const totalSteps = stages.reduce((sum, s) => sum + s.steps, 0);
@@ -337,7 +335,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         conflictRows = [];
         // Every stage's end is evaluated too: the next stage changes what trains, and the run's end needs a score.
         const evaluated = epoch % Math.max(1, training.evalEvery) === 0 || step >= stageEnd;
-        const valid = evaluated ? await evaluate(model, validation, 'valid', { denseForward: !options.noOpt?.includes('fused-dense-step') }) : null;
+        const valid = evaluated ? await evaluate(model, data, 'valid', { denseForward: !options.noOpt?.includes('fused-dense-step'), keep: true }) : null;
         for (const warning of valid ? undefinedAucWarnings(valid, 'valid') : []) {
           if (warned.has(warning)) continue;
           warned.add(warning);
@@ -356,7 +354,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
         };
         history.push(record);
         if (options.out && valid) appendMetrics(options.out, epoch, valid);
-        if (options.out && valid) appendLines(options.out, (await gateTelemetry(model, validation, 'valid')).map((gate) => expertsRow(epoch, gate)));
+        if (options.out && valid) appendLines(options.out, (await gateTelemetry(model, data, 'valid')).map((gate) => expertsRow(epoch, gate)));
         const improved = valid ? best.offer(epoch, valid) : false;
         progress.endEpoch(epochLine(record, totalSteps, improved));
         options.onEpoch?.(record);
@@ -374,7 +372,7 @@ export async function train(job: Job, data: JobData, options: TrainOptions = {})
     }
     if (best.restore()) log(`restored the weights of epoch ${best.best.epoch} (${describeSelection(training.selection)} ${format(best.best.score)})`);
     // The gates of the weights the run keeps (a pass over the validation split; none without gates).
-    experts = await gateTelemetry(model, validation, 'valid');
+    experts = await gateTelemetry(model, data, 'valid');
   } catch (error) {
     if (!options.model) model.dispose();
     throw error;
@@ -518,7 +516,7 @@ function trainingStepKind(model: MtlModel, groups: number, tasks: readonly strin
   if (noOpt.includes('fused-dense-step')) return tfjs('--no-opt fused-dense-step');
   // With several groups, each switch of tasks would hand the parameters between the two steps.
   if (groups > 1) return tfjs(`the fused dense step runs one batch group; this stage samples ${groups}`);
-  if (!denseStepSupported()) return tfjs('the fused dense step needs WebAssembly SIMD');
+  if (!simdSupported()) return tfjs('the fused dense step needs WebAssembly SIMD');
   const plan = denseStepPlan(model, tasks, weights);
   if ('why' in plan) return tfjs(`the fused dense step does not run this network: ${plan.why}`);
   return { dense: true, line: 'training step: fused dense step (WebAssembly SIMD; `--no-opt fused-dense-step` leaves it out)' };

@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from '../../../job/job.js';
-import type { FittedFeatures } from '../../../runtime/data/api.js';
+import type { Batch, FittedFeatures } from '../../../runtime/data/api.js';
 import { createDatasetEncoding } from '../../../runtime/data/dataset-encoding.js';
 import { datasetFiles, readDataset } from '../../../runtime/data/dataset-reader.js';
 import { openJobData } from '../../../runtime/data/loader.js';
@@ -108,9 +108,14 @@ describe('loader: rows encoded a block at a time', () => {
   });
   after(() => tmp.remove());
 
-  it("replays a shuffled split's kept rows after its first pass: the batches a fresh stream of the file gives", async () => {
+  it("replays a split's kept rows after a pass that kept them, shuffled or not: the batches a fresh stream of the file gives", async () => {
     const shuffled: Job = { ...job, training: { ...job.training, shuffleBuffer: 7 } };
-    const options = (epoch: number) => ({ batchSize: 5, shuffle: true, seed: 3, epoch });
+    const options = (epoch: number) => ({ batchSize: 5, shuffle: true, seed: 3, epoch, keep: true });
+    const batchesOf = async (stream: AsyncIterable<Batch>) => {
+      const batches = [];
+      for await (const b of stream) batches.push(b);
+      return batches.map((b) => ({ size: b.size, inputs: Object.values(b.inputs).map((t) => Array.from(t.data)), labels: Object.values(b.labels).map((l) => [Array.from(l.values.data), Array.from(l.mask)]) }));
+    };
     const epochOf = async (data: Awaited<ReturnType<typeof openJobData>>, epoch: number) => {
       const batches = [];
       for await (const b of data.batches('d', 'train', options(epoch))) batches.push(b);
@@ -118,15 +123,20 @@ describe('loader: rows encoded a block at a time', () => {
     };
     const kept = await openJobData(shuffled, { fitted });
     const first = await epochOf(kept, 0);
+    const inOrder = { batchSize: 4, shuffle: false, seed: 0, keep: true };
+    const validFirst = await batchesOf(kept.batches('d', 'valid', inOrder));
     // The file gone, later epochs come from the kept rows alone.
     await fs.rename(path.join(tmp.dir, 'good.arrow'), path.join(tmp.dir, 'moved.arrow'));
     try {
       const later = [await epochOf(kept, 1), await epochOf(kept, 2)];
+      const validLater = await batchesOf(kept.batches('d', 'valid', inOrder));
       await fs.rename(path.join(tmp.dir, 'moved.arrow'), path.join(tmp.dir, 'good.arrow'));
       for (const [epoch, batches] of [first, ...later].entries()) {
         assert.deepEqual(batches, await epochOf(await openJobData(shuffled, { fitted }), epoch), `epoch ${epoch}`);
       }
       assert.notDeepEqual(later[0], first, 'each epoch draws its own order');
+      assert.deepEqual(validLater, validFirst, 'the unshuffled split, replayed in file order');
+      assert.deepEqual(validFirst, await batchesOf((await openJobData(shuffled, { fitted })).batches('d', 'valid', inOrder)));
       assert.equal(first.reduce((sum, b) => sum + b.size, 0), fitted.rows['d']!.train);
     } finally {
       await fs.rename(path.join(tmp.dir, 'moved.arrow'), path.join(tmp.dir, 'good.arrow')).catch(() => undefined);
