@@ -41,38 +41,60 @@ function rowSize(plan: TensorPlan): number {
   return plan.rowShape.reduce((a, b) => a * b, 1);
 }
 
-const OP_FLOATS = 0;
-const OP_INTS = 1;
-const OP_ONEHOT = 2;
-const OP_LOOKUP = 3;
+/** Copies stored rows into a batch tensor: the row in slot slots[r] of the store (its `floats` and `ints`) to output row r. */
+type RowCopier = (out: Float32Array | Int32Array, rows: number, floats: Float32Array, ints: Int32Array, slots: Int32Array) => void;
+
+/** Runs of at most this many values are copied by straight-line statements, longer ones by a loop. */
+const UNROLLED = 16;
 
 /**
- * Ops flattened to [code, from, to, length] quadruples (length: a one-hot op's width, a lookup op's offset), with runs
- * of floats or of ints that continue one another in both the stored row and the output merged into one op.
+ * A tensor's copy operations compiled into one function: one pass over the batch's rows, each row's values copied by
+ * straight-line statements with the offsets written in. Interpreting the operations instead (an op at a time over
+ * all rows) cost 3–4x more on census, and the gather runs for every row of every epoch. The source is built from the
+ * plan's integers only.
  */
-function compileOps(ops: readonly CopyOp[]): Int32Array {
-  const quads: [number, number, number, number][] = [];
-  for (const op of ops) {
-    const code = op.kind === 'floats' ? OP_FLOATS : op.kind === 'onehot' ? OP_ONEHOT : op.kind === 'lookup' ? OP_LOOKUP : OP_INTS;
-    const last = quads[quads.length - 1];
-    if ((code === OP_FLOATS || code === OP_INTS) && 'length' in op && last && last[0] === code && last[1] + last[3] === op.from && last[2] + last[3] === op.to) {
-      last[3] += op.length;
-      continue;
-    }
-    quads.push([code, op.from, op.to, op.kind === 'onehot' ? op.width : op.kind === 'lookup' ? op.offset : op.length]);
+function rowCopier(plan: TensorPlan, layout: RowLayout): RowCopier {
+  const lines: string[] = [];
+  // Runs of floats or of ints that continue one another in both the stored row and the output are one run.
+  const merged: CopyOp[] = [];
+  for (const op of plan.ops) {
+    const last = merged[merged.length - 1];
+    if ((op.kind === 'floats' || op.kind === 'ints' || op.kind === 'intsAsFloats') && last?.kind === op.kind && last.from + last.length === op.from && last.to + last.length === op.to) {
+      merged[merged.length - 1] = { ...last, length: last.length + op.length };
+    } else merged.push(op);
   }
-  return Int32Array.from(quads.flat());
+  for (const op of merged) {
+    if (plan.dtype === 'int32' && op.kind !== 'ints') throw new Error(`BatchAssembler: an int32 tensor copies ints only (op ${op.kind})`);
+    if (op.kind === 'onehot') lines.push(`id = ints[i + ${op.from}]; if (id >= 0) out[o + ${op.to} + id] = 1;`);
+    else if (op.kind === 'lookup') lines.push(`id = ints[i + ${op.from}]; out[o + ${op.to}] = id >= 0 ? ${op.offset} + id : -1;`);
+    else {
+      const [source, base] = op.kind === 'floats' ? ['floats', 'f'] : ['ints', 'i'];
+      if (op.length <= UNROLLED) for (let j = 0; j < op.length; j++) lines.push(`out[o + ${op.to + j}] = ${source}[${base} + ${op.from + j}];`);
+      else lines.push(`for (let j = 0; j < ${op.length}; j++) out[o + ${op.to} + j] = ${source}[${base} + ${op.from} + j];`);
+    }
+  }
+  const width = rowSize(plan);
+  const body = `for (let r = 0, o = 0; r < rows; r++, o += ${width}) { const f = slots[r] * ${layout.floats}, i = slots[r] * ${layout.ints}; let id; ${lines.join(' ')} }`;
+  let copier = compiledCopiers.get(body);
+  if (!copier) {
+    copier = new Function('out', 'rows', 'floats', 'ints', 'slots', body) as RowCopier;
+    compiledCopiers.set(body, copier);
+  }
+  return copier;
 }
+
+/**
+ * Copiers by source: each stream makes its own assembler, and a new function would start cold every pass (V8 keeps a
+ * function's optimized code with the function, not with its source).
+ */
+const compiledCopiers = new Map<string, RowCopier>();
 
 export class BatchAssembler {
   private readonly sizes: number[];
-  private readonly compiled: Int32Array[];
+  private readonly copiers: RowCopier[];
   /** Where each appended row is: its slot of `source`. */
   private readonly slots: Int32Array;
   private source: RowStore | null = null;
-  /** The float and int area of each appended row (its slot's base offsets), worked out when the batch is taken. */
-  private readonly floatBases: Int32Array;
-  private readonly intBases: Int32Array;
   size = 0;
 
   constructor(
@@ -82,10 +104,8 @@ export class BatchAssembler {
     readonly capacity: number,
   ) {
     this.sizes = tensors.map(rowSize);
-    this.compiled = tensors.map((t) => compileOps(t.ops));
+    this.copiers = tensors.map((t) => rowCopier(t, layout));
     this.slots = new Int32Array(capacity);
-    this.floatBases = new Int32Array(capacity);
-    this.intBases = new Int32Array(capacity);
   }
 
   get full(): boolean {
@@ -101,6 +121,23 @@ export class BatchAssembler {
     this.slots[this.size++] = slot;
   }
 
+  /** Moves the unfinished batch's rows into `store`, row i into slot slots[i]: their old store may then go. */
+  moveRows(store: RowStore, slots: Int32Array): void {
+    for (let i = 0; i < this.size; i++) {
+      store.copySlot(this.source!, this.slots[i]!, slots[i]!);
+      this.slots[i] = slots[i]!;
+    }
+    if (this.size > 0) this.source = store;
+  }
+
+  /** Forgets the unfinished batch's rows; returns their slots, in order. */
+  release(): Int32Array {
+    const slots = this.slots.slice(0, this.size);
+    this.size = 0;
+    this.source = null;
+    return slots;
+  }
+
   /** Copies the appended rows into fresh tensors, all views of one new buffer (one allocation per batch, not per tensor). */
   private gather(): (Float32Array | Int32Array)[] {
     const n = this.size;
@@ -108,44 +145,12 @@ export class BatchAssembler {
     let byteOffset = 0;
     const floats = this.source?.floats ?? new Float32Array(0);
     const ints = this.source?.ints ?? new Int32Array(0);
-    const { floatBases, intBases, slots } = this;
-    for (let r = 0; r < n; r++) {
-      floatBases[r] = slots[r]! * this.layout.floats;
-      intBases[r] = slots[r]! * this.layout.ints;
-    }
     return this.tensors.map((plan, t) => {
       const width = this.sizes[t]!;
-      const ops = this.compiled[t]!;
       const at = byteOffset;
       byteOffset += 4 * n * width;
-      if (plan.dtype === 'int32') {
-        const out = new Int32Array(buffer, at, n * width);
-        for (let k = 0; k < ops.length; k += 4) {
-          if (ops[k] === OP_INTS) copyInts(out, n, width, ops[k + 2]!, ints, intBases, ops[k + 1]!, ops[k + 3]!);
-          else throw new Error(`BatchAssembler: an int32 tensor copies ints only (op ${ops[k]})`);
-        }
-        return out;
-      }
-      const out = new Float32Array(buffer, at, n * width);
-      for (let k = 0; k < ops.length; k += 4) {
-        const code = ops[k]!;
-        const from = ops[k + 1]!;
-        const to = ops[k + 2]!;
-        const length = ops[k + 3]!;
-        if (code === OP_FLOATS) copyFloats(out, n, width, to, floats, floatBases, from, length);
-        else if (code === OP_INTS) copyInts(out, n, width, to, ints, intBases, from, length);
-        else if (code === OP_ONEHOT) {
-          for (let r = 0, o = to; r < n; r++, o += width) {
-            const id = ints[intBases[r]! + from]!;
-            if (id >= 0) out[o + id] = 1;
-          }
-        } else {
-          for (let r = 0, o = to; r < n; r++, o += width) {
-            const id = ints[intBases[r]! + from]!;
-            out[o] = id >= 0 ? length + id : -1;
-          }
-        }
-      }
+      const out = plan.dtype === 'int32' ? new Int32Array(buffer, at, n * width) : new Float32Array(buffer, at, n * width);
+      this.copiers[t]!(out, n, floats, ints, this.slots);
       return out;
     });
   }
@@ -205,20 +210,4 @@ function cutRows<T extends Float32Array | Int32Array>(array: T, rows: number, po
   const out = new (array.constructor as { new (length: number): T })(rows * keep * stride);
   for (let row = 0; row < rows; row++) out.set(array.subarray(row * positions * stride, (row * positions + keep) * stride), row * keep * stride);
   return out;
-}
-
-/** `length` values from each row's float area (at `from`) to the output rows (at `to`). */
-function copyFloats(out: Float32Array, rows: number, width: number, to: number, floats: Float32Array, bases: Int32Array, from: number, length: number): void {
-  for (let r = 0, o = to; r < rows; r++, o += width) {
-    const at = bases[r]! + from;
-    for (let j = 0; j < length; j++) out[o + j] = floats[at + j]!;
-  }
-}
-
-/** The same from the int areas (into an int32 tensor, or a float32 one for ids fed to a vector input). */
-function copyInts(out: Float32Array | Int32Array, rows: number, width: number, to: number, ints: Int32Array, bases: Int32Array, from: number, length: number): void {
-  for (let r = 0, o = to; r < rows; r++, o += width) {
-    const at = bases[r]! + from;
-    for (let j = 0; j < length; j++) out[o + j] = ints[at + j]!;
-  }
 }

@@ -22,6 +22,7 @@ import { RowStore } from './row-layout.js';
 import { combineSeeds, hashString } from './rng.js';
 import { Random } from '../random.js';
 import { splitMembers } from './split.js';
+import { RowNumberShuffle, ShuffleBuffer } from './shuffle-buffer.js';
 import { resolveWidth } from './width.js';
 
 export { loadFitted, saveFitted } from './fitted-io.js';
@@ -119,26 +120,22 @@ class ArrowJobData implements JobData {
       yield* replay(kept, assembler, random, capacity);
       return;
     }
-    // Place p of the buffer holds the row in slot place[p] of `store`. A row leaving for a batch stays in its slot until
-    // the batch is taken (the assembler reads it then), and the row that replaces it takes one of a batch's spare slots:
-    // spares[i] is the slot of the batch's row i below assembler.size, a free slot from there on.
-    const spares = random !== null && buckets === null ? Int32Array.from({ length: options.batchSize }, (_, i) => capacity + i) : null;
-    const store = new RowStore(capacity + (spares?.length ?? 0), encoding.layout);
-    const place = Int32Array.from({ length: capacity }, (_, p) => p);
-    const { floats, ints } = store;
-    const floatsPerRow = encoding.layout.floats;
-    const intsPerRow = encoding.layout.ints;
-    let filled = 0;
-
     const members = splitMembers(split);
     const rows = new Int32Array(BLOCK_ROWS);
-    // Rows encoded a block at a time, column by column, when every encoder can; they wait here for their slot.
-    const staged = encoders.every((e) => e.encodeRows !== undefined) ? new RowStore(BLOCK_ROWS, encoding.layout) : null;
-    // This pass's rows, kept for the next passes when asked and they may be (see keptRows).
+    const blockwise = encoders.every((e) => e.encodeRows !== undefined);
+    // This pass's rows, kept for the next passes when asked and they may be (see keptRows). Kept rows are encoded
+    // straight into the kept store, and shuffled by row number.
     const expected = this.fitted.rows[dataset]?.[split] ?? 0;
     const rowBytes = 4 * (encoding.layout.floats + encoding.layout.ints);
-    let keeping = options.keep && buckets === null && staged !== null && expected * rowBytes <= KEPT_ROWS_BYTES ? new RowStore(expected, encoding.layout) : null;
+    const keeping = options.keep && buckets === null && blockwise && expected * rowBytes <= KEPT_ROWS_BYTES ? new RowStore(expected, encoding.layout) : null;
+    let byNumber = keeping ? new RowNumberShuffle(keeping, assembler, random, capacity) : null;
     let keptCount = 0;
+    // Otherwise rows are encoded a block at a time, column by column, when every encoder can, and wait in `staged`
+    // for their slot of the shuffle buffer.
+    let buffer = byNumber ? null : new ShuffleBuffer(encoding.layout, assembler, random, capacity, buckets);
+    let staged = blockwise && buffer ? new RowStore(BLOCK_ROWS, encoding.layout) : null;
+    const floatsPerRow = encoding.layout.floats;
+    const intsPerRow = encoding.layout.ints;
     for await (const chunk of readDataset(plan, this.files.get(dataset) ?? [])) {
       for (const encoder of encoders) encoder.bind(chunk);
       const splits = chunk.split;
@@ -146,99 +143,64 @@ class ArrowJobData implements JobData {
         const end = Math.min(chunk.length, start + BLOCK_ROWS);
         let count = 0;
         for (let row = start; row < end; row++) if (members[splits[row]!] === 1) rows[count++] = row;
+        if (byNumber && keptCount + count > keeping!.capacity) {
+          // More rows than fitting counted (the file changed since): none is kept, and the pass goes on in a shuffle
+          // buffer of its own, with the same draws.
+          buffer = new ShuffleBuffer(encoding.layout, assembler, random, capacity, buckets);
+          byNumber.handOver(buffer);
+          byNumber = null;
+          staged = new RowStore(BLOCK_ROWS, encoding.layout);
+        }
         // A block with a row some encoder refuses goes row by row, so the error comes at that row, after the batches before it.
-        const isStaged = staged !== null && encoders.every((e) => e.encodeRows!(rows, count, staged));
-        if (keeping && (!isStaged || keptCount + count > keeping.capacity)) keeping = null;
-        if (keeping) {
-          keeping.copyRows(staged!, count, keptCount);
-          keptCount += count;
-        }
-        for (let k = 0; k < count; k++) {
-          let slot: number;
-          if (random === null || filled < capacity) {
-            slot = place[filled++]!;
-          } else {
-            // The buffer is full: a random buffered row leaves for the batch, the new row takes its place.
-            const p = random.int(capacity);
-            const leaving = place[p]!;
-            if (buckets) yield* buckets.append(store, leaving);
-            else {
-              place[p] = spares![assembler.size]!;
-              spares![assembler.size] = leaving;
-              assembler.append(store, leaving);
-              if (assembler.full) yield assembler.take();
+        const target = byNumber ? keeping!.view(keptCount, count) : staged;
+        const encoded = target !== null && encoders.every((e) => e.encodeRows!(rows, count, target));
+        if (byNumber) {
+          if (encoded) byNumber.admit(keptCount, count);
+          else {
+            for (let k = 0; k < count; k++) {
+              byNumber.admit(keptCount + k, 1);
+              yield* byNumber.drain();
+              for (const encoder of encoders) encoder.encode(rows[k]!, target!.floats, k * floatsPerRow, target!.ints, k * intsPerRow);
             }
-            slot = place[p]!;
           }
-          if (isStaged) store.copySlot(staged, k, slot);
-          else for (const encoder of encoders) encoder.encode(rows[k]!, floats, slot * floatsPerRow, ints, slot * intsPerRow);
-          if (random === null && filled === capacity) {
-            for (let p = 0; p < filled; p++) assembler.append(store, place[p]!);
-            filled = 0;
-            yield assembler.take();
-          }
+          keptCount += count;
+          yield* byNumber.drain();
+          continue;
+        }
+        if (encoded) {
+          buffer!.admitStaged(staged!, count);
+          yield* buffer!.drain();
+          continue;
+        }
+        const { floats, ints } = buffer!.store;
+        for (let k = 0; k < count; k++) {
+          const slot = buffer!.admit();
+          yield* buffer!.drain();
+          for (const encoder of encoders) encoder.encode(rows[k]!, floats, slot * floatsPerRow, ints, slot * intsPerRow);
         }
       }
     }
-
-    // What is left in the buffer leaves in random order (or in file order without shuffling).
-    const order = Array.from({ length: filled }, (_, p) => p);
-    if (random !== null) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = random.int(i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+    if (byNumber) {
+      byNumber.finish();
+      yield* byNumber.drain();
+      if (keptCount === keeping!.capacity) this.keptRows.set(keptKey, keeping!);
+    } else {
+      buffer!.finish();
+      yield* buffer!.drain();
     }
-    for (const p of order) {
-      if (buckets) yield* buckets.append(store, place[p]!);
-      else {
-        assembler.append(store, place[p]!);
-        if (assembler.full) yield assembler.take();
-      }
-    }
-    if (buckets) yield* buckets.finish();
-    if (assembler.size > 0) yield assembler.take();
-    if (keeping && keptCount === keeping.capacity) this.keptRows.set(keptKey, keeping);
   }
 }
 
 /** The cap on a split's kept rows (census's training split: 8 MB). */
 export const KEPT_ROWS_BYTES = 256 * 2 ** 20;
 
-/**
- * A pass over kept rows: in file order without shuffling, or through the stream's shuffle buffer, draw for draw, holding
- * row numbers instead of rows; either way the batches are the stream's, row for row, and no row is copied until its
- * batch is gathered.
- */
+/** A pass over kept rows: the stream's shuffle, draw for draw, over their row numbers (RowNumberShuffle). */
 function* replay(kept: RowStore, assembler: BatchAssembler, random: Random | null, capacity: number): Generator<Batch> {
-  if (random === null) {
-    for (let row = 0; row < kept.capacity; row++) {
-      assembler.append(kept, row);
-      if (assembler.full) yield assembler.take();
-    }
-    if (assembler.size > 0) yield assembler.take();
-    return;
+  const shuffle = new RowNumberShuffle(kept, assembler, random, capacity);
+  for (let from = 0; from < kept.capacity; from += BLOCK_ROWS) {
+    shuffle.admit(from, Math.min(BLOCK_ROWS, kept.capacity - from));
+    yield* shuffle.drain();
   }
-  const buffered = new Int32Array(capacity);
-  let filled = 0;
-  for (let row = 0; row < kept.capacity; row++) {
-    if (filled < capacity) {
-      buffered[filled++] = row;
-      continue;
-    }
-    const p = random.int(capacity);
-    assembler.append(kept, buffered[p]!);
-    if (assembler.full) yield assembler.take();
-    buffered[p] = row;
-  }
-  const order = Array.from({ length: filled }, (_, p) => p);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  for (const p of order) {
-    assembler.append(kept, buffered[p]!);
-    if (assembler.full) yield assembler.take();
-  }
-  if (assembler.size > 0) yield assembler.take();
+  shuffle.finish();
+  yield* shuffle.drain();
 }

@@ -32,9 +32,20 @@ export class RowStore {
   constructor(
     readonly capacity: number,
     readonly layout: RowLayout,
+    /** Given: the store is a view of another's (see `view`). */
+    areas?: { floats: Float32Array; ints: Int32Array },
   ) {
-    this.floats = new Float32Array(capacity * layout.floats);
-    this.ints = new Int32Array(capacity * layout.ints);
+    this.floats = areas?.floats ?? new Float32Array(capacity * layout.floats);
+    this.ints = areas?.ints ?? new Int32Array(capacity * layout.ints);
+  }
+
+  /** Slots `from` … `from` + count − 1 as a store of their own, sharing this one's memory: its slot 0 is slot `from`. */
+  view(from: number, count: number): RowStore {
+    const { floats, ints } = this.layout;
+    return new RowStore(count, this.layout, {
+      floats: this.floats.subarray(from * floats, (from + count) * floats),
+      ints: this.ints.subarray(from * ints, (from + count) * ints),
+    });
   }
 
   /** Copies slots 0 … count − 1 of `source` (of the same layout) into slots `to` … `to` + count − 1, as one block. */

@@ -131,17 +131,51 @@ describe('loader: rows encoded a block at a time', () => {
       const later = [await epochOf(kept, 1), await epochOf(kept, 2)];
       const validLater = await batchesOf(kept.batches('d', 'valid', inOrder));
       await fs.rename(path.join(tmp.dir, 'moved.arrow'), path.join(tmp.dir, 'good.arrow'));
+      // The reference passes keep nothing: their rows wait in the shuffle buffer itself, not numbered in a kept store.
       for (const [epoch, batches] of [first, ...later].entries()) {
-        assert.deepEqual(batches, await epochOf(await openJobData(shuffled, { fitted }), epoch), `epoch ${epoch}`);
+        const fresh = (await openJobData(shuffled, { fitted })).batches('d', 'train', { ...options(epoch), keep: false });
+        assert.deepEqual(batches, await batchesOf(fresh), `epoch ${epoch}`);
       }
       assert.notDeepEqual(later[0], first, 'each epoch draws its own order');
       assert.deepEqual(validLater, validFirst, 'the unshuffled split, replayed in file order');
-      assert.deepEqual(validFirst, await batchesOf((await openJobData(shuffled, { fitted })).batches('d', 'valid', inOrder)));
+      assert.deepEqual(validFirst, await batchesOf((await openJobData(shuffled, { fitted })).batches('d', 'valid', { ...inOrder, keep: false })));
       assert.equal(first.reduce((sum, b) => sum + b.size, 0), fitted.rows['d']!.train);
     } finally {
       await fs.rename(path.join(tmp.dir, 'moved.arrow'), path.join(tmp.dir, 'good.arrow')).catch(() => undefined);
     }
   });
+
+  for (const [name, rowsSaid] of [
+    ['more rows than fitting counted: the pass hands over to a shuffle buffer midway', 30],
+    ['fewer rows than fitting counted', 60],
+  ] as const) {
+    it(`keeps nothing when a split has ${name}, with the batches of a pass that keeps nothing`, async () => {
+      // Two files of 24 training rows each: with 30 said, the second file's block no longer fits the kept store.
+      const twoFiles: Job = { ...job, datasets: job.datasets.map((d) => ({ ...d, files: ['good.arrow', 'copy.arrow'] })), training: { ...job.training, shuffleBuffer: 7 } };
+      await fs.copyFile(path.join(tmp.dir, 'good.arrow'), path.join(tmp.dir, 'copy.arrow'));
+      const counted = (await openJobData(twoFiles)).fitted;
+      assert.equal(counted.rows['d']!.train, 48);
+      const miscounted: FittedFeatures = { ...counted, rows: { d: { ...counted.rows['d']!, train: rowsSaid } } };
+      const sizes = async (stream: AsyncIterable<Batch>) => {
+        const batches = [];
+        for await (const b of stream) batches.push({ size: b.size, inputs: Object.values(b.inputs).map((t) => Array.from(t.data)), labels: Object.values(b.labels).map((l) => [Array.from(l.values.data), Array.from(l.mask)]) });
+        return batches;
+      };
+      for (const options of [{ batchSize: 5, shuffle: true, seed: 3, epoch: 0 }, { batchSize: 4, shuffle: false, seed: 0 }]) {
+        const data = await openJobData(twoFiles, { fitted: miscounted });
+        const keeping = await sizes(data.batches('d', 'train', { ...options, keep: true }));
+        assert.deepEqual(keeping, await sizes((await openJobData(twoFiles, { fitted: miscounted })).batches('d', 'train', options)), `shuffle: ${options.shuffle}`);
+        assert.equal(keeping.reduce((sum, b) => sum + b.size, 0), 48);
+        // Nothing was kept: the next pass reads the files again.
+        await fs.rename(path.join(tmp.dir, 'copy.arrow'), path.join(tmp.dir, 'moved.arrow'));
+        try {
+          assert.match(await userErrorOf(sizes(data.batches('d', 'train', { ...options, keep: true }))), /copy\.arrow does not exist/);
+        } finally {
+          await fs.rename(path.join(tmp.dir, 'moved.arrow'), path.join(tmp.dir, 'copy.arrow'));
+        }
+      }
+    });
+  }
 
   for (const split of ['train', 'valid', 'test'] as const) {
     it(`stores exactly what row-by-row encoding stores (${split} split)`, async () => {
@@ -194,14 +228,17 @@ describe('loader: rows encoded a block at a time', () => {
       const badJob: Job = 'b' in column ? { ...bad, datasets: bad.datasets.map((d) => ({ ...d, columns: d.columns.map((c) => (c.name === 'b' ? { ...c, type: 'string' as const } : c)) })) } : bad;
       const [only] = await encodeBothWays(badJob, fitted, 'train');
       assert.equal(only!.accepted, false);
-      const data = await openJobData(badJob, { fitted });
-      const seen: number[] = [];
-      const error = await userErrorOf((async () => {
-        for await (const batch of data.batches('d', 'train', { batchSize: 4, shuffle: false, seed: 0 })) seen.push(batch.size);
-      })());
-      assert.equal(error, message(path.join(tmp.dir, file)));
-      // Training rows are 3 of every 5; the bad row (20 to 25) is the 13th to 16th: three whole batches of 4 come first.
-      assert.deepEqual(seen, [4, 4, 4]);
+      // Kept or not: a kept pass encodes the block's rows straight into the kept store, one at a time after the refusal.
+      for (const keep of [false, true]) {
+        const data = await openJobData(badJob, { fitted });
+        const seen: number[] = [];
+        const error = await userErrorOf((async () => {
+          for await (const batch of data.batches('d', 'train', { batchSize: 4, shuffle: false, seed: 0, keep })) seen.push(batch.size);
+        })());
+        assert.equal(error, message(path.join(tmp.dir, file)));
+        // Training rows are 3 of every 5; the bad row (20 to 25) is the 13th to 16th: three whole batches of 4 come first.
+        assert.deepEqual(seen, [4, 4, 4], `keep: ${keep}`);
+      }
     });
   }
 });
