@@ -16,7 +16,11 @@ export interface DatasetFile {
   display: string;
 }
 
-/** One record batch of a dataset. Row numbers below are 0-based. */
+/**
+ * One record batch of a dataset. Row numbers below are 0-based. Its columns view memory that the next record batch
+ * but one is read into once the consumer asks for the next chunk (arrow-file.ts reuses its buffers): copy what must
+ * outlive that.
+ */
 export interface DatasetChunk {
   readonly dataset: string;
   readonly file: string;
@@ -86,7 +90,7 @@ function checkDictionaryIndices(data: Data, column: string, display: string, fil
 export async function* readDataset(plan: DatasetPlan, files: readonly DatasetFile[]): AsyncGenerator<DatasetChunk> {
   let rowStart = 0;
   for (const file of files) {
-    const reader = await openArrowFile(file.absolute, file.display, { readAhead: true });
+    const reader = await openArrowFile(file.absolute, file.display, { readAhead: true, reuseBuffers: true });
     const columnIndex = new Map<string, number>();
     reader.schema.fields.forEach((field, i) => columnIndex.has(field.name) || columnIndex.set(field.name, i));
     let fileRowStart = 0;

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Float64, Int16, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { Float64, Int16, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { numericColumn, recordBatch, schemaOf } from '../../../runtime/data/arrow-build.js';
 import { openArrowFile } from '../../../runtime/data/arrow-file.js';
 import { ArrowFileSink } from '../../../runtime/data/arrow-sink.js';
 import { loadFitted, openJobData, saveFitted } from '../../../runtime/data/loader.js';
-import { collect, inputColumn, makeJob, temporaryDirectory, userErrorOf, writeArrow, writeArrowInBatches } from './fixtures.js';
+import { arrowTypes, collect, inputColumn, makeJob, temporaryDirectory, userErrorOf, writeArrow, writeArrowInBatches } from './fixtures.js';
 
 describe('Arrow IO', () => {
   let tmp: Awaited<ReturnType<typeof temporaryDirectory>>;
@@ -54,8 +54,8 @@ describe('Arrow IO', () => {
     const values = Float64Array.from({ length: 1_300_000 }, (_, i) => i * 0.5 - 7);
     await writeArrowInBatches(at('big.arrow'), { v: values }, 100_000);
     await fs.writeFile(at('big.arrows'), tableToIPC(tableFromIPC(await fs.readFile(at('big.arrow'))), 'stream'));
-    const read = async (file: string, readAhead: boolean) => {
-      const reader = await openArrowFile(at(file), file, { readAhead });
+    const read = async (file: string, readAhead: boolean, reuseBuffers = false) => {
+      const reader = await openArrowFile(at(file), file, { readAhead, reuseBuffers });
       const out = new Float64Array(values.length);
       let n = 0;
       for await (const batch of reader.batches()) {
@@ -67,7 +67,71 @@ describe('Arrow IO', () => {
     for (const file of ['big.arrow', 'big.arrows']) {
       assert.deepEqual(await read(file, true), values, file);
       assert.deepEqual(await read(file, false), values, file);
+      assert.deepEqual(await read(file, true, true), values, `${file}, buffers reused`);
     }
+  });
+
+  it('reads record batches into reused buffers: each valid until the next is asked for, reads side by side apart, dictionaries and nulls kept', { timeout: 60_000 }, async () => {
+    // Three record batches with a dictionary column and nulls, read twice side by side, a batch of each in turn.
+    const n = 30_000;
+    const columns = {
+      x: { values: Array.from({ length: n }, (_, i) => (i % 11 === 0 ? null : i * 0.25)), type: arrowTypes.float() },
+      c: { values: Array.from({ length: n }, (_, i) => (i % 13 === 0 ? null : ['red', 'green', 'blue'][i % 3]!)), type: arrowTypes.string() },
+    };
+    await writeArrow(at('dict.arrow'), columns);
+    const table = tableFromIPC(await fs.readFile(at('dict.arrow')));
+    const sliced = [table.slice(0, 10_000), table.slice(10_000, 20_000), table.slice(20_000)];
+    await fs.writeFile(at('dict3.arrow'), tableToIPC(new Table(sliced.flatMap((t) => t.batches)), 'file'));
+    await fs.copyFile(at('dict3.arrow'), at('dict3-copy.arrow'));
+    const a = (await openArrowFile(at('dict3.arrow'), 'dict3.arrow', { readAhead: true, reuseBuffers: true })).batches();
+    const b = (await openArrowFile(at('dict3-copy.arrow'), 'dict3-copy.arrow', { readAhead: true, reuseBuffers: true })).batches();
+    const seen: { x: (number | null)[]; c: (string | null)[] }[] = [];
+    for (let k = 0; ; k++) {
+      const [left, right] = [await a.next(), await b.next()];
+      assert.equal(left.done, right.done);
+      if (left.done || right.done) break;
+      for (const batch of [left.value, right.value]) {
+        // Read only now, after the other file's batch (and the next of this one's) has been read.
+        assert.equal(batch.numRows, 10_000, `batch ${k}`);
+        seen.push({ x: [...batch.getChild('x')!.toArray()].map((v, i) => (batch.getChild('x')!.isValid(i) ? v : null)), c: [...batch.getChild('c')!] });
+      }
+    }
+    const expectedX = columns.x.values;
+    const expectedC = columns.c.values;
+    assert.deepEqual(seen.filter((_, i) => i % 2 === 0).flatMap((s) => s.x), expectedX);
+    assert.deepEqual(seen.filter((_, i) => i % 2 === 1).flatMap((s) => s.x), expectedX);
+    assert.deepEqual(seen.filter((_, i) => i % 2 === 0).flatMap((s) => s.c), expectedC);
+    assert.deepEqual(seen.filter((_, i) => i % 2 === 1).flatMap((s) => s.c), expectedC);
+    // A reader's buffers go back for other reads only once its consumer is done: the last batch, still in use, stays
+    // whole while another read takes buffers (the read ahead past it must not give them back).
+    const held = (await openArrowFile(at('dict3.arrow'), 'dict3.arrow', { readAhead: true, reuseBuffers: true })).batches();
+    let last = null;
+    for (let k = 0; k < 3; k++) last = (await held.next()).value;
+    const other = (await openArrowFile(at('dict3-copy.arrow'), 'dict3-copy.arrow', { readAhead: true, reuseBuffers: true })).batches();
+    await other.next();
+    assert.deepEqual([...last!.getChild('c')!], expectedC.slice(20_000));
+    assert.equal((await held.next()).done, true);
+    await other.return(undefined);
+  });
+
+  it('says a record batch whose metadata is garbage is truncated or corrupt, read into reused buffers', async () => {
+    await writeArrowInBatches(at('two.arrow'), { v: Float64Array.from({ length: 2000 }, (_, i) => i) }, 1000);
+    const bytes = new Uint8Array(await fs.readFile(at('two.arrow')));
+    const reader = await openArrowFile(at('two.arrow'), 'two.arrow', { reuseBuffers: true });
+    await reader.close();
+    // The second record batch's block, from the footer: its metadata (after the 8-byte prefix) overwritten.
+    const reading = (await import('apache-arrow')).RecordBatchReader.from(bytes);
+    reading.open();
+    const block = reading.footer!.getRecordBatch(1)!;
+    bytes.fill(0xab, block.offset + 8, block.offset + block.metaDataLength);
+    await fs.writeFile(at('garbled.arrow'), bytes);
+    const garbled = await openArrowFile(at('garbled.arrow'), 'garbled.arrow', { readAhead: true, reuseBuffers: true });
+    const sizes: number[] = [];
+    const message = await userErrorOf((async () => {
+      for await (const batch of garbled.batches()) sizes.push(batch.numRows);
+    })());
+    assert.equal(message, 'garbled.arrow is truncated or corrupt (a record batch cannot be read)');
+    assert.deepEqual(sizes, [1000]);
   });
 
   it('writes record batches to disk one at a time with ArrowFileSink', async () => {
