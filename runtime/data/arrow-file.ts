@@ -304,26 +304,12 @@ async function* reusedBufferBatches(handle: fs.FileHandle, size: number, footer:
   const lengthOf = (block: { metaDataLength: number; bodyLength: number }) => block.metaDataLength + block.bodyLength;
   const prefix = new Uint8Array(schemaMessage.length + dictionaries.reduce((sum, block) => sum + lengthOf(block), 0));
   prefix.set(schemaMessage);
-  if (dictionaries.length > 0) {
-    // The dictionaries usually lie together at the file's start: one read of the stretch that holds them all.
-    const from = Math.min(...dictionaries.map((block) => block.offset));
-    const span = new Uint8Array(Math.max(...dictionaries.map((block) => block.offset + lengthOf(block))) - from);
-    if (span.length <= 2 * (prefix.length - schemaMessage.length)) {
-      await readExactly(handle, span, 0, span.length, from, size, display);
-      let at = schemaMessage.length;
-      for (const block of dictionaries) {
-        prefix.set(span.subarray(block.offset - from, block.offset - from + lengthOf(block)), at);
-        at += lengthOf(block);
-      }
-    } else {
-      let at = schemaMessage.length;
-      for (const block of dictionaries) {
-        await readExactly(handle, prefix, at, lengthOf(block), block.offset, size, display);
-        at += lengthOf(block);
-      }
-    }
+  let at = schemaMessage.length;
+  for (const block of dictionaries) {
+    await readExactly(handle, prefix, at, lengthOf(block), block.offset, size, display);
+    at += lengthOf(block);
   }
-  const bufferSize = prefix.length + Math.max(0, ...blocks.map(lengthOf)) + END_OF_STREAM.length;
+  const bufferSize = prefix.length + blocks.reduce((most, block) => Math.max(most, lengthOf(block)), 0) + END_OF_STREAM.length;
   const inTurn: Uint8Array[] = [];
   for (const [k, block] of blocks.entries()) {
     let buffer = inTurn[k % 2];
