@@ -48,13 +48,6 @@ export class RowStore {
     });
   }
 
-  /** Copies slots 0 … count − 1 of `source` (of the same layout) into slots `to` … `to` + count − 1, as one block. */
-  copyRows(source: RowStore, count: number, to: number): void {
-    const { floats, ints } = this.layout;
-    this.floats.set(source.floats.subarray(0, count * floats), to * floats);
-    this.ints.set(source.ints.subarray(0, count * ints), to * ints);
-  }
-
   /** Copies slot `from` of `source` (of the same layout) into slot `to`. */
   copySlot(source: RowStore, from: number, to: number): void {
     const { floats, ints } = this.layout;
