@@ -100,7 +100,7 @@ export class BatchAssembler {
   constructor(
     private readonly dataset: string,
     private readonly tensors: readonly TensorPlan[],
-    private readonly layout: RowLayout,
+    layout: RowLayout,
     readonly capacity: number,
   ) {
     this.sizes = tensors.map(rowSize);

@@ -48,11 +48,7 @@ export class LengthBuckets {
   private *drain(): Generator<Batch> {
     const order = Array.from({ length: this.filled }, (_, i) => i).sort((a, b) => this.lengths[a]! - this.lengths[b]! || a - b);
     const size = this.assembler.capacity;
-    const starts = Array.from({ length: Math.ceil(order.length / size) }, (_, k) => k * size);
-    for (let i = starts.length - 1; i > 0; i--) {
-      const j = this.random.int(i + 1);
-      [starts[i], starts[j]] = [starts[j]!, starts[i]!];
-    }
+    const starts = this.random.shuffle(Array.from({ length: Math.ceil(order.length / size) }, (_, k) => k * size));
     for (const start of starts) {
       for (const slot of order.slice(start, start + size)) this.assembler.append(this.pool, slot);
       yield this.assembler.take();

@@ -28,7 +28,7 @@ export class ShuffleBuffer {
   private readonly spares: Int32Array | null;
   private filled = 0;
   /** Batches completed and not yet handed out. */
-  readonly ready: Batch[] = [];
+  private readonly ready: Batch[] = [];
 
   constructor(
     layout: RowLayout,
@@ -73,28 +73,7 @@ export class ShuffleBuffer {
 
   /** Admits slots 0 … count − 1 of `staged` (rows encoded a block at a time), copying each into its slot. */
   admitStaged(staged: RowStore, count: number): void {
-    const floatsPerRow = staged.layout.floats;
-    const intsPerRow = staged.layout.ints;
-    const { floats, ints } = this.store;
-    const stagedFloats = staged.floats;
-    const stagedInts = staged.ints;
-    const { random, place, assembler, capacity } = this;
-    const spares = this.spares;
-    for (let k = 0; k < count; k++) {
-      let slot: number;
-      if (random !== null && spares !== null && this.filled === capacity) {
-        // admit()'s common case, written out: the buffer is full and a random row leaves for the batch.
-        const p = random.int(capacity);
-        const leaving = place[p]!;
-        slot = spares[assembler.size]!;
-        place[p] = slot;
-        spares[assembler.size] = leaving;
-        assembler.append(this.store, leaving);
-        if (assembler.full) this.ready.push(assembler.take());
-      } else slot = this.admit();
-      for (let j = 0, a = k * floatsPerRow, b = slot * floatsPerRow; j < floatsPerRow; j++) floats[b + j] = stagedFloats[a + j]!;
-      for (let j = 0, a = k * intsPerRow, b = slot * intsPerRow; j < intsPerRow; j++) ints[b + j] = stagedInts[a + j]!;
-    }
+    for (let k = 0; k < count; k++) this.store.copySlot(staged, k, this.admit());
   }
 
   /**
@@ -119,12 +98,7 @@ export class ShuffleBuffer {
   finish(): void {
     const { random, place, assembler } = this;
     const order = Array.from({ length: this.filled }, (_, p) => p);
-    if (random !== null) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = random.int(i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-    }
+    random?.shuffle(order);
     for (const p of order) {
       if (this.buckets) for (const batch of this.buckets.append(this.store, place[p]!)) this.ready.push(batch);
       else {
@@ -138,9 +112,8 @@ export class ShuffleBuffer {
   }
 
   /** The ready batches, handed out once. */
-  *drain(): Generator<Batch> {
-    for (const batch of this.ready) yield batch;
-    this.ready.length = 0;
+  drain(): Generator<Batch> {
+    return handOut(this.ready);
   }
 }
 
@@ -152,7 +125,7 @@ export class ShuffleBuffer {
 export class RowNumberShuffle {
   private readonly buffered: Int32Array;
   private filled = 0;
-  readonly ready: Batch[] = [];
+  private readonly ready: Batch[] = [];
 
   constructor(
     private readonly rows: RowStore,
@@ -192,12 +165,7 @@ export class RowNumberShuffle {
   finish(): void {
     const { rows, assembler, random, buffered } = this;
     if (random !== null) {
-      const order = Array.from({ length: this.filled }, (_, p) => p);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = random.int(i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      for (const p of order) {
+      for (const p of random.shuffle(Array.from({ length: this.filled }, (_, p) => p))) {
         assembler.append(rows, buffered[p]!);
         if (assembler.full) this.ready.push(assembler.take());
       }
@@ -207,8 +175,13 @@ export class RowNumberShuffle {
   }
 
   /** The ready batches, handed out once. */
-  *drain(): Generator<Batch> {
-    for (const batch of this.ready) yield batch;
-    this.ready.length = 0;
+  drain(): Generator<Batch> {
+    return handOut(this.ready);
   }
+}
+
+/** Yields the batches of `ready`, then empties it. */
+function* handOut(ready: Batch[]): Generator<Batch> {
+  for (const batch of ready) yield batch;
+  ready.length = 0;
 }
