@@ -173,7 +173,7 @@ async function timed<T>(run: () => Promise<T>): Promise<{ seconds: number; value
 
 /**
  * Opens the job's data and streams `epochs` shuffled epochs of its training split (the first reads the file), asking
- * the loader to keep the rows (as training does) when `keep`.
+ * the loader to keep the rows (as training does) when `keep`, and letting it reuse batch arrays (as training does).
  */
 export async function streamEpoch(job: Job, batchSize: number, onBatch?: () => void, epochs = 1, keep = epochs > 1): Promise<{ openSeconds: number; epochSeconds: number; rows: number; fitRows: number; laterSeconds: number[] }> {
   const opened = await timed(() => openJobData(job));
@@ -183,7 +183,8 @@ export async function streamEpoch(job: Job, batchSize: number, onBatch?: () => v
   for (let e = 0; e < epochs; e++) {
     times.push(await timed(async () => {
       let n = 0;
-      for await (const batch of data.batches('d', 'train', { batchSize, shuffle: true, seed: 1, epoch: e, keep })) {
+      // As training asks: each batch is done with when the next is asked for, so its arrays may be reused.
+      for await (const batch of data.batches('d', 'train', { batchSize, shuffle: true, seed: 1, epoch: e, keep, reuseArrays: true })) {
         n += batch.size;
         onBatch?.();
       }

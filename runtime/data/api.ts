@@ -67,6 +67,12 @@ export interface BatchOptions {
    * after this pass, when they fit, and draw later passes from memory (loader.ts `keptRows`). Default false.
    */
   keep?: boolean;
+  /**
+   * The caller is done with a batch once it asks for the next one, and holds none of its arrays (nor a tensor that
+   * shares their memory) past that: the loader may then overwrite them with a later batch instead of allocating new
+   * ones. Default false: every batch's arrays are its own.
+   */
+  reuseArrays?: boolean;
 }
 
 export interface OpenJobDataOptions {

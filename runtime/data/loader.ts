@@ -10,7 +10,7 @@
 import type { Job, Width } from '../../job/job.js';
 import { UserError } from '../errors.js';
 import type { Batch, BatchOptions, FittedFeatures, JobData, OpenJobDataOptions, PaddingCount, SpanCount, SplitName } from './api.js';
-import { BatchAssembler } from './batch-assembler.js';
+import { BatchAssembler, BatchBuffers } from './batch-assembler.js';
 import { LengthBuckets } from './length-buckets.js';
 import { PAD_ID } from './vocab.js';
 import { createDatasetEncoding } from './dataset-encoding.js';
@@ -65,7 +65,10 @@ class ArrowJobData implements JobData {
 
   batches(dataset: string, split: SplitName, options: BatchOptions): AsyncIterable<Batch> {
     const counts = split === 'train' && this.job.inputs.some((i) => i.kind === 'sequence');
-    return counts ? this.countingPadding(this.stream(dataset, split, options)) : this.stream(dataset, split, options);
+    const buffers = options.reuseArrays ? new BatchBuffers() : null;
+    const stream = this.stream(dataset, split, options, buffers);
+    const batches = counts ? this.countingPadding(stream) : stream;
+    return buffers ? recycling(batches, buffers) : batches;
   }
 
   padding(): PaddingCount | null {
@@ -102,13 +105,13 @@ class ArrowJobData implements JobData {
    */
   private readonly keptRows = new Map<string, RowStore>();
 
-  private async *stream(dataset: string, split: SplitName, options: BatchOptions): AsyncGenerator<Batch> {
+  private async *stream(dataset: string, split: SplitName, options: BatchOptions, buffers: BatchBuffers | null): AsyncGenerator<Batch> {
     const plan = this.job.datasets.find((d) => d.name === dataset);
     if (!plan) throw new Error(`batches: the job has no dataset ${dataset}`);
     if (!(options.batchSize >= 1)) throw new Error(`batches: batch size ${options.batchSize} is not positive`);
     const encoding = createDatasetEncoding(this.job, this.fitted, plan, this.lookups, split, split === 'train' ? this.spanTallies : undefined);
     const encoders = encoding.encoders;
-    const assembler = new BatchAssembler(dataset, encoding.tensors, encoding.layout, options.batchSize);
+    const assembler = new BatchAssembler(dataset, encoding.tensors, encoding.layout, options.batchSize, buffers);
     const shuffle = options.shuffle && this.job.training.shuffleBuffer > 1;
     const capacity = shuffle ? this.job.training.shuffleBuffer : options.batchSize;
     const random = shuffle ? new Random(combineSeeds(options.seed, options.epoch ?? 0, hashString(dataset))) : null;
@@ -188,6 +191,14 @@ class ArrowJobData implements JobData {
       buffer!.finish();
       yield* buffer!.drain();
     }
+  }
+}
+
+/** Hands out the batches; a batch's buffer goes back for reuse once the consumer asks for the next (`BatchOptions.reuseArrays`). */
+async function* recycling(batches: AsyncGenerator<Batch>, buffers: BatchBuffers): AsyncGenerator<Batch> {
+  for await (const batch of batches) {
+    yield batch;
+    buffers.giveBack(batch);
   }
 }
 

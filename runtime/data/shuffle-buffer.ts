@@ -27,8 +27,8 @@ export class ShuffleBuffer {
    */
   private readonly spares: Int32Array | null;
   private filled = 0;
-  /** Batches completed and not yet handed out. */
-  private readonly ready: Batch[] = [];
+  /** Batches completed and not yet handed out (gathered when handed out, where their rows stay put until then). */
+  private readonly ready: ReadyBatch[] = [];
 
   constructor(
     layout: RowLayout,
@@ -103,12 +103,12 @@ export class ShuffleBuffer {
       if (this.buckets) for (const batch of this.buckets.append(this.store, place[p]!)) this.ready.push(batch);
       else {
         assembler.append(this.store, place[p]!);
-        if (assembler.full) this.ready.push(assembler.take());
+        if (assembler.full) this.ready.push(assembler.takeLater());
       }
     }
     this.filled = 0;
     if (this.buckets) for (const batch of this.buckets.finish()) this.ready.push(batch);
-    if (assembler.size > 0) this.ready.push(assembler.take());
+    if (assembler.size > 0) this.ready.push(assembler.takeLater());
   }
 
   /** The ready batches, handed out once. */
@@ -125,7 +125,8 @@ export class ShuffleBuffer {
 export class RowNumberShuffle {
   private readonly buffered: Int32Array;
   private filled = 0;
-  private readonly ready: Batch[] = [];
+  /** Gathered when handed out: the rows they hold stay where they are. */
+  private readonly ready: ReadyBatch[] = [];
 
   constructor(
     private readonly rows: RowStore,
@@ -142,14 +143,14 @@ export class RowNumberShuffle {
     for (let row = from; row < from + count; row++) {
       if (random === null) {
         // A full batch is taken when the next row comes (or at the end): the row admitted last may not be encoded yet.
-        if (assembler.full) this.ready.push(assembler.take());
+        if (assembler.full) this.ready.push(assembler.takeLater());
         assembler.append(rows, row);
       } else if (this.filled < capacity) {
         buffered[this.filled++] = row;
       } else {
         const p = random.int(capacity);
         assembler.append(rows, buffered[p]!);
-        if (assembler.full) this.ready.push(assembler.take());
+        if (assembler.full) this.ready.push(assembler.takeLater());
         buffered[p] = row;
       }
     }
@@ -167,11 +168,11 @@ export class RowNumberShuffle {
     if (random !== null) {
       for (const p of random.shuffle(Array.from({ length: this.filled }, (_, p) => p))) {
         assembler.append(rows, buffered[p]!);
-        if (assembler.full) this.ready.push(assembler.take());
+        if (assembler.full) this.ready.push(assembler.takeLater());
       }
       this.filled = 0;
     }
-    if (assembler.size > 0) this.ready.push(assembler.take());
+    if (assembler.size > 0) this.ready.push(assembler.takeLater());
   }
 
   /** The ready batches, handed out once. */
@@ -180,8 +181,15 @@ export class RowNumberShuffle {
   }
 }
 
+/**
+ * A completed batch, or one to gather when it is handed out (BatchAssembler.takeLater): then its buffer can be one the
+ * consumer gave back (`BatchOptions.reuseArrays`) when it asked for it, so a pass needs a buffer or two, not one per
+ * batch an admission completes.
+ */
+type ReadyBatch = Batch | (() => Batch);
+
 /** Yields the batches of `ready`, then empties it. */
-function* handOut(ready: Batch[]): Generator<Batch> {
-  for (const batch of ready) yield batch;
+function* handOut(ready: ReadyBatch[]): Generator<Batch> {
+  for (const batch of ready) yield typeof batch === 'function' ? batch() : batch;
   ready.length = 0;
 }

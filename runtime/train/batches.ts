@@ -22,7 +22,8 @@ export class RestartingBatches {
   async next(): Promise<Batch> {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.iterator === null) {
-        const options = { batchSize: this.batchSize, shuffle: true, seed: this.seedOfPass(this.passes), epoch: this.passes, keep: true };
+        // The training step copies what it reads from a batch before it returns (a test poisons the arrays to check).
+        const options = { batchSize: this.batchSize, shuffle: true, seed: this.seedOfPass(this.passes), epoch: this.passes, keep: true, reuseArrays: true };
         this.iterator = this.data.batches(this.dataset, 'train', options)[Symbol.asyncIterator]();
         this.passes += 1;
         this.taken = 0;

@@ -42,7 +42,9 @@ export async function evaluate(model: MtlModel, data: JobData, split: SplitName,
     const accumulators = new Map(tasks.map((t) => [t, new Accumulator(model.heads.get(t)!)]));
     const inputs = new Set([group.input]);
     const dense = options.denseForward ? DenseStep.forInference(model, tasks) : null;
-    for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0, keep: options.keep ?? false })) {
+    // Accumulators copy labels and masks; a caller told of each batch may hold it, so its arrays are then its own.
+    const reuseArrays = options.onPredictions === undefined;
+    for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0, keep: options.keep ?? false, reuseArrays })) {
       const predictions = addBatch(model, batch, tasks, inputs, accumulators, dense);
       options.onPredictions?.(batch, predictions);
     }
