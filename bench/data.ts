@@ -31,22 +31,22 @@ const CENSUS = ['../examples/census/data/census-income.arrow', '../../examples/c
   .find((candidate) => existsSync(candidate)) ?? fileURLToPath(new URL('../examples/census/data/census-income.arrow', import.meta.url));
 const RSS_LIMIT_MB = 500;
 
+/** The readers part 3 times, alternating them in each run. */
+export type ThroughputReader = 'loader' | 'lookup' | 'lookupUnkept' | 'kept' | 'fit' | 'bare' | 'bareGet';
+
 export interface ThroughputResult {
   rows: number;
   /** Rows of the file (all splits): what the bare loop reads, and what a pass over the training split reads too. */
   fileRows: number;
-  /** Training rows per second, one-hot input, the rows kept for the next epochs (as training asks). */
-  loaderRowsPerSecond: number;
-  /** The same with the input fed as kernel row ids (the onehot-lookup pass, as the compiler marks census programs). */
-  lookupRowsPerSecond: number;
-  /** The same, keeping nothing (a pass that is read once: the test split's evaluation, `mtl eval`). */
-  lookupUnkeptRowsPerSecond: number;
-  /** The lookup job's second epoch, drawn from the training rows the loader kept in the first (loader.ts keptRows). */
-  keptRowsPerSecond: number;
-  /** The loader's fitting pass (opening, schema checks, statistics and vocabularies over all rows). */
-  fitRowsPerSecond: number;
-  bareRowsPerSecond: number;
-  bareGetRowsPerSecond: number;
+  /**
+   * Rows per second of each reader in each run. loader: training rows, one-hot input, the rows kept for the next epochs
+   * (as training asks); lookup: the same with the input fed as kernel row ids (the onehot-lookup pass, as the compiler
+   * marks census programs); lookupUnkept: the same, keeping nothing (a pass that is read once: the test split's
+   * evaluation, `mtl eval`); kept: the lookup job's second epoch, drawn from the rows kept in the first; fit: the
+   * fitting pass (opening, schema checks, statistics and vocabularies over all rows), file rows; bare, bareGet: the
+   * bare loops, file rows.
+   */
+  perRun: Record<ThroughputReader, number[]>;
 }
 
 export interface MemoryResult {
@@ -194,14 +194,16 @@ export async function streamEpoch(job: Job, batchSize: number, onBatch?: () => v
   return { openSeconds: opened.seconds, epochSeconds: times[0]!.seconds, rows: times[0]!.value, fitRows: rows.train + rows.valid + rows.test, laterSeconds: times.slice(1).map((t) => t.seconds) };
 }
 
+const THROUGHPUT_RUNS = 11;
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Part 3: loader throughput on the census file against bare apache-arrow iteration (medians of `runs` runs after a warm-up). */
-export async function benchThroughput(runs = 7): Promise<ThroughputResult> {
+/** Part 3: loader throughput on the census file against bare apache-arrow iteration, `runs` runs after a warm-up. */
+export async function benchThroughput(runs = THROUGHPUT_RUNS): Promise<ThroughputResult> {
   const job = censusJob();
   const lookupJob: Job = { ...job, inputs: job.inputs.map((i) => ({ ...i, lookup: true })) };
   await streamEpoch(job, 512, undefined, 1, true); // warm-up: JIT and page cache
@@ -209,42 +211,26 @@ export async function benchThroughput(runs = 7): Promise<ThroughputResult> {
   await streamEpoch(lookupJob, 512, undefined, 1, false);
   await bareRead(CENSUS, false);
   await bareRead(CENSUS, true);
-  const loader: number[] = [];
-  const lookup: number[] = [];
-  const unkept: number[] = [];
-  const kept: number[] = [];
-  const fit: number[] = [];
-  const bare: number[] = [];
-  const bareGet: number[] = [];
+  const perRun: Record<ThroughputReader, number[]> = { loader: [], lookup: [], lookupUnkept: [], kept: [], fit: [], bare: [], bareGet: [] };
   let rows = 0;
   let fileRows = 0;
   for (let r = 0; r < runs; r++) {
     const epoch = await streamEpoch(job, 512, undefined, 1, true);
     rows = epoch.rows;
     fileRows = epoch.fitRows;
-    loader.push(epoch.rows / epoch.epochSeconds);
-    fit.push(epoch.fitRows / epoch.openSeconds);
+    perRun.loader.push(epoch.rows / epoch.epochSeconds);
+    perRun.fit.push(epoch.fitRows / epoch.openSeconds);
     const looked = await streamEpoch(lookupJob, 512, undefined, 2);
-    lookup.push(looked.rows / looked.epochSeconds);
-    kept.push(looked.rows / looked.laterSeconds[0]!);
+    perRun.lookup.push(looked.rows / looked.epochSeconds);
+    perRun.kept.push(looked.rows / looked.laterSeconds[0]!);
     const once = await streamEpoch(lookupJob, 512, undefined, 1, false);
-    unkept.push(once.rows / once.epochSeconds);
+    perRun.lookupUnkept.push(once.rows / once.epochSeconds);
     const plain = await timed(() => bareRead(CENSUS, false));
-    bare.push(plain.value.rows / plain.seconds);
+    perRun.bare.push(plain.value.rows / plain.seconds);
     const slow = await timed(() => bareRead(CENSUS, true));
-    bareGet.push(slow.value.rows / slow.seconds);
+    perRun.bareGet.push(slow.value.rows / slow.seconds);
   }
-  return {
-    rows,
-    fileRows,
-    loaderRowsPerSecond: median(loader),
-    lookupRowsPerSecond: median(lookup),
-    lookupUnkeptRowsPerSecond: median(unkept),
-    keptRowsPerSecond: median(kept),
-    fitRowsPerSecond: median(fit),
-    bareRowsPerSecond: median(bare),
-    bareGetRowsPerSecond: median(bareGet),
-  };
+  return { rows, fileRows, perRun };
 }
 
 /** Part 4: peak RSS while streaming a ≥ 2 GB file through the loader. */
@@ -314,21 +300,28 @@ const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 export async function benchData(options: DataBenchOptions = {}): Promise<DataBenchReport> {
   const log = options.log ?? console.log;
   const throughput = await benchThroughput();
-  log(`\n(3) Arrow streaming throughput: ${path.relative(process.cwd(), CENSUS)}, ${thousands(throughput.rows)} training rows per epoch of ${thousands(throughput.fileRows)} in the file (medians of 7 runs)`);
-  // "vs bare": training rows delivered per second against the file's rows read per second by the bare loop (a pass
-  // over the training split reads every row of the file). "time": the bare loop's time over a pass's, file against file.
-  const versus = (rowsPerSecond: number, rows: number) => [(rowsPerSecond / throughput.bareRowsPerSecond).toFixed(2), ((rowsPerSecond / rows) * throughput.fileRows / throughput.bareRowsPerSecond).toFixed(2)];
+  const { perRun, rows, fileRows } = throughput;
+  log(`\n(3) Arrow streaming throughput: ${path.relative(process.cwd(), CENSUS)}, ${thousands(rows)} training rows per epoch of ${thousands(fileRows)} in the file (${perRun.bare.length} runs, each alternating the readers)`);
+  // "vs bare": rows delivered per second (training rows, or the file's for the fitting pass and the bare loops) over the
+  // bare loop's file rows per second in the same run: a pass over the training split reads every row of the file. The
+  // median over the runs, and the lowest and highest: a run's readers share its load, which drifts on shared machines.
+  // "time": the bare loop's time over the pass's, file against file (the median of the runs).
+  const versus = (reader: ThroughputReader, delivered: number) => {
+    const ratios = perRun[reader].map((rowsPerSecond, r) => rowsPerSecond / perRun.bare[r]!);
+    const fmt = (x: number) => x.toFixed(2);
+    return [thousands(median(perRun[reader])), fmt(median(ratios)), `${fmt(Math.min(...ratios))}-${fmt(Math.max(...ratios))}`, fmt(median(ratios) * (fileRows / delivered))];
+  };
   log(
     formatTable(
-      ['reader', 'rows/s', 'vs bare', 'time'],
+      ['reader', 'rows/s', 'vs bare', 'runs', 'time'],
       [
-        ['loader: encode + shuffle, batches of 512, rows kept (as training)', thousands(throughput.loaderRowsPerSecond), ...versus(throughput.loaderRowsPerSecond, throughput.rows)],
-        ['the same, one-hot fed as kernel rows (onehot-lookup)', thousands(throughput.lookupRowsPerSecond), ...versus(throughput.lookupRowsPerSecond, throughput.rows)],
-        ['the same, keeping nothing (a split read once)', thousands(throughput.lookupUnkeptRowsPerSecond), ...versus(throughput.lookupUnkeptRowsPerSecond, throughput.rows)],
-        ['the same, epoch 2: the rows kept in the first', thousands(throughput.keptRowsPerSecond), ...versus(throughput.keptRowsPerSecond, throughput.rows)],
-        ['loader: fitting pass (all rows)', thousands(throughput.fitRowsPerSecond), ...versus(throughput.fitRowsPerSecond, throughput.fileRows)],
-        ['bare for await, typed arrays, all columns', thousands(throughput.bareRowsPerSecond), '1.00', '1.00'],
-        ['bare for await, Vector.get, all columns', thousands(throughput.bareGetRowsPerSecond), ...versus(throughput.bareGetRowsPerSecond, throughput.fileRows)],
+        ['loader: encode + shuffle, batches of 512, rows kept (as training)', ...versus('loader', rows)],
+        ['the same, one-hot fed as kernel rows (onehot-lookup)', ...versus('lookup', rows)],
+        ['the same, keeping nothing (a split read once)', ...versus('lookupUnkept', rows)],
+        ['the same, epoch 2: the rows kept in the first', ...versus('kept', rows)],
+        ['loader: fitting pass (all rows)', ...versus('fit', fileRows)],
+        ['bare for await, typed arrays, all columns', ...versus('bare', fileRows)],
+        ['bare for await, Vector.get, all columns', ...versus('bareGet', fileRows)],
       ],
     ),
   );
