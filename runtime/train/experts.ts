@@ -75,7 +75,8 @@ export async function gateTelemetry(model: MtlModel, data: JobData, split: Split
   for (const group of model.job.batchGroups) {
     const gates = sums.filter((s) => group.tasks.includes(s.probe.task));
     if (gates.length === 0) continue;
-    for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0 })) {
+    // Each epoch's evaluation kept the split's rows; what a batch gives is read out (dataSync) before the next is asked for.
+    for await (const batch of data.batches(group.dataset, split, { batchSize, shuffle: false, seed: 0, keep: true, reuseArrays: true })) {
       tf.tidy(() => {
         const inputs = inputTensors(batch, new Set([group.input]));
         for (const gate of gates) {
