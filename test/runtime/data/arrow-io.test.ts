@@ -134,6 +134,31 @@ describe('Arrow IO', () => {
     assert.deepEqual(sizes, [1000]);
   });
 
+  it('reads the footer itself when buffers are reused: the same schema and batches, and a damaged footer is refused as corrupt', async () => {
+    await writeArrowInBatches(at('three.arrow'), { v: Float64Array.from({ length: 3000 }, (_, i) => i * 0.5) }, 1000);
+    const bytes = new Uint8Array(await fs.readFile(at('three.arrow')));
+    const read = async (name: string, reuseBuffers: boolean) => {
+      const reader = await openArrowFile(at(name), name, { readAhead: true, reuseBuffers });
+      const values: number[] = [];
+      for await (const batch of reader.batches()) values.push(...(batch.getChild('v')!.toArray() as Float64Array));
+      return { fields: reader.schema.fields.map((f) => `${f.name}: ${f.type}`), values };
+    };
+    assert.deepEqual(await read('three.arrow', true), await read('three.arrow', false));
+    const tailLength = 10; // the footer's length (4 bytes) and the magic bytes
+    const footerLength = new DataView(bytes.buffer).getInt32(bytes.length - tailLength, true);
+    const damaged: [string, (b: Uint8Array) => Uint8Array][] = [
+      ['cut.arrow', (b) => b.subarray(0, 40)],
+      ['no-magic.arrow', (b) => b.slice().fill(0x20, b.length - 6)],
+      ['long-footer.arrow', (b) => { const c = b.slice(); new DataView(c.buffer).setInt32(c.length - tailLength, c.length, true); return c; }],
+      ['garbage-footer.arrow', (b) => b.slice().fill(0xab, b.length - tailLength - footerLength, b.length - tailLength)],
+    ];
+    for (const [name, damage] of damaged) {
+      await fs.writeFile(at(name), damage(bytes));
+      const message = await userErrorOf(read(name, true));
+      assert.equal(message, `${name} is truncated or corrupt (it starts like an Arrow IPC file but its footer or schema cannot be read)`, name);
+    }
+  });
+
   it('writes record batches to disk one at a time with ArrowFileSink', async () => {
     const batchOf = (start: number) => {
       const a = numericColumn(new Float64(), Float64Array.from({ length: 1000 }, (_, i) => start + i));
