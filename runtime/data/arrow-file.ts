@@ -6,7 +6,7 @@
  */
 import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { Message, MessageHeader, RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import { Message, MessageHeader, RecordBatchReader, type RecordBatch, type RecordBatchStreamReader, type Schema } from 'apache-arrow';
 // Not re-exported from the package's root; the same module the reader uses (apache-arrow exports its files).
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { UserError } from '../errors.js';
@@ -267,9 +267,6 @@ async function readFooter(handle: fs.FileHandle, size: number, display: string):
   }
 }
 
-/** The end-of-stream marker of an IPC stream: the continuation marker and a zero length. */
-const END_OF_STREAM = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
-
 /** `metadata` framed as an IPC stream message: the continuation marker, its length, itself, padded to 8 bytes. */
 function framedMessage(metadata: Uint8Array): Uint8Array {
   const size = (8 + metadata.byteLength + 7) & ~7;
@@ -332,35 +329,56 @@ async function* reusedBufferBatches(handle: fs.FileHandle, size: number, footer:
   const dictionaries = [...footer.dictionaryBatches()];
   const blocks = [...footer.recordBatches()];
   if (!dictionaries.every(inFile) || !blocks.every(inFile)) throw corruptBatchError(display);
+  if (blocks.length === 0) return;
   const schemaMessage = framedMessage(Message.encode(Message.from(schema)));
   const lengthOf = (block: { metaDataLength: number; bodyLength: number }) => block.metaDataLength + block.bodyLength;
   const prefix = new Uint8Array(schemaMessage.length + dictionaries.reduce((sum, block) => sum + lengthOf(block), 0));
   prefix.set(schemaMessage);
-  const bufferSize = prefix.length + blocks.reduce((most, block) => Math.max(most, lengthOf(block)), 0) + END_OF_STREAM.length;
-  const inTurn: Uint8Array[] = [];
+  const bufferSize = blocks.reduce((most, block) => Math.max(most, lengthOf(block)), 0);
+  const inTurn = [buffers.take(bufferSize), blocks.length > 1 ? buffers.take(bufferSize) : null];
+  // The first batch is read while the dictionaries are: two trips through the thread pool at once, not one after the other.
+  await Promise.all([
+    readExactly(handle, inTurn[0]!, 0, lengthOf(blocks[0]!), blocks[0]!.offset, size, display),
+    readDictionaries(handle, dictionaries, prefix, schemaMessage.length, size, display),
+  ]);
+  // One stream reader for the whole file, fed each message as it is needed: the schema and dictionaries once (their
+  // vectors shared by every batch), then each block as read. Its vectors view the buffers.
+  let pending: Uint8Array | null = prefix;
+  // apache-arrow's byte stream asks for one more chunk after a message's last byte: it gets an empty one. A second ask
+  // with nothing given in between is the reader wanting bytes past the block: the end, so a bad block cannot hang it.
+  let emptyAllowed = false;
+  const messages: IterableIterator<Uint8Array> = {
+    [Symbol.iterator]: () => messages,
+    next: () => {
+      const value = pending ?? (emptyAllowed ? new Uint8Array(0) : null);
+      emptyAllowed = pending !== null;
+      pending = null;
+      return value === null ? { done: true, value: undefined } : { done: false, value };
+    },
+  };
+  let reader: RecordBatchStreamReader;
+  try {
+    // From an iterable of bytes that does not start with the file magic, apache-arrow makes a synchronous stream reader.
+    reader = RecordBatchReader.from(messages) as RecordBatchStreamReader;
+    reader.open();
+  } catch {
+    throw corruptBatchError(display);
+  }
   for (const [k, block] of blocks.entries()) {
     const length = lengthOf(block);
-    let buffer = inTurn[k % 2];
-    if (!buffer) {
-      buffer = inTurn[k % 2] = buffers.take(bufferSize);
-      // The first batch is read while the dictionaries are: two trips through the thread pool at once, not one after the other.
-      const read = readExactly(handle, buffer, prefix.length, length, block.offset, size, display);
-      if (k === 0) await Promise.all([read, readDictionaries(handle, dictionaries, prefix, schemaMessage.length, size, display)]);
-      else await read;
-      buffer.set(prefix);
-    } else await readExactly(handle, buffer, prefix.length, length, block.offset, size, display);
-    buffer.set(END_OF_STREAM, prefix.length + length);
-    if (!isRecordBatchMessage(buffer.subarray(prefix.length, prefix.length + length), block.bodyLength)) throw corruptBatchError(display);
+    const buffer = inTurn[k % 2]!;
+    if (k > 0) await readExactly(handle, buffer, 0, length, block.offset, size, display);
+    const message = buffer.subarray(0, length);
+    if (!isRecordBatchMessage(message, block.bodyLength)) throw corruptBatchError(display);
     let batch: RecordBatch | undefined;
+    pending = message;
     try {
-      const reader = RecordBatchReader.from(buffer.subarray(0, prefix.length + length + END_OF_STREAM.length));
-      reader.open();
       const next = reader.next();
       batch = next.done ? undefined : next.value;
     } catch {
       throw corruptBatchError(display);
     }
-    if (!batch) throw corruptBatchError(display);
+    if (!batch || pending !== null) throw corruptBatchError(display);
     yield batch;
   }
 }
