@@ -141,7 +141,7 @@ export interface OpenArrowOptions {
   /**
    * Read an IPC file's record batches into two buffers used in turn (see reusedBufferBatches), not a fresh one each: a
    * batch's vectors are then overwritten once the consumer has asked for the batch after it, so it must copy what it
-   * keeps. IPC streams are read as without it.
+   * keeps. The footer is then read here, not by apache-arrow's async reader. IPC streams are read as without it.
    */
   reuseBuffers?: boolean;
 }
@@ -316,10 +316,10 @@ async function readExactly(handle: fs.FileHandle, buffer: Uint8Array, offset: nu
 /**
  * An IPC file's record batches, each read into one of two buffers used in turn rather than into a fresh buffer, as the
  * Arrow reader reads them. Writing fresh memory is most of what a read costs on machines like this one: a 6.4 MB body
- * took a median 15.8 ms into a new buffer and 0.4 ms into one written before (docs/performance.md). Each buffer starts
- * with the file's schema and dictionaries as IPC stream messages; a batch's block (its place in the footer) is read
- * after them and parsed, as a stream of its own, by apache-arrow's synchronous reader, whose vectors view the buffer.
- * While the consumer uses batch k, batch k + 1 is read into the other buffer; batch k + 2 overwrites batch k's. The
+ * took a median 15.8 ms into a new buffer and 0.4 ms into one written before (docs/performance.md). A batch's block
+ * (its place in the footer) is read into a buffer and handed to apache-arrow's synchronous stream reader, which was
+ * fed the file's schema and dictionaries (as IPC stream messages) first; its vectors view the buffer and share the
+ * file's dictionaries. While the consumer uses batch k, batch k + 1 is read into the other buffer; batch k + 2 overwrites batch k's. The
  * buffers come from, and go back to, a few kept between reads (SPARE_BUFFERS), so the next pass over a file (the first
  * epoch after the fitting pass, each later one that reads the file) writes no fresh memory either.
  */
