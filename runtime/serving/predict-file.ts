@@ -150,7 +150,10 @@ function keptFields(schema: Schema, keep: readonly string[], display: string): {
 
 async function arrowSource(file: string, columns: readonly { name: string; type: ColumnType }[], keep: readonly string[], batchSize: number): Promise<Source> {
   const display = displayPath(resolve(file));
-  const reader = await openArrowFile(resolve(file), display);
+  // Read as the loader reads: a record batch whose metadata is garbage is refused (apache-arrow's own file reader spins
+  // on it forever), and batches reuse two buffers. What a chunk gives (encoded rows, kept cells, rejected rows' values)
+  // is copied before the next chunk is asked for, which is all the reused buffers need.
+  const reader = await openArrowFile(resolve(file), display, { readAhead: true, reuseBuffers: true });
   const problems = schemaProblems(reader.schema, columns as { name: string; type: ColumnType }[], display);
   if (problems.length > 0) {
     await reader.close();

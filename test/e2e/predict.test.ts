@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { tableFromIPC, type Table } from 'apache-arrow';
+import { RecordBatchReader, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { loadModel } from '../../runtime/serving/load.js';
 import { useCpu } from '../runtime/helpers/tf.js';
 import { servedRows, trainServedRun } from '../runtime/helpers/served-run.js';
@@ -90,6 +90,32 @@ describe('mtl export and mtl predict', () => {
     assert.deepEqual(column(read(badOut), 'id'), rows.map((r) => String(r.id)));
     const rejected = readFileSync(join(dir, 'bad.rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as object);
     assert.deepEqual(rejected, [{ where: `line 4 of ${bad.startsWith(process.cwd()) ? bad.slice(process.cwd().length + 1) : bad}`, column: 'age', reason: 'expected a number, found "forty"', values: { age: 'forty', hours: '40', color: 'red', id: '99' } }]);
+  });
+
+  it('predicts a file of several record batches as one, and refuses one whose record batch metadata is garbage (no hang)', () => {
+    const whole = readFileSync(join(dir, 'rows.arrow'));
+    const table = tableFromIPC(whole);
+    const split = new Uint8Array(tableToIPC(new Table([...table.slice(0, 70).batches, ...table.slice(70, 160).batches, ...table.slice(160).batches]), 'file'));
+    writeFileSync(join(dir, 'split.arrow'), split);
+    const out = join(dir, 'split-out.arrow');
+    const predicted = mtl(['predict', pkg, join(dir, 'split.arrow'), '-o', out, '--keep', 'id', '--batch-size', '50', '--backend', 'cpu']);
+    assert.equal(predicted.status, 0, predicted.stderr);
+    const expected = read(join(dir, 'all.arrow'));
+    const got = read(out);
+    for (const name of ['id', 'flagged.probability', 'level.class', 'price.value']) assert.deepEqual(column(got, name), column(expected, name), name);
+
+    // The second record batch's metadata overwritten: apache-arrow's file reader would spin on it at 100% CPU.
+    const reading = RecordBatchReader.from(split);
+    reading.open();
+    const block = reading.footer!.getRecordBatch(1)!;
+    split.fill(0xab, block.offset + 8, block.offset + block.metaDataLength);
+    writeFileSync(join(dir, 'garbled.arrow'), split);
+    const garbledOut = join(dir, 'garbled-out.arrow');
+    const refused = mtl(['predict', pkg, join(dir, 'garbled.arrow'), '-o', garbledOut, '--backend', 'cpu'], { timeoutMs: 60_000 });
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.ok(looksLikeUserError(refused.stderr), refused.stderr);
+    assert.match(refused.stderr, /garbled\.arrow is truncated or corrupt \(a record batch cannot be read\)/);
+    assert.equal(existsSync(garbledOut), false, 'no partial output');
   });
 
   it('says what is wrong with a file that lacks a column the model reads, or a model directory that is none', () => {
