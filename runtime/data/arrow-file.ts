@@ -141,7 +141,8 @@ export interface OpenArrowOptions {
   /**
    * Read an IPC file's record batches into two buffers used in turn (see reusedBufferBatches), not a fresh one each: a
    * batch's vectors are then overwritten once the consumer has asked for the batch after it, so it must copy what it
-   * keeps. The footer is then read here, not by apache-arrow's async reader. IPC streams are read as without it.
+   * keeps. An IPC file's footer, or an IPC stream's framing, is then read here rather than by apache-arrow's async
+   * reader, so a message whose metadata is garbage is refused as corrupt.
    */
   reuseBuffers?: boolean;
 }
@@ -177,8 +178,12 @@ export async function openArrowFile(absolutePath: string, display: string, optio
     // The loader's reads of an IPC file need only its footer from the Arrow reader, which would also read every
     // dictionary batch through the thread pool a message at a time (census: 4.4 ms of an open); the footer is read here.
     const footer = options.reuseBuffers && layout === 'file' ? await readFooter(handle, atOpen.size, display) : null;
+    // An IPC stream's messages are framed here, so one whose metadata is garbage is refused (the Arrow reader skips it
+    // and ends the stream early, without a word): its schema now, its batches when asked for.
+    const stream = options.reuseBuffers && layout === 'stream' ? new StreamMessages(sizeCheckedHandle(handle, atOpen, display, true), atOpen.size, display) : null;
+    const streamSchema = stream ? await stream.schema() : null;
     let opened: Awaited<ReturnType<typeof RecordBatchReader.from>> | null = null;
-    if (!footer) {
+    if (!footer && !stream) {
       try {
         opened = await RecordBatchReader.from(sizeCheckedHandle(handle, atOpen, display, options.readAhead ?? false) as unknown as fs.FileHandle);
         await opened.open({ autoDestroy: true });
@@ -189,7 +194,7 @@ export async function openArrowFile(absolutePath: string, display: string, optio
         throw unreadableSchemaError(display, layout);
       }
     }
-    const schema = footer ? footer.schema : opened!.schema;
+    const schema = footer ? footer.schema : streamSchema ? streamSchema.schema : opened!.schema;
     if (!schema) throw new UserError(`${display} is truncated or corrupt (it starts like an Arrow IPC ${layout} but has no schema)`);
     async function* batches(): AsyncGenerator<RecordBatch> {
       if (options.readAhead) {
@@ -201,9 +206,12 @@ export async function openArrowFile(absolutePath: string, display: string, optio
         }
       }
       // Taken back when the consumer is done: a read ahead may end the batches before the last one is used.
-      const buffers = footer ? new ReadBuffers() : null;
+      const buffers = footer || stream ? new ReadBuffers() : null;
+      const source = footer && buffers
+        ? reusedBufferBatches(handle, atOpen.size, footer, schema, display, buffers)
+        : stream && streamSchema && buffers ? reusedBufferStreamBatches(stream, streamSchema.frame, handle, display, buffers) : opened![Symbol.asyncIterator]();
       try {
-        yield* readingAhead(footer && buffers ? reusedBufferBatches(handle, atOpen.size, footer, schema, display, buffers) : opened![Symbol.asyncIterator](), display);
+        yield* readingAhead(source, display);
       } finally {
         buffers?.release();
         await opened?.cancel().catch(() => undefined);
@@ -319,8 +327,8 @@ async function readExactly(handle: fs.FileHandle, buffer: Uint8Array, offset: nu
  * took a median 15.8 ms into a new buffer and 0.4 ms into one written before (docs/performance.md). A batch's block
  * (its place in the footer) is read into a buffer and handed to apache-arrow's synchronous stream reader, which was
  * fed the file's schema and dictionaries (as IPC stream messages) first; its vectors view the buffer and share the
- * file's dictionaries. While the consumer uses batch k, batch k + 1 is read into the other buffer; batch k + 2 overwrites batch k's. The
- * buffers come from, and go back to, a few kept between reads (SPARE_BUFFERS), so the next pass over a file (the first
+ * file's dictionaries. While the consumer uses batch k, batch k + 1 is read into the other buffer; batch k + 2
+ * overwrites batch k's. The buffers come from, and go back to, a few kept between reads (SPARE_BUFFERS), so the next pass over a file (the first
  * epoch after the fitting pass, each later one that reads the file) writes no fresh memory either.
  */
 async function* reusedBufferBatches(handle: fs.FileHandle, size: number, footer: Footer, schema: Schema, display: string, buffers: ReadBuffers): AsyncGenerator<RecordBatch> {
@@ -341,45 +349,175 @@ async function* reusedBufferBatches(handle: fs.FileHandle, size: number, footer:
     readExactly(handle, inTurn[0]!, 0, lengthOf(blocks[0]!), blocks[0]!.offset, size, display),
     readDictionaries(handle, dictionaries, prefix, schemaMessage.length, size, display),
   ]);
-  // One stream reader for the whole file, fed each message as it is needed: the schema and dictionaries once (their
-  // vectors shared by every batch), then each block as read. Its vectors view the buffers.
-  let pending: Uint8Array | null = prefix;
-  // apache-arrow's byte stream asks for one more chunk after a message's last byte: it gets an empty one. A second ask
-  // with nothing given in between is the reader wanting bytes past the block: the end, so a bad block cannot hang it.
-  let emptyAllowed = false;
-  const messages: IterableIterator<Uint8Array> = {
-    [Symbol.iterator]: () => messages,
-    next: () => {
-      const value = pending ?? (emptyAllowed ? new Uint8Array(0) : null);
-      emptyAllowed = pending !== null;
-      pending = null;
-      return value === null ? { done: true, value: undefined } : { done: false, value };
-    },
-  };
-  let reader: RecordBatchStreamReader;
-  try {
-    // From an iterable of bytes that does not start with the file magic, apache-arrow makes a synchronous stream reader.
-    reader = RecordBatchReader.from(messages) as RecordBatchStreamReader;
-    reader.open();
-  } catch {
-    throw corruptBatchError(display);
-  }
+  const fed = new FedStreamReader(prefix, display);
   for (const [k, block] of blocks.entries()) {
     const length = lengthOf(block);
     const buffer = inTurn[k % 2]!;
     if (k > 0) await readExactly(handle, buffer, 0, length, block.offset, size, display);
     const message = buffer.subarray(0, length);
     if (!isRecordBatchMessage(message, block.bodyLength)) throw corruptBatchError(display);
-    let batch: RecordBatch | undefined;
-    pending = message;
+    fed.add(message);
+    yield fed.batch();
+  }
+}
+
+/**
+ * apache-arrow's synchronous stream reader, fed the messages of one file as they are read: the schema (and a file's
+ * dictionaries) once, their vectors shared by every batch, then each record batch (and a stream's dictionary batches)
+ * when the next batch is wanted. Each message is a chunk of bytes; the reader's vectors view them.
+ */
+class FedStreamReader {
+  private readonly queue: Uint8Array[];
+  private readonly reader: RecordBatchStreamReader;
+
+  constructor(first: Uint8Array, private readonly display: string) {
+    this.queue = [first];
+    // apache-arrow's byte stream asks for one more chunk after a message's last byte: it gets an empty one. A second
+    // ask with nothing given in between is the reader wanting bytes past what was read: the end, so a bad message
+    // cannot hang it.
+    let emptyAllowed = false;
+    const chunks: IterableIterator<Uint8Array> = {
+      [Symbol.iterator]: () => chunks,
+      next: () => {
+        const given = this.queue.shift();
+        const value = given ?? (emptyAllowed ? new Uint8Array(0) : undefined);
+        emptyAllowed = given !== undefined;
+        return value === undefined ? { done: true, value: undefined } : { done: false, value };
+      },
+    };
     try {
-      const next = reader.next();
-      batch = next.done ? undefined : next.value;
+      // From an iterable of bytes that does not start with the file magic, apache-arrow makes a synchronous stream reader.
+      this.reader = RecordBatchReader.from(chunks) as RecordBatchStreamReader;
+      this.reader.open();
     } catch {
       throw corruptBatchError(display);
     }
-    if (!batch || pending !== null) throw corruptBatchError(display);
-    yield batch;
+  }
+
+  /** A message for the reader to read next. */
+  add(message: Uint8Array): void {
+    this.queue.push(message);
+  }
+
+  /** The record batch of the messages added: all of them read, the last a record batch. */
+  batch(): RecordBatch {
+    let batch: RecordBatch | undefined;
+    try {
+      const next = this.reader.next();
+      batch = next.done ? undefined : next.value;
+    } catch {
+      throw corruptBatchError(this.display);
+    }
+    if (!batch || this.queue.length > 0) throw corruptBatchError(this.display);
+    return batch;
+  }
+}
+
+/** The reads StreamMessages makes: small forward reads served from blocks read ahead (sizeCheckedHandle). */
+type ForwardReads = Pick<ReturnType<typeof sizeCheckedHandle>, 'read'>;
+
+/** One message of an IPC stream: its framing and metadata (`frame`), what it is, and where its body lies. */
+interface StreamMessage {
+  frame: Uint8Array;
+  message: Message;
+  bodyAt: number;
+  bodyLength: number;
+}
+
+/**
+ * An IPC stream's messages, framed and checked here: a continuation marker (or none, the pre-1.0 form) and the
+ * metadata's length, the metadata, then the body whose length it gives. Metadata that does not decode, a length past
+ * the file and a message that is no schema, dictionary or record batch are refused as corrupt; the end of the stream is
+ * its end-of-stream marker or the end of the file at a message's start.
+ */
+class StreamMessages {
+  private at = 0;
+
+  constructor(
+    private readonly reads: ForwardReads,
+    readonly size: number,
+    private readonly display: string,
+  ) {}
+
+  /** The first message, which must be the schema. */
+  async schema(): Promise<{ schema: Schema; frame: Uint8Array }> {
+    let first: StreamMessage | null = null;
+    try {
+      first = await this.next();
+    } catch (e) {
+      if (!(e instanceof UserError) || e.message !== corruptBatchError(this.display).message) throw e;
+    }
+    if (!first || !first.message.isSchema() || first.bodyLength !== 0) throw unreadableSchemaError(this.display, 'stream');
+    return { schema: first.message.header(), frame: first.frame };
+  }
+
+  /** The next message's framing and metadata (its body is left to be read), or null at the end of the stream. */
+  async next(): Promise<StreamMessage | null> {
+    const start = this.at;
+    if (start === this.size) return null;
+    const prefix = await this.readExactly(Math.min(8, this.size - start), start);
+    const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+    if (prefix.length < 4) throw corruptBatchError(this.display);
+    const continued = view.getInt32(0, true) === -1;
+    if (continued && prefix.length < 8) throw corruptBatchError(this.display);
+    const length = continued ? view.getInt32(4, true) : view.getInt32(0, true);
+    if (length === 0) return null;
+    const metadataAt = start + (continued ? 8 : 4);
+    if (length < 0 || metadataAt + length > this.size) throw corruptBatchError(this.display);
+    const frame = new Uint8Array(metadataAt - start + length);
+    frame.set(prefix.subarray(0, metadataAt - start));
+    frame.set(await this.readExactly(length, metadataAt), metadataAt - start);
+    let message: Message;
+    try {
+      message = Message.decode(frame.subarray(metadataAt - start));
+    } catch {
+      throw corruptBatchError(this.display);
+    }
+    const known = message.headerType === MessageHeader.Schema || message.headerType === MessageHeader.RecordBatch || message.headerType === MessageHeader.DictionaryBatch;
+    const bodyLength = Number(message.bodyLength);
+    const bodyAt = metadataAt + length;
+    if (!known || !(bodyLength >= 0) || bodyAt + bodyLength > this.size) throw corruptBatchError(this.display);
+    this.at = bodyAt + bodyLength;
+    return { frame, message, bodyAt, bodyLength };
+  }
+
+  private async readExactly(length: number, position: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await this.reads.read(bytes, filled, length - filled, position + filled);
+      if (bytesRead === 0) throw corruptBatchError(this.display);
+      filled += bytesRead;
+    }
+    return bytes;
+  }
+}
+
+/**
+ * An IPC stream's record batches, each read into one of two buffers used in turn, as reusedBufferBatches reads a
+ * file's. Dictionary batches are read into memory of their own: later batches' vectors go on viewing them.
+ */
+async function* reusedBufferStreamBatches(messages: StreamMessages, schemaFrame: Uint8Array, handle: fs.FileHandle, display: string, buffers: ReadBuffers): AsyncGenerator<RecordBatch> {
+  const fed = new FedStreamReader(schemaFrame, display);
+  const inTurn: Uint8Array[] = [];
+  for (let k = 0; ; ) {
+    const next = await messages.next();
+    if (next === null) return;
+    const { frame, message, bodyAt, bodyLength } = next;
+    const length = frame.length + bodyLength;
+    let bytes: Uint8Array;
+    if (message.isRecordBatch()) {
+      let buffer = inTurn[k % 2];
+      if (!buffer || buffer.length < length) buffer = inTurn[k % 2] = buffers.take(length);
+      bytes = buffer.subarray(0, length);
+    } else if (message.isDictionaryBatch()) bytes = new Uint8Array(length);
+    else throw corruptBatchError(display);
+    bytes.set(frame);
+    await readExactly(handle, bytes, frame.length, bodyLength, bodyAt, messages.size, display);
+    fed.add(bytes);
+    if (!message.isRecordBatch()) continue;
+    k++;
+    yield fed.batch();
   }
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Float64, Int16, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { Float64, Int16, Message, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { numericColumn, recordBatch, schemaOf } from '../../../runtime/data/arrow-build.js';
 import { openArrowFile } from '../../../runtime/data/arrow-file.js';
 import { ArrowFileSink } from '../../../runtime/data/arrow-sink.js';
@@ -157,6 +157,57 @@ describe('Arrow IO', () => {
       const message = await userErrorOf(read(name, true));
       assert.equal(message, `${name} is truncated or corrupt (it starts like an Arrow IPC file but its footer or schema cannot be read)`, name);
     }
+  });
+
+  it('frames an IPC stream itself when buffers are reused: the same batches and dictionaries, no end marker needed, a garbled message refused', async () => {
+    const n = 3000;
+    const columns = {
+      x: Float64Array.from({ length: n }, (_, i) => i * 0.25),
+      c: { values: Array.from({ length: n }, (_, i) => (i % 13 === 0 ? null : ['red', 'green', 'blue'][i % 3]!)), type: arrowTypes.string() },
+    };
+    await writeArrow(at('dict.arrows'), columns, 'stream');
+    const table = tableFromIPC(await fs.readFile(at('dict.arrows')));
+    const stream = new Uint8Array(tableToIPC(new Table([0, 1000, 2000].flatMap((from) => table.slice(from, from + 1000).batches)), 'stream'));
+    const read = async (name: string, reuseBuffers: boolean) => {
+      const reader = await openArrowFile(at(name), name, { readAhead: true, reuseBuffers });
+      const rows: unknown[][] = [];
+      // Each batch read before the next is asked for, as the contract of reused buffers asks.
+      for await (const batch of reader.batches()) rows.push([...batch.getChild('x')!.toArray()], [...batch.getChild('c')!]);
+      return { fields: reader.schema.fields.map((f) => `${f.name}: ${f.type}`), rows };
+    };
+    await fs.writeFile(at('three.arrows'), stream);
+    const expected = await read('three.arrows', false);
+    assert.equal(expected.rows.length, 6);
+    assert.deepEqual(await read('three.arrows', true), expected);
+    // Without its end-of-stream marker (the last 8 bytes), the stream ends at the end of the file.
+    await fs.writeFile(at('unended.arrows'), stream.subarray(0, stream.length - 8));
+    assert.deepEqual(await read('unended.arrows', true), expected);
+
+    // The messages' starts: schema, dictionary, then the record batches.
+    const starts: number[] = [];
+    for (let position = 0; ; ) {
+      const view = new DataView(stream.buffer, stream.byteOffset + position);
+      const length = view.getInt32(4, true);
+      if (length === 0) break;
+      starts.push(position);
+      position += 8 + length + Number(Message.decode(stream.subarray(position + 8, position + 8 + length)).bodyLength);
+    }
+    assert.equal(starts.length, 5);
+    // The second record batch's metadata garbled: apache-arrow's stream reader skipped it and ended without a word.
+    const garbled = stream.slice();
+    garbled.fill(0xab, starts[3]! + 8, starts[4]!);
+    await fs.writeFile(at('garbled.arrows'), garbled);
+    const sizes: number[] = [];
+    const message = await userErrorOf((async () => {
+      for await (const batch of (await openArrowFile(at('garbled.arrows'), 'garbled.arrows', { readAhead: true, reuseBuffers: true })).batches()) sizes.push(batch.numRows);
+    })());
+    assert.equal(message, 'garbled.arrows is truncated or corrupt (a record batch cannot be read)');
+    assert.deepEqual(sizes, [1000]);
+    // The schema's metadata garbled.
+    const noSchema = stream.slice();
+    noSchema.fill(0xab, 8, starts[1]!);
+    await fs.writeFile(at('no-schema.arrows'), noSchema);
+    assert.equal(await userErrorOf(read('no-schema.arrows', true)), 'no-schema.arrows is truncated or corrupt (it starts like an Arrow IPC stream but its schema cannot be read)');
   });
 
   it('writes record batches to disk one at a time with ArrowFileSink', async () => {

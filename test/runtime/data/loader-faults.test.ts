@@ -70,7 +70,7 @@ describe('loader: faulty files and values', () => {
   // The reader once kept the size it saw at open and read 0 bytes forever (100% CPU); the timeout only turns a
   // regression into a failure instead of a hung suite.
   // Read ahead (as the loader reads), a small file is all read at open: the cut is caught when its batches are asked for.
-  for (const [layout, readAhead, reuseBuffers] of [['file', false, false], ['stream', false, false], ['file', true, false], ['stream', true, false], ['file', true, true]] as const) {
+  for (const [layout, readAhead, reuseBuffers] of [['file', false, false], ['stream', false, false], ['file', true, false], ['stream', true, false], ['file', true, true], ['stream', true, true]] as const) {
     it(`says an Arrow ${layout} truncated in place while open changed size, instead of reading it forever${readAhead ? ' (read ahead)' : ''}${reuseBuffers ? ' (buffers reused)' : ''}`, { timeout: 20_000 }, async () => {
       const name = `shrinks.${layout}${readAhead ? '.ahead' : ''}${reuseBuffers ? '.reused' : ''}.arrow`;
       await fs.copyFile(layout === 'file' ? path.join('test', 'fixtures', 'data', 'tiny.arrow') : await writeArrow(at('s.arrow'), { fold: folds(4), x: Float64Array.from([1, 2, 3, 4]) }, 'stream'), at(name));
