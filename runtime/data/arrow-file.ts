@@ -177,7 +177,8 @@ export async function openArrowFile(absolutePath: string, display: string, optio
     if (layout !== 'file' && layout !== 'stream') throw new UserError(`${display} is not an Arrow IPC file (${layout})`);
     // The loader's reads of an IPC file need only its footer from the Arrow reader, which would also read every
     // dictionary batch through the thread pool a message at a time (census: 4.4 ms of an open); the footer is read here.
-    const footer = options.reuseBuffers && layout === 'file' ? await readFooter(handle, atOpen.size, display) : null;
+    const direct = sizeCheckedHandle(handle, atOpen, display, false);
+    const footer = options.reuseBuffers && layout === 'file' ? await readFooter(direct, atOpen.size, display) : null;
     // An IPC stream's messages are framed here, so one whose metadata is garbage is refused (the Arrow reader skips it
     // and ends the stream early, without a word): its schema now, its batches when asked for.
     const stream = options.reuseBuffers && layout === 'stream' ? new StreamMessages(sizeCheckedHandle(handle, atOpen, display, true), atOpen.size, display) : null;
@@ -206,14 +207,14 @@ export async function openArrowFile(absolutePath: string, display: string, optio
         }
       }
       // Taken back when the consumer is done: a read ahead may end the batches before the last one is used.
-      const buffers = footer || stream ? new ReadBuffers() : null;
-      const source = footer && buffers
-        ? reusedBufferBatches(handle, atOpen.size, footer, schema, display, buffers)
-        : stream && streamSchema && buffers ? reusedBufferStreamBatches(stream, streamSchema.frame, handle, display, buffers) : opened![Symbol.asyncIterator]();
+      const buffers = new ReadBuffers();
+      const source = footer
+        ? reusedBufferBatches(direct, atOpen.size, footer, schema, display, buffers)
+        : streamSchema ? reusedBufferStreamBatches(stream!, streamSchema.frame, direct, display, buffers) : opened![Symbol.asyncIterator]();
       try {
         yield* readingAhead(source, display);
       } finally {
-        buffers?.release();
+        buffers.release();
         await opened?.cancel().catch(() => undefined);
         await close();
       }
@@ -259,19 +260,20 @@ async function* readingAhead(iterator: AsyncIterator<RecordBatch>, display: stri
  * An IPC file's footer (its schema and the blocks of its dictionary and record batches), from the end of the file: the
  * magic bytes, the footer's length before them, the footer before that.
  */
-async function readFooter(handle: fs.FileHandle, size: number, display: string): Promise<Footer> {
+async function readFooter(reads: SizedReads, size: number, display: string): Promise<Footer> {
+  const unreadable = () => unreadableSchemaError(display, 'file');
   const tail = new Uint8Array(4 + FILE_MAGIC.length);
   // The leading magic bytes and their padding (8), a footer, its length (4) and the magic bytes again.
-  if (size < 8 + tail.length) throw unreadableSchemaError(display, 'file');
-  await readExactly(handle, tail, 0, tail.length, size - tail.length, size, display);
+  if (size < 8 + tail.length) throw unreadable();
+  await readExactly(reads, tail, 0, tail.length, size - tail.length, unreadable);
   const length = new DataView(tail.buffer).getInt32(0, true);
-  if (String.fromCharCode(...tail.subarray(4)) !== FILE_MAGIC || length <= 0 || length > size - 8 - tail.length) throw unreadableSchemaError(display, 'file');
+  if (String.fromCharCode(...tail.subarray(4)) !== FILE_MAGIC || length <= 0 || length > size - 8 - tail.length) throw unreadable();
   const bytes = new Uint8Array(length);
-  await readExactly(handle, bytes, 0, length, size - tail.length - length, size, display);
+  await readExactly(reads, bytes, 0, length, size - tail.length - length, unreadable);
   try {
     return Footer.decode(bytes);
   } catch {
-    throw unreadableSchemaError(display, 'file');
+    throw unreadable();
   }
 }
 
@@ -295,30 +297,50 @@ function corruptBatchError(display: string): UserError {
  * metadata can parse as an empty batch.
  */
 function isRecordBatchMessage(message: Uint8Array, bodyLength: number): boolean {
-  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
-  const continued = view.getInt32(0, true) === -1;
-  const start = continued ? 8 : 4;
-  const length = view.getInt32(start - 4, true);
-  if (length <= 0 || start + length > message.byteLength) return false;
+  const frame = frameOf(message);
+  if (!frame || frame.length <= 0 || frame.metadataAt + frame.length > message.byteLength) return false;
+  const decoded = decodeMetadata(message.subarray(frame.metadataAt, frame.metadataAt + frame.length));
+  return decoded?.headerType === MessageHeader.RecordBatch && Number(decoded.bodyLength) === bodyLength;
+}
+
+/**
+ * Where an IPC message's metadata starts in its framing (after the continuation marker and its length, or after the
+ * length alone in the pre-1.0 form), and its length (0: the end-of-stream marker); null if `prefix` is too short to say.
+ */
+function frameOf(prefix: Uint8Array): { metadataAt: number; length: number } | null {
+  if (prefix.length < 4) return null;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  if (view.getInt32(0, true) !== -1) return { metadataAt: 4, length: view.getInt32(0, true) };
+  return prefix.length < 8 ? null : { metadataAt: 8, length: view.getInt32(4, true) };
+}
+
+/** A message's metadata, decoded; null if it does not decode. */
+function decodeMetadata(metadata: Uint8Array): Message | null {
   try {
-    const decoded = Message.decode(message.subarray(start, start + length));
-    return decoded.headerType === MessageHeader.RecordBatch && Number(decoded.bodyLength) === bodyLength;
+    return Message.decode(metadata);
   } catch {
-    return false;
+    return null;
   }
 }
 
-/** Reads `length` bytes at `position` into `buffer` at `offset`; a file that ends first shrank since open, or lies. */
-async function readExactly(handle: fs.FileHandle, buffer: Uint8Array, offset: number, length: number, position: number, size: number, display: string): Promise<void> {
+/** Reads through sizeCheckedHandle: a read that a file cut since open ends early says so (changedSizeError). */
+type SizedReads = Pick<ReturnType<typeof sizeCheckedHandle>, 'read'>;
+
+/** Reads `length` bytes at `position` into `buffer` at `offset`; a file that ends first is refused with `corrupt()`. */
+async function readExactly(reads: SizedReads, buffer: Uint8Array, offset: number, length: number, position: number, corrupt: () => UserError): Promise<void> {
   let filled = 0;
   while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, offset + filled, length - filled, position + filled);
-    if (bytesRead === 0) {
-      const now = (await handle.stat()).size;
-      throw now !== size ? changedSizeError(display, size, now) : corruptBatchError(display);
-    }
+    const { bytesRead } = await reads.read(buffer, offset + filled, length - filled, position + filled);
+    if (bytesRead === 0) throw corrupt();
     filled += bytesRead;
   }
+}
+
+/** An IPC file's block (from its footer): where a message starts, its metadata's length (framing included), its body's. */
+type Block = { offset: number; metaDataLength: number; bodyLength: number };
+
+function blockLength(block: Block): number {
+  return block.metaDataLength + block.bodyLength;
 }
 
 /**
@@ -331,31 +353,30 @@ async function readExactly(handle: fs.FileHandle, buffer: Uint8Array, offset: nu
  * overwrites batch k's. The buffers come from, and go back to, a few kept between reads (SPARE_BUFFERS), so the next pass over a file (the first
  * epoch after the fitting pass, each later one that reads the file) writes no fresh memory either.
  */
-async function* reusedBufferBatches(handle: fs.FileHandle, size: number, footer: Footer, schema: Schema, display: string, buffers: ReadBuffers): AsyncGenerator<RecordBatch> {
-  const inFile = (block: { offset: number; metaDataLength: number; bodyLength: number }) =>
-    block.offset >= 0 && block.metaDataLength >= 8 && block.bodyLength >= 0 && block.offset + block.metaDataLength + block.bodyLength <= size;
+async function* reusedBufferBatches(reads: SizedReads, size: number, footer: Footer, schema: Schema, display: string, buffers: ReadBuffers): AsyncGenerator<RecordBatch> {
+  const corrupt = () => corruptBatchError(display);
+  const inFile = (block: Block) => block.offset >= 0 && block.metaDataLength >= 8 && block.bodyLength >= 0 && block.offset + blockLength(block) <= size;
   const dictionaries = [...footer.dictionaryBatches()];
   const blocks = [...footer.recordBatches()];
-  if (!dictionaries.every(inFile) || !blocks.every(inFile)) throw corruptBatchError(display);
+  if (!dictionaries.every(inFile) || !blocks.every(inFile)) throw corrupt();
   if (blocks.length === 0) return;
   const schemaMessage = framedMessage(Message.encode(Message.from(schema)));
-  const lengthOf = (block: { metaDataLength: number; bodyLength: number }) => block.metaDataLength + block.bodyLength;
-  const prefix = new Uint8Array(schemaMessage.length + dictionaries.reduce((sum, block) => sum + lengthOf(block), 0));
+  const prefix = new Uint8Array(schemaMessage.length + dictionaries.reduce((sum, block) => sum + blockLength(block), 0));
   prefix.set(schemaMessage);
-  const bufferSize = blocks.reduce((most, block) => Math.max(most, lengthOf(block)), 0);
+  const bufferSize = blocks.reduce((most, block) => Math.max(most, blockLength(block)), 0);
   const inTurn = [buffers.take(bufferSize), blocks.length > 1 ? buffers.take(bufferSize) : null];
   // The first batch is read while the dictionaries are: two trips through the thread pool at once, not one after the other.
   await Promise.all([
-    readExactly(handle, inTurn[0]!, 0, lengthOf(blocks[0]!), blocks[0]!.offset, size, display),
-    readDictionaries(handle, dictionaries, prefix, schemaMessage.length, size, display),
+    readExactly(reads, inTurn[0]!, 0, blockLength(blocks[0]!), blocks[0]!.offset, corrupt),
+    readDictionaries(reads, dictionaries, prefix, schemaMessage.length, corrupt),
   ]);
   const fed = new FedStreamReader(prefix, display);
   for (const [k, block] of blocks.entries()) {
-    const length = lengthOf(block);
+    const length = blockLength(block);
     const buffer = inTurn[k % 2]!;
-    if (k > 0) await readExactly(handle, buffer, 0, length, block.offset, size, display);
+    if (k > 0) await readExactly(reads, buffer, 0, length, block.offset, corrupt);
     const message = buffer.subarray(0, length);
-    if (!isRecordBatchMessage(message, block.bodyLength)) throw corruptBatchError(display);
+    if (!isRecordBatchMessage(message, block.bodyLength)) throw corrupt();
     fed.add(message);
     yield fed.batch();
   }
@@ -413,9 +434,6 @@ class FedStreamReader {
   }
 }
 
-/** The reads StreamMessages makes: small forward reads served from blocks read ahead (sizeCheckedHandle). */
-type ForwardReads = Pick<ReturnType<typeof sizeCheckedHandle>, 'read'>;
-
 /** One message of an IPC stream: its framing and metadata (`frame`), what it is, and where its body lies. */
 interface StreamMessage {
   frame: Uint8Array;
@@ -434,62 +452,41 @@ class StreamMessages {
   private at = 0;
 
   constructor(
-    private readonly reads: ForwardReads,
+    /** Small forward reads, served from blocks read ahead (sizeCheckedHandle). */
+    private readonly headers: SizedReads,
     readonly size: number,
     private readonly display: string,
   ) {}
 
   /** The first message, which must be the schema. */
   async schema(): Promise<{ schema: Schema; frame: Uint8Array }> {
-    let first: StreamMessage | null = null;
-    try {
-      first = await this.next();
-    } catch (e) {
-      if (!(e instanceof UserError) || e.message !== corruptBatchError(this.display).message) throw e;
-    }
-    if (!first || !first.message.isSchema() || first.bodyLength !== 0) throw unreadableSchemaError(this.display, 'stream');
+    const unreadable = () => unreadableSchemaError(this.display, 'stream');
+    const first = await this.next(unreadable);
+    if (!first || !first.message.isSchema() || first.bodyLength !== 0) throw unreadable();
     return { schema: first.message.header(), frame: first.frame };
   }
 
   /** The next message's framing and metadata (its body is left to be read), or null at the end of the stream. */
-  async next(): Promise<StreamMessage | null> {
+  async next(corrupt = () => corruptBatchError(this.display)): Promise<StreamMessage | null> {
     const start = this.at;
     if (start === this.size) return null;
-    const prefix = await this.readExactly(Math.min(8, this.size - start), start);
-    const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-    if (prefix.length < 4) throw corruptBatchError(this.display);
-    const continued = view.getInt32(0, true) === -1;
-    if (continued && prefix.length < 8) throw corruptBatchError(this.display);
-    const length = continued ? view.getInt32(4, true) : view.getInt32(0, true);
-    if (length === 0) return null;
-    const metadataAt = start + (continued ? 8 : 4);
-    if (length < 0 || metadataAt + length > this.size) throw corruptBatchError(this.display);
-    const frame = new Uint8Array(metadataAt - start + length);
-    frame.set(prefix.subarray(0, metadataAt - start));
-    frame.set(await this.readExactly(length, metadataAt), metadataAt - start);
-    let message: Message;
-    try {
-      message = Message.decode(frame.subarray(metadataAt - start));
-    } catch {
-      throw corruptBatchError(this.display);
-    }
-    const known = message.headerType === MessageHeader.Schema || message.headerType === MessageHeader.RecordBatch || message.headerType === MessageHeader.DictionaryBatch;
-    const bodyLength = Number(message.bodyLength);
-    const bodyAt = metadataAt + length;
-    if (!known || !(bodyLength >= 0) || bodyAt + bodyLength > this.size) throw corruptBatchError(this.display);
+    const prefix = new Uint8Array(Math.min(8, this.size - start));
+    await readExactly(this.headers, prefix, 0, prefix.length, start, corrupt);
+    const framing = frameOf(prefix);
+    if (!framing) throw corrupt();
+    if (framing.length === 0) return null;
+    const metadataAt = start + framing.metadataAt;
+    if (framing.length < 0 || metadataAt + framing.length > this.size) throw corrupt();
+    const frame = new Uint8Array(framing.metadataAt + framing.length);
+    frame.set(prefix.subarray(0, framing.metadataAt));
+    await readExactly(this.headers, frame, framing.metadataAt, framing.length, metadataAt, corrupt);
+    const message = decodeMetadata(frame.subarray(framing.metadataAt));
+    const known = message?.headerType === MessageHeader.Schema || message?.headerType === MessageHeader.RecordBatch || message?.headerType === MessageHeader.DictionaryBatch;
+    const bodyLength = Number(message?.bodyLength);
+    const bodyAt = metadataAt + framing.length;
+    if (!message || !known || !(bodyLength >= 0) || bodyAt + bodyLength > this.size) throw corrupt();
     this.at = bodyAt + bodyLength;
     return { frame, message, bodyAt, bodyLength };
-  }
-
-  private async readExactly(length: number, position: number): Promise<Uint8Array> {
-    const bytes = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await this.reads.read(bytes, filled, length - filled, position + filled);
-      if (bytesRead === 0) throw corruptBatchError(this.display);
-      filled += bytesRead;
-    }
-    return bytes;
   }
 }
 
@@ -497,10 +494,11 @@ class StreamMessages {
  * An IPC stream's record batches, each read into one of two buffers used in turn, as reusedBufferBatches reads a
  * file's. Dictionary batches are read into memory of their own: later batches' vectors go on viewing them.
  */
-async function* reusedBufferStreamBatches(messages: StreamMessages, schemaFrame: Uint8Array, handle: fs.FileHandle, display: string, buffers: ReadBuffers): AsyncGenerator<RecordBatch> {
+async function* reusedBufferStreamBatches(messages: StreamMessages, schemaFrame: Uint8Array, reads: SizedReads, display: string, buffers: ReadBuffers): AsyncGenerator<RecordBatch> {
   const fed = new FedStreamReader(schemaFrame, display);
   const inTurn: Uint8Array[] = [];
-  for (let k = 0; ; ) {
+  let k = 0;
+  for (;;) {
     const next = await messages.next();
     if (next === null) return;
     const { frame, message, bodyAt, bodyLength } = next;
@@ -513,7 +511,7 @@ async function* reusedBufferStreamBatches(messages: StreamMessages, schemaFrame:
     } else if (message.isDictionaryBatch()) bytes = new Uint8Array(length);
     else throw corruptBatchError(display);
     bytes.set(frame);
-    await readExactly(handle, bytes, frame.length, bodyLength, bodyAt, messages.size, display);
+    await readExactly(reads, bytes, frame.length, bodyLength, bodyAt, () => corruptBatchError(display));
     fed.add(bytes);
     if (!message.isRecordBatch()) continue;
     k++;
@@ -526,13 +524,12 @@ async function* reusedBufferStreamBatches(messages: StreamMessages, schemaFrame:
  * follow each other in the file: writers put them together before the record batches, so that is one trip through the
  * thread pool, not one per dictionary (census: 34).
  */
-async function readDictionaries(handle: fs.FileHandle, blocks: readonly { offset: number; metaDataLength: number; bodyLength: number }[], prefix: Uint8Array, at: number, size: number, display: string): Promise<void> {
-  const lengthOf = (block: { metaDataLength: number; bodyLength: number }) => block.metaDataLength + block.bodyLength;
+async function readDictionaries(reads: SizedReads, blocks: readonly Block[], prefix: Uint8Array, at: number, corrupt: () => UserError): Promise<void> {
   for (let first = 0; first < blocks.length; ) {
-    let end = blocks[first]!.offset + lengthOf(blocks[first]!);
+    let end = blocks[first]!.offset + blockLength(blocks[first]!);
     let next = first + 1;
-    while (next < blocks.length && blocks[next]!.offset === end) end += lengthOf(blocks[next++]!);
-    await readExactly(handle, prefix, at, end - blocks[first]!.offset, blocks[first]!.offset, size, display);
+    while (next < blocks.length && blocks[next]!.offset === end) end += blockLength(blocks[next++]!);
+    await readExactly(reads, prefix, at, end - blocks[first]!.offset, blocks[first]!.offset, corrupt);
     at += end - blocks[first]!.offset;
     first = next;
   }

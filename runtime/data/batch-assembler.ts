@@ -131,6 +131,8 @@ export class BatchBuffers {
 
 export class BatchAssembler {
   private readonly sizes: number[];
+  /** Bytes of one output row, all tensors together. */
+  private readonly rowBytes: number;
   private readonly copiers: RowCopier[];
   /** Tensors whose copier leaves values unwritten (one-hot blocks set their hot value only). */
   private readonly zeroFirst: boolean[];
@@ -148,6 +150,7 @@ export class BatchAssembler {
     private readonly buffers: BatchBuffers | null = null,
   ) {
     this.sizes = tensors.map(rowSize);
+    this.rowBytes = 4 * this.sizes.reduce((a, b) => a + b, 0);
     this.copiers = tensors.map((t) => rowCopier(t, layout));
     this.zeroFirst = tensors.map((t) => !writesEveryValue(t));
     this.slots = new Int32Array(capacity);
@@ -188,8 +191,7 @@ export class BatchAssembler {
    * batch, not per tensor): a new buffer of the batch's size, or a recycled one sized for a full batch (`buffers`).
    */
   private gather(source: RowStore | null, slots: Int32Array, n: number): { buffer: ArrayBuffer; arrays: (Float32Array | Int32Array)[] } {
-    const rowBytes = 4 * this.sizes.reduce((a, b) => a + b, 0);
-    const buffer = this.buffers ? this.buffers.lend(rowBytes * this.capacity) : new ArrayBuffer(rowBytes * n);
+    const buffer = this.buffers ? this.buffers.lend(this.rowBytes * this.capacity) : new ArrayBuffer(this.rowBytes * n);
     let byteOffset = 0;
     const floats = source?.floats ?? new Float32Array(0);
     const ints = source?.ints ?? new Int32Array(0);
